@@ -1,0 +1,11 @@
+//! Domain types and rules of cpaudit. Pure: no I/O, no clock (time is a parameter).
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod credit_code;
+pub mod demo;
+pub mod reference;
+pub mod registry;
+pub mod search;
+
+pub use credit_code::{CreditCode, CreditCodeError};

@@ -1,0 +1,661 @@
+//! The `CP=&&…&&` data area (HJ 212-2017 §6.3.3, Table 4).
+//!
+//! Items are `name=value`; values of one project (one factor) are separated by `,`, different
+//! projects by `;`:
+//!
+//! ```text
+//! DataTime=20160801084000;w00000-Cou=10.5,w00000-Avg=17.5,w00000-Flag=N;w01001-Avg=7.5,w01001-Flag=N
+//! ```
+//!
+//! Everything here borrows from the packet: [`Cp::items`] walks the text on demand and yields
+//! `&str` slices, so reading a packet allocates nothing. The text was checked once when the
+//! segment was parsed, so iteration cannot fail.
+
+use crate::segment::ParseError;
+
+/// The data area between `CP=&&` and the closing `&&`, already checked for well-formedness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cp<'a> {
+    text: &'a str,
+}
+
+/// One `name=value` item of the data area, with spaces around name and value trimmed.
+///
+/// The standard's own examples put a space before an item (`; LA-Rtd=50.1` in Table C.25, sample
+/// S02), so the trimming is part of normal reading, not a deviation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CpItem<'a> {
+    /// Item name, e.g. `DataTime`, `w01018-Avg`.
+    pub key: &'a str,
+    /// Item value as sent, e.g. `20160801084000`, `40.1`, `N`.
+    pub value: &'a str,
+}
+
+/// One `;`-separated project of the data area: usually all the values of one factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CpGroup<'a> {
+    text: &'a str,
+}
+
+fn trim_spaces(s: &str) -> &str {
+    s.trim_matches(' ')
+}
+
+/// Checks the structure of the data area: every non-blank item has `=` and a non-empty name, and
+/// no `&&` appears inside. `base` is the offset of `text` in the data segment, for error offsets.
+pub(crate) fn validate(text: &str, base: usize) -> Result<(), ParseError> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut eq: Option<usize> = None;
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b';' | b',' => {
+                check_item(text, start, i, eq, base)?;
+                start = i + 1;
+                eq = None;
+            }
+            b'=' if eq.is_none() => eq = Some(i),
+            b'&' if bytes.get(i + 1) == Some(&b'&') => {
+                return Err(ParseError::CpNestedDelimiter { offset: base + i });
+            }
+            _ => {}
+        }
+    }
+    check_item(text, start, bytes.len(), eq, base)
+}
+
+fn check_item(
+    text: &str,
+    start: usize,
+    end: usize,
+    eq: Option<usize>,
+    base: usize,
+) -> Result<(), ParseError> {
+    match eq {
+        // Blank items (`&& &&`, a trailing `;`) carry nothing and are skipped.
+        None if trim_spaces(&text[start..end]).is_empty() => Ok(()),
+        None => Err(ParseError::CpItemWithoutEquals {
+            offset: base + start,
+        }),
+        Some(eq) if trim_spaces(&text[start..eq]).is_empty() => Err(ParseError::CpEmptyKey {
+            offset: base + start,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+impl<'a> Cp<'a> {
+    /// Wraps text that [`validate`] accepted.
+    pub(crate) fn from_validated(text: &'a str) -> Cp<'a> {
+        Cp { text }
+    }
+
+    /// Parses the inner text of a data area (without the `&&` delimiters), e.g. to read a data
+    /// area kept from an earlier packet.
+    ///
+    /// # Errors
+    /// [`ParseError`] if an item lacks `=` or a name, or `&&` appears inside.
+    pub fn parse(text: &'a str) -> Result<Cp<'a>, ParseError> {
+        validate(text, 0)?;
+        Ok(Cp { text })
+    }
+
+    /// The inner text, without the `&&` delimiters.
+    #[must_use]
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+
+    /// Whether the data area holds no item (`CP=&&&&`, `CP=&& &&`).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.items().next().is_none()
+    }
+
+    /// All items in order, across `;` and `,` separators.
+    #[must_use]
+    pub fn items(&self) -> Items<'a> {
+        Items {
+            text: self.text,
+            pos: 0,
+        }
+    }
+
+    /// The `;`-separated projects in order (blank ones skipped).
+    pub fn groups(&self) -> impl Iterator<Item = CpGroup<'a>> + 'a {
+        self.text
+            .split(';')
+            .filter(|g| !trim_spaces(g).is_empty())
+            .map(|text| CpGroup { text })
+    }
+
+    /// Value of the first item named `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.items().find(|i| i.key == key).map(|i| i.value)
+    }
+
+    /// The `DataTime` value as sent (14 digits, or 17 with milliseconds on some devices).
+    #[must_use]
+    pub fn data_time(&self) -> Option<&'a str> {
+        self.get("DataTime")
+    }
+}
+
+impl<'a> CpGroup<'a> {
+    /// The group's text.
+    #[must_use]
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+
+    /// The group's `,`-separated items.
+    #[must_use]
+    pub fn items(&self) -> Items<'a> {
+        Items {
+            text: self.text,
+            pos: 0,
+        }
+    }
+}
+
+/// Iterator over the items of a [`Cp`] or [`CpGroup`].
+#[derive(Clone, Debug)]
+pub struct Items<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = CpItem<'a>;
+
+    fn next(&mut self) -> Option<CpItem<'a>> {
+        let bytes = self.text.as_bytes();
+        while self.pos < bytes.len() {
+            let start = self.pos;
+            let mut eq = None;
+            let mut end = start;
+            while end < bytes.len() {
+                match bytes[end] {
+                    b';' | b',' => break,
+                    b'=' if eq.is_none() => eq = Some(end),
+                    _ => {}
+                }
+                end += 1;
+            }
+            self.pos = end + 1;
+            // Validation guarantees that a piece without '=' is blank.
+            if let Some(eq) = eq {
+                return Some(CpItem {
+                    key: trim_spaces(&self.text[start..eq]),
+                    value: trim_spaces(&self.text[eq + 1..end]),
+                });
+            }
+        }
+        None
+    }
+}
+
+impl std::iter::FusedIterator for Items<'_> {}
+
+/// The part of an item name after `xxxxxx-` (HJ 212-2017 Table 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Suffix<'a> {
+    /// `-Rtd`: real-time value.
+    Rtd,
+    /// `-Min`: minimum over the interval.
+    Min,
+    /// `-Avg`: mean over the interval.
+    Avg,
+    /// `-Max`: maximum over the interval.
+    Max,
+    /// `-Cou`: cumulative amount over the interval.
+    Cou,
+    /// `-ZsRtd`: real-time value converted to the reference O₂ condition (折算).
+    ZsRtd,
+    /// `-ZsMin`: converted minimum.
+    ZsMin,
+    /// `-ZsAvg`: converted mean.
+    ZsAvg,
+    /// `-ZsMax`: converted maximum.
+    ZsMax,
+    /// `-Flag`: data flag (see [`DataFlag`]).
+    Flag,
+    /// `-EFlag`: instrument-defined extended flag.
+    EFlag,
+    /// `-SampleTime`: sampling time.
+    SampleTime,
+    /// `-Data`: noise value for the period.
+    Data,
+    /// `-DayData`: daytime noise value.
+    DayData,
+    /// `-NightData`: night-time noise value.
+    NightData,
+    /// `-SN`: instrument ID.
+    Sn,
+    /// `-Info`: site information.
+    Info,
+    /// `-RS`: treatment-facility running state (`SBxxx-RS`).
+    Rs,
+    /// `-RT`: treatment-facility running hours (`SBxxx-RT`).
+    Rt,
+    /// Anything else, kept as sent (e.g. `ValidNum`, `TotalNum` in sample S30).
+    Other(&'a str),
+}
+
+impl<'a> Suffix<'a> {
+    /// Reads a suffix name. Names are case-sensitive (§6.3.3.2.1).
+    #[must_use]
+    pub fn parse(name: &'a str) -> Suffix<'a> {
+        match name {
+            "Rtd" => Suffix::Rtd,
+            "Min" => Suffix::Min,
+            "Avg" => Suffix::Avg,
+            "Max" => Suffix::Max,
+            "Cou" => Suffix::Cou,
+            "ZsRtd" => Suffix::ZsRtd,
+            "ZsMin" => Suffix::ZsMin,
+            "ZsAvg" => Suffix::ZsAvg,
+            "ZsMax" => Suffix::ZsMax,
+            "Flag" => Suffix::Flag,
+            "EFlag" => Suffix::EFlag,
+            "SampleTime" => Suffix::SampleTime,
+            "Data" => Suffix::Data,
+            "DayData" => Suffix::DayData,
+            "NightData" => Suffix::NightData,
+            "SN" => Suffix::Sn,
+            "Info" => Suffix::Info,
+            "RS" => Suffix::Rs,
+            "RT" => Suffix::Rt,
+            other => Suffix::Other(other),
+        }
+    }
+
+    /// Whether this is a standard suffix (not [`Suffix::Other`]).
+    #[must_use]
+    pub fn is_standard(&self) -> bool {
+        !matches!(self, Suffix::Other(_))
+    }
+}
+
+/// What an item name denotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ItemKind<'a> {
+    /// A per-factor value `code-Suffix`, e.g. `w01018-Avg`. The code is kept as sent: 2017
+    /// codes (`w01018`), 2005 codes (`011`, `B01`) and vendor codes (`a99948`, `ua19004`) alike.
+    Factor {
+        /// Factor code.
+        code: &'a str,
+        /// What the value is.
+        suffix: Suffix<'a>,
+    },
+    /// A plain field such as `DataTime`, `RtdInterval`, `QnRtn`.
+    Field(&'a str),
+    /// A factor suffix without its factor code, e.g. `Flag=N` in sample S20: malformed but kept.
+    Orphan(Suffix<'a>),
+    /// A name with a `-` but an empty code or suffix (`-Rtd`, `w01018-`).
+    Malformed,
+}
+
+impl<'a> CpItem<'a> {
+    /// Classifies the item name.
+    ///
+    /// ```
+    /// use cpaudit_hj212::{CpItem, ItemKind, Suffix};
+    /// let item = CpItem { key: "a21026-ZsAvg", value: "12.3" };
+    /// assert_eq!(item.kind(), ItemKind::Factor { code: "a21026", suffix: Suffix::ZsAvg });
+    /// let orphan = CpItem { key: "Flag", value: "N" };
+    /// assert_eq!(orphan.kind(), ItemKind::Orphan(Suffix::Flag));
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> ItemKind<'a> {
+        match self.key.split_once('-') {
+            Some((code, suffix)) if !code.is_empty() && !suffix.is_empty() => ItemKind::Factor {
+                code,
+                suffix: Suffix::parse(suffix),
+            },
+            Some(_) => ItemKind::Malformed,
+            None => match Suffix::parse(self.key) {
+                Suffix::Other(name) => ItemKind::Field(name),
+                suffix => ItemKind::Orphan(suffix),
+            },
+        }
+    }
+
+    /// The factor code, for a `code-Suffix` item.
+    #[must_use]
+    pub fn code(&self) -> Option<&'a str> {
+        match self.kind() {
+            ItemKind::Factor { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The suffix, for a `code-Suffix` item or an orphan suffix.
+    #[must_use]
+    pub fn suffix(&self) -> Option<Suffix<'a>> {
+        match self.kind() {
+            ItemKind::Factor { suffix, .. } | ItemKind::Orphan(suffix) => Some(suffix),
+            _ => None,
+        }
+    }
+
+    /// The data flag, for a `-Flag` item (including an orphan `Flag=`).
+    #[must_use]
+    pub fn data_flag(&self) -> Option<DataFlag<'a>> {
+        (self.suffix() == Some(Suffix::Flag)).then(|| DataFlag::parse(self.value))
+    }
+
+    /// The value as a number, if it is one (`N14.2` style: sign, digits, optional decimals).
+    #[must_use]
+    pub fn as_f64(&self) -> Option<f64> {
+        let v = self.value;
+        let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+        let well_formed = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && digits.bytes().filter(|&b| b == b'.').count() <= 1
+            && digits != ".";
+        if well_formed {
+            v.parse().ok()
+        } else {
+            None
+        }
+    }
+}
+
+/// A data flag, the value of an `xxxxxx-Flag` item (HJ 212-2017 §6.6.4, Table 8).
+///
+/// The letters are read by the 2017 table. One letter changed meaning: in HJ/T 212-2005, `F`
+/// meant the *emission source* stopped (排放源停运); in 2017 it means the *instrument* stopped.
+/// Interpret [`DataFlag::Stopped`] with the packet's [`ProtocolVersion`](crate::ProtocolVersion).
+/// Only [`DataFlag::Normal`] data is valid for exceedance judgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataFlag<'a> {
+    /// `N`: instrument working normally.
+    Normal,
+    /// `F`: instrument stopped (2017) / emission source stopped (2005).
+    Stopped,
+    /// `M`: produced during maintenance.
+    Maintenance,
+    /// `S`: manually entered setting value.
+    ManualSetting,
+    /// `D`: instrument fault.
+    Fault,
+    /// `C`: instrument calibrating.
+    Calibration,
+    /// `T`: above the measurement upper limit.
+    OverRange,
+    /// `B`: communication between instrument and data logger abnormal.
+    CommunicationFault,
+    /// `P`: power failure (HJ/T 212-2005 only).
+    PowerFailure,
+    /// Any other value, kept as sent (e.g. ambient-station digits, HJ 75 codes such as `Md`).
+    Other(&'a str),
+}
+
+impl<'a> DataFlag<'a> {
+    /// Reads a flag value (case-sensitive, as sent).
+    #[must_use]
+    pub fn parse(value: &'a str) -> DataFlag<'a> {
+        match value {
+            "N" => DataFlag::Normal,
+            "F" => DataFlag::Stopped,
+            "M" => DataFlag::Maintenance,
+            "S" => DataFlag::ManualSetting,
+            "D" => DataFlag::Fault,
+            "C" => DataFlag::Calibration,
+            "T" => DataFlag::OverRange,
+            "B" => DataFlag::CommunicationFault,
+            "P" => DataFlag::PowerFailure,
+            other => DataFlag::Other(other),
+        }
+    }
+
+    /// The flag as written in a packet.
+    #[must_use]
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            DataFlag::Normal => "N",
+            DataFlag::Stopped => "F",
+            DataFlag::Maintenance => "M",
+            DataFlag::ManualSetting => "S",
+            DataFlag::Fault => "D",
+            DataFlag::Calibration => "C",
+            DataFlag::OverRange => "T",
+            DataFlag::CommunicationFault => "B",
+            DataFlag::PowerFailure => "P",
+            DataFlag::Other(s) => s,
+        }
+    }
+
+    /// Whether the flag is `N`.
+    #[must_use]
+    pub fn is_normal(&self) -> bool {
+        *self == DataFlag::Normal
+    }
+}
+
+/// A timestamp as used by `QN`, `DataTime` and friends: `YYYYMMDDhhmmss`, optionally followed by
+/// `zzz` milliseconds (QN always; `DataTime` on some devices, sample S03).
+///
+/// Calendar-checked (month lengths, leap years) but zone-less, as in the standard.
+///
+/// ```
+/// use cpaudit_hj212::Timestamp;
+/// let t = Timestamp::parse("20160801084000").unwrap();
+/// assert_eq!((t.year, t.month, t.day, t.hour, t.minute), (2016, 8, 1, 8, 40));
+/// assert_eq!(t.to_string(), "20160801084000");
+/// assert!(Timestamp::parse("20160230000000").is_none());
+/// assert_eq!(Timestamp::parse("20160824003817000").unwrap().millis, Some(0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp {
+    /// Year, e.g. 2016.
+    pub year: u16,
+    /// Month 1–12.
+    pub month: u8,
+    /// Day 1–31.
+    pub day: u8,
+    /// Hour 0–23.
+    pub hour: u8,
+    /// Minute 0–59.
+    pub minute: u8,
+    /// Second 0–59.
+    pub second: u8,
+    /// Milliseconds 0–999 when 17 digits were sent.
+    pub millis: Option<u16>,
+}
+
+impl Timestamp {
+    /// Parses 14 or 17 ASCII digits; `None` for anything else or an impossible date.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        if !(b.len() == 14 || b.len() == 17) || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let num = |from: usize, to: usize| {
+            b[from..to]
+                .iter()
+                .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
+        };
+        let (year, month, day) = (num(0, 4), num(4, 6) as u8, num(6, 8) as u8);
+        let (hour, minute, second) = (num(8, 10) as u8, num(10, 12) as u8, num(12, 14) as u8);
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let month_len = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        if day == 0 || day > month_len || hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let millis = (b.len() == 17).then(|| num(14, 17));
+        Some(Timestamp {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis,
+        })
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    /// Writes the 14-digit form (17 when milliseconds are present).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )?;
+        if let Some(ms) = self.millis {
+            write!(f, "{ms:03}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_and_groups() {
+        let cp = Cp::parse("DataTime=20160801084000;w00000-Cou=10.5,w00000-Flag=N; LA-Rtd=50.1 ;").unwrap();
+        let items: Vec<_> = cp.items().map(|i| (i.key, i.value)).collect();
+        assert_eq!(
+            items,
+            [
+                ("DataTime", "20160801084000"),
+                ("w00000-Cou", "10.5"),
+                ("w00000-Flag", "N"),
+                ("LA-Rtd", "50.1"),
+            ]
+        );
+        let groups: Vec<_> = cp.groups().map(|g| g.items().count()).collect();
+        assert_eq!(groups, [1, 2, 1]);
+        assert_eq!(cp.data_time(), Some("20160801084000"));
+        assert_eq!(cp.get("LA-Rtd"), Some("50.1"));
+        assert!(!cp.is_empty());
+        assert!(Cp::parse(" ").unwrap().is_empty());
+        assert!(Cp::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn validation_errors() {
+        assert_eq!(
+            Cp::parse("a=1;bad;c=2"),
+            Err(ParseError::CpItemWithoutEquals { offset: 4 })
+        );
+        assert_eq!(Cp::parse("a=1, =2"), Err(ParseError::CpEmptyKey { offset: 4 }));
+        assert_eq!(
+            Cp::parse("a=1&&b=2"),
+            Err(ParseError::CpNestedDelimiter { offset: 3 })
+        );
+        // A single '&' in a value and '=' inside a value are kept.
+        let cp = Cp::parse("UTP=a&b;X=y=z").unwrap();
+        assert_eq!(cp.get("UTP"), Some("a&b"));
+        assert_eq!(cp.get("X"), Some("y=z"));
+    }
+
+    #[test]
+    fn item_kinds() {
+        let k = |key| CpItem { key, value: "" }.kind();
+        assert_eq!(k("DataTime"), ItemKind::Field("DataTime"));
+        assert_eq!(
+            k("B01-Rtd"),
+            ItemKind::Factor {
+                code: "B01",
+                suffix: Suffix::Rtd
+            }
+        );
+        assert_eq!(
+            k("a01006-ValidNum"),
+            ItemKind::Factor {
+                code: "a01006",
+                suffix: Suffix::Other("ValidNum")
+            }
+        );
+        assert_eq!(
+            k("SB1-RS"),
+            ItemKind::Factor {
+                code: "SB1",
+                suffix: Suffix::Rs
+            }
+        );
+        assert_eq!(k("Flag"), ItemKind::Orphan(Suffix::Flag));
+        assert_eq!(k("-Rtd"), ItemKind::Malformed);
+        assert_eq!(k("w01018-"), ItemKind::Malformed);
+        let flag = CpItem {
+            key: "w01018-Flag",
+            value: "D",
+        };
+        assert_eq!(flag.data_flag(), Some(DataFlag::Fault));
+        assert_eq!(flag.code(), Some("w01018"));
+        assert_eq!(
+            CpItem {
+                key: "w01018-Avg",
+                value: "N"
+            }
+            .data_flag(),
+            None
+        );
+        assert!(Suffix::parse("ZsAvg").is_standard());
+        assert!(!Suffix::parse("zsavg").is_standard());
+    }
+
+    #[test]
+    fn numbers() {
+        let n = |value| CpItem { key: "x", value }.as_f64();
+        assert_eq!(n("40.1"), Some(40.1));
+        assert_eq!(n("-0.4643"), Some(-0.4643));
+        assert_eq!(n("156720160.000"), Some(156_720_160.0));
+        assert_eq!(n("12"), Some(12.0));
+        for bad in ["", ".", "-", "1.2.3", "NaN", "inf", "1e5", "N"] {
+            assert_eq!(n(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn data_flags() {
+        for (s, f) in [
+            ("N", DataFlag::Normal),
+            ("F", DataFlag::Stopped),
+            ("M", DataFlag::Maintenance),
+            ("S", DataFlag::ManualSetting),
+            ("D", DataFlag::Fault),
+            ("C", DataFlag::Calibration),
+            ("T", DataFlag::OverRange),
+            ("B", DataFlag::CommunicationFault),
+            ("P", DataFlag::PowerFailure),
+            ("Md", DataFlag::Other("Md")),
+        ] {
+            assert_eq!(DataFlag::parse(s), f);
+            assert_eq!(f.as_str(), s);
+        }
+        assert!(DataFlag::Normal.is_normal());
+        assert!(!DataFlag::parse("n").is_normal());
+    }
+
+    #[test]
+    fn timestamps() {
+        assert!(Timestamp::parse("20200229120000").is_some());
+        assert!(Timestamp::parse("21000229120000").is_none());
+        assert!(Timestamp::parse("20000229120000").is_some());
+        assert!(Timestamp::parse("20201301000000").is_none());
+        assert!(Timestamp::parse("20201231240000").is_none());
+        assert!(Timestamp::parse("2020123123000").is_none());
+        assert!(Timestamp::parse("2020123123000a").is_none());
+        let qn = Timestamp::parse("20160801085857223").unwrap();
+        assert_eq!(qn.millis, Some(223));
+        assert_eq!(qn.to_string(), "20160801085857223");
+        assert!(Timestamp::parse("20160801085857").unwrap() < qn);
+    }
+}

@@ -1,0 +1,761 @@
+//! The enterprise registry: scoped search, detail, create, edit and import.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use cpaudit_core::audit::AuditEntry;
+use cpaudit_core::registry::{EnterpriseStatus, SizeClass, ValidEnterprise};
+use cpaudit_core::search::{normalize_query, search_text};
+use serde::Serialize;
+
+use crate::audit::Chain;
+use crate::auth::ScopeKind;
+use crate::{on_pool, on_tx, timestamp, Backend, Db, Principal, Result, Scope, StorageError, Tx};
+
+/// How a list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Name,
+    CreditCode,
+    City,
+    Industry,
+    Updated,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 5] = [
+        SortKey::Name,
+        SortKey::CreditCode,
+        SortKey::City,
+        SortKey::Industry,
+        SortKey::Updated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::CreditCode => "credit_code",
+            SortKey::City => "city",
+            SortKey::Industry => "industry",
+            SortKey::Updated => "updated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|key| key.as_str() == text)
+    }
+
+    /// The ORDER BY expression; `id` breaks ties so pages never overlap.
+    fn order_by(self, descending: bool) -> String {
+        let direction = if descending { "DESC" } else { "ASC" };
+        let column = match self {
+            SortKey::Name => "e.name",
+            SortKey::CreditCode => "e.credit_code",
+            SortKey::City => "e.jurisdiction_code",
+            SortKey::Industry => "e.industry_code",
+            SortKey::Updated => "e.updated_at",
+        };
+        format!("{column} {direction}, e.id {direction}")
+    }
+}
+
+pub const MAX_PER_PAGE: u32 = 200;
+/// The most rows one export writes; a larger selection must be narrowed by filters.
+pub const MAX_EXPORT_ROWS: i64 = 200_000;
+
+/// Filters, sorting and paging of the enterprise list (the page and the API share it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnterpriseFilter {
+    /// Any part of the name or the credit code.
+    pub q: Option<String>,
+    pub city: Option<String>,
+    pub industry: Option<String>,
+    pub key_industry: Option<String>,
+    pub size: Option<SizeClass>,
+    pub key_emission_unit: Option<bool>,
+    pub status: Option<EnterpriseStatus>,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for EnterpriseFilter {
+    fn default() -> Self {
+        EnterpriseFilter {
+            q: None,
+            city: None,
+            industry: None,
+            key_industry: None,
+            size: None,
+            key_emission_unit: None,
+            status: None,
+            sort: SortKey::Name,
+            descending: false,
+            page: 1,
+            per_page: 50,
+        }
+    }
+}
+
+/// One enterprise with the names of what it refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnterpriseRow {
+    pub id: i64,
+    pub credit_code: String,
+    pub name: String,
+    pub legal_representative: String,
+    pub address: String,
+    pub jurisdiction_code: String,
+    pub jurisdiction_name_zh: String,
+    pub jurisdiction_name_en: String,
+    pub industry_code: String,
+    pub industry_name_zh: String,
+    pub industry_name_en: String,
+    pub key_industry_id: Option<String>,
+    pub key_industry_name_zh: Option<String>,
+    pub key_industry_name_en: Option<String>,
+    pub province_industry_id: Option<String>,
+    pub size_class: String,
+    pub key_emission_unit: bool,
+    pub permit_number: Option<String>,
+    pub status: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Page<T> {
+    pub fn page_count(&self) -> u32 {
+        let per_page = i64::from(self.per_page.max(1));
+        u32::try_from((self.total + per_page - 1) / per_page).unwrap_or(u32::MAX)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OutletRow {
+    pub id: i64,
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Outlet {
+    pub id: i64,
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    /// HJ 212 MNs of the devices at this outlet.
+    pub devices: Vec<String>,
+}
+
+/// Everything the enterprise page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnterpriseDetail {
+    pub enterprise: EnterpriseRow,
+    pub outlets: Vec<Outlet>,
+    pub parks: Vec<String>,
+    pub consultancies: Vec<String>,
+    pub history: Vec<AuditEntry>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportOutcome {
+    pub created: usize,
+    pub updated: usize,
+}
+
+/// Bind values for SQL built at run time.
+#[derive(Debug, Clone)]
+enum Arg {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// The positional arguments (`$1`, `$2`, … on both databases) of SQL built at run time.
+#[derive(Debug, Default)]
+struct Sql {
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+}
+
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text.clone()),
+                Arg::Int(number) => query.bind(*number),
+                Arg::Bool(flag) => query.bind(*flag),
+            };
+        }
+        query
+    }};
+}
+
+const ROW_SELECT: &str = "SELECT e.id, e.credit_code, e.name, e.legal_representative, e.address, \
+     e.jurisdiction_code, j.name_zh AS jurisdiction_name_zh, j.name_en AS jurisdiction_name_en, \
+     e.industry_code, i.name_zh AS industry_name_zh, i.name_en AS industry_name_en, \
+     i.key_industry_id, k.name_zh AS key_industry_name_zh, k.name_en AS key_industry_name_en, \
+     i.province_industry_id, e.size_class, e.key_emission_unit, e.permit_number, e.status, \
+     e.version, e.created_at, e.updated_at \
+     FROM enterprises e \
+     JOIN jurisdictions j ON j.code = e.jurisdiction_code \
+     JOIN industries i ON i.code = e.industry_code \
+     LEFT JOIN key_industries k ON k.id = i.key_industry_id";
+
+/// The WHERE clause for a scope and a filter. Every enterprise read goes through here.
+fn where_clause(sql: &mut Sql, backend: Backend, scope: &Scope, filter: &EnterpriseFilter) -> String {
+    let mut conditions = vec![scope_condition(sql, scope)];
+    if let Some(query) = filter.q.as_deref().and_then(normalize_query) {
+        conditions.push(match backend {
+            // instr is a plain substring test: exact for one- and two-character queries.
+            Backend::Sqlite => format!("instr(e.search_text, {}) > 0", sql.arg(Arg::Text(query))),
+            // LIKE with escaped wildcards is the same test, and pg_trgm's index serves it.
+            Backend::Postgres => {
+                let pattern = format!("%{}%", escape_like(&query));
+                format!("e.search_text LIKE {}", sql.arg(Arg::Text(pattern)))
+            }
+        });
+    }
+    if let Some(city) = &filter.city {
+        conditions.push(format!("e.jurisdiction_code = {}", sql.arg(Arg::Text(city.clone()))));
+    }
+    if let Some(industry) = &filter.industry {
+        conditions.push(format!("e.industry_code = {}", sql.arg(Arg::Text(industry.clone()))));
+    }
+    if let Some(key) = &filter.key_industry {
+        conditions.push(format!("i.key_industry_id = {}", sql.arg(Arg::Text(key.clone()))));
+    }
+    if let Some(size) = filter.size {
+        let size = sql.arg(Arg::Text(size.as_str().into()));
+        conditions.push(format!("e.size_class = {size}"));
+    }
+    if let Some(flag) = filter.key_emission_unit {
+        conditions.push(format!("e.key_emission_unit = {}", sql.arg(Arg::Bool(flag))));
+    }
+    if let Some(status) = filter.status {
+        let status = sql.arg(Arg::Text(status.as_str().into()));
+        conditions.push(format!("e.status = {status}"));
+    }
+    format!(" WHERE {}", conditions.join(" AND "))
+}
+
+fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
+    match scope.kind() {
+        ScopeKind::Province => "1 = 1".into(),
+        ScopeKind::City(code) => format!("e.jurisdiction_code = {}", sql.arg(Arg::Text(code.clone()))),
+        ScopeKind::Enterprise(id) => format!("e.id = {}", sql.arg(Arg::Int(*id))),
+        ScopeKind::Consultancy(id) => format!(
+            "e.id IN (SELECT enterprise_id FROM engagements WHERE consultancy_id = {})",
+            sql.arg(Arg::Int(*id))
+        ),
+        // Experts see the reviews they were drawn for, not the registry.
+        ScopeKind::Expert(_) => "1 = 0".into(),
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// The JSON recorded in the audit trail for an enterprise's state.
+fn audit_json(enterprise: &ValidEnterprise) -> serde_json::Value {
+    serde_json::to_value(cpaudit_core::registry::EnterpriseDraft::from(enterprise))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+impl Db {
+    /// One page of the enterprises the scope may see, with the total count.
+    pub async fn search_enterprises(
+        &self,
+        scope: &Scope,
+        filter: &EnterpriseFilter,
+    ) -> Result<Page<EnterpriseRow>> {
+        let per_page = filter.per_page.clamp(1, MAX_PER_PAGE);
+        let page = filter.page.max(1);
+        let mut sql = Sql::default();
+        let conditions = where_clause(&mut sql, self.backend(), scope, filter);
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM enterprises e JOIN industries i ON i.code = e.industry_code{conditions}"
+        );
+        let list_sql = format!(
+            "{ROW_SELECT}{conditions} ORDER BY {} LIMIT {per_page} OFFSET {}",
+            filter.sort.order_by(filter.descending),
+            i64::from(page - 1) * i64::from(per_page)
+        );
+        let (total, items) = on_pool!(self, |pool| {
+            let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &sql.args)
+                .fetch_one(pool)
+                .await?;
+            let items: Vec<EnterpriseRow> = bind_args!(sqlx::query_as(&list_sql), &sql.args)
+                .fetch_all(pool)
+                .await?;
+            (total, items)
+        });
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// Every enterprise matching the filter (paging ignored), for export; at most
+    /// [`MAX_EXPORT_ROWS`].
+    pub async fn export_enterprises(
+        &self,
+        scope: &Scope,
+        filter: &EnterpriseFilter,
+    ) -> Result<Vec<EnterpriseRow>> {
+        let mut sql = Sql::default();
+        let conditions = where_clause(&mut sql, self.backend(), scope, filter);
+        let list_sql = format!(
+            "{ROW_SELECT}{conditions} ORDER BY {} LIMIT {MAX_EXPORT_ROWS}",
+            filter.sort.order_by(filter.descending)
+        );
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&list_sql), &sql.args)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// One enterprise if the scope may see it.
+    pub async fn get_enterprise(&self, scope: &Scope, id: i64) -> Result<Option<EnterpriseRow>> {
+        let mut sql = Sql::default();
+        let mut conditions = where_clause(&mut sql, self.backend(), scope, &EnterpriseFilter::default());
+        conditions.push_str(&format!(" AND e.id = {}", sql.arg(Arg::Int(id))));
+        let text = format!("{ROW_SELECT}{conditions}");
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&text), &sql.args)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The enterprise page: the record, outlets with devices, parks, consultancies, history.
+    pub async fn enterprise_detail(
+        &self,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<Option<EnterpriseDetail>> {
+        let Some(enterprise) = self.get_enterprise(scope, id).await? else {
+            return Ok(None);
+        };
+        let (outlets, devices, parks, consultancies) = on_pool!(self, |pool| {
+            let outlets: Vec<OutletRow> = sqlx::query_as(
+                "SELECT id, kind, code, name FROM outlets WHERE enterprise_id = $1 ORDER BY code",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            let devices: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT d.outlet_id, d.mn FROM devices d JOIN outlets o ON o.id = d.outlet_id \
+                 WHERE o.enterprise_id = $1 ORDER BY d.mn",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            let parks: Vec<String> = sqlx::query_scalar(
+                "SELECT p.name FROM parks p JOIN park_members m ON m.park_id = p.id \
+                 WHERE m.enterprise_id = $1 ORDER BY p.name",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            let consultancies: Vec<String> = sqlx::query_scalar(
+                "SELECT c.name FROM consultancies c JOIN engagements g ON g.consultancy_id = c.id \
+                 WHERE g.enterprise_id = $1 ORDER BY c.name",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            (outlets, devices, parks, consultancies)
+        });
+        let mut by_outlet: HashMap<i64, Vec<String>> = HashMap::new();
+        for (outlet_id, mn) in devices {
+            by_outlet.entry(outlet_id).or_default().push(mn);
+        }
+        let outlets = outlets
+            .into_iter()
+            .map(|o| Outlet {
+                devices: by_outlet.remove(&o.id).unwrap_or_default(),
+                id: o.id,
+                kind: o.kind,
+                code: o.code,
+                name: o.name,
+            })
+            .collect();
+        let history = self.entity_history("enterprise", &id.to_string()).await?;
+        Ok(Some(EnterpriseDetail {
+            enterprise,
+            outlets,
+            parks,
+            consultancies,
+            history,
+        }))
+    }
+
+    /// Registers an enterprise (audited). The caller must manage the enterprise's city.
+    pub async fn create_enterprise(
+        &self,
+        actor: &Principal,
+        enterprise: &ValidEnterprise,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let id = insert_enterprise(&mut tx, &mut chain, actor, enterprise, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Changes an enterprise (audited with before and after). `expected_version`, when given,
+    /// must match the stored version, so two officials editing at once cannot overwrite each
+    /// other unknowingly.
+    pub async fn update_enterprise(
+        &self,
+        actor: &Principal,
+        id: i64,
+        expected_version: Option<i64>,
+        enterprise: &ValidEnterprise,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let Some(current) = self.get_enterprise(actor.scope(), id).await? else {
+            return Err(StorageError::NotFound);
+        };
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        update_in_tx(&mut tx, &mut chain, actor, &current, expected_version, enterprise, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Credit codes already registered, with the enterprise's id and city, for an import preview.
+    pub async fn registered_credit_codes(
+        &self,
+        codes: &[String],
+    ) -> Result<HashMap<String, (i64, String)>> {
+        let mut found = HashMap::new();
+        for chunk in codes.chunks(500) {
+            let mut sql = Sql::default();
+            let placeholders: Vec<String> =
+                chunk.iter().map(|c| sql.arg(Arg::Text(c.clone()))).collect();
+            let text = format!(
+                "SELECT credit_code, id, jurisdiction_code FROM enterprises WHERE credit_code IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(String, i64, String)> = on_pool!(self, |pool| {
+                bind_args!(sqlx::query_as(&text), &sql.args)
+                    .fetch_all(pool)
+                    .await?
+            });
+            found.extend(rows.into_iter().map(|(code, id, city)| (code, (id, city))));
+        }
+        Ok(found)
+    }
+
+    /// Imports validated rows in one transaction: a new credit code is created, a known one in
+    /// the caller's jurisdiction is updated. Any refusal rolls back the whole import.
+    pub async fn import_enterprises(
+        &self,
+        actor: &Principal,
+        rows: &[ValidEnterprise],
+        now: DateTime<Utc>,
+    ) -> Result<ImportOutcome> {
+        let codes: Vec<String> = rows.iter().map(|r| r.credit_code.as_str().to_string()).collect();
+        let existing = self.registered_credit_codes(&codes).await?;
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let mut outcome = ImportOutcome::default();
+        for row in rows {
+            match existing.get(row.credit_code.as_str()) {
+                Some((id, _)) => {
+                    let current = fetch_in_tx(&mut tx, actor.scope(), *id)
+                        .await?
+                        .ok_or_else(|| StorageError::Forbidden(format!(
+                            "{} is registered in another jurisdiction",
+                            row.credit_code
+                        )))?;
+                    update_in_tx(&mut tx, &mut chain, actor, &current, None, row, now).await?;
+                    outcome.updated += 1;
+                }
+                None => {
+                    insert_enterprise(&mut tx, &mut chain, actor, row, now).await?;
+                    outcome.created += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+async fn fetch_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Option<EnterpriseRow>> {
+    let mut sql = Sql::default();
+    let mut conditions = where_clause(&mut sql, tx.backend(), scope, &EnterpriseFilter::default());
+    conditions.push_str(&format!(" AND e.id = {}", sql.arg(Arg::Int(id))));
+    let text = format!("{ROW_SELECT}{conditions}");
+    Ok(on_tx!(tx, |conn| {
+        bind_args!(sqlx::query_as(&text), &sql.args)
+            .fetch_optional(conn)
+            .await?
+    }))
+}
+
+pub(crate) async fn insert_enterprise(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    actor: &Principal,
+    enterprise: &ValidEnterprise,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    if !actor.scope().may_manage_city(&enterprise.jurisdiction_code) {
+        return Err(StorageError::Forbidden(format!(
+            "registering enterprises in {} is not within your jurisdiction",
+            enterprise.jurisdiction_code
+        )));
+    }
+    let at = timestamp(now);
+    let inserted = on_tx!(tx, |conn| {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO enterprises (credit_code, name, legal_representative, address, \
+             jurisdiction_code, industry_code, size_class, key_emission_unit, permit_number, status, \
+             search_text, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
+        )
+        .bind(enterprise.credit_code.as_str())
+        .bind(&enterprise.name)
+        .bind(&enterprise.legal_representative)
+        .bind(&enterprise.address)
+        .bind(&enterprise.jurisdiction_code)
+        .bind(&enterprise.industry_code)
+        .bind(enterprise.size_class.as_str())
+        .bind(enterprise.key_emission_unit)
+        .bind(&enterprise.permit_number)
+        .bind(enterprise.status.as_str())
+        .bind(search_text(&enterprise.name, enterprise.credit_code.as_str()))
+        .bind(&at)
+        .fetch_one(conn)
+        .await
+    });
+    let id = match inserted {
+        Ok(id) => id,
+        Err(error) if StorageError::is_unique_violation(&error) => {
+            return Err(StorageError::Duplicate {
+                field: "credit_code",
+                value: enterprise.credit_code.as_str().to_string(),
+            })
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let after = audit_json(enterprise);
+    chain
+        .append(tx, actor, "enterprise.create", ("enterprise", &id.to_string()), None, Some(&after), now)
+        .await?;
+    Ok(id)
+}
+
+async fn update_in_tx(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    actor: &Principal,
+    current: &EnterpriseRow,
+    expected_version: Option<i64>,
+    enterprise: &ValidEnterprise,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !actor.scope().may_manage_city(&current.jurisdiction_code)
+        || !actor.scope().may_manage_city(&enterprise.jurisdiction_code)
+    {
+        return Err(StorageError::Forbidden(
+            "changing this enterprise is not within your jurisdiction".into(),
+        ));
+    }
+    if let Some(expected) = expected_version {
+        if expected != current.version {
+            return Err(StorageError::VersionConflict {
+                current: current.version,
+            });
+        }
+    }
+    let updated = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE enterprises SET credit_code = $1, name = $2, legal_representative = $3, \
+             address = $4, jurisdiction_code = $5, industry_code = $6, size_class = $7, \
+             key_emission_unit = $8, permit_number = $9, status = $10, search_text = $11, \
+             version = version + 1, updated_at = $12 WHERE id = $13 AND version = $14",
+        )
+        .bind(enterprise.credit_code.as_str())
+        .bind(&enterprise.name)
+        .bind(&enterprise.legal_representative)
+        .bind(&enterprise.address)
+        .bind(&enterprise.jurisdiction_code)
+        .bind(&enterprise.industry_code)
+        .bind(enterprise.size_class.as_str())
+        .bind(enterprise.key_emission_unit)
+        .bind(&enterprise.permit_number)
+        .bind(enterprise.status.as_str())
+        .bind(search_text(&enterprise.name, enterprise.credit_code.as_str()))
+        .bind(timestamp(now))
+        .bind(current.id)
+        .bind(current.version)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    });
+    match updated {
+        Ok(0) => {
+            return Err(StorageError::VersionConflict {
+                current: current.version + 1,
+            })
+        }
+        Ok(_) => {}
+        Err(error) if StorageError::is_unique_violation(&error) => {
+            return Err(StorageError::Duplicate {
+                field: "credit_code",
+                value: enterprise.credit_code.as_str().to_string(),
+            })
+        }
+        Err(error) => return Err(error.into()),
+    }
+    let before = serde_json::json!({
+        "name": current.name,
+        "credit_code": current.credit_code,
+        "legal_representative": current.legal_representative,
+        "address": current.address,
+        "jurisdiction_code": current.jurisdiction_code,
+        "industry_code": current.industry_code,
+        "size_class": current.size_class,
+        "key_emission_unit": current.key_emission_unit,
+        "permit_number": current.permit_number.clone().unwrap_or_default(),
+        "status": current.status,
+    });
+    let after = audit_json(enterprise);
+    chain
+        .append(
+            tx,
+            actor,
+            "enterprise.update",
+            ("enterprise", &current.id.to_string()),
+            Some(&before),
+            Some(&after),
+            now,
+        )
+        .await
+}
+
+impl Db {
+    /// Keeps an uploaded import until its owner confirms it after the preview.
+    pub async fn stage_import(
+        &self,
+        owner: &Principal,
+        file_name: &str,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let user_id = owner
+            .user_id
+            .ok_or_else(|| StorageError::Forbidden("imports are staged for users".into()))?;
+        let id = crate::auth::random_token();
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO pending_imports (id, user_id, file_name, payload, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&id)
+            .bind(user_id)
+            .bind(file_name)
+            .bind(payload)
+            .bind(timestamp(now))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(id)
+    }
+
+    /// Removes and returns a staged import (file name, payload) if it belongs to the caller.
+    pub async fn take_staged_import(
+        &self,
+        owner: &Principal,
+        id: &str,
+    ) -> Result<Option<(String, String)>> {
+        let Some(user_id) = owner.user_id else {
+            return Ok(None);
+        };
+        let mut tx = self.begin().await?;
+        let found: Option<(String, String)> = on_tx!(&mut tx, |conn| {
+            sqlx::query_as(
+                "DELETE FROM pending_imports WHERE id = $1 AND user_id = $2 \
+                 RETURNING file_name, payload",
+            )
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await
+        })?;
+        tx.commit().await?;
+        Ok(found)
+    }
+}
+
+/// Enterprises per city within a scope, for the officials' start page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CityCount {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub enterprises: i64,
+    pub key_emission_units: i64,
+}
+
+impl Db {
+    pub async fn enterprise_counts_by_city(&self, scope: &Scope) -> Result<Vec<CityCount>> {
+        let mut sql = Sql::default();
+        let conditions = where_clause(&mut sql, self.backend(), scope, &EnterpriseFilter::default());
+        let text = format!(
+            "SELECT j.code, j.name_zh, j.name_en, COUNT(*) AS enterprises, \
+             SUM(CASE WHEN e.key_emission_unit THEN 1 ELSE 0 END) AS key_emission_units \
+             FROM enterprises e JOIN jurisdictions j ON j.code = e.jurisdiction_code \
+             JOIN industries i ON i.code = e.industry_code{conditions} \
+             GROUP BY j.code, j.name_zh, j.name_en ORDER BY j.code"
+        );
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&text), &sql.args)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}

@@ -1,0 +1,52 @@
+//! Storage for cpaudit: one [`Db`] over SQLite or PostgreSQL, the embedded migrations, and the
+//! repositories. Every read of scoped data takes a [`Scope`], which only authentication
+//! ([`auth`]) can create, so a query that forgets the caller's jurisdiction does not compile.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod auth;
+mod db;
+pub mod enterprises;
+pub mod registry;
+
+pub use auth::{Principal, Role, Scope};
+pub use db::{migration_versions, redact_url, Backend, Db, Tx};
+pub(crate) use db::{on_pool, on_tx};
+
+use thiserror::Error;
+
+/// Errors from storage. Constraint violations are mapped by kind (SQLite names no constraint).
+#[derive(Debug, Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    #[error("{field} already exists: {value}")]
+    Duplicate { field: &'static str, value: String },
+    #[error("the record was changed by someone else (version {current})")]
+    VersionConflict { current: i64 },
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl StorageError {
+    /// Whether the error is a unique-constraint violation (on either database).
+    pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// The current time as stored: UTC, RFC 3339 with microseconds. Tests pass fixed times where it
+/// matters; the server uses the wall clock.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

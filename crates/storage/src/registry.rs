@@ -1,0 +1,398 @@
+//! Reference data (jurisdictions, industries), the records around enterprises (outlets,
+//! devices, parks, consultancies, experts), and loading the demo data set.
+
+use chrono::{DateTime, Utc};
+use cpaudit_core::demo::DemoData;
+use cpaudit_core::reference::ReferenceData;
+use serde::Serialize;
+
+use crate::audit::Chain;
+use crate::auth::ScopeKind;
+use crate::enterprises::insert_enterprise;
+use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JurisdictionRow {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IndustryRow {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub key_industry_id: Option<String>,
+    pub key_industry_name_zh: Option<String>,
+    pub key_industry_name_en: Option<String>,
+    pub province_industry_id: Option<String>,
+    pub province_industry_name_zh: Option<String>,
+    pub province_industry_name_en: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct KeyIndustryRow {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ParkRow {
+    pub id: i64,
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ConsultancyRow {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub jurisdiction_code: String,
+    pub contact: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExpertRow {
+    pub id: i64,
+    pub name: String,
+    pub title: String,
+    pub employer: String,
+    pub specialties: String,
+    pub jurisdiction_code: String,
+    pub id_number_masked: String,
+}
+
+/// What the demo loader created, for the start-up banner and for binding demo users.
+#[derive(Debug, Clone, Default)]
+pub struct DemoIds {
+    pub enterprises: Vec<i64>,
+    pub consultancies: Vec<i64>,
+    pub experts: Vec<i64>,
+}
+
+impl Db {
+    /// Writes the reference data (insert or update by code), so a new rule-file version takes
+    /// effect at start. Not audited: it is configuration shipped with the binary, versioned in
+    /// the repository.
+    pub async fn load_reference(&self, reference: &ReferenceData) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Parents first: the province before its cities.
+        let mut jurisdictions: Vec<_> = reference.jurisdictions.iter().collect();
+        jurisdictions.sort_by_key(|j| j.parent.is_some());
+        for j in jurisdictions {
+            let level = match j.level {
+                cpaudit_core::registry::JurisdictionLevel::Province => "province",
+                cpaudit_core::registry::JurisdictionLevel::City => "city",
+            };
+            on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                    "INSERT INTO jurisdictions (code, name_zh, name_en, level, parent_code) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET \
+                     name_zh = excluded.name_zh, name_en = excluded.name_en, \
+                     level = excluded.level, parent_code = excluded.parent_code",
+                )
+                .bind(&j.code)
+                .bind(&j.name_zh)
+                .bind(&j.name_en)
+                .bind(level)
+                .bind(&j.parent)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
+        }
+        for k in &reference.key_industries {
+            let aliases = serde_json::to_string(&k.aliases).unwrap_or_else(|_| "[]".into());
+            upsert_named(&mut tx, "key_industries", &k.id, &k.name_zh, &k.name_en, Some(&aliases))
+                .await?;
+        }
+        for p in &reference.province_industries {
+            upsert_named(&mut tx, "province_industries", &p.id, &p.name_zh, &p.name_en, None).await?;
+        }
+        for i in &reference.industries {
+            on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                    "INSERT INTO industries (code, name_zh, name_en, key_industry_id, \
+                     province_industry_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE \
+                     SET name_zh = excluded.name_zh, name_en = excluded.name_en, \
+                     key_industry_id = excluded.key_industry_id, \
+                     province_industry_id = excluded.province_industry_id",
+                )
+                .bind(&i.code)
+                .bind(&i.name_zh)
+                .bind(&i.name_en)
+                .bind(&i.key_industry)
+                .bind(&i.province_industry)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
+        }
+        tx.commit().await
+    }
+
+    /// The province and its city-level units (public reference data).
+    pub async fn list_jurisdictions(&self) -> Result<Vec<JurisdictionRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT code, name_zh, name_en, level, parent_code FROM jurisdictions ORDER BY code",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Industry classes with their key industry and province-organized industry (public).
+    pub async fn list_industries(&self) -> Result<Vec<IndustryRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT i.code, i.name_zh, i.name_en, i.key_industry_id, \
+                 k.name_zh AS key_industry_name_zh, k.name_en AS key_industry_name_en, \
+                 i.province_industry_id, p.name_zh AS province_industry_name_zh, \
+                 p.name_en AS province_industry_name_en FROM industries i \
+                 LEFT JOIN key_industries k ON k.id = i.key_industry_id \
+                 LEFT JOIN province_industries p ON p.id = i.province_industry_id ORDER BY i.code",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The key industries (public).
+    pub async fn list_key_industries(&self) -> Result<Vec<KeyIndustryRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as("SELECT id, name_zh, name_en FROM key_industries ORDER BY id")
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Parks within the scope (province: all; city: its own).
+    pub async fn list_parks(&self, scope: &Scope) -> Result<Vec<ParkRow>> {
+        let city = registry_city(scope)?;
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT p.id, p.name, p.jurisdiction_code, COUNT(m.enterprise_id) AS members \
+                 FROM parks p LEFT JOIN park_members m ON m.park_id = p.id \
+                 WHERE ($1 IS NULL OR p.jurisdiction_code = $1) \
+                 GROUP BY p.id, p.name, p.jurisdiction_code ORDER BY p.name",
+            )
+            .bind(&city)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Consultancies (province and cities see all: they are engaged across cities).
+    pub async fn list_consultancies(&self, scope: &Scope) -> Result<Vec<ConsultancyRow>> {
+        registry_city(scope)?;
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, name, credit_code, jurisdiction_code, contact FROM consultancies \
+                 ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The expert pool: the province runs it.
+    pub async fn list_experts(&self, scope: &Scope) -> Result<Vec<ExpertRow>> {
+        if scope.kind() != &ScopeKind::Province {
+            return Err(StorageError::Forbidden("only the province runs the expert pool".into()));
+        }
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, name, title, employer, specialties, jurisdiction_code, id_number_masked \
+                 FROM experts ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Whether the database holds no enterprises yet (the demo loads only into an empty one).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let count: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM enterprises").fetch_one(pool).await
+        })?;
+        Ok(count == 0)
+    }
+
+    /// Loads a generated data set in one transaction, audited as the console operator's work.
+    pub async fn load_demo(
+        &self,
+        actor: &Principal,
+        data: &DemoData,
+        now: DateTime<Utc>,
+    ) -> Result<DemoIds> {
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let mut ids = DemoIds::default();
+        let at = timestamp(now);
+        for demo in &data.enterprises {
+            let id = insert_enterprise(&mut tx, &mut chain, actor, &demo.enterprise, now).await?;
+            for outlet in &demo.outlets {
+                insert_outlet(&mut tx, id, outlet, &at).await?;
+            }
+            ids.enterprises.push(id);
+        }
+        for park in &data.parks {
+            let park_id: i64 = on_tx!(&mut tx, |conn| {
+                sqlx::query_scalar(
+                    "INSERT INTO parks (name, jurisdiction_code) VALUES ($1, $2) RETURNING id",
+                )
+                .bind(&park.name)
+                .bind(&park.jurisdiction_code)
+                .fetch_one(conn)
+                .await
+            })?;
+            for member in &park.members {
+                let enterprise_id = ids.enterprises[*member];
+                on_tx!(&mut tx, |conn| {
+                    sqlx::query("INSERT INTO park_members (park_id, enterprise_id) VALUES ($1, $2)")
+                        .bind(park_id)
+                        .bind(enterprise_id)
+                        .execute(conn)
+                        .await
+                        .map(|done| done.rows_affected())
+                })?;
+            }
+        }
+        for consultancy in &data.consultancies {
+            let id: i64 = on_tx!(&mut tx, |conn| {
+                sqlx::query_scalar(
+                    "INSERT INTO consultancies (name, credit_code, jurisdiction_code, contact) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(&consultancy.name)
+                .bind(consultancy.credit_code.as_str())
+                .bind(&consultancy.jurisdiction_code)
+                .bind(&consultancy.contact)
+                .fetch_one(conn)
+                .await
+            })?;
+            ids.consultancies.push(id);
+        }
+        for expert in &data.experts {
+            let specialties = serde_json::to_string(&expert.specialties).unwrap_or_default();
+            let id: i64 = on_tx!(&mut tx, |conn| {
+                sqlx::query_scalar(
+                    "INSERT INTO experts (name, title, employer, specialties, jurisdiction_code, \
+                     id_number_masked) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(&expert.name)
+                .bind(&expert.title)
+                .bind(&expert.employer)
+                .bind(&specialties)
+                .bind(&expert.jurisdiction_code)
+                .bind(&expert.id_number_masked)
+                .fetch_one(conn)
+                .await
+            })?;
+            ids.experts.push(id);
+        }
+        // Each consultancy is engaged by a handful of enterprises of its own city, so that the
+        // consultancy role has something to see.
+        for (index, consultancy) in data.consultancies.iter().enumerate() {
+            let engaged = data
+                .enterprises
+                .iter()
+                .zip(&ids.enterprises)
+                .filter(|(demo, _)| demo.enterprise.jurisdiction_code == consultancy.jurisdiction_code)
+                .take(5);
+            for (_, enterprise_id) in engaged {
+                on_tx!(&mut tx, |conn| {
+                    sqlx::query(
+                        "INSERT INTO engagements (consultancy_id, enterprise_id, since) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(ids.consultancies[index])
+                    .bind(*enterprise_id)
+                    .bind(&at)
+                    .execute(conn)
+                    .await
+                    .map(|done| done.rows_affected())
+                })?;
+            }
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+}
+
+async fn upsert_named(
+    tx: &mut Tx,
+    table: &str,
+    id: &str,
+    name_zh: &str,
+    name_en: &str,
+    aliases: Option<&str>,
+) -> Result<()> {
+    let (columns, values, update) = match aliases {
+        Some(_) => (", aliases", ", $4", ", aliases = excluded.aliases"),
+        None => ("", "", ""),
+    };
+    let sql = format!(
+        "INSERT INTO {table} (id, name_zh, name_en{columns}) VALUES ($1, $2, $3{values}) \
+         ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en{update}"
+    );
+    on_tx!(tx, |conn| {
+        let mut query = sqlx::query(&sql).bind(id).bind(name_zh).bind(name_en);
+        if let Some(aliases) = aliases {
+            query = query.bind(aliases);
+        }
+        query.execute(conn).await.map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
+async fn insert_outlet(
+    tx: &mut Tx,
+    enterprise_id: i64,
+    outlet: &cpaudit_core::demo::DemoOutlet,
+    at: &str,
+) -> Result<()> {
+    let outlet_id: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO outlets (enterprise_id, kind, code, name) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
+        )
+        .bind(enterprise_id)
+        .bind(outlet.kind.as_str())
+        .bind(&outlet.code)
+        .bind(&outlet.name)
+        .fetch_one(conn)
+        .await
+    })?;
+    for mn in &outlet.devices {
+        on_tx!(tx, |conn| {
+            sqlx::query("INSERT INTO devices (outlet_id, mn, created_at) VALUES ($1, $2, $3)")
+                .bind(outlet_id)
+                .bind(mn)
+                .bind(at)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// The city a registry listing is limited to: `None` for the province, the city's code for a
+/// city user; other roles do not list registry records.
+fn registry_city(scope: &Scope) -> Result<Option<String>> {
+    match scope.kind() {
+        ScopeKind::Province => Ok(None),
+        ScopeKind::City(code) => Ok(Some(code.clone())),
+        _ => Err(StorageError::Forbidden("registry lists are for officials".into())),
+    }
+}

@@ -1,0 +1,119 @@
+//! The web layer of cpaudit: server-rendered pages (askama, no JavaScript needed), the JSON
+//! API under `/api/v1/` with its OpenAPI document, and the authorization that guards both.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+mod pages;
+mod registry;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use cpaudit_core::reference::ReferenceData;
+use cpaudit_storage::auth::Throttle;
+use cpaudit_storage::Db;
+use tower_http::trace::TraceLayer;
+
+/// Where the current time comes from; tests inject a fixed or stepping clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Settings of the web layer (the binary fills them from config).
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: usize,
+    /// How long a login lasts.
+    pub session_lifetime: chrono::Duration,
+    /// Mark cookies `Secure` (set when served over HTTPS, e.g. behind a TLS proxy).
+    pub secure_cookies: bool,
+    pub throttle: Throttle,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            max_upload_bytes: 20 * 1024 * 1024,
+            session_lifetime: chrono::Duration::hours(12),
+            secure_cookies: false,
+            throttle: Throttle::default(),
+        }
+    }
+}
+
+struct Inner {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    settings: WebSettings,
+    reference: ReferenceData,
+}
+
+/// Shared state of all handlers. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    pub fn new(db: Db, reference: ReferenceData, settings: WebSettings, clock: Arc<dyn Clock>) -> Self {
+        AppState(Arc::new(Inner {
+            db,
+            clock,
+            settings,
+            reference,
+        }))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    pub fn settings(&self) -> &WebSettings {
+        &self.0.settings
+    }
+
+    pub fn reference(&self) -> &ReferenceData {
+        &self.0.reference
+    }
+}
+
+/// The application: every route of [`routes::table`] behind [`auth::authorize`].
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (spec, handler) in routes::table() {
+        let path = spec.path;
+        let guarded = handler.route_layer(from_fn_with_state((state.clone(), spec), auth::authorize));
+        router = router.route(path, guarded);
+    }
+    // Uploads are checked against the configured limit; the extra room is for the multipart
+    // envelope, so the file itself may be as large as the limit says.
+    let body_limit = state.settings().max_upload_bytes + 64 * 1024;
+    router
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            // The path only: query strings may carry CSRF tokens or search terms.
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
+        .with_state(state)
+}

@@ -1,0 +1,369 @@
+//! The command line.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use cpaudit_core::audit::ChainVerdict;
+use cpaudit_core::reference::ReferenceData;
+use cpaudit_storage::auth::NewUser;
+use cpaudit_storage::{Principal, Role};
+use cpaudit_web::{AppState, SystemClock, WebSettings};
+
+use crate::config::{self, Overrides, Settings};
+use crate::setup;
+
+/// 清洁生产审核管理系统 — runs the mandatory cleaner production audits of a province online.
+#[derive(Debug, Parser)]
+#[command(name = "cpaudit", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./cpaudit.toml if it exists).
+    #[arg(long, global = true, env = "CPAUDIT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "CPAUDIT_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Log filter, e.g. info or cpaudit=debug.
+    #[arg(long, global = true, env = "CPAUDIT_LOG")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web interface and the API (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check the audit trail.
+    #[command(name = "audit-log", subcommand)]
+    AuditLog(AuditLogCommand),
+    /// Generate demo data into an empty database (for trials and benchmarks).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CPAUDIT_LISTEN")]
+    listen: Option<String>,
+    /// Load the demo data set and demo users into an empty database first.
+    #[arg(long)]
+    demo: bool,
+    /// Largest accepted upload in MiB (default 20).
+    #[arg(long, env = "CPAUDIT_MAX_UPLOAD_MIB")]
+    max_upload_mib: Option<usize>,
+    /// Hours a login lasts (default 12).
+    #[arg(long, env = "CPAUDIT_SESSION_HOURS")]
+    session_hours: Option<i64>,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long, env = "CPAUDIT_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input (one line).
+    Add {
+        username: String,
+        /// province | city | enterprise | consultancy | expert
+        #[arg(long)]
+        role: String,
+        /// Name shown in the interface (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// For a city user: the jurisdiction code, e.g. 620100.
+        #[arg(long)]
+        city: Option<String>,
+        /// For an enterprise user: the enterprise's credit code.
+        #[arg(long)]
+        enterprise: Option<String>,
+        /// For a consultancy user: the consultancy's id.
+        #[arg(long)]
+        consultancy: Option<i64>,
+        /// For an expert user: the expert's id.
+        #[arg(long)]
+        expert: Option<i64>,
+    },
+    /// Set a new password (read from standard input); ends the user's sessions.
+    Passwd { username: String },
+    /// List accounts.
+    List,
+    /// Disable an account and end its sessions.
+    Disable { username: String },
+    /// Enable a disabled account.
+    Enable { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditLogCommand {
+    /// Recompute the hash chain; prints OK with the entry count and head hash, or the first
+    /// broken entry (exit code 1).
+    Verify {
+        /// The head hash recorded earlier: also detects entries removed from the end.
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Number of enterprises to generate.
+    #[arg(long, default_value_t = setup::DEMO_ENTERPRISES)]
+    scale: usize,
+}
+
+pub fn run() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let (settings, warnings) = match load_settings(&cli) {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_tracing(&settings.log);
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command, settings)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_settings(cli: &Cli) -> Result<(Settings, Vec<String>)> {
+    let path = cli.config.clone().unwrap_or_else(|| PathBuf::from("cpaudit.toml"));
+    let file = config::read_file(&path, cli.config.is_some())?;
+    let warnings = config::unknown_keys(&file, &path, std::env::vars().map(|(name, _)| name));
+    let mut overrides = Overrides {
+        database_url: cli.database_url.clone(),
+        log: cli.log.clone(),
+        ..Overrides::default()
+    };
+    if let Command::Serve(serve) = &cli.command {
+        overrides.listen = serve.listen.clone();
+        overrides.max_upload_mib = serve.max_upload_mib;
+        overrides.session_hours = serve.session_hours;
+        overrides.secure_cookies = serve.secure_cookies;
+    }
+    Ok((Settings::resolve(overrides, file), warnings))
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+async fn execute(command: Command, settings: Settings) -> Result<std::process::ExitCode> {
+    let reference = ReferenceData::gansu();
+    match command {
+        Command::Serve(args) => serve(settings, reference, args.demo).await?,
+        Command::Migrate => {
+            setup::open_database(&settings.database_url, &reference).await?;
+            println!("migrated {}", cpaudit_storage::redact_url(&settings.database_url));
+        }
+        Command::User(command) => user(settings, reference, command).await?,
+        Command::AuditLog(AuditLogCommand::Verify { expect_head }) => {
+            let db = setup::open_database(&settings.database_url, &reference).await?;
+            return Ok(match db.verify_audit_log(expect_head.as_deref()).await? {
+                ChainVerdict::Intact { entries, head } => {
+                    println!("OK: {entries} entries, head {head}");
+                    std::process::ExitCode::SUCCESS
+                }
+                ChainVerdict::Broken { seq, reason } => {
+                    println!("BROKEN at entry {seq}: {reason}");
+                    std::process::ExitCode::FAILURE
+                }
+            });
+        }
+        Command::Demo(args) => {
+            let db = setup::open_database(&settings.database_url, &reference).await?;
+            if !db.is_empty().await? {
+                bail!("the database already holds enterprises; demo data goes into an empty database");
+            }
+            let started = std::time::Instant::now();
+            let data = cpaudit_core::demo::generate(&reference, setup::DEMO_SEED, args.scale);
+            db.load_demo(&Principal::console_operator("demo"), &data, chrono::Utc::now()).await?;
+            println!(
+                "generated {} enterprises in {:.1} s",
+                data.enterprises.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Result<()> {
+    let db = setup::open_database(&settings.database_url, &reference).await?;
+    let logins = if demo {
+        Some(setup::load_demo(&db, &reference, setup::DEMO_ENTERPRISES, chrono::Utc::now()).await?)
+    } else {
+        None
+    };
+    let web = WebSettings {
+        max_upload_bytes: settings.max_upload_mib * 1024 * 1024,
+        session_lifetime: chrono::Duration::hours(settings.session_hours),
+        secure_cookies: settings.secure_cookies,
+        ..WebSettings::default()
+    };
+    let throttle = web.throttle;
+    let state = AppState::new(db.clone(), reference, web, Arc::new(SystemClock));
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    println!("cpaudit is serving http://{address}/");
+    println!("database: {}", cpaudit_storage::redact_url(&settings.database_url));
+    if let Some(logins) = logins {
+        println!("demo logins (password: {}):", setup::DEMO_PASSWORD);
+        for login in logins {
+            println!("  {:<12} {}", login.username, login.description);
+        }
+    }
+    let housekeeping = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                if let Err(error) = db.purge_expired(chrono::Utc::now(), throttle).await {
+                    tracing::warn!(%error, "housekeeping failed");
+                }
+            }
+        }
+    });
+    axum::serve(listener, cpaudit_web::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    housekeeping.abort();
+    db.close().await;
+    println!("cpaudit stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, close the database.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn read_password() -> Result<String> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("reading the password from standard input")?;
+    let password = text.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        bail!("no password on standard input (pipe it in: echo 'PASSWORD' | cpaudit user …)");
+    }
+    Ok(password)
+}
+
+async fn user(settings: Settings, reference: ReferenceData, command: UserCommand) -> Result<()> {
+    let db = setup::open_database(&settings.database_url, &reference).await?;
+    let operator = Principal::console_operator(&std::env::var("USER").unwrap_or_else(|_| "console".into()));
+    let now = chrono::Utc::now();
+    match command {
+        UserCommand::Add { username, role, display_name, city, enterprise, consultancy, expert } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role}: use province, city, enterprise, consultancy or expert"))?;
+            if let Some(code) = &city {
+                if reference.city(code).is_none() {
+                    bail!("unknown city code {code}");
+                }
+            }
+            let enterprise_id = match enterprise {
+                Some(code) => Some(
+                    db.registered_credit_codes(&[code.clone()])
+                        .await?
+                        .get(&code)
+                        .map(|(id, _)| *id)
+                        .with_context(|| format!("no enterprise with credit code {code}"))?,
+                ),
+                None => None,
+            };
+            let password = read_password()?;
+            let id = db
+                .add_user(
+                    &operator,
+                    &NewUser {
+                        display_name: display_name.unwrap_or_else(|| username.clone()),
+                        username: username.clone(),
+                        password,
+                        role,
+                        jurisdiction_code: city,
+                        enterprise_id,
+                        consultancy_id: consultancy,
+                        expert_id: expert,
+                    },
+                    now,
+                )
+                .await?;
+            println!("created user {username} (id {id})");
+        }
+        UserCommand::Passwd { username } => {
+            let password = read_password()?;
+            db.set_password(&operator, &username, &password, now).await?;
+            println!("password of {username} changed; its sessions were ended");
+        }
+        UserCommand::List => {
+            let scope = operator.scope();
+            println!("{:<20} {:<12} {:<10} {:<8} NAME", "USERNAME", "ROLE", "SCOPE", "STATUS");
+            for user in db.list_users(scope).await? {
+                let bound = user
+                    .jurisdiction_code
+                    .clone()
+                    .or(user.enterprise_id.map(|id| format!("ent:{id}")))
+                    .or(user.consultancy_id.map(|id| format!("con:{id}")))
+                    .or(user.expert_id.map(|id| format!("exp:{id}")))
+                    .unwrap_or_else(|| "-".into());
+                let status = if user.disabled { "disabled" } else { "active" };
+                println!("{:<20} {:<12} {:<10} {:<8} {}", user.username, user.role.as_str(), bound, status, user.display_name);
+            }
+        }
+        UserCommand::Disable { username } => {
+            db.set_disabled(&operator, &username, true, now).await?;
+            println!("disabled {username}");
+        }
+        UserCommand::Enable { username } => {
+            db.set_disabled(&operator, &username, false, now).await?;
+            println!("enabled {username}");
+        }
+    }
+    Ok(())
+}

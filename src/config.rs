@@ -1,0 +1,144 @@
+//! Settings from (highest first) command-line flags, `CPAUDIT_*` environment variables, an
+//! optional `cpaudit.toml`, and defaults. Keys nobody reads are reported, not ignored.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The file settings: every key is optional; unknown keys are collected for a warning.
+#[derive(Debug, Default, Deserialize)]
+pub struct FileSettings {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub max_upload_mib: Option<usize>,
+    pub session_hours: Option<i64>,
+    pub secure_cookies: Option<bool>,
+    pub log: Option<String>,
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, toml::Value>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub listen: String,
+    pub max_upload_mib: usize,
+    pub session_hours: i64,
+    pub secure_cookies: bool,
+    pub log: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://cpaudit.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_MAX_UPLOAD_MIB: usize = 20;
+pub const DEFAULT_SESSION_HOURS: i64 = 12;
+
+/// Environment variables this program reads (clap reads them through `env = …`), so that a
+/// misspelt one can be reported.
+pub const KNOWN_ENV: &[&str] = &[
+    "CPAUDIT_CONFIG",
+    "CPAUDIT_DATABASE_URL",
+    "CPAUDIT_LISTEN",
+    "CPAUDIT_MAX_UPLOAD_MIB",
+    "CPAUDIT_SESSION_HOURS",
+    "CPAUDIT_SECURE_COOKIES",
+    "CPAUDIT_LOG",
+    // Read by the test suite, not by the program.
+    "CPAUDIT_TEST_DATABASE_URL",
+];
+
+/// Reads the file if it exists. An explicitly named file must exist.
+pub fn read_file(path: &Path, explicit: bool) -> Result<FileSettings> {
+    if !path.exists() {
+        if explicit {
+            anyhow::bail!("configuration file {} does not exist", path.display());
+        }
+        return Ok(FileSettings::default());
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("configuration file {} is not valid", path.display()))
+}
+
+/// Warnings about keys nobody reads, in the file and in the environment.
+pub fn unknown_keys(file: &FileSettings, file_path: &Path, env: impl Iterator<Item = String>) -> Vec<String> {
+    let mut warnings: Vec<String> = file
+        .unknown
+        .keys()
+        .map(|key| format!("unknown key `{key}` in {} (ignored)", file_path.display()))
+        .collect();
+    warnings.extend(
+        env.filter(|name| name.starts_with("CPAUDIT_") && !KNOWN_ENV.contains(&name.as_str()))
+            .map(|name| format!("unknown environment variable {name} (ignored)")),
+    );
+    warnings
+}
+
+/// Command-line (and environment) values; `None` where neither was given.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub max_upload_mib: Option<usize>,
+    pub session_hours: Option<i64>,
+    pub secure_cookies: Option<bool>,
+    pub log: Option<String>,
+}
+
+impl Settings {
+    pub fn resolve(overrides: Overrides, file: FileSettings) -> Settings {
+        Settings {
+            database_url: overrides
+                .database_url
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            listen: overrides.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            max_upload_mib: overrides
+                .max_upload_mib
+                .or(file.max_upload_mib)
+                .unwrap_or(DEFAULT_MAX_UPLOAD_MIB),
+            session_hours: overrides
+                .session_hours
+                .or(file.session_hours)
+                .unwrap_or(DEFAULT_SESSION_HOURS),
+            secure_cookies: overrides.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            log: overrides.log.or(file.log).unwrap_or_else(|| "info".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let file: FileSettings = toml::from_str("listen = \"0.0.0.0:9000\"\nmax_upload_mib = 5\n").unwrap();
+        let settings = Settings::resolve(
+            Overrides {
+                max_upload_mib: Some(7),
+                ..Overrides::default()
+            },
+            file,
+        );
+        assert_eq!(settings.listen, "0.0.0.0:9000");
+        assert_eq!(settings.max_upload_mib, 7);
+        assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn unknown_keys_are_reported() {
+        let file: FileSettings = toml::from_str("listn = \"x\"").unwrap();
+        let warnings = unknown_keys(
+            &file,
+            Path::new("cpaudit.toml"),
+            ["CPAUDIT_LISTEN".to_string(), "CPAUDIT_LISTN".to_string()].into_iter(),
+        );
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[0].contains("listn"));
+        assert!(warnings[1].contains("CPAUDIT_LISTN"));
+    }
+}

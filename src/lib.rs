@@ -1,0 +1,11 @@
+//! The `cpaudit` command: configuration, the subcommands, and the wiring of storage and web.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod setup;
+
+/// Runs the command line; the process exit code says whether it worked.
+pub fn main() -> std::process::ExitCode {
+    cli::run()
+}
