@@ -1,1 +1,9 @@
-fn main(){}
+//! The integration tests: one binary (each extra test binary costs link time). Every test that
+//! touches storage runs on the backend that `CPAUDIT_TEST_DATABASE_URL` names (see `support`).
+
+mod access;
+// mod api;
+// mod audit_trail;
+// mod import_export;
+mod registry;
+mod support;

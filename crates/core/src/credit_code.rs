@@ -43,11 +43,24 @@ pub enum CreditCodeError {
     WrongCheckDigit { expected: char, found: char },
 }
 
+/// Numeric value + 1 of each ASCII character; 0 for characters outside the alphabet. A table
+/// rather than a search, because bulk imports and the demo generator check millions of
+/// characters.
+const VALUES: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let bytes = ALPHABET.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        table[bytes[index] as usize] = index as u8 + 1;
+        index += 1;
+    }
+    table
+};
+
 /// Numeric value of a code character; `None` outside the alphabet (including lower case).
 fn value_of(character: char) -> Option<u32> {
-    ALPHABET
-        .find(character)
-        .and_then(|index| u32::try_from(index).ok())
+    let entry = *VALUES.get(usize::try_from(u32::from(character)).ok()?)?;
+    entry.checked_sub(1).map(u32::from)
 }
 
 /// The character whose numeric value is `value` (`value` < 31).
@@ -323,6 +336,14 @@ mod tests {
         }
         assert!(!ALPHABET.contains(['I', 'O', 'Z', 'S', 'V']));
         assert_eq!(ALPHABET.len(), 31);
+        for (index, character) in ALPHABET.chars().enumerate() {
+            assert_eq!(value_of(character), Some(index as u32));
+        }
+        let outside = (0u8..128)
+            .filter(|b| value_of(char::from(*b)).is_none())
+            .count();
+        assert_eq!(outside, 128 - 31);
+        assert_eq!(value_of('９'), None);
     }
 
     #[test]

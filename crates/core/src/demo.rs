@@ -1,9 +1,9 @@
 //! Deterministic demo data: enterprises with outlets and monitoring devices, parks,
 //! consultancies and experts, generated from the reference data and a seed.
 //!
-//! The same reference data, seed and count always give the same data (ChaCha8 is portable and
-//! stable across platforms and releases of `rand_chacha`), so demos, screenshots and benchmarks
-//! are reproducible. Nothing is specific to Gansu: places come from the jurisdictions file and
+//! The same reference data, seed and count always give the same data on every platform
+//! (ChaCha8 is portable; `rand` keeps its sampling algorithms within a release series), so demos,
+//! screenshots and benchmarks are reproducible. Nothing is specific to Gansu: places come from the jurisdictions file and
 //! industries from the industries file; only GB/T 4754 (a national standard) decides the trade
 //! words of enterprise names.
 //!
@@ -12,6 +12,7 @@
 //! builds.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -119,8 +120,9 @@ pub fn generate(reference: &ReferenceData, seed: u64, enterprise_count: usize) -
         credit_codes: HashSet::new(),
         next_serial: 0,
     };
-    // Device serials start at a seed-dependent offset so that two data sets do not share MNs;
-    // a 32-bit offset plus any realistic count stays far below the 36-bit serial field.
+    // Device serials start at a seed-dependent offset so that data sets of different seeds are
+    // very unlikely to share MNs; a 32-bit offset plus any realistic count stays far below the
+    // 36-bit serial field.
     generator.next_serial = u64::from(generator.rng.gen::<u32>());
 
     let enterprises = generator.enterprises(&industries, enterprise_count);
@@ -182,10 +184,12 @@ struct Generator<'a> {
     rng: ChaCha8Rng,
     province_name: String,
     places: Vec<Place<'a>>,
-    /// Enterprise and consultancy names given out so far.
-    names: HashSet<String>,
-    /// Credit codes given out so far (enterprises and consultancies).
-    credit_codes: HashSet<String>,
+    /// 64-bit hashes of the enterprise and consultancy names given out so far. Hashes instead
+    /// of the names save 100,000 string copies; two different names with the same hash only
+    /// cost a needless retry, never a duplicate.
+    names: HashSet<u64>,
+    /// Credit codes given out so far (enterprises and consultancies), packed 7 bits a character.
+    credit_codes: HashSet<u128>,
     /// Serial number of the next monitoring device.
     next_serial: u64,
 }
@@ -243,14 +247,20 @@ impl<'a> Generator<'a> {
                 (SizeClass::Micro, 30),
             ]
         };
-        let size_class = self.weighted(&size_weights);
+        // The first enterprise is the demo login's: a large key emission unit shows the most.
+        let first = index == 0;
+        let size_class = if first {
+            SizeClass::Large
+        } else {
+            self.weighted(&size_weights)
+        };
         let key_probability = match (province_organised, industry.key_industry.is_some()) {
             (true, _) => 0.8,
             (false, true) => 0.35,
             (false, false) => 0.15,
         };
-        let key_emission_unit = self.rng.gen_bool(key_probability);
-        let status = if index > 0 && self.rng.gen_bool(0.03) {
+        let key_emission_unit = first || self.rng.gen_bool(key_probability);
+        let status = if !first && self.rng.gen_bool(0.03) {
             EnterpriseStatus::Closed
         } else {
             EnterpriseStatus::Active
@@ -259,10 +269,8 @@ impl<'a> Generator<'a> {
         let (district_name, division_code) = self.district(place);
         let credit_code = self.credit_code(&division_code);
         let permit_probability = if key_emission_unit { 0.97 } else { 0.75 };
-        let permit_number = self
-            .rng
-            .gen_bool(permit_probability)
-            .then(|| format!("{credit_code}001P"));
+        let permit_number =
+            (first || self.rng.gen_bool(permit_probability)).then(|| format!("{credit_code}001P"));
         let address = self.address(place, district_name);
         let legal_representative = self.person_name();
         let outlets = self.outlets(industry, key_emission_unit);
@@ -308,15 +316,18 @@ impl<'a> Generator<'a> {
         loop {
             let length = if attempt < 8 { 2 } else { 3 };
             let mut name = String::from(self.places[place].short_name);
-            for _ in 0..length {
-                name.push_str(self.pick(&TRADE_NAME_CHARS));
+            self.push_distinct_chars(&mut name, &TRADE_NAME_CHARS, length);
+            attempt += 1;
+            let trade = self.pick(trades);
+            if trade.chars().next().is_some_and(|c| name.ends_with(c)) {
+                continue;
             }
-            name.push_str(self.pick(trades));
+            name.push_str(trade);
             name.push_str(self.pick(suffixes));
-            if self.names.insert(name.clone()) {
+            let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(&name);
+            if self.names.insert(hash) {
                 return name;
             }
-            attempt += 1;
         }
     }
 
@@ -335,25 +346,41 @@ impl<'a> Generator<'a> {
 
     /// A new credit code: "91" (enterprise registered with market regulation) + division code +
     /// nine random characters + the check character.
+    ///
+    /// The nine characters look like real ones: either a pre-2015 organisation code (eight
+    /// digits and its GB 11714 check character) or a code issued since, which starts with "MA".
     fn credit_code(&mut self, division_code: &str) -> CreditCode {
         let alphabet = ALPHABET.as_bytes();
         loop {
             let mut text = String::with_capacity(18);
             text.push_str("91");
             text.push_str(division_code);
-            for _ in 0..9 {
-                text.push(alphabet[self.rng.gen_range(0..alphabet.len())] as char);
+            if self.rng.gen_bool(0.5) {
+                text.push_str("MA");
+                for _ in 0..7 {
+                    text.push(alphabet[self.rng.gen_range(0..alphabet.len())] as char);
+                }
+            } else {
+                let digits: [u32; 8] = std::array::from_fn(|_| self.rng.gen_range(0..10));
+                for digit in digits {
+                    text.push(char::from(b'0' + digit as u8));
+                }
+                text.push(organization_code_check(&digits));
             }
             let Some(check) = check_char(&text) else {
                 // Only reachable with a malformed division code; fall back to a valid one.
                 return self.credit_code("000000");
             };
             text.push(check);
-            if self.credit_codes.contains(&text) {
+            // 18 ASCII characters of 7 bits fit in 126 bits.
+            let packed = text
+                .bytes()
+                .fold(0u128, |packed, byte| (packed << 7) | u128::from(byte));
+            if self.credit_codes.contains(&packed) {
                 continue;
             }
             if let Ok(code) = CreditCode::parse(&text) {
-                self.credit_codes.insert(text);
+                self.credit_codes.insert(packed);
                 return code;
             }
         }
@@ -377,10 +404,20 @@ impl<'a> Generator<'a> {
         let second = self.rng.gen_range(0..SURNAMES.len());
         let mut name = String::from(SURNAMES[first.min(second)]);
         let given_length = if self.rng.gen_bool(0.3) { 1 } else { 2 };
-        for _ in 0..given_length {
-            name.push_str(self.pick(&GIVEN_NAME_CHARS));
-        }
+        self.push_distinct_chars(&mut name, &GIVEN_NAME_CHARS, given_length);
         name
+    }
+
+    /// Appends `count` characters drawn from `pool`, never repeating the character before
+    /// ("白银银通", "隆隆" read as typing errors in a name). `pool` holds at least two entries.
+    fn push_distinct_chars(&mut self, text: &mut String, pool: &[&str], count: usize) {
+        for _ in 0..count {
+            let mut next = self.pick(pool);
+            while text.ends_with(next) {
+                next = self.pick(pool);
+            }
+            text.push_str(next);
+        }
     }
 
     fn outlets(&mut self, industry: &Industry, key_emission_unit: bool) -> Vec<DemoOutlet> {
@@ -610,6 +647,18 @@ impl<'a> Generator<'a> {
     }
 }
 
+/// The check character of an eight-digit organisation code (GB 11714): 11 - (Σ digit × weight
+/// mod 11), where 10 is written X and 11 is written 0.
+fn organization_code_check(digits: &[u32; 8]) -> char {
+    const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
+    match 11 - sum % 11 {
+        10 => 'X',
+        11 => '0',
+        value => char::from(b'0' + value as u8),
+    }
+}
+
 /// Industries whose main discharge is waste water, so their first outlet is a water outlet.
 fn discharges_mainly_water(code: &str) -> bool {
     const WATER_DIVISIONS: [&str; 6] = ["13", "15", "17", "22", "27", "46"];
@@ -722,7 +771,7 @@ const GIVEN_NAME_CHARS: [&str; 72] = [
     "建", "国", "志", "明", "伟", "军", "平", "华", "强", "红", "芳", "丽", "霞", "斌", "勇", "涛",
     "鹏", "海", "文", "玉", "兰", "英", "春", "福", "德", "成", "林", "宏", "俊", "晓", "雪", "云",
     "刚", "辉", "峰", "磊", "静", "敏", "燕", "娟", "东", "亮", "杰", "婷", "琳", "欣", "宁", "瑞",
-    "嘉", "泽", "睿", "浩", "宇", "轩", "梅", "秀", "珍", "军", "新", "忠", "学", "永", "生", "荣",
+    "嘉", "泽", "睿", "浩", "宇", "轩", "梅", "秀", "珍", "慧", "新", "忠", "学", "永", "生", "荣",
     "彦", "振", "乾", "珊", "艳", "萍", "莉", "卫",
 ];
 
@@ -837,6 +886,8 @@ mod tests {
             let first = &data.enterprises[0].enterprise;
             assert_eq!(first.jurisdiction_code, "620100");
             assert_eq!(first.status, EnterpriseStatus::Active);
+            assert_eq!(first.size_class, SizeClass::Large);
+            assert!(first.key_emission_unit && first.permit_number.is_some());
             assert!(first.name.starts_with("兰州"), "{}", first.name);
         }
     }
@@ -873,6 +924,39 @@ mod tests {
     }
 
     #[test]
+    fn organisation_code_check_matches_published_codes() {
+        // Characters 9–17 of 华为 914403001922038216 and 腾讯 91440300708461136T.
+        assert_eq!(organization_code_check(&[1, 9, 2, 2, 0, 3, 8, 2]), '1');
+        assert_eq!(organization_code_check(&[7, 0, 8, 4, 6, 1, 1, 3]), '6');
+    }
+
+    #[test]
+    fn credit_code_bodies_look_like_real_ones() {
+        let reference = gansu();
+        let data = generate(&reference, 21, 500);
+        let (mut modern, mut legacy) = (0, 0);
+        for e in &data.enterprises {
+            let body = &e.enterprise.credit_code.as_str()[8..17];
+            if body.starts_with("MA") {
+                modern += 1;
+            } else {
+                let digits: Vec<u32> = body[..8].chars().map(|c| c.to_digit(10).unwrap()).collect();
+                let digits: [u32; 8] = digits.try_into().unwrap();
+                assert_eq!(
+                    body.chars().last(),
+                    Some(organization_code_check(&digits)),
+                    "{body}"
+                );
+                legacy += 1;
+            }
+        }
+        assert!(
+            modern > 100 && legacy > 100,
+            "{modern} modern, {legacy} legacy"
+        );
+    }
+
+    #[test]
     fn every_enterprise_passes_validation() {
         let reference = gansu();
         let data = generate(&reference, 3, 500);
@@ -897,6 +981,8 @@ mod tests {
             assert!(e.address.contains(&city.name_zh));
             let length = e.legal_representative.chars().count();
             assert!((2..=3).contains(&length), "{}", e.legal_representative);
+            let chars: Vec<char> = e.name.chars().collect();
+            assert!(chars.windows(2).all(|w| w[0] != w[1]), "{}", e.name);
         }
         for c in &data.consultancies {
             assert!(names.insert(c.name.as_str()), "duplicate {}", c.name);

@@ -195,7 +195,12 @@ fn find_lf(buf: &[u8], from: usize, to: usize) -> Option<usize> {
     if from >= to {
         return None;
     }
-    buf[from..to].iter().position(|&b| b == b'\n').map(|p| p + from)
+    let hay = &buf[from..to];
+    // `contains` on bytes is a word-at-a-time search; the common answer is "none".
+    if !hay.contains(&b'\n') {
+        return None;
+    }
+    hay.iter().position(|&b| b == b'\n').map(|p| p + from)
 }
 
 /// Whether `##` occurs inside `buf[from..to]`.
@@ -220,9 +225,15 @@ fn misplaced_tail(buf: &[u8], declared: usize, lf: usize) -> Examined {
 
 /// Checks the frame at the start of `buf`, which begins with `##`.
 ///
-/// `lf_scanned` remembers how far an earlier call looked for a premature line feed in the same
-/// frame, so that feeding a frame in many small pieces stays linear.
-pub(crate) fn examine(buf: &[u8], tolerance: &Tolerance, lf_scanned: &mut usize) -> Examined {
+/// `lf_scanned` remembers how far an earlier call looked for a line feed in the same frame, so
+/// that feeding a frame in many small pieces stays linear. `more_possible` says whether more
+/// bytes can still arrive behind `buf` (false for one-shot decoding and for a full stream buffer).
+pub(crate) fn examine(
+    buf: &[u8],
+    tolerance: &Tolerance,
+    more_possible: bool,
+    lf_scanned: &mut usize,
+) -> Examined {
     debug_assert!(buf.starts_with(b"##"));
     if buf.len() < HEADER_LEN {
         return Examined::Incomplete;
@@ -251,21 +262,22 @@ pub(crate) fn examine(buf: &[u8], tolerance: &Tolerance, lf_scanned: &mut usize)
     let crc_at = HEADER_LEN + declared;
     let tail_at = crc_at + 4;
 
+    // A line feed ends a packet, so one before the tail position proves the length field wrong.
+    // Checking this whether or not the frame is complete makes the verdict independent of how
+    // the bytes were split into reads, and reports a short packet without waiting for the next.
+    let scan_to = tail_at.min(buf.len());
+    if let Some(lf) = find_lf(buf, (*lf_scanned).max(HEADER_LEN), scan_to) {
+        return misplaced_tail(buf, declared, lf);
+    }
+    *lf_scanned = scan_to;
     if buf.len() <= tail_at {
-        // Not all there yet. A line feed before the tail position proves the length field wrong,
-        // so report it now instead of waiting for bytes that belong to the next packet.
-        let from = (*lf_scanned).max(HEADER_LEN);
-        if let Some(lf) = find_lf(buf, from, tail_at) {
-            return misplaced_tail(buf, declared, lf);
-        }
-        *lf_scanned = buf.len();
         return Examined::Incomplete;
     }
     let total = match buf[tail_at] {
         b'\r' => match buf.get(tail_at + 1) {
             None => return Examined::Incomplete,
             Some(b'\n') => tail_at + 2,
-            Some(_) => return tail_not_found(buf, declared),
+            Some(_) => return tail_not_found(buf, declared, more_possible, lf_scanned),
         },
         // CRLF one byte early: the "CRC field" holds the '\r', so the length field is wrong.
         b'\n' if buf[tail_at - 1] == b'\r' => return misplaced_tail(buf, declared, tail_at),
@@ -279,7 +291,7 @@ pub(crate) fn examine(buf: &[u8], tolerance: &Tolerance, lf_scanned: &mut usize)
             deviations.insert(Deviation::BareLfTail);
             tail_at + 1
         }
-        _ => return tail_not_found(buf, declared),
+        _ => return tail_not_found(buf, declared, more_possible, lf_scanned),
     };
 
     let field = [buf[crc_at], buf[crc_at + 1], buf[crc_at + 2], buf[crc_at + 3]];
@@ -321,13 +333,27 @@ pub(crate) fn examine(buf: &[u8], tolerance: &Tolerance, lf_scanned: &mut usize)
 }
 
 /// The tail is not where the header said: find the packet's real end, if there is one.
-fn tail_not_found(buf: &[u8], declared: usize) -> Examined {
-    match find_lf(buf, HEADER_LEN, buf.len()) {
-        Some(lf) => misplaced_tail(buf, declared, lf),
-        None => Examined::Error {
-            error: FrameError::MissingTail { declared },
-            consume: 2,
-        },
+///
+/// The real line feed may still be on its way (the length field understates the segment). While
+/// more bytes can come and no next `##` has started, wait for it; otherwise give up on this
+/// header and resynchronise.
+fn tail_not_found(
+    buf: &[u8],
+    declared: usize,
+    more_possible: bool,
+    lf_scanned: &mut usize,
+) -> Examined {
+    let from = (*lf_scanned).max(HEADER_LEN);
+    if let Some(lf) = find_lf(buf, from, buf.len()) {
+        return misplaced_tail(buf, declared, lf);
+    }
+    if more_possible && !contains_header(buf, (from - 1).max(HEADER_LEN), buf.len()) {
+        *lf_scanned = buf.len();
+        return Examined::Incomplete;
+    }
+    Examined::Error {
+        error: FrameError::MissingTail { declared },
+        consume: 2,
     }
 }
 
@@ -377,7 +403,7 @@ pub fn decode_frame<'a>(input: &'a [u8], tolerance: &Tolerance) -> Result<Frame<
         });
     }
     let mut scanned = 0;
-    match examine(input, tolerance, &mut scanned) {
+    match examine(input, tolerance, false, &mut scanned) {
         Examined::Incomplete => Err(FrameError::Truncated {
             available: input.len(),
         }),

@@ -173,7 +173,8 @@ impl StreamDecoder {
                 let bytes = std::mem::take(&mut self.pending_skip);
                 return Some(Err(FrameError::Skipped { bytes }));
             }
-            return match examine(avail, &self.tolerance, &mut self.lf_scanned) {
+            let more_possible = avail.len() < self.capacity;
+            return match examine(avail, &self.tolerance, more_possible, &mut self.lf_scanned) {
                 Examined::Incomplete => None,
                 Examined::Error { error, consume } => {
                     self.consume(consume);

@@ -14,7 +14,6 @@ use crate::TableFormat;
 /// number in Excel, or the physical line in a text editor (header = 1).
 /// Column numbers are 1-based too (column A = 1).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum OfficeError {
     /// The file is empty, or every row is blank: there is no header row.
     #[error("The file contains no table: it is empty or every row is blank.")]
@@ -157,7 +156,6 @@ impl OfficeError {
 
 /// The kinds of damage [`OfficeError::Malformed`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum MalformedKind {
     /// The .xlsx (its ZIP container or its XML) is damaged or incomplete.
     CorruptWorkbook,
@@ -213,7 +211,6 @@ fn malformed_zh(line: Option<usize>, kind: MalformedKind, detail: &str) -> Strin
 /// What the content of a file turned out to be, when it is not what its name
 /// says. Found by looking at the bytes, never at the name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ContentKind {
     /// An Office Open XML workbook (.xlsx).
     XlsxWorkbook,

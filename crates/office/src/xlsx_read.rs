@@ -15,9 +15,7 @@ use crate::{MalformedKind, OfficeError, Table};
 
 /// Reads the first visible worksheet of the workbook in `bytes`.
 pub(crate) fn read_xlsx(bytes: &[u8], limits: &ReadLimits) -> Result<Table, OfficeError> {
-    let t0 = std::time::Instant::now(); // TIMING
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(corrupt)?;
-    eprintln!("TIMING open {:?}", t0.elapsed()); // TIMING
     let sheet = first_worksheet(&workbook).ok_or_else(|| OfficeError::Malformed {
         line: None,
         kind: MalformedKind::CorruptWorkbook,
@@ -54,7 +52,6 @@ pub(crate) fn read_xlsx(bytes: &[u8], limits: &ReadLimits) -> Result<Table, Offi
         cells[column] = text;
     }
 
-    eprintln!("TIMING cells {:?}", t0.elapsed()); // TIMING
     let mut table = TableBuilder::new(limits);
     for (row, cells) in rows {
         table.push(row as usize + 1, cells)?;

@@ -610,6 +610,12 @@ async fn update_in_tx(
             });
         }
     }
+    let before = stored_json(current);
+    let after = audit_json(enterprise);
+    if before == after {
+        // Nothing changes: no write, no version bump, no audit entry.
+        return Ok(());
+    }
     let updated = on_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE enterprises SET credit_code = $1, name = $2, legal_representative = $3, \
@@ -650,19 +656,6 @@ async fn update_in_tx(
         }
         Err(error) => return Err(error.into()),
     }
-    let before = serde_json::json!({
-        "name": current.name,
-        "credit_code": current.credit_code,
-        "legal_representative": current.legal_representative,
-        "address": current.address,
-        "jurisdiction_code": current.jurisdiction_code,
-        "industry_code": current.industry_code,
-        "size_class": current.size_class,
-        "key_emission_unit": current.key_emission_unit,
-        "permit_number": current.permit_number.clone().unwrap_or_default(),
-        "status": current.status,
-    });
-    let after = audit_json(enterprise);
     chain
         .append(
             tx,
@@ -674,6 +667,22 @@ async fn update_in_tx(
             now,
         )
         .await
+}
+
+/// The audit JSON of a stored row, in the same shape as [`audit_json`].
+fn stored_json(current: &EnterpriseRow) -> serde_json::Value {
+    serde_json::json!({
+        "name": current.name,
+        "credit_code": current.credit_code,
+        "legal_representative": current.legal_representative,
+        "address": current.address,
+        "jurisdiction_code": current.jurisdiction_code,
+        "industry_code": current.industry_code,
+        "size_class": current.size_class,
+        "key_emission_unit": current.key_emission_unit,
+        "permit_number": current.permit_number.clone().unwrap_or_default(),
+        "status": current.status,
+    })
 }
 
 impl Db {

@@ -300,29 +300,22 @@ impl Db {
             })?;
             ids.experts.push(id);
         }
-        // Each consultancy is engaged by a handful of enterprises of its own city, so that the
-        // consultancy role has something to see.
-        for (index, consultancy) in data.consultancies.iter().enumerate() {
-            let engaged = data
-                .enterprises
-                .iter()
-                .zip(&ids.enterprises)
-                .filter(|(demo, _)| demo.enterprise.jurisdiction_code == consultancy.jurisdiction_code)
-                .take(5);
-            for (_, enterprise_id) in engaged {
-                on_tx!(&mut tx, |conn| {
-                    sqlx::query(
-                        "INSERT INTO engagements (consultancy_id, enterprise_id, since) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(ids.consultancies[index])
-                    .bind(*enterprise_id)
-                    .bind(&at)
-                    .execute(conn)
-                    .await
-                    .map(|done| done.rows_affected())
-                })?;
-            }
+        // Consultancy c is engaged by enterprises c, c + n, c + 2n, … (six each), so that every
+        // consultancy has clients and the set stays the same for a given seed.
+        let n = ids.consultancies.len().max(1);
+        for (index, enterprise_id) in ids.enterprises.iter().enumerate().take(6 * n) {
+            on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                    "INSERT INTO engagements (consultancy_id, enterprise_id, since) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(ids.consultancies[index % n])
+                .bind(*enterprise_id)
+                .bind(&at)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
         }
         tx.commit().await?;
         Ok(ids)

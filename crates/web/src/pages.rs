@@ -852,6 +852,8 @@ pub async fn enterprise_update(
     Form(form): Form<EnterpriseForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
+    // Out of scope is "not found", whatever the form says.
+    state.db().get_enterprise(principal.scope(), id).await?.ok_or(AppError::NotFound)?;
     let draft = form.draft();
     let version = form.version;
     let lang = caller.lang;
