@@ -149,7 +149,10 @@ pub fn run() -> std::process::ExitCode {
 }
 
 fn load_settings(cli: &Cli) -> Result<(Settings, Vec<String>)> {
-    let path = cli.config.clone().unwrap_or_else(|| PathBuf::from("cpaudit.toml"));
+    let path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("cpaudit.toml"));
     let file = config::read_file(&path, cli.config.is_some())?;
     let warnings = config::unknown_keys(&file, &path, std::env::vars().map(|(name, _)| name));
     let mut overrides = Overrides {
@@ -169,7 +172,10 @@ fn load_settings(cli: &Cli) -> Result<(Settings, Vec<String>)> {
 fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 async fn execute(command: Command, settings: Settings) -> Result<std::process::ExitCode> {
@@ -178,7 +184,10 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
         Command::Serve(args) => serve(settings, reference, args.demo).await?,
         Command::Migrate => {
             setup::open_database(&settings.database_url, &reference).await?;
-            println!("migrated {}", cpaudit_storage::redact_url(&settings.database_url));
+            println!(
+                "migrated {}",
+                cpaudit_storage::redact_url(&settings.database_url)
+            );
         }
         Command::User(command) => user(settings, reference, command).await?,
         Command::AuditLog(AuditLogCommand::Verify { expect_head }) => {
@@ -197,11 +206,18 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
         Command::Demo(args) => {
             let db = setup::open_database(&settings.database_url, &reference).await?;
             if !db.is_empty().await? {
-                bail!("the database already holds enterprises; demo data goes into an empty database");
+                bail!(
+                    "the database already holds enterprises; demo data goes into an empty database"
+                );
             }
             let started = std::time::Instant::now();
             let data = cpaudit_core::demo::generate(&reference, setup::DEMO_SEED, args.scale);
-            db.load_demo(&Principal::console_operator("demo"), &data, chrono::Utc::now()).await?;
+            db.load_demo(
+                &Principal::console_operator("demo"),
+                &data,
+                chrono::Utc::now(),
+            )
+            .await?;
             println!(
                 "generated {} enterprises in {:.1} s",
                 data.enterprises.len(),
@@ -232,7 +248,10 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let address = listener.local_addr()?;
     println!("cpaudit is serving http://{address}/");
-    println!("database: {}", cpaudit_storage::redact_url(&settings.database_url));
+    println!(
+        "database: {}",
+        cpaudit_storage::redact_url(&settings.database_url)
+    );
     if let Some(logins) = logins {
         println!("demo logins (password: {}):", setup::DEMO_PASSWORD);
         for login in logins {
@@ -286,7 +305,9 @@ async fn shutdown_signal() {
 
 fn read_password() -> Result<String> {
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).context("reading the password from standard input")?;
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading the password from standard input")?;
     let password = text.lines().next().unwrap_or("").to_string();
     if password.is_empty() {
         bail!("no password on standard input (pipe it in: echo 'PASSWORD' | cpaudit user …)");
@@ -296,12 +317,24 @@ fn read_password() -> Result<String> {
 
 async fn user(settings: Settings, reference: ReferenceData, command: UserCommand) -> Result<()> {
     let db = setup::open_database(&settings.database_url, &reference).await?;
-    let operator = Principal::console_operator(&std::env::var("USER").unwrap_or_else(|_| "console".into()));
+    let operator =
+        Principal::console_operator(&std::env::var("USER").unwrap_or_else(|_| "console".into()));
     let now = chrono::Utc::now();
     match command {
-        UserCommand::Add { username, role, display_name, city, enterprise, consultancy, expert } => {
-            let role = Role::parse(&role)
-                .with_context(|| format!("unknown role {role}: use province, city, enterprise, consultancy or expert"))?;
+        UserCommand::Add {
+            username,
+            role,
+            display_name,
+            city,
+            enterprise,
+            consultancy,
+            expert,
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!(
+                    "unknown role {role}: use province, city, enterprise, consultancy or expert"
+                )
+            })?;
             if let Some(code) = &city {
                 if reference.city(code).is_none() {
                     bail!("unknown city code {code}");
@@ -309,7 +342,7 @@ async fn user(settings: Settings, reference: ReferenceData, command: UserCommand
             }
             let enterprise_id = match enterprise {
                 Some(code) => Some(
-                    db.registered_credit_codes(&[code.clone()])
+                    db.registered_credit_codes(std::slice::from_ref(&code))
                         .await?
                         .get(&code)
                         .map(|(id, _)| *id)
@@ -338,12 +371,16 @@ async fn user(settings: Settings, reference: ReferenceData, command: UserCommand
         }
         UserCommand::Passwd { username } => {
             let password = read_password()?;
-            db.set_password(&operator, &username, &password, now).await?;
+            db.set_password(&operator, &username, &password, now)
+                .await?;
             println!("password of {username} changed; its sessions were ended");
         }
         UserCommand::List => {
             let scope = operator.scope();
-            println!("{:<20} {:<12} {:<10} {:<8} NAME", "USERNAME", "ROLE", "SCOPE", "STATUS");
+            println!(
+                "{:<20} {:<12} {:<10} {:<8} NAME",
+                "USERNAME", "ROLE", "SCOPE", "STATUS"
+            );
             for user in db.list_users(scope).await? {
                 let bound = user
                     .jurisdiction_code
@@ -353,7 +390,14 @@ async fn user(settings: Settings, reference: ReferenceData, command: UserCommand
                     .or(user.expert_id.map(|id| format!("exp:{id}")))
                     .unwrap_or_else(|| "-".into());
                 let status = if user.disabled { "disabled" } else { "active" };
-                println!("{:<20} {:<12} {:<10} {:<8} {}", user.username, user.role.as_str(), bound, status, user.display_name);
+                println!(
+                    "{:<20} {:<12} {:<10} {:<8} {}",
+                    user.username,
+                    user.role.as_str(),
+                    bound,
+                    status,
+                    user.display_name
+                );
             }
         }
         UserCommand::Disable { username } => {

@@ -60,11 +60,16 @@ pub fn read_file(path: &Path, explicit: bool) -> Result<FileSettings> {
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read configuration file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("configuration file {} is not valid", path.display()))
+    toml::from_str(&text)
+        .with_context(|| format!("configuration file {} is not valid", path.display()))
 }
 
 /// Warnings about keys nobody reads, in the file and in the environment.
-pub fn unknown_keys(file: &FileSettings, file_path: &Path, env: impl Iterator<Item = String>) -> Vec<String> {
+pub fn unknown_keys(
+    file: &FileSettings,
+    file_path: &Path,
+    env: impl Iterator<Item = String>,
+) -> Vec<String> {
     let mut warnings: Vec<String> = file
         .unknown
         .keys()
@@ -95,7 +100,10 @@ impl Settings {
                 .database_url
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            listen: overrides.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            listen: overrides
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
             max_upload_mib: overrides
                 .max_upload_mib
                 .or(file.max_upload_mib)
@@ -104,7 +112,10 @@ impl Settings {
                 .session_hours
                 .or(file.session_hours)
                 .unwrap_or(DEFAULT_SESSION_HOURS),
-            secure_cookies: overrides.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            secure_cookies: overrides
+                .secure_cookies
+                .or(file.secure_cookies)
+                .unwrap_or(false),
             log: overrides.log.or(file.log).unwrap_or_else(|| "info".into()),
         }
     }
@@ -116,7 +127,8 @@ mod tests {
 
     #[test]
     fn flags_beat_the_file_and_the_file_beats_defaults() {
-        let file: FileSettings = toml::from_str("listen = \"0.0.0.0:9000\"\nmax_upload_mib = 5\n").unwrap();
+        let file: FileSettings =
+            toml::from_str("listen = \"0.0.0.0:9000\"\nmax_upload_mib = 5\n").unwrap();
         let settings = Settings::resolve(
             Overrides {
                 max_upload_mib: Some(7),

@@ -19,7 +19,9 @@ pub async fn open_database(url: &str, reference: &ReferenceData) -> Result<Db> {
         .await
         .with_context(|| format!("cannot open database {}", cpaudit_storage::redact_url(url)))?;
     db.migrate().await.context("migrating the database")?;
-    db.load_reference(reference).await.context("loading reference data")?;
+    db.load_reference(reference)
+        .await
+        .context("loading reference data")?;
     Ok(db)
 }
 
@@ -41,21 +43,73 @@ pub async fn load_demo(
     let operator = Principal::console_operator("demo");
     if db.is_empty().await? {
         let data = cpaudit_core::demo::generate(reference, DEMO_SEED, enterprises);
-        let ids = db.load_demo(&operator, &data, now).await.context("loading demo data")?;
+        let ids = db
+            .load_demo(&operator, &data, now)
+            .await
+            .context("loading demo data")?;
         let consultancy = data
             .consultancies
             .iter()
             .position(|c| !c.sanctioned)
             .unwrap_or(0);
         let users = [
-            ("province", "省生态环境厅（演示）", Role::Province, None, None, None, None),
-            ("lanzhou", "兰州市生态环境局（演示）", Role::City, Some("620100"), None, None, None),
-            ("tianshui", "天水市生态环境局（演示）", Role::City, Some("620500"), None, None, None),
-            ("enterprise", "企业用户（演示）", Role::Enterprise, None, ids.enterprises.first().copied(), None, None),
-            ("consultancy", "咨询服务机构（演示）", Role::Consultancy, None, None, ids.consultancies.get(consultancy).copied(), None),
-            ("expert", "专家（演示）", Role::Expert, None, None, None, ids.experts.first().copied()),
+            (
+                "province",
+                "省生态环境厅（演示）",
+                Role::Province,
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "lanzhou",
+                "兰州市生态环境局（演示）",
+                Role::City,
+                Some("620100"),
+                None,
+                None,
+                None,
+            ),
+            (
+                "tianshui",
+                "天水市生态环境局（演示）",
+                Role::City,
+                Some("620500"),
+                None,
+                None,
+                None,
+            ),
+            (
+                "enterprise",
+                "企业用户（演示）",
+                Role::Enterprise,
+                None,
+                ids.enterprises.first().copied(),
+                None,
+                None,
+            ),
+            (
+                "consultancy",
+                "咨询服务机构（演示）",
+                Role::Consultancy,
+                None,
+                None,
+                ids.consultancies.get(consultancy).copied(),
+                None,
+            ),
+            (
+                "expert",
+                "专家（演示）",
+                Role::Expert,
+                None,
+                None,
+                None,
+                ids.experts.first().copied(),
+            ),
         ];
-        for (username, display_name, role, city, enterprise_id, consultancy_id, expert_id) in users {
+        for (username, display_name, role, city, enterprise_id, consultancy_id, expert_id) in users
+        {
             db.add_user(
                 &operator,
                 &NewUser {

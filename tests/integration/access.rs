@@ -6,7 +6,15 @@ use cpaudit_web::routes::{specs, Kind};
 
 use crate::support::{demo_enterprise_id, Browser, TestApp, PASSWORD};
 
-const CALLERS: [&str; 7] = ["anonymous", "province", "lanzhou", "tianshui", "enterprise", "consultancy", "expert"];
+const CALLERS: [&str; 7] = [
+    "anonymous",
+    "province",
+    "lanzhou",
+    "tianshui",
+    "enterprise",
+    "consultancy",
+    "expert",
+];
 
 /// What a caller must get. `Login` is the redirect to the login page.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,44 +29,145 @@ use Expect::{Login, Status};
 /// `C` stands for the consultancy's answer on the demo enterprise's routes, which depends on
 /// whether that consultancy is engaged by the enterprise (read from the table directly).
 fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[Expect; 7]> {
-    let c = if consultancy_sees_it { Status(200) } else { Status(404) };
+    let c = if consultancy_sees_it {
+        Status(200)
+    } else {
+        Status(404)
+    };
     let all = |s: u16| [Status(s); 7];
-    let readers = |ok: u16| [Login, Status(ok), Status(ok), Status(ok), Status(ok), Status(ok), Status(403)];
-    let officials = |ok: u16| [Login, Status(ok), Status(ok), Status(ok), Status(403), Status(403), Status(403)];
-    let api_readers = |ok: u16| [Status(401), Status(ok), Status(ok), Status(ok), Status(ok), Status(ok), Status(403)];
-    let api_officials = |ok: u16| [Status(401), Status(ok), Status(ok), Status(ok), Status(403), Status(403), Status(403)];
+    let readers = |ok: u16| {
+        [
+            Login,
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(403),
+        ]
+    };
+    let officials = |ok: u16| {
+        [
+            Login,
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(403),
+            Status(403),
+            Status(403),
+        ]
+    };
+    let api_readers = |ok: u16| {
+        [
+            Status(401),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(403),
+        ]
+    };
+    let api_officials = |ok: u16| {
+        [
+            Status(401),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(403),
+            Status(403),
+            Status(403),
+        ]
+    };
     Some(match (method.as_str(), path) {
         ("GET", "/" | "/healthz" | "/static/app.css" | "/login") => all(200),
         ("GET", "/lang/{lang}") => all(303),
         // An empty login form is malformed for everyone.
         ("POST", "/login") => all(400),
-        ("POST", "/logout") => [Login, Status(303), Status(303), Status(303), Status(303), Status(303), Status(303)],
-        ("GET", "/enterprises" | "/enterprises/export.xlsx" | "/enterprises/export.csv") => readers(200),
+        ("POST", "/logout") => [
+            Login,
+            Status(303),
+            Status(303),
+            Status(303),
+            Status(303),
+            Status(303),
+            Status(303),
+        ],
+        ("GET", "/enterprises" | "/enterprises/export.xlsx" | "/enterprises/export.csv") => {
+            readers(200)
+        }
         ("POST", "/enterprises") => officials(422),
-        ("GET", "/enterprises/new" | "/enterprises/import" | "/parks" | "/consultancies") => officials(200),
+        ("GET", "/enterprises/new" | "/enterprises/import" | "/parks" | "/consultancies") => {
+            officials(200)
+        }
         ("POST", "/enterprises/import") => officials(400),
         ("POST", "/enterprises/import/confirm") => officials(404),
-        ("GET", "/enterprises/{id}") => [Login, Status(200), Status(200), Status(404), Status(200), c, Status(403)],
-        ("GET", "/enterprises/{id}/edit") => {
-            [Login, Status(200), Status(200), Status(404), Status(403), Status(403), Status(403)]
-        }
-        ("POST", "/enterprises/{id}/edit") => {
-            [Login, Status(422), Status(422), Status(404), Status(403), Status(403), Status(403)]
-        }
-        ("GET", "/experts") => [Login, Status(200), Status(403), Status(403), Status(403), Status(403), Status(403)],
+        ("GET", "/enterprises/{id}") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(200),
+            c,
+            Status(403),
+        ],
+        ("GET", "/enterprises/{id}/edit") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("POST", "/enterprises/{id}/edit") => [
+            Login,
+            Status(422),
+            Status(422),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("GET", "/experts") => [
+            Login,
+            Status(200),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
         ("POST", "/api/v1/auth/token") => all(400),
-        ("GET", "/api/v1/openapi.json" | "/api/v1/jurisdictions" | "/api/v1/industries") => all(200),
-        ("GET", "/api/v1/enterprises" | "/api/v1/enterprises/export.xlsx" | "/api/v1/enterprises/export.csv") => {
-            api_readers(200)
+        ("GET", "/api/v1/openapi.json" | "/api/v1/jurisdictions" | "/api/v1/industries") => {
+            all(200)
         }
+        (
+            "GET",
+            "/api/v1/enterprises"
+            | "/api/v1/enterprises/export.xlsx"
+            | "/api/v1/enterprises/export.csv",
+        ) => api_readers(200),
         ("POST", "/api/v1/enterprises") => api_officials(422),
         ("POST", "/api/v1/enterprises/import") => api_officials(400),
-        ("GET", "/api/v1/enterprises/{id}") => {
-            [Status(401), Status(200), Status(200), Status(404), Status(200), c, Status(403)]
-        }
-        ("PATCH", "/api/v1/enterprises/{id}") => {
-            [Status(401), Status(200), Status(200), Status(404), Status(403), Status(403), Status(403)]
-        }
+        ("GET", "/api/v1/enterprises/{id}") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(200),
+            c,
+            Status(403),
+        ],
+        ("PATCH", "/api/v1/enterprises/{id}") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
         _ => return None,
     })
 }
@@ -80,18 +189,29 @@ async fn every_route_answers_every_role_as_expected() {
     routes.sort_by_key(|spec| spec.path == "/logout");
     for spec in routes {
         let Some(expectations) = expected(&spec.method, spec.path, consultancy_sees_it) else {
-            failures.push(format!("{} {} has no expected answers in this test", spec.method, spec.path));
+            failures.push(format!(
+                "{} {} has no expected answers in this test",
+                spec.method, spec.path
+            ));
             continue;
         };
-        let path = spec.path.replace("{id}", &enterprise_id.to_string()).replace("{lang}", "en");
+        let path = spec
+            .path
+            .replace("{id}", &enterprise_id.to_string())
+            .replace("{lang}", "en");
         for (index, caller) in CALLERS.iter().enumerate() {
             let response = match spec.kind {
-                Kind::Page => page_request(&app, &spec.method, &path, browsers[index].as_ref()).await,
+                Kind::Page => {
+                    page_request(&app, &spec.method, &path, browsers[index].as_ref()).await
+                }
                 Kind::Api => api_request(&app, &spec.method, &path, tokens[index].as_deref()).await,
             };
             let ok = match expectations[index] {
                 Status(status) => response.status.as_u16() == status,
-                Login => response.status == StatusCode::SEE_OTHER && response.location().starts_with("/login?next="),
+                Login => {
+                    response.status == StatusCode::SEE_OTHER
+                        && response.location().starts_with("/login?next=")
+                }
             };
             if !ok {
                 failures.push(format!(
@@ -104,33 +224,68 @@ async fn every_route_answers_every_role_as_expected() {
             }
         }
     }
-    assert!(failures.is_empty(), "route matrix:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "route matrix:\n{}",
+        failures.join("\n")
+    );
 }
 
 async fn consultancy_is_engaged(app: &TestApp, enterprise_id: i64) -> bool {
     let operator = cpaudit_storage::Principal::console_operator("test");
     let users = app.db().list_users(operator.scope()).await.unwrap();
-    let consultancy = users.iter().find(|u| u.username == "consultancy").unwrap().consultancy_id.unwrap();
+    let consultancy = users
+        .iter()
+        .find(|u| u.username == "consultancy")
+        .unwrap()
+        .consultancy_id
+        .unwrap();
     let store = cpaudit_storage::Db::connect(&app.store.url).await.unwrap();
     let engaged: i64 = match &store {
-        cpaudit_storage::Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM engagements WHERE consultancy_id = $1 AND enterprise_id = $2")
-            .bind(consultancy).bind(enterprise_id).fetch_one(pool).await.unwrap(),
-        cpaudit_storage::Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM engagements WHERE consultancy_id = $1 AND enterprise_id = $2")
-            .bind(consultancy).bind(enterprise_id).fetch_one(pool).await.unwrap(),
+        cpaudit_storage::Db::Sqlite(pool) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM engagements WHERE consultancy_id = $1 AND enterprise_id = $2",
+        )
+        .bind(consultancy)
+        .bind(enterprise_id)
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+        cpaudit_storage::Db::Postgres(pool) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM engagements WHERE consultancy_id = $1 AND enterprise_id = $2",
+        )
+        .bind(consultancy)
+        .bind(enterprise_id)
+        .fetch_one(pool)
+        .await
+        .unwrap(),
     };
     store.close().await;
     engaged > 0
 }
 
-async fn page_request(app: &TestApp, method: &Method, path: &str, browser: Option<&Browser>) -> crate::support::Response {
+async fn page_request(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    browser: Option<&Browser>,
+) -> crate::support::Response {
     if method == Method::GET {
         return app.get(path, browser).await;
     }
-    let fields: &[(&str, &str)] = if path == "/enterprises/import/confirm" { &[("id", "unknown"), ("mode", "all")] } else { &[] };
+    let fields: &[(&str, &str)] = if path == "/enterprises/import/confirm" {
+        &[("id", "unknown"), ("mode", "all")]
+    } else {
+        &[]
+    };
     app.post_form(path, browser, fields).await
 }
 
-async fn api_request(app: &TestApp, method: &Method, path: &str, token: Option<&str>) -> crate::support::Response {
+async fn api_request(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    token: Option<&str>,
+) -> crate::support::Response {
     let body = (method != Method::GET).then(|| serde_json::json!({}));
     app.api(method.as_str(), path, token, body).await
 }
@@ -150,8 +305,13 @@ async fn a_form_without_the_csrf_token_is_refused_and_writes_nothing() {
         ("industry_code", "4411"),
         ("size_class", "small"),
     ];
-    let without_token = Browser { cookie: browser.cookie.clone(), csrf: "forged".into() };
-    let refused = app.post_form("/enterprises", Some(&without_token), &fields).await;
+    let without_token = Browser {
+        cookie: browser.cookie.clone(),
+        csrf: "forged".into(),
+    };
+    let refused = app
+        .post_form("/enterprises", Some(&without_token), &fields)
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(crate::support::enterprise_count(app.db()).await, before);
 
@@ -171,7 +331,12 @@ async fn a_form_without_the_csrf_token_is_refused_and_writes_nothing() {
     assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
 
     let accepted = app.post_form("/enterprises", Some(&browser), &fields).await;
-    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text());
+    assert_eq!(
+        accepted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        accepted.text()
+    );
     assert_eq!(crate::support::enterprise_count(app.db()).await, before + 1);
 }
 
@@ -179,19 +344,43 @@ async fn a_form_without_the_csrf_token_is_refused_and_writes_nothing() {
 async fn session_cookies_are_http_only_and_same_site() {
     let app = TestApp::new().await;
     let response = app
-        .post_form("/login", None, &[("username", "province"), ("password", PASSWORD), ("next", "/enterprises")])
+        .post_form(
+            "/login",
+            None,
+            &[
+                ("username", "province"),
+                ("password", PASSWORD),
+                ("next", "/enterprises"),
+            ],
+        )
         .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER);
     assert_eq!(response.location(), "/enterprises");
-    let cookie = response.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = response
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
 async fn login_redirects_only_to_local_paths() {
     let app = TestApp::new().await;
     let response = app
-        .post_form("/login", None, &[("username", "province"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .post_form(
+            "/login",
+            None,
+            &[
+                ("username", "province"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
         .await;
     assert_eq!(response.location(), "/");
 }
@@ -200,8 +389,14 @@ async fn login_redirects_only_to_local_paths() {
 async fn logout_ends_the_session() {
     let app = TestApp::new().await;
     let browser = app.browser("province").await;
-    assert_eq!(app.get("/enterprises", Some(&browser)).await.status, StatusCode::OK);
-    assert_eq!(app.post_form("/logout", Some(&browser), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/enterprises", Some(&browser)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post_form("/logout", Some(&browser), &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
     let after = app.get("/enterprises", Some(&browser)).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
     assert!(after.location().starts_with("/login"));
@@ -211,21 +406,44 @@ async fn logout_ends_the_session() {
 async fn repeated_failed_logins_are_throttled_until_the_window_passes() {
     let app = TestApp::new().await;
     for _ in 0..5 {
-        let failed = app.post_form("/login", None, &[("username", "lanzhou"), ("password", "wrong-password")]).await;
+        let failed = app
+            .post_form(
+                "/login",
+                None,
+                &[("username", "lanzhou"), ("password", "wrong-password")],
+            )
+            .await;
         assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
     }
     // Even the right password is refused while throttled.
-    let throttled = app.post_form("/login", None, &[("username", "lanzhou"), ("password", PASSWORD)]).await;
+    let throttled = app
+        .post_form(
+            "/login",
+            None,
+            &[("username", "lanzhou"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(throttled.headers.contains_key(header::RETRY_AFTER));
     let api = app
-        .api("POST", "/api/v1/auth/token", None, Some(serde_json::json!({"username": "lanzhou", "password": PASSWORD})))
+        .api(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            Some(serde_json::json!({"username": "lanzhou", "password": PASSWORD})),
+        )
         .await;
     assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(api.json()["error"]["code"], "too_many_requests");
 
     app.clock.advance(chrono::Duration::minutes(16));
-    let again = app.post_form("/login", None, &[("username", "lanzhou"), ("password", PASSWORD)]).await;
+    let again = app
+        .post_form(
+            "/login",
+            None,
+            &[("username", "lanzhou"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
 }
 
@@ -235,10 +453,27 @@ async fn a_disabled_user_loses_its_session_and_token() {
     let browser = app.browser("tianshui").await;
     let token = app.token("tianshui").await;
     let operator = cpaudit_storage::Principal::console_operator("test");
-    app.db().set_disabled(&operator, "tianshui", true, crate::support::test_now()).await.unwrap();
-    assert_eq!(app.get("/enterprises", Some(&browser)).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.api("GET", "/api/v1/enterprises", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
-    let login = app.post_form("/login", None, &[("username", "tianshui"), ("password", PASSWORD)]).await;
+    app.db()
+        .set_disabled(&operator, "tianshui", true, crate::support::test_now())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/enterprises", Some(&browser)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.api("GET", "/api/v1/enterprises", Some(&token), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let login = app
+        .post_form(
+            "/login",
+            None,
+            &[("username", "tianshui"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(login.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -250,10 +485,20 @@ async fn the_language_switch_is_remembered() {
     let switched = app.get("/lang/en?next=/login", None).await;
     assert_eq!(switched.status, StatusCode::SEE_OTHER);
     assert_eq!(switched.location(), "/login");
-    let cookie = switched.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let cookie = switched
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(cookie.starts_with("cpaudit_lang=en"));
     let english = app
-        .send(Request::get("/login").header(header::COOKIE, "cpaudit_lang=en").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/login")
+                .header(header::COOKIE, "cpaudit_lang=en")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert!(english.text().contains("Username"), "{}", english.text());
 }
@@ -263,19 +508,43 @@ async fn the_enterprise_user_sees_only_itself_and_tianshui_sees_no_lanzhou_enter
     let app = TestApp::new().await;
     let token = app.token("enterprise").await;
     let own = demo_enterprise_id(app.db()).await;
-    let list = app.api("GET", "/api/v1/enterprises", Some(&token), None).await.json();
+    let list = app
+        .api("GET", "/api/v1/enterprises", Some(&token), None)
+        .await
+        .json();
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], own);
 
     let tianshui = app.token("tianshui").await;
-    let list = app.api("GET", "/api/v1/enterprises?per_page=200", Some(&tianshui), None).await.json();
+    let list = app
+        .api(
+            "GET",
+            "/api/v1/enterprises?per_page=200",
+            Some(&tianshui),
+            None,
+        )
+        .await
+        .json();
     let items = list["items"].as_array().unwrap();
     assert!(!items.is_empty());
     assert!(items.iter().all(|e| e["jurisdiction_code"] == "620500"));
-    let lanzhou_only = app.api("GET", "/api/v1/enterprises?city=620100", Some(&tianshui), None).await.json();
+    let lanzhou_only = app
+        .api(
+            "GET",
+            "/api/v1/enterprises?city=620100",
+            Some(&tianshui),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(lanzhou_only["total"], 0, "a filter cannot widen the scope");
     let patch = app
-        .api("PATCH", &format!("/api/v1/enterprises/{own}"), Some(&tianshui), Some(serde_json::json!({"address": "x"})))
+        .api(
+            "PATCH",
+            &format!("/api/v1/enterprises/{own}"),
+            Some(&tianshui),
+            Some(serde_json::json!({"address": "x"})),
+        )
         .await;
     assert_eq!(patch.status, StatusCode::NOT_FOUND);
 }

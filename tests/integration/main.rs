@@ -2,8 +2,8 @@
 //! touches storage runs on the backend that `CPAUDIT_TEST_DATABASE_URL` names (see `support`).
 
 mod access;
-// mod api;
-// mod audit_trail;
-// mod import_export;
+mod api;
+mod audit_trail;
+mod import_export;
 mod registry;
 mod support;

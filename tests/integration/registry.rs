@@ -10,25 +10,52 @@ use crate::support::{enterprise_in, reference, test_db, test_now};
 fn both_migration_folders_have_the_same_versions() {
     let (sqlite, postgres) = cpaudit_storage::migration_versions();
     assert!(!sqlite.is_empty());
-    assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must stay in lockstep");
+    assert_eq!(
+        sqlite, postgres,
+        "migrations/sqlite and migrations/postgres must stay in lockstep"
+    );
 }
 
 #[tokio::test]
 async fn the_demo_set_covers_every_city_and_key_industry() {
     let store = test_db().await;
     let operator = Principal::console_operator("test");
-    let counts = store.db.enterprise_counts_by_city(operator.scope()).await.unwrap();
+    let counts = store
+        .db
+        .enterprise_counts_by_city(operator.scope())
+        .await
+        .unwrap();
     assert_eq!(counts.len(), 16, "all 16 city-level units have enterprises");
     let total: i64 = counts.iter().map(|c| c.enterprises).sum();
     assert!(total >= 300, "at least 300 enterprises, found {total}");
     for key in &reference().key_industries {
-        let filter = EnterpriseFilter { key_industry: Some(key.id.clone()), ..Default::default() };
-        let page = store.db.search_enterprises(operator.scope(), &filter).await.unwrap();
-        assert!(page.total > 0, "no demo enterprise in key industry {}", key.id);
+        let filter = EnterpriseFilter {
+            key_industry: Some(key.id.clone()),
+            ..Default::default()
+        };
+        let page = store
+            .db
+            .search_enterprises(operator.scope(), &filter)
+            .await
+            .unwrap();
+        assert!(
+            page.total > 0,
+            "no demo enterprise in key industry {}",
+            key.id
+        );
     }
     let jurisdictions = store.db.list_jurisdictions().await.unwrap();
-    assert_eq!(jurisdictions.iter().filter(|j| j.level == "city").count(), 16);
-    assert_eq!(jurisdictions.iter().filter(|j| j.level == "province").count(), 1);
+    assert_eq!(
+        jurisdictions.iter().filter(|j| j.level == "city").count(),
+        16
+    );
+    assert_eq!(
+        jurisdictions
+            .iter()
+            .filter(|j| j.level == "province")
+            .count(),
+        1
+    );
 }
 
 /// Every row the scope sees, through the paged search.
@@ -37,8 +64,16 @@ async fn all_rows(db: &cpaudit_storage::Db, filter: &EnterpriseFilter) -> Vec<(S
     let mut rows = Vec::new();
     let mut page = 1;
     loop {
-        let filter = EnterpriseFilter { page, per_page: 200, sort: SortKey::CreditCode, ..filter.clone() };
-        let found = db.search_enterprises(operator.scope(), &filter).await.unwrap();
+        let filter = EnterpriseFilter {
+            page,
+            per_page: 200,
+            sort: SortKey::CreditCode,
+            ..filter.clone()
+        };
+        let found = db
+            .search_enterprises(operator.scope(), &filter)
+            .await
+            .unwrap();
         let done = found.items.len() < 200;
         rows.extend(found.items.into_iter().map(|e| (e.name, e.credit_code)));
         if done {
@@ -55,8 +90,22 @@ async fn name_search_finds_exactly_what_a_substring_filter_finds() {
     let sample_code = everything[7].1.clone();
     let lower_fragment = sample_code[8..14].to_lowercase();
     let queries = [
-        "兰", "州", "化", "化工", "有限公司", "股份", "甘肃", "9162", &sample_code[4..10],
-        &lower_fragment, "%", "_", "\\", "不存在的企业", " 兰州 ", "A",
+        "兰",
+        "州",
+        "化",
+        "化工",
+        "有限公司",
+        "股份",
+        "甘肃",
+        "9162",
+        &sample_code[4..10],
+        &lower_fragment,
+        "%",
+        "_",
+        "\\",
+        "不存在的企业",
+        " 兰州 ",
+        "A",
     ];
     for query in queries {
         let expected: Vec<_> = everything
@@ -72,12 +121,29 @@ async fn name_search_finds_exactly_what_a_substring_filter_finds() {
             })
             .cloned()
             .collect();
-        assert_eq!(expected, plain, "the reference filter is a plain substring test ({query:?})");
-        let found = all_rows(&store.db, &EnterpriseFilter { q: Some(query.to_string()), ..Default::default() }).await;
+        assert_eq!(
+            expected, plain,
+            "the reference filter is a plain substring test ({query:?})"
+        );
+        let found = all_rows(
+            &store.db,
+            &EnterpriseFilter {
+                q: Some(query.to_string()),
+                ..Default::default()
+            },
+        )
+        .await;
         assert_eq!(found, expected, "search for {query:?}");
     }
     // One character must really find something, or the comparison above proves little.
-    let one = all_rows(&store.db, &EnterpriseFilter { q: Some("兰".into()), ..Default::default() }).await;
+    let one = all_rows(
+        &store.db,
+        &EnterpriseFilter {
+            q: Some("兰".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(!one.is_empty());
 }
 
@@ -91,18 +157,37 @@ async fn filters_combine_and_pages_do_not_overlap() {
         per_page: 5,
         ..Default::default()
     };
-    let first = store.db.search_enterprises(operator.scope(), &filter).await.unwrap();
-    let second = store
+    let first = store
         .db
-        .search_enterprises(operator.scope(), &EnterpriseFilter { page: 2, ..filter.clone() })
+        .search_enterprises(operator.scope(), &filter)
         .await
         .unwrap();
-    assert!(first.items.iter().all(|e| e.jurisdiction_code == "620100" && e.size_class == "small"));
-    assert!(first.items.iter().all(|a| second.items.iter().all(|b| a.id != b.id)));
+    let second = store
+        .db
+        .search_enterprises(
+            operator.scope(),
+            &EnterpriseFilter {
+                page: 2,
+                ..filter.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(first
+        .items
+        .iter()
+        .all(|e| e.jurisdiction_code == "620100" && e.size_class == "small"));
+    assert!(first
+        .items
+        .iter()
+        .all(|a| second.items.iter().all(|b| a.id != b.id)));
     let names: Vec<_> = first.items.iter().map(|e| e.name.clone()).collect();
     let mut sorted = names.clone();
     sorted.sort();
-    assert_eq!(names, sorted, "sorted by name (code point order on both databases)");
+    assert_eq!(
+        names, sorted,
+        "sorted by name (code point order on both databases)"
+    );
     assert_eq!(first.total, second.total);
 }
 
@@ -133,46 +218,108 @@ async fn a_city_registers_only_in_its_own_jurisdiction() {
     let app = crate::support::TestApp::new().await;
     let db = app.db();
     let tianshui = db
-        .login("tianshui", crate::support::PASSWORD, test_now(), Default::default())
+        .login(
+            "tianshui",
+            crate::support::PASSWORD,
+            test_now(),
+            Default::default(),
+        )
         .await
         .unwrap()
         .unwrap();
-    let valid = draft("天水测试化工有限公司", &fresh_credit_code(1), "620100").validate(&reference()).unwrap();
+    let valid = draft("天水测试化工有限公司", &fresh_credit_code(1), "620100")
+        .validate(&reference())
+        .unwrap();
     let refused = db.create_enterprise(&tianshui, &valid, test_now()).await;
-    assert!(matches!(refused, Err(StorageError::Forbidden(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StorageError::Forbidden(_))),
+        "{refused:?}"
+    );
 
     let lanzhou_enterprise = enterprise_in(db, "620100").await;
-    assert!(db.get_enterprise(tianshui.scope(), lanzhou_enterprise).await.unwrap().is_none());
-    let own = draft("天水测试化工有限公司", &fresh_credit_code(1), "620500").validate(&reference()).unwrap();
-    let id = db.create_enterprise(&tianshui, &own, test_now()).await.unwrap();
-    assert!(db.get_enterprise(tianshui.scope(), id).await.unwrap().is_some());
+    assert!(db
+        .get_enterprise(tianshui.scope(), lanzhou_enterprise)
+        .await
+        .unwrap()
+        .is_none());
+    let own = draft("天水测试化工有限公司", &fresh_credit_code(1), "620500")
+        .validate(&reference())
+        .unwrap();
+    let id = db
+        .create_enterprise(&tianshui, &own, test_now())
+        .await
+        .unwrap();
+    assert!(db
+        .get_enterprise(tianshui.scope(), id)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]
 async fn a_duplicate_credit_code_is_refused_and_nothing_is_written() {
     let store = test_db().await;
     let operator = Principal::console_operator("test");
-    let existing = store.db.search_enterprises(operator.scope(), &Default::default()).await.unwrap().items[0].clone();
+    let existing = store
+        .db
+        .search_enterprises(operator.scope(), &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
     let before = crate::support::enterprise_count(&store.db).await;
-    let copy = draft("另一家公司", &existing.credit_code, "620100").validate(&reference()).unwrap();
-    let refused = store.db.create_enterprise(&operator, &copy, test_now()).await;
-    assert!(matches!(refused, Err(StorageError::Duplicate { field: "credit_code", .. })), "{refused:?}");
+    let copy = draft("另一家公司", &existing.credit_code, "620100")
+        .validate(&reference())
+        .unwrap();
+    let refused = store
+        .db
+        .create_enterprise(&operator, &copy, test_now())
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StorageError::Duplicate {
+                field: "credit_code",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
     assert_eq!(crate::support::enterprise_count(&store.db).await, before);
     let verdict = store.db.verify_audit_log(None).await.unwrap();
-    assert!(matches!(verdict, cpaudit_core::audit::ChainVerdict::Intact { .. }));
+    assert!(matches!(
+        verdict,
+        cpaudit_core::audit::ChainVerdict::Intact { .. }
+    ));
 }
 
 #[tokio::test]
 async fn a_stale_edit_is_refused_as_a_version_conflict() {
     let store = test_db().await;
     let operator = Principal::console_operator("test");
-    let row = store.db.search_enterprises(operator.scope(), &Default::default()).await.unwrap().items[0].clone();
+    let row = store
+        .db
+        .search_enterprises(operator.scope(), &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
     let mut changed = crate::registry::draft_of(&row);
     changed.address = "新地址 1 号".into();
     let valid = changed.validate(&reference()).unwrap();
-    store.db.update_enterprise(&operator, row.id, Some(row.version), &valid, test_now()).await.unwrap();
-    let again = store.db.update_enterprise(&operator, row.id, Some(row.version), &valid, test_now()).await;
-    assert!(matches!(again, Err(StorageError::VersionConflict { .. })), "{again:?}");
+    store
+        .db
+        .update_enterprise(&operator, row.id, Some(row.version), &valid, test_now())
+        .await
+        .unwrap();
+    let again = store
+        .db
+        .update_enterprise(&operator, row.id, Some(row.version), &valid, test_now())
+        .await;
+    assert!(
+        matches!(again, Err(StorageError::VersionConflict { .. })),
+        "{again:?}"
+    );
 }
 
 pub fn draft_of(row: &cpaudit_storage::enterprises::EnterpriseRow) -> EnterpriseDraft {

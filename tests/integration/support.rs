@@ -62,13 +62,17 @@ impl Drop for TestDb {
             let (name, admin_url) = (name.clone(), admin_url.clone());
             // Drop runs inside the test's runtime: use a thread with a runtime of its own.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(runtime) = runtime {
                     runtime.block_on(async {
                         if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                                .execute(&mut admin)
-                                .await;
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .execute(&mut admin)
+                            .await;
                         }
                     });
                 }
@@ -83,7 +87,9 @@ static CREATE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn backend_url() -> Option<String> {
-    std::env::var("CPAUDIT_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty())
+    std::env::var("CPAUDIT_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 pub fn reference() -> ReferenceData {
@@ -92,7 +98,9 @@ pub fn reference() -> ReferenceData {
 
 /// Fills a fresh database with what every test starts from.
 async fn populate(url: &str) {
-    let db = setup::open_database(url, &reference()).await.expect("migrate template");
+    let db = setup::open_database(url, &reference())
+        .await
+        .expect("migrate template");
     setup::load_demo(&db, &reference(), setup::DEMO_ENTERPRISES, test_now())
         .await
         .expect("load demo data");
@@ -124,7 +132,9 @@ async fn drop_stale_databases(admin: &mut sqlx::PgConnection) {
         let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
         if !alive {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *admin).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut *admin)
+                .await;
         }
     }
 }
@@ -134,7 +144,8 @@ async fn template() -> String {
         .get_or_init(|| async {
             match backend_url() {
                 None => {
-                    let dir = std::env::temp_dir().join(format!("cpaudit-test-template-{}", std::process::id()));
+                    let dir = std::env::temp_dir()
+                        .join(format!("cpaudit-test-template-{}", std::process::id()));
                     std::fs::create_dir_all(&dir).unwrap();
                     let build = dir.join("build.db");
                     let path = dir.join("template.db");
@@ -142,20 +153,33 @@ async fn template() -> String {
                     populate(&format!("sqlite://{}", build.display())).await;
                     // VACUUM INTO writes one self-contained file, whatever is still in the
                     // build database's write-ahead log.
-                    let db = Db::connect(&format!("sqlite://{}", build.display())).await.unwrap();
+                    let db = Db::connect(&format!("sqlite://{}", build.display()))
+                        .await
+                        .unwrap();
                     if let Db::Sqlite(pool) = &db {
-                        sqlx::query(&format!("VACUUM INTO '{}'", path.display())).execute(pool).await.unwrap();
+                        sqlx::query(&format!("VACUUM INTO '{}'", path.display()))
+                            .execute(pool)
+                            .await
+                            .unwrap();
                     }
                     db.close().await;
                     path.display().to_string()
                 }
                 Some(url) => {
                     let admin = admin_url(&url);
-                    let mut connection = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL");
+                    let mut connection = sqlx::PgConnection::connect(&admin)
+                        .await
+                        .expect("connect to PostgreSQL");
                     drop_stale_databases(&mut connection).await;
                     let name = format!("cpaudit_tpl_{}", std::process::id());
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut connection).await.unwrap();
-                    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut connection).await.unwrap();
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut connection)
+                        .await
+                        .unwrap();
+                    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                        .execute(&mut connection)
+                        .await
+                        .unwrap();
                     populate(&database_url(&url, &name)).await;
                     name
                 }
@@ -176,7 +200,11 @@ pub async fn test_db() -> TestDb {
             std::fs::copy(&template, &path).unwrap();
             let url = format!("sqlite://{}", path.display());
             let db = Db::connect(&url).await.unwrap();
-            TestDb { db, url, backing: Backing::Sqlite(dir) }
+            TestDb {
+                db,
+                url,
+                backing: Backing::Sqlite(dir),
+            }
         }
         Some(base) => {
             let admin = admin_url(&base);
@@ -184,14 +212,23 @@ pub async fn test_db() -> TestDb {
             {
                 let _serial = CREATE_LOCK.lock().await;
                 let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-                    .execute(&mut connection)
-                    .await
-                    .unwrap();
+                sqlx::query(&format!(
+                    "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+                ))
+                .execute(&mut connection)
+                .await
+                .unwrap();
             }
             let url = database_url(&base, &name);
             let db = Db::connect(&url).await.unwrap();
-            TestDb { db, url, backing: Backing::Postgres { name, admin_url: admin } }
+            TestDb {
+                db,
+                url,
+                backing: Backing::Postgres {
+                    name,
+                    admin_url: admin,
+                },
+            }
         }
     }
 }
@@ -219,7 +256,10 @@ impl Response {
     }
 
     pub fn location(&self) -> String {
-        self.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -237,11 +277,18 @@ impl TestApp {
 
     pub async fn with_settings(settings: WebSettings) -> TestApp {
         // Server-side errors are logged; show them in the failing test's output.
-        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
         let store = test_db().await;
         let clock = Arc::new(TestClock(Mutex::new(test_now())));
         let state = AppState::new(store.db.clone(), reference(), settings, clock.clone());
-        TestApp { router: cpaudit_web::app(state), store, clock }
+        TestApp {
+            router: cpaudit_web::app(state),
+            store,
+            clock,
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -252,8 +299,18 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Response { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, browser: Option<&Browser>) -> Response {
@@ -265,9 +322,15 @@ impl TestApp {
     }
 
     /// Posts a urlencoded form; the CSRF token is added when `browser` is given.
-    pub async fn post_form(&self, path: &str, browser: Option<&Browser>, fields: &[(&str, &str)]) -> Response {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        browser: Option<&Browser>,
+        fields: &[(&str, &str)],
+    ) -> Response {
         let mut fields: Vec<(&str, &str)> = fields.to_vec();
-        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(browser) = browser {
             request = request.header(header::COOKIE, &browser.cookie);
             fields.push(("csrf_token", &browser.csrf));
@@ -279,12 +342,38 @@ impl TestApp {
     /// Logs in through the login form and reads the CSRF token from a page.
     pub async fn browser(&self, username: &str) -> Browser {
         let response = self
-            .post_form("/login", None, &[("username", username), ("password", PASSWORD), ("next", "/")])
+            .post_form(
+                "/login",
+                None,
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("next", "/"),
+                ],
+            )
             .await;
-        assert_eq!(response.status, StatusCode::SEE_OTHER, "login of {username}: {}", response.text());
-        let set_cookie = response.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "login of {username}: {}",
+            response.text()
+        );
+        let set_cookie = response
+            .headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
         let cookie = set_cookie.split(';').next().unwrap().to_string();
-        let page = self.get("/", Some(&Browser { cookie: cookie.clone(), csrf: String::new() })).await;
+        let page = self
+            .get(
+                "/",
+                Some(&Browser {
+                    cookie: cookie.clone(),
+                    csrf: String::new(),
+                }),
+            )
+            .await;
         let html = page.text();
         let marker = "name=\"csrf_token\" value=\"";
         let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
@@ -298,7 +387,9 @@ impl TestApp {
             .send(
                 Request::post("/api/v1/auth/token")
                     .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(serde_json::json!({"username": username, "password": PASSWORD}).to_string()))
+                    .body(Body::from(
+                        serde_json::json!({"username": username, "password": PASSWORD}).to_string(),
+                    ))
                     .unwrap(),
             )
             .await;
@@ -306,7 +397,13 @@ impl TestApp {
         response.json()["token"].as_str().unwrap().to_string()
     }
 
-    pub async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> Response {
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Response {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -347,11 +444,16 @@ impl TestApp {
                 uri = format!("{path}?csrf_token={}", browser.csrf);
                 request = request.header(header::COOKIE, &browser.cookie);
             }
-            Auth::Bearer(token) => request = request.header(header::AUTHORIZATION, format!("Bearer {token}")),
+            Auth::Bearer(token) => {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+            }
         }
         let request = request
             .uri(uri)
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(Body::from(body))
             .unwrap();
         self.send(request).await
@@ -371,7 +473,11 @@ pub async fn enterprise_in(db: &Db, city: &str) -> i64 {
         ..Default::default()
     };
     let operator = cpaudit_storage::Principal::console_operator("test");
-    db.search_enterprises(operator.scope(), &filter).await.unwrap().items[0].id
+    db.search_enterprises(operator.scope(), &filter)
+        .await
+        .unwrap()
+        .items[0]
+        .id
 }
 
 /// The demo enterprise user's enterprise.
@@ -388,5 +494,35 @@ pub async fn demo_enterprise_id(db: &Db) -> i64 {
 
 pub async fn enterprise_count(db: &Db) -> i64 {
     let operator = cpaudit_storage::Principal::console_operator("test");
-    db.search_enterprises(operator.scope(), &Default::default()).await.unwrap().total
+    db.search_enterprises(operator.scope(), &Default::default())
+        .await
+        .unwrap()
+        .total
+}
+
+/// Runs raw SQL against a test database behind the application's back (to tamper with it).
+pub async fn raw_execute(db: &Db, sql: &str) -> u64 {
+    match db {
+        Db::Sqlite(pool) => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+        Db::Postgres(pool) => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+    }
+}
+
+/// Runs the `cpaudit` binary against a test database.
+pub fn cpaudit_command(url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cpaudit"))
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env("CPAUDIT_LOG", "error")
+        .output()
+        .expect("run cpaudit")
 }

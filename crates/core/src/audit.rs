@@ -162,7 +162,10 @@ mod tests {
         let mut verifier = ChainVerifier::default();
         verifier.check(&first).unwrap();
         verifier.check(&second).unwrap();
-        assert!(matches!(verifier.finish(Some(&second.hash)), ChainVerdict::Intact { entries: 2, .. }));
+        assert!(matches!(
+            verifier.finish(Some(&second.hash)),
+            ChainVerdict::Intact { entries: 2, .. }
+        ));
 
         second.after = Some(r#"{"name":"乙"}"#.into());
         let mut verifier = ChainVerifier::default();
@@ -176,6 +179,9 @@ mod tests {
         let second = entry(2, &first.hash);
         let mut verifier = ChainVerifier::default();
         verifier.check(&first).unwrap();
-        assert!(matches!(verifier.finish(Some(&second.hash)), ChainVerdict::Broken { .. }));
+        assert!(matches!(
+            verifier.finish(Some(&second.hash)),
+            ChainVerdict::Broken { .. }
+        ));
     }
 }

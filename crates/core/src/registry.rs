@@ -220,7 +220,14 @@ impl EnterpriseDraft {
     /// Checks every field and reports all problems at once, so a form can mark each field.
     pub fn validate(&self, catalog: &dyn Catalog) -> Result<ValidEnterprise, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let name = required_text(&mut errors, "name", "企业名称", "Name", &self.name, MAX_NAME_CHARS);
+        let name = required_text(
+            &mut errors,
+            "name",
+            "企业名称",
+            "Name",
+            &self.name,
+            MAX_NAME_CHARS,
+        );
         let legal_representative = required_text(
             &mut errors,
             "legal_representative",
@@ -332,7 +339,10 @@ fn missing(field: &str, label_zh: &str, label_en: &str) -> FieldError {
     FieldError::new(
         field,
         "required",
-        Message::new(format!("{label_zh}不能为空"), format!("{label_en} is required")),
+        Message::new(
+            format!("{label_zh}不能为空"),
+            format!("{label_en} is required"),
+        ),
     )
 }
 

@@ -254,7 +254,11 @@ mod tests {
         let data: Vec<u8> = (0u32..64).map(|i| (i * 37 + 11) as u8).collect();
         for len in 0..=data.len() {
             assert_eq!(hj212(&data[..len]), appendix_a(&data[..len]), "len {len}");
-            assert_eq!(modbus(&data[..len]), modbus_bitwise(&data[..len]), "len {len}");
+            assert_eq!(
+                modbus(&data[..len]),
+                modbus_bitwise(&data[..len]),
+                "len {len}"
+            );
         }
         assert_eq!(hj212(&[]), 0xFFFF);
     }

@@ -302,7 +302,10 @@ impl Default for ReplyOptions {
 }
 
 fn check_value(value: &str, field: &'static str) -> Result<(), EncodeError> {
-    if value.bytes().any(|b| matches!(b, b';' | b',' | b'=' | b'&' | b'\r' | b'\n')) {
+    if value
+        .bytes()
+        .any(|b| matches!(b, b';' | b',' | b'=' | b'&' | b'\r' | b'\n'))
+    {
         return Err(EncodeError::InvalidValue { field });
     }
     Ok(())

@@ -147,7 +147,9 @@ pub enum FrameError {
         found: [u8; 4],
     },
     /// The CRC field does not match the data segment under any accepted algorithm.
-    #[error("CRC mismatch: packet says {sent:04X}, HJ 212 CRC of the data segment is {computed:04X}")]
+    #[error(
+        "CRC mismatch: packet says {sent:04X}, HJ 212 CRC of the data segment is {computed:04X}"
+    )]
     CrcMismatch {
         /// Value in the packet.
         sent: u16,
@@ -294,7 +296,12 @@ pub(crate) fn examine(
         _ => return tail_not_found(buf, declared, more_possible, lf_scanned),
     };
 
-    let field = [buf[crc_at], buf[crc_at + 1], buf[crc_at + 2], buf[crc_at + 3]];
+    let field = [
+        buf[crc_at],
+        buf[crc_at + 1],
+        buf[crc_at + 2],
+        buf[crc_at + 3],
+    ];
     let Some((crc_sent, crc_lowercase)) = crc::parse_hex(field) else {
         return Examined::Error {
             error: FrameError::BadCrcField { found: field },
@@ -546,7 +553,10 @@ mod tests {
     #[test]
     fn error_messages_are_readable() {
         let e = FrameError::BadLengthField { found: *b"0\r1x" };
-        assert_eq!(e.to_string(), "length field `0\\r1x` is not 4 decimal digits");
+        assert_eq!(
+            e.to_string(),
+            "length field `0\\r1x` is not 4 decimal digits"
+        );
         let e = FrameError::CrcMismatch {
             sent: 0x4980,
             computed: 0x3C00,

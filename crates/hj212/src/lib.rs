@@ -113,8 +113,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod crc;
 mod cp;
+pub mod crc;
 mod encode;
 mod frame;
 mod packet;

@@ -71,7 +71,10 @@ pub enum DecodeError {
 ///
 /// # Errors
 /// [`DecodeError`] for the first problem found.
-pub fn decode_packet<'a>(input: &'a [u8], tolerance: &Tolerance) -> Result<Packet<'a>, DecodeError> {
+pub fn decode_packet<'a>(
+    input: &'a [u8],
+    tolerance: &Tolerance,
+) -> Result<Packet<'a>, DecodeError> {
     let frame = decode_frame(input, tolerance)?;
     Ok(Packet::from_frame(frame, tolerance)?)
 }

@@ -383,8 +383,20 @@ mod tests {
         let a = piece("1", 3, 3, "c-Avg=3");
         let b = piece("2", 3, 1, "a-Avg=1");
         let c = piece("3", 3, 2, "b-Avg=2,a-Avg=9");
-        assert_eq!(push(&mut r, &a, t), Ok(Progress::Pending { received: 1, total: 3 }));
-        assert_eq!(push(&mut r, &b, t), Ok(Progress::Pending { received: 2, total: 3 }));
+        assert_eq!(
+            push(&mut r, &a, t),
+            Ok(Progress::Pending {
+                received: 1,
+                total: 3
+            })
+        );
+        assert_eq!(
+            push(&mut r, &b, t),
+            Ok(Progress::Pending {
+                received: 2,
+                total: 3
+            })
+        );
         assert_eq!(
             push(&mut r, &b, t),
             Err(ReassemblyError::DuplicatePiece { pno: 1 })
@@ -395,7 +407,10 @@ mod tests {
         };
         assert!(m.is_complete());
         assert!(m.missing().is_empty());
-        assert_eq!(m.pieces().iter().map(Piece::pno).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            m.pieces().iter().map(Piece::pno).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
         assert_eq!(m.pieces()[0].qn(), Some("2"));
         assert_eq!(m.st(), "32");
         assert_eq!(
@@ -419,11 +434,21 @@ mod tests {
         assert_eq!(gone.len(), 1);
         assert!(!gone[0].is_complete());
         assert_eq!(gone[0].missing(), [2]);
-        assert_eq!((r.pending(), r.buffered_bytes(), r.next_deadline()), (0, 0, None));
+        assert_eq!(
+            (r.pending(), r.buffered_bytes(), r.next_deadline()),
+            (0, 0, None)
+        );
         // A late piece starts a new message rather than resurrecting the old one.
         assert_eq!(
-            push(&mut r, &piece("2", 2, 2, "b-Avg=1"), t0 + Duration::from_secs(31)),
-            Ok(Progress::Pending { received: 1, total: 2 })
+            push(
+                &mut r,
+                &piece("2", 2, 2, "b-Avg=1"),
+                t0 + Duration::from_secs(31)
+            ),
+            Ok(Progress::Pending {
+                received: 1,
+                total: 2
+            })
         );
     }
 
@@ -450,7 +475,8 @@ mod tests {
         };
         assert!(m.is_complete());
         let tol = Tolerance::STRICT.allow_legacy_2005_header();
-        let anon = parse_segment("ST=21;CN=2011;PW=1;MN=M;PNO=1;PNUM=2;CP=&&a-Rtd=1&&", &tol).unwrap();
+        let anon =
+            parse_segment("ST=21;CN=2011;PW=1;MN=M;PNO=1;PNUM=2;CP=&&a-Rtd=1&&", &tol).unwrap();
         assert_eq!(r.push(&anon, t), Err(ReassemblyError::Uncorrelated));
     }
 }

@@ -263,9 +263,7 @@ impl<'a> DataSegment<'a> {
     #[must_use]
     pub fn version(&self) -> DetectedVersion {
         DetectedVersion {
-            version: self
-                .flag
-                .map_or(ProtocolVersion::Hj212_2005, Flag::version),
+            version: self.flag.map_or(ProtocolVersion::Hj212_2005, Flag::version),
             flag: self.flag.map(Flag::bits),
         }
     }
@@ -327,8 +325,9 @@ fn parse_uint(s: &str, max_digits: usize) -> Option<u16> {
     if s.is_empty() || s.len() > max_digits || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    s.bytes()
-        .try_fold(0u16, |n, d| n.checked_mul(10)?.checked_add(u16::from(d - b'0')))
+    s.bytes().try_fold(0u16, |n, d| {
+        n.checked_mul(10)?.checked_add(u16::from(d - b'0'))
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -644,33 +643,92 @@ mod tests {
     fn strict_errors() {
         let strict = Tolerance::STRICT;
         let cases: &[(&str, ParseError)] = &[
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4", ParseError::MissingField("CP")),
-            ("QN=1;ST=32;CN=2011;PW=1;Flag=4;CP=&&&&", ParseError::MissingField("MN")),
-            ("ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&&&", ParseError::MissingField("QN")),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;CP=&&&&", ParseError::MissingField("Flag")),
-            ("QN=1;QN=2;ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&&&", ParseError::DuplicateField("QN")),
-            ("QN=1;ST=32;;CN=2011;PW=1;MN=X;Flag=4;CP=&&&&", ParseError::EmptyField { offset: 11 }),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;FLAG=4;CP=&&&&", ParseError::KeyCase { offset: 29, expected: "Flag" }),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4",
+                ParseError::MissingField("CP"),
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;Flag=4;CP=&&&&",
+                ParseError::MissingField("MN"),
+            ),
+            (
+                "ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&&&",
+                ParseError::MissingField("QN"),
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;CP=&&&&",
+                ParseError::MissingField("Flag"),
+            ),
+            (
+                "QN=1;QN=2;ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&&&",
+                ParseError::DuplicateField("QN"),
+            ),
+            (
+                "QN=1;ST=32;;CN=2011;PW=1;MN=X;Flag=4;CP=&&&&",
+                ParseError::EmptyField { offset: 11 },
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;FLAG=4;CP=&&&&",
+                ParseError::KeyCase {
+                    offset: 29,
+                    expected: "Flag",
+                },
+            ),
             ("QN=1;S T=32;CP=&&&&", ParseError::InvalidKey { offset: 6 }),
-            ("QN=1;ST;CP=&&&&", ParseError::FieldWithoutEquals { offset: 5 }),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=256;CP=&&&&", ParseError::InvalidNumber { field: "Flag" }),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=x;CP=&&&&", ParseError::InvalidNumber { field: "Flag" }),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;CP=&&&&", ParseError::MissingField("PNUM")),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4;PNUM=2;PNO=1;CP=&&&&", ParseError::UnexpectedPacketNumbers),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;PNUM=2;CP=&&&&", ParseError::MissingField("PNO")),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;PNUM=2;PNO=3;CP=&&&&", ParseError::PacketNumberOutOfRange { pno: 3, pnum: 2 }),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;PNUM=10000;PNO=3;CP=&&&&", ParseError::InvalidNumber { field: "PNUM" }),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&a=1", ParseError::MalformedCp { offset: 39 }),
-            ("QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&a=1;b&&", ParseError::CpItemWithoutEquals { offset: 45 }),
+            (
+                "QN=1;ST;CP=&&&&",
+                ParseError::FieldWithoutEquals { offset: 5 },
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=256;CP=&&&&",
+                ParseError::InvalidNumber { field: "Flag" },
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=x;CP=&&&&",
+                ParseError::InvalidNumber { field: "Flag" },
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;CP=&&&&",
+                ParseError::MissingField("PNUM"),
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4;PNUM=2;PNO=1;CP=&&&&",
+                ParseError::UnexpectedPacketNumbers,
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;PNUM=2;CP=&&&&",
+                ParseError::MissingField("PNO"),
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;PNUM=2;PNO=3;CP=&&&&",
+                ParseError::PacketNumberOutOfRange { pno: 3, pnum: 2 },
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=6;PNUM=10000;PNO=3;CP=&&&&",
+                ParseError::InvalidNumber { field: "PNUM" },
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&a=1",
+                ParseError::MalformedCp { offset: 39 },
+            ),
+            (
+                "QN=1;ST=32;CN=2011;PW=1;MN=X;Flag=4;CP=&&a=1;b&&",
+                ParseError::CpItemWithoutEquals { offset: 45 },
+            ),
         ];
         for (text, expected) in cases {
-            assert_eq!(parse_segment(text, &strict).as_ref(), Err(expected), "{text}");
+            assert_eq!(
+                parse_segment(text, &strict).as_ref(),
+                Err(expected),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn tolerated_deviations_are_recorded() {
-        let text = "ST=32;CN=2011;PW=123456;,MN=88888881234567;FLAG=0;CP=&&DataTime=20180306120000&&";
+        let text =
+            "ST=32;CN=2011;PW=123456;,MN=88888881234567;FLAG=0;CP=&&DataTime=20180306120000&&";
         let tol = Tolerance::STRICT
             .allow_legacy_2005_header()
             .allow(Deviation::HeaderKeyCase)
@@ -718,19 +776,34 @@ mod tests {
             assert_eq!(v.version, expected);
         }
         // 2025 (and unassigned) layouts: PNUM/PNO decide, whatever bit 1 says.
-        let s = parse_segment("QN=1;ST=21;CN=2061;PW=1;MN=X;Flag=9;PNUM=2;PNO=2;CP=&&&&", &Tolerance::STRICT).unwrap();
+        let s = parse_segment(
+            "QN=1;ST=21;CN=2061;PW=1;MN=X;Flag=9;PNUM=2;PNO=2;CP=&&&&",
+            &Tolerance::STRICT,
+        )
+        .unwrap();
         assert_eq!(s.packet_numbers(), Some(PacketNumbers { pnum: 2, pno: 2 }));
-        let s = parse_segment("ST=21;CN=2061;PW=1;MN=X;CP=&&&&", &Tolerance::STRICT.allow_legacy_2005_header()).unwrap();
+        let s = parse_segment(
+            "ST=21;CN=2061;PW=1;MN=X;CP=&&&&",
+            &Tolerance::STRICT.allow_legacy_2005_header(),
+        )
+        .unwrap();
         assert_eq!(
             s.version(),
-            DetectedVersion { version: ProtocolVersion::Hj212_2005, flag: None }
+            DetectedVersion {
+                version: ProtocolVersion::Hj212_2005,
+                flag: None
+            }
         );
         assert!(!s.ack_requested());
     }
 
     #[test]
     fn unknown_fields_are_kept() {
-        let s = parse_segment("QN=1;ST=21;CN=2011;PW=1;MN=X;Flag=8;RF=1;Vendor=abc;CP=&&&&", &Tolerance::STRICT).unwrap();
+        let s = parse_segment(
+            "QN=1;ST=21;CN=2011;PW=1;MN=X;Flag=8;RF=1;Vendor=abc;CP=&&&&",
+            &Tolerance::STRICT,
+        )
+        .unwrap();
         assert_eq!(s.rf(), Some("1"));
         assert_eq!(s.unknown_field_count(), 1);
         assert!(s.header_fields().any(|kv| kv == ("Vendor", "abc")));

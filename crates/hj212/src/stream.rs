@@ -213,23 +213,26 @@ impl StreamDecoder {
         }
     }
 
-    /// Ends the stream (peer closed the connection): reports what is left in the buffer, if
-    /// anything, and empties it. A partial packet is [`FrameError::Truncated`]; anything else is
-    /// [`FrameError::Skipped`].
-    pub fn finish(&mut self) -> Option<FrameError> {
+    /// Ends the stream (peer closed the connection): reports what is left and empties the
+    /// buffer. Yields at most two errors, in stream order: [`FrameError::Skipped`] for garbage not
+    /// yet reported, then [`FrameError::Truncated`] for a partial packet.
+    pub fn finish(&mut self) -> impl Iterator<Item = FrameError> {
         let left = self.buffered();
         let partial = self.buf[self.start..].starts_with(b"##");
+        let mut skipped = std::mem::take(&mut self.pending_skip);
+        let mut truncated = None;
+        if partial {
+            self.stats.errors += 1;
+            truncated = Some(FrameError::Truncated { available: left });
+        } else {
+            skipped += left;
+            self.stats.bytes_skipped += left as u64;
+        }
         self.buf.clear();
         self.start = 0;
         self.lf_scanned = 0;
-        if partial {
-            self.stats.errors += 1;
-            Some(FrameError::Truncated { available: left })
-        } else {
-            let bytes = std::mem::take(&mut self.pending_skip) + left;
-            self.stats.bytes_skipped += left as u64;
-            (bytes > 0).then_some(FrameError::Skipped { bytes })
-        }
+        let skipped = (skipped > 0).then_some(FrameError::Skipped { bytes: skipped });
+        [skipped, truncated].into_iter().flatten()
     }
 }
 
@@ -240,7 +243,11 @@ mod tests {
 
     const S01: &[u8] = b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\r\n";
 
-    fn collect(dec: &mut StreamDecoder, wire: &[u8], chunk: usize) -> Vec<Result<usize, FrameError>> {
+    fn collect(
+        dec: &mut StreamDecoder,
+        wire: &[u8],
+        chunk: usize,
+    ) -> Vec<Result<usize, FrameError>> {
         let mut out = Vec::new();
         for c in wire.chunks(chunk.max(1)) {
             dec.decode(c, |item| out.push(item.map(|f| f.segment().len())));
@@ -337,20 +344,41 @@ mod tests {
         });
         assert!(dec.buffered() <= dec.capacity());
         assert_eq!(dec.capacity(), 1024 + 12);
-        let lenient = StreamDecoder::new(Tolerance::STRICT.allow(Deviation::OversizeSegment).with_oversize_cap(2000));
+        let lenient = StreamDecoder::new(
+            Tolerance::STRICT
+                .allow(Deviation::OversizeSegment)
+                .with_oversize_cap(2000),
+        );
         assert_eq!(lenient.capacity(), 2012);
     }
 
     #[test]
     fn finish_reports_leftovers() {
         let mut dec = StreamDecoder::new(Tolerance::STRICT);
-        assert_eq!(dec.finish(), None);
+        assert_eq!(dec.finish().next(), None);
         dec.feed(&S01[..50]);
         assert!(dec.next_frame().is_none());
-        assert_eq!(dec.finish(), Some(FrameError::Truncated { available: 50 }));
+        assert_eq!(
+            dec.finish().collect::<Vec<_>>(),
+            [FrameError::Truncated { available: 50 }]
+        );
         dec.feed(b"noise");
         assert!(dec.next_frame().is_none());
-        assert_eq!(dec.finish(), Some(FrameError::Skipped { bytes: 5 }));
+        assert_eq!(
+            dec.finish().collect::<Vec<_>>(),
+            [FrameError::Skipped { bytes: 5 }]
+        );
+        // Garbage, then a header cut off right after "##": both are reported.
+        dec.feed(b"xyz##");
+        assert!(dec.next_frame().is_none());
+        assert_eq!(
+            dec.finish().collect::<Vec<_>>(),
+            [
+                FrameError::Skipped { bytes: 3 },
+                FrameError::Truncated { available: 2 }
+            ]
+        );
         assert_eq!(dec.buffered(), 0);
+        assert_eq!(dec.stats().bytes_skipped, 8);
     }
 }

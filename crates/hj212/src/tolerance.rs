@@ -149,7 +149,9 @@ impl Deviations {
 
     /// The deviations in the set, in [`Deviation::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = Deviation> {
-        Deviation::ALL.into_iter().filter(move |d| self.contains(*d))
+        Deviation::ALL
+            .into_iter()
+            .filter(move |d| self.contains(*d))
     }
 }
 
@@ -240,7 +242,8 @@ impl Tolerance {
     /// Also accept 2005-style headers without `QN=` and/or `Flag=`.
     #[must_use]
     pub const fn allow_legacy_2005_header(self) -> Tolerance {
-        self.allow(Deviation::MissingQn).allow(Deviation::MissingFlag)
+        self.allow(Deviation::MissingQn)
+            .allow(Deviation::MissingFlag)
     }
 
     /// Sets the largest data segment accepted under [`Deviation::OversizeSegment`], clamped to
@@ -316,7 +319,9 @@ mod tests {
         assert_eq!(t.segment_limit(), 9999);
         assert_eq!(t.with_oversize_cap(10).segment_limit(), 1024);
         assert_eq!(t.with_oversize_cap(100_000).segment_limit(), 9999);
-        assert!(!t.deny(Deviation::OversizeSegment).allows(Deviation::OversizeSegment));
+        assert!(!t
+            .deny(Deviation::OversizeSegment)
+            .allows(Deviation::OversizeSegment));
         let legacy = Tolerance::STRICT.allow_legacy_2005_header();
         assert!(legacy.allows(Deviation::MissingQn) && legacy.allows(Deviation::MissingFlag));
         assert_eq!(Tolerance::LENIENT.allowed(), Deviations::ALL);

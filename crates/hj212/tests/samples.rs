@@ -109,7 +109,9 @@ fn segment_expectation(id: &str) -> &'static [Deviation] {
 }
 
 fn tolerance_of(deviations: &[Deviation]) -> Tolerance {
-    deviations.iter().fold(Tolerance::STRICT, |t, d| t.allow(*d))
+    deviations
+        .iter()
+        .fold(Tolerance::STRICT, |t, d| t.allow(*d))
 }
 
 fn set_of(deviations: &[Deviation]) -> Deviations {
@@ -223,7 +225,8 @@ fn every_data_segment_parses_with_exactly_its_deviations() {
             continue;
         }
         assert!(strict.is_err(), "{id} must need a tolerance");
-        let seg = parse_segment(text, &tolerance_of(needed)).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let seg =
+            parse_segment(text, &tolerance_of(needed)).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(seg.deviations(), set_of(needed), "{id}");
         for d in needed {
             let without = tolerance_of(needed).deny(*d);
@@ -266,7 +269,11 @@ fn sample_contents() {
     assert_eq!(p.frame.crc(), 0x1C80);
     assert_eq!(p.cn(), "1062");
     assert_eq!(p.cp().get("RtdInterval"), Some("30"));
-    assert_eq!(Reply::for_packet(&p), None, "1062 is a host request, not an upload");
+    assert_eq!(
+        Reply::for_packet(&p),
+        None,
+        "1062 is a host request, not an upload"
+    );
 
     // S02: space before the factor code.
     let p02 = packet("S02");
@@ -280,7 +287,10 @@ fn sample_contents() {
     assert_eq!(p.version().version, ProtocolVersion::Hj212_2005);
     assert_eq!(p.version().flag, None);
     assert!(!p.ack_requested());
-    assert_eq!(Timestamp::parse(p.data_time().unwrap()).unwrap().millis, Some(0));
+    assert_eq!(
+        Timestamp::parse(p.data_time().unwrap()).unwrap().millis,
+        Some(0)
+    );
     assert_eq!(p.cp().get("011-Flag"), Some("N"));
 
     // Lower-case CRCs are HJ212-OK and only reported as such.
@@ -290,7 +300,9 @@ fn sample_contents() {
         assert!(f.crc_lowercase(), "{id}");
         assert!(f.deviations().is_empty(), "{id}");
     }
-    assert!(!decode_frame(&s01.wire, &Tolerance::STRICT).unwrap().crc_lowercase());
+    assert!(!decode_frame(&s01.wire, &Tolerance::STRICT)
+        .unwrap()
+        .crc_lowercase());
 
     // S06: ambient-air minute data, Flag=4.
     let s06 = packet("S06");
@@ -311,10 +323,15 @@ fn sample_contents() {
     let s19 = packet("S19");
     let p = decode_packet(&s19.wire, &Tolerance::STRICT).unwrap();
     assert_eq!(Reply::for_packet(&p), Some(Reply::DataAck));
-    let reply = Reply::DataAck.encode(&ReplyTarget::from(&p.segment)).unwrap();
+    let reply = Reply::DataAck
+        .encode(&ReplyTarget::from(&p.segment))
+        .unwrap();
     let r = decode_packet(&reply, &Tolerance::STRICT).unwrap();
     assert_eq!((r.qn(), r.st(), r.cn()), (p.qn(), "91", "9014"));
-    assert_eq!((r.pw(), r.mn(), r.flag()), (p.pw(), p.mn(), Some(Flag::new(4))));
+    assert_eq!(
+        (r.pw(), r.mn(), r.flag()),
+        (p.pw(), p.mn(), Some(Flag::new(4)))
+    );
     assert!(r.cp().is_empty());
 
     // S20: "Flag=N" without a factor code is kept as an orphan item.
@@ -341,7 +358,10 @@ fn sample_contents() {
 
     // S25: empty CP. S26: 9014 with vendor content.
     let s25 = packet("S25");
-    assert!(decode_packet(&s25.wire, &Tolerance::STRICT).unwrap().cp().is_empty());
+    assert!(decode_packet(&s25.wire, &Tolerance::STRICT)
+        .unwrap()
+        .cp()
+        .is_empty());
     let s26 = packet("S26");
     let p = decode_packet(&s26.wire, &Tolerance::STRICT).unwrap();
     assert_eq!(p.cp().get("QnRtn"), Some("1"));
@@ -358,7 +378,10 @@ fn sample_contents() {
     // S30 (rejected on CRC): its segment still shows PNO before PNUM being read by key.
     let s30 = packet("S30");
     let seg = parse_segment(segment_text(&s30), &lenient).unwrap();
-    assert_eq!(seg.packet_numbers(), Some(PacketNumbers { pnum: 2, pno: 2 }));
+    assert_eq!(
+        seg.packet_numbers(),
+        Some(PacketNumbers { pnum: 2, pno: 2 })
+    );
 }
 
 #[test]
@@ -441,7 +464,10 @@ fn appendix_c_segments_round_trip_through_the_codec() {
     // C.4: a 1013 notification is answered with 9013; the standard prints "CP=&& &&".
     let notification = parse_segment(&segs["C.4"][0], &Tolerance::STRICT).unwrap();
     assert_eq!(notification.cp().get("PolId"), Some("w01018"));
-    assert_eq!(Reply::for_packet(&notification), Some(Reply::NotificationAck));
+    assert_eq!(
+        Reply::for_packet(&notification),
+        Some(Reply::NotificationAck)
+    );
     let printed = parse_segment(&segs["C.4"][1], &Tolerance::STRICT).unwrap();
     assert!(printed.cp().is_empty());
     let wire = Reply::NotificationAck
@@ -466,7 +492,9 @@ fn appendix_c_segments_round_trip_through_the_codec() {
         .map(|s| parse_segment(s, &Tolerance::STRICT).unwrap())
         .collect();
     assert_ne!(pieces[0].qn(), pieces[1].qn());
-    assert!(pieces.iter().all(|p| Reply::for_packet(p) == Some(Reply::DataAck)));
+    assert!(pieces
+        .iter()
+        .all(|p| Reply::for_packet(p) == Some(Reply::DataAck)));
     r.push(&pieces[0], t).unwrap();
     let Ok(Progress::Complete(msg)) = r.push(&pieces[1], t) else {
         panic!("C.50 should complete")
@@ -497,7 +525,7 @@ fn streamed_samples_get_the_same_verdicts_as_one_shot_decoding() {
                     other => got.push(other.map(|f| f.segment().len())),
                 });
             }
-            assert_eq!(dec.finish(), None);
+            assert_eq!(dec.finish().next(), None);
             assert_eq!(got, expected, "chunk {chunk}");
         }
     }

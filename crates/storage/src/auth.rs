@@ -4,7 +4,9 @@
 //! [`Db::login`], a live session or bearer token ([`Db::session_principal`]), or the explicit
 //! [`Principal::console_operator`] for commands run on the server itself.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
@@ -344,7 +346,10 @@ impl Db {
              WHERE username = $1 AND NOT disabled"
         );
         let found: Option<UserRow> = on_pool!(self, |pool| {
-            sqlx::query_as(&sql).bind(username).fetch_optional(pool).await
+            sqlx::query_as(&sql)
+                .bind(username)
+                .fetch_optional(pool)
+                .await
         })?;
         let found = found.map(|row| (row.summary(), row.secret));
         let hash = found
@@ -389,9 +394,9 @@ impl Db {
         now: DateTime<Utc>,
         lifetime: Duration,
     ) -> Result<NewSession> {
-        let user_id = principal
-            .user_id
-            .ok_or_else(|| StorageError::Forbidden("the console operator has no sessions".into()))?;
+        let user_id = principal.user_id.ok_or_else(|| {
+            StorageError::Forbidden("the console operator has no sessions".into())
+        })?;
         let session = NewSession {
             token: random_token(),
             csrf_token: random_token(),
@@ -543,7 +548,15 @@ impl Db {
         });
         let mut chain = Chain::open(&mut tx).await?;
         chain
-            .append(&mut tx, actor, "user.create", ("user", &id.to_string()), None, Some(&after), now)
+            .append(
+                &mut tx,
+                actor,
+                "user.create",
+                ("user", &id.to_string()),
+                None,
+                Some(&after),
+                now,
+            )
             .await?;
         tx.commit().await?;
         Ok(id)
@@ -590,7 +603,11 @@ impl Db {
         } else {
             "UPDATE users SET disabled = FALSE WHERE username = $1"
         };
-        let action = if disabled { "user.disable" } else { "user.enable" };
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
         self.change_user(actor, username, action, now, |username| {
             (sql.to_string(), vec![username.to_string()])
         })
@@ -632,7 +649,15 @@ impl Db {
         let after = serde_json::json!({ "username": username });
         let mut chain = Chain::open(&mut tx).await?;
         chain
-            .append(&mut tx, actor, action, ("user", &user_id.to_string()), None, Some(&after), now)
+            .append(
+                &mut tx,
+                actor,
+                action,
+                ("user", &user_id.to_string()),
+                None,
+                Some(&after),
+                now,
+            )
             .await?;
         tx.commit().await?;
         Ok(())
@@ -641,11 +666,12 @@ impl Db {
     /// All user accounts, for the province.
     pub async fn list_users(&self, scope: &Scope) -> Result<Vec<UserSummary>> {
         if scope.kind() != &ScopeKind::Province {
-            return Err(StorageError::Forbidden("only the province lists users".into()));
+            return Err(StorageError::Forbidden(
+                "only the province lists users".into(),
+            ));
         }
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
-        let rows: Vec<UserRow> =
-            on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+        let rows: Vec<UserRow> = on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
         Ok(rows.iter().map(UserRow::summary).collect())
     }
 }
@@ -654,7 +680,9 @@ fn require_province(actor: &Principal) -> Result<()> {
     if actor.scope().kind() == &ScopeKind::Province {
         Ok(())
     } else {
-        Err(StorageError::Forbidden("only the province manages accounts".into()))
+        Err(StorageError::Forbidden(
+            "only the province manages accounts".into(),
+        ))
     }
 }
 

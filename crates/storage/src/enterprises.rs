@@ -228,7 +228,12 @@ const ROW_SELECT: &str = "SELECT e.id, e.credit_code, e.name, e.legal_representa
      LEFT JOIN key_industries k ON k.id = i.key_industry_id";
 
 /// The WHERE clause for a scope and a filter. Every enterprise read goes through here.
-fn where_clause(sql: &mut Sql, backend: Backend, scope: &Scope, filter: &EnterpriseFilter) -> String {
+fn where_clause(
+    sql: &mut Sql,
+    backend: Backend,
+    scope: &Scope,
+    filter: &EnterpriseFilter,
+) -> String {
     let mut conditions = vec![scope_condition(sql, scope)];
     if let Some(query) = filter.q.as_deref().and_then(normalize_query) {
         conditions.push(match backend {
@@ -242,20 +247,32 @@ fn where_clause(sql: &mut Sql, backend: Backend, scope: &Scope, filter: &Enterpr
         });
     }
     if let Some(city) = &filter.city {
-        conditions.push(format!("e.jurisdiction_code = {}", sql.arg(Arg::Text(city.clone()))));
+        conditions.push(format!(
+            "e.jurisdiction_code = {}",
+            sql.arg(Arg::Text(city.clone()))
+        ));
     }
     if let Some(industry) = &filter.industry {
-        conditions.push(format!("e.industry_code = {}", sql.arg(Arg::Text(industry.clone()))));
+        conditions.push(format!(
+            "e.industry_code = {}",
+            sql.arg(Arg::Text(industry.clone()))
+        ));
     }
     if let Some(key) = &filter.key_industry {
-        conditions.push(format!("i.key_industry_id = {}", sql.arg(Arg::Text(key.clone()))));
+        conditions.push(format!(
+            "i.key_industry_id = {}",
+            sql.arg(Arg::Text(key.clone()))
+        ));
     }
     if let Some(size) = filter.size {
         let size = sql.arg(Arg::Text(size.as_str().into()));
         conditions.push(format!("e.size_class = {size}"));
     }
     if let Some(flag) = filter.key_emission_unit {
-        conditions.push(format!("e.key_emission_unit = {}", sql.arg(Arg::Bool(flag))));
+        conditions.push(format!(
+            "e.key_emission_unit = {}",
+            sql.arg(Arg::Bool(flag))
+        ));
     }
     if let Some(status) = filter.status {
         let status = sql.arg(Arg::Text(status.as_str().into()));
@@ -267,7 +284,9 @@ fn where_clause(sql: &mut Sql, backend: Backend, scope: &Scope, filter: &Enterpr
 fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
     match scope.kind() {
         ScopeKind::Province => "1 = 1".into(),
-        ScopeKind::City(code) => format!("e.jurisdiction_code = {}", sql.arg(Arg::Text(code.clone()))),
+        ScopeKind::City(code) => {
+            format!("e.jurisdiction_code = {}", sql.arg(Arg::Text(code.clone())))
+        }
         ScopeKind::Enterprise(id) => format!("e.id = {}", sql.arg(Arg::Int(*id))),
         ScopeKind::Consultancy(id) => format!(
             "e.id IN (SELECT enterprise_id FROM engagements WHERE consultancy_id = {})",
@@ -354,7 +373,12 @@ impl Db {
     /// One enterprise if the scope may see it.
     pub async fn get_enterprise(&self, scope: &Scope, id: i64) -> Result<Option<EnterpriseRow>> {
         let mut sql = Sql::default();
-        let mut conditions = where_clause(&mut sql, self.backend(), scope, &EnterpriseFilter::default());
+        let mut conditions = where_clause(
+            &mut sql,
+            self.backend(),
+            scope,
+            &EnterpriseFilter::default(),
+        );
         conditions.push_str(&format!(" AND e.id = {}", sql.arg(Arg::Int(id))));
         let text = format!("{ROW_SELECT}{conditions}");
         Ok(on_pool!(self, |pool| {
@@ -457,7 +481,16 @@ impl Db {
         };
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
-        update_in_tx(&mut tx, &mut chain, actor, &current, expected_version, enterprise, now).await?;
+        update_in_tx(
+            &mut tx,
+            &mut chain,
+            actor,
+            &current,
+            expected_version,
+            enterprise,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -470,8 +503,10 @@ impl Db {
         let mut found = HashMap::new();
         for chunk in codes.chunks(500) {
             let mut sql = Sql::default();
-            let placeholders: Vec<String> =
-                chunk.iter().map(|c| sql.arg(Arg::Text(c.clone()))).collect();
+            let placeholders: Vec<String> = chunk
+                .iter()
+                .map(|c| sql.arg(Arg::Text(c.clone())))
+                .collect();
             let text = format!(
                 "SELECT credit_code, id, jurisdiction_code FROM enterprises WHERE credit_code IN ({})",
                 placeholders.join(", ")
@@ -494,7 +529,10 @@ impl Db {
         rows: &[ValidEnterprise],
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome> {
-        let codes: Vec<String> = rows.iter().map(|r| r.credit_code.as_str().to_string()).collect();
+        let codes: Vec<String> = rows
+            .iter()
+            .map(|r| r.credit_code.as_str().to_string())
+            .collect();
         let existing = self.registered_credit_codes(&codes).await?;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
@@ -502,12 +540,15 @@ impl Db {
         for row in rows {
             match existing.get(row.credit_code.as_str()) {
                 Some((id, _)) => {
-                    let current = fetch_in_tx(&mut tx, actor.scope(), *id)
-                        .await?
-                        .ok_or_else(|| StorageError::Forbidden(format!(
-                            "{} is registered in another jurisdiction",
-                            row.credit_code
-                        )))?;
+                    let current =
+                        fetch_in_tx(&mut tx, actor.scope(), *id)
+                            .await?
+                            .ok_or_else(|| {
+                                StorageError::Forbidden(format!(
+                                    "{} is registered in another jurisdiction",
+                                    row.credit_code
+                                ))
+                            })?;
                     update_in_tx(&mut tx, &mut chain, actor, &current, None, row, now).await?;
                     outcome.updated += 1;
                 }
@@ -582,7 +623,15 @@ pub(crate) async fn insert_enterprise(
     };
     let after = audit_json(enterprise);
     chain
-        .append(tx, actor, "enterprise.create", ("enterprise", &id.to_string()), None, Some(&after), now)
+        .append(
+            tx,
+            actor,
+            "enterprise.create",
+            ("enterprise", &id.to_string()),
+            None,
+            Some(&after),
+            now,
+        )
         .await?;
     Ok(id)
 }
@@ -633,7 +682,10 @@ async fn update_in_tx(
         .bind(enterprise.key_emission_unit)
         .bind(&enterprise.permit_number)
         .bind(enterprise.status.as_str())
-        .bind(search_text(&enterprise.name, enterprise.credit_code.as_str()))
+        .bind(search_text(
+            &enterprise.name,
+            enterprise.credit_code.as_str(),
+        ))
         .bind(timestamp(now))
         .bind(current.id)
         .bind(current.version)
@@ -753,7 +805,12 @@ pub struct CityCount {
 impl Db {
     pub async fn enterprise_counts_by_city(&self, scope: &Scope) -> Result<Vec<CityCount>> {
         let mut sql = Sql::default();
-        let conditions = where_clause(&mut sql, self.backend(), scope, &EnterpriseFilter::default());
+        let conditions = where_clause(
+            &mut sql,
+            self.backend(),
+            scope,
+            &EnterpriseFilter::default(),
+        );
         let text = format!(
             "SELECT j.code, j.name_zh, j.name_en, COUNT(*) AS enterprises, \
              SUM(CASE WHEN e.key_emission_unit THEN 1 ELSE 0 END) AS key_emission_units \

@@ -111,11 +111,26 @@ impl Db {
         }
         for k in &reference.key_industries {
             let aliases = serde_json::to_string(&k.aliases).unwrap_or_else(|_| "[]".into());
-            upsert_named(&mut tx, "key_industries", &k.id, &k.name_zh, &k.name_en, Some(&aliases))
-                .await?;
+            upsert_named(
+                &mut tx,
+                "key_industries",
+                &k.id,
+                &k.name_zh,
+                &k.name_en,
+                Some(&aliases),
+            )
+            .await?;
         }
         for p in &reference.province_industries {
-            upsert_named(&mut tx, "province_industries", &p.id, &p.name_zh, &p.name_en, None).await?;
+            upsert_named(
+                &mut tx,
+                "province_industries",
+                &p.id,
+                &p.name_zh,
+                &p.name_en,
+                None,
+            )
+            .await?;
         }
         for i in &reference.industries {
             on_tx!(&mut tx, |conn| {
@@ -207,7 +222,9 @@ impl Db {
     /// The expert pool: the province runs it.
     pub async fn list_experts(&self, scope: &Scope) -> Result<Vec<ExpertRow>> {
         if scope.kind() != &ScopeKind::Province {
-            return Err(StorageError::Forbidden("only the province runs the expert pool".into()));
+            return Err(StorageError::Forbidden(
+                "only the province runs the expert pool".into(),
+            ));
         }
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
@@ -222,7 +239,9 @@ impl Db {
     /// Whether the database holds no enterprises yet (the demo loads only into an empty one).
     pub async fn is_empty(&self) -> Result<bool> {
         let count: i64 = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM enterprises").fetch_one(pool).await
+            sqlx::query_scalar("SELECT COUNT(*) FROM enterprises")
+                .fetch_one(pool)
+                .await
         })?;
         Ok(count == 0)
     }
@@ -386,6 +405,8 @@ fn registry_city(scope: &Scope) -> Result<Option<String>> {
     match scope.kind() {
         ScopeKind::Province => Ok(None),
         ScopeKind::City(code) => Ok(Some(code.clone())),
-        _ => Err(StorageError::Forbidden("registry lists are for officials".into())),
+        _ => Err(StorageError::Forbidden(
+            "registry lists are for officials".into(),
+        )),
     }
 }

@@ -16,7 +16,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::registry::{analyse_import, commit_import, export_file, parse_bool, ImportReport, ListQuery};
+use crate::registry::{
+    analyse_import, check_jurisdiction, commit_import, export_file, parse_bool, ImportReport,
+    ListQuery,
+};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -94,13 +97,23 @@ pub async fn issue_token(
     let now = state.now();
     let outcome = state
         .db()
-        .login(request.username.trim(), &request.password, now, state.settings().throttle)
+        .login(
+            request.username.trim(),
+            &request.password,
+            now,
+            state.settings().throttle,
+        )
         .await?;
     match outcome {
         Ok(principal) => {
             let session = state
                 .db()
-                .create_session(&principal, SessionKind::Bearer, now, state.settings().session_lifetime)
+                .create_session(
+                    &principal,
+                    SessionKind::Bearer,
+                    now,
+                    state.settings().session_lifetime,
+                )
                 .await?;
             Ok(Json(TokenResponse {
                 token: session.token,
@@ -109,16 +122,20 @@ pub async fn issue_token(
             }))
         }
         Err(LoginError::InvalidCredentials) => Err(ApiError(AppError::Unauthorized)),
-        Err(LoginError::Throttled { retry_after_seconds }) => {
-            Err(ApiError(AppError::TooManyRequests { retry_after_seconds }))
-        }
+        Err(LoginError::Throttled {
+            retry_after_seconds,
+        }) => Err(ApiError(AppError::TooManyRequests {
+            retry_after_seconds,
+        })),
     }
 }
 
 /// The province and its city-level units.
 #[utoipa::path(get, path = "/api/v1/jurisdictions", tag = "reference", security(()),
     responses((status = 200, body = Vec<JurisdictionRow>)))]
-pub async fn jurisdictions(State(state): State<AppState>) -> Result<Json<Vec<JurisdictionRow>>, ApiError> {
+pub async fn jurisdictions(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<JurisdictionRow>>, ApiError> {
     Ok(Json(state.db().list_jurisdictions().await?))
 }
 
@@ -148,7 +165,10 @@ pub async fn list_enterprises(
 ) -> Result<Json<EnterprisePage>, ApiError> {
     let principal = caller.principal()?;
     let filter = query.to_filter()?;
-    let page = state.db().search_enterprises(principal.scope(), &filter).await?;
+    let page = state
+        .db()
+        .search_enterprises(principal.scope(), &filter)
+        .await?;
     Ok(Json(EnterprisePage {
         items: page.items,
         total: page.total,
@@ -197,9 +217,19 @@ pub async fn create_enterprise(
         permit_number: input.permit_number,
         status: input.status,
     };
-    let valid = draft.validate(state.reference()).map_err(AppError::Validation)?;
-    let id = state.db().create_enterprise(principal, &valid, state.now()).await?;
-    let row = state.db().get_enterprise(principal.scope(), id).await?.ok_or(AppError::NotFound)?;
+    let valid = draft
+        .validate(state.reference())
+        .map_err(AppError::Validation)?;
+    check_jurisdiction(principal, &valid).map_err(AppError::forbidden_field)?;
+    let id = state
+        .db()
+        .create_enterprise(principal, &valid, state.now())
+        .await?;
+    let row = state
+        .db()
+        .get_enterprise(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/enterprises/{id}"))],
@@ -268,7 +298,11 @@ pub async fn update_enterprise(
     Json(patch): Json<EnterprisePatch>,
 ) -> Result<Json<EnterpriseRow>, ApiError> {
     let principal = caller.principal()?;
-    let current = state.db().get_enterprise(principal.scope(), id).await?.ok_or(AppError::NotFound)?;
+    let current = state
+        .db()
+        .get_enterprise(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut draft = crate::pages::draft_of(&current);
     let set = |target: &mut String, value: Option<String>| {
         if let Some(value) = value {
@@ -287,12 +321,19 @@ pub async fn update_enterprise(
     if let Some(flag) = patch.key_emission_unit {
         draft.key_emission_unit = flag;
     }
-    let valid = draft.validate(state.reference()).map_err(AppError::Validation)?;
+    let valid = draft
+        .validate(state.reference())
+        .map_err(AppError::Validation)?;
+    check_jurisdiction(principal, &valid).map_err(AppError::forbidden_field)?;
     state
         .db()
         .update_enterprise(principal, id, patch.version, &valid, state.now())
         .await?;
-    let row = state.db().get_enterprise(principal.scope(), id).await?.ok_or(AppError::NotFound)?;
+    let row = state
+        .db()
+        .get_enterprise(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Json(row))
 }
 
@@ -328,15 +369,25 @@ pub async fn import_enterprises(
         return Err(ApiError(AppError::bad_request(
             "invalid_parameter",
             Some("mode"),
-            Message::new("mode 应为 all 或 valid_only", "mode must be all or valid_only"),
+            Message::new(
+                "mode 应为 all 或 valid_only",
+                "mode must be all or valid_only",
+            ),
         )));
     }
-    let dry_run = fields.get("dry_run").and_then(|v| parse_bool(v)).unwrap_or(false);
-    let (report, valid) = analyse_import(&state, principal, &file_name, &bytes, caller.lang).await?;
+    let dry_run = fields
+        .get("dry_run")
+        .and_then(|v| parse_bool(v))
+        .unwrap_or(false);
+    let (report, valid) =
+        analyse_import(&state, principal, &file_name, &bytes, caller.lang).await?;
     if report.invalid_rows > 0 && mode == "all" {
         let message = Message::new(
             format!("{} 行有错误，未写入任何数据", report.invalid_rows),
-            format!("{} rows are invalid; nothing was written", report.invalid_rows),
+            format!(
+                "{} rows are invalid; nothing was written",
+                report.invalid_rows
+            ),
         );
         let error = crate::error::ErrorDetail {
             code: "invalid_rows".into(),
@@ -344,21 +395,40 @@ pub async fn import_enterprises(
             field: Some("file".into()),
             details: Vec::new(),
         };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(ImportRefusal { error, report })).into_response());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(ImportRefusal { error, report }),
+        )
+            .into_response());
     }
-    let outcome = if dry_run { None } else { Some(commit_import(&state, principal, &valid).await?) };
+    let outcome = if dry_run {
+        None
+    } else {
+        Some(commit_import(&state, principal, &valid).await?)
+    };
     Ok(Json(ImportResult { report, outcome }).into_response())
 }
 
-async fn export(state: &AppState, caller: &Caller, query: &ListQuery, format: TableFormat) -> Result<Response, ApiError> {
+async fn export(
+    state: &AppState,
+    caller: &Caller,
+    query: &ListQuery,
+    format: TableFormat,
+) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
     let filter = query.to_filter()?;
-    let rows = state.db().export_enterprises(principal.scope(), &filter).await?;
+    let rows = state
+        .db()
+        .export_enterprises(principal.scope(), &filter)
+        .await?;
     let (bytes, content_type, file_name) = export_file(&rows, caller.lang, format)?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
         ],
         bytes,
     )

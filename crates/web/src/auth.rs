@@ -47,7 +47,9 @@ impl Caller {
     }
 
     pub fn has_role(&self, roles: &[Role]) -> bool {
-        self.principal.as_ref().is_some_and(|p| roles.contains(&p.role))
+        self.principal
+            .as_ref()
+            .is_some_and(|p| roles.contains(&p.role))
     }
 }
 
@@ -144,7 +146,12 @@ async fn authorize_api(
     json_for_plain_rejections(response, lang).await
 }
 
-async fn authorize_page(state: AppState, spec: RouteSpec, request: Request, next: Next) -> Response {
+async fn authorize_page(
+    state: AppState,
+    spec: RouteSpec,
+    request: Request,
+    next: Next,
+) -> Response {
     let lang = Lang::from_cookies(request.headers());
     let path = request
         .uri()
@@ -174,7 +181,8 @@ async fn authorize_page(state: AppState, spec: RouteSpec, request: Request, next
     };
     if let Err(error) = check_access(spec.access, caller.principal.as_ref()) {
         if matches!(error, AppError::Unauthorized) {
-            let next_path = serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default();
+            let next_path =
+                serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default();
             return Redirect::to(&format!("/login?{next_path}")).into_response();
         }
         return crate::pages::error_page(&state, &caller, error);
@@ -217,7 +225,10 @@ fn csrf_failure() -> AppError {
 /// State-changing page requests must carry the session's CSRF token (form field, query
 /// parameter for multipart uploads, or header), and must not come from another origin.
 async fn check_csrf(caller: &Caller, request: Request) -> Result<Request, AppError> {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return Ok(request);
     }
     if cross_origin(request.headers()) {
@@ -229,11 +240,23 @@ async fn check_csrf(caller: &Caller, request: Request) -> Result<Request, AppErr
     }
     let expected = caller.csrf.as_str();
     let matches = |token: &str| !expected.is_empty() && constant_time_eq(token, expected);
-    if let Some(token) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if matches(token) { Ok(request) } else { Err(csrf_failure()) };
+    if let Some(token) = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return if matches(token) {
+            Ok(request)
+        } else {
+            Err(csrf_failure())
+        };
     }
     if let Some(token) = query_value(request.uri().query(), CSRF_FIELD) {
-        return if matches(&token) { Ok(request) } else { Err(csrf_failure()) };
+        return if matches(&token) {
+            Ok(request)
+        } else {
+            Err(csrf_failure())
+        };
     }
     let is_form = request
         .headers()
@@ -246,7 +269,9 @@ async fn check_csrf(caller: &Caller, request: Request) -> Result<Request, AppErr
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_FORM_BYTES)
         .await
-        .map_err(|_| AppError::PayloadTooLarge { limit_bytes: MAX_FORM_BYTES })?;
+        .map_err(|_| AppError::PayloadTooLarge {
+            limit_bytes: MAX_FORM_BYTES,
+        })?;
     let token = query_value(std::str::from_utf8(&bytes).ok(), CSRF_FIELD);
     match token {
         Some(token) if matches(&token) => Ok(Request::from_parts(parts, Body::from(bytes))),
@@ -264,13 +289,20 @@ fn cross_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let origin_host = origin.split("://").nth(1).unwrap_or("");
     origin == "null" || origin_host != host
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// axum's own extractor rejections are plain text; render them like every other error.

@@ -22,15 +22,25 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     Unauthorized,
     Forbidden(Message),
+    /// A refusal that names the field responsible.
+    ForbiddenField {
+        code: &'static str,
+        message: Message,
+        field: Option<String>,
+    },
     NotFound,
     Conflict {
         code: &'static str,
         message: Message,
         field: Option<String>,
     },
-    PayloadTooLarge { limit_bytes: usize },
+    PayloadTooLarge {
+        limit_bytes: usize,
+    },
     UnsupportedMediaType(Message),
-    TooManyRequests { retry_after_seconds: i64 },
+    TooManyRequests {
+        retry_after_seconds: i64,
+    },
     Internal,
 }
 
@@ -63,7 +73,7 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::ForbiddenField { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -81,13 +91,27 @@ impl AppError {
         }
     }
 
+    /// A refusal tied to a field (e.g. a jurisdiction outside the caller's own).
+    pub fn forbidden_field(error: FieldError) -> AppError {
+        AppError::ForbiddenField {
+            code: error.code,
+            message: error.message,
+            field: Some(error.field),
+        }
+    }
+
     pub fn forbidden() -> AppError {
-        AppError::Forbidden(Message::new("无权执行此操作", "You are not allowed to do this"))
+        AppError::Forbidden(Message::new(
+            "无权执行此操作",
+            "You are not allowed to do this",
+        ))
     }
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::BadRequest { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::ForbiddenField { code, .. } => code,
             AppError::Validation(errors) => errors.first().map(|e| e.code).unwrap_or("invalid"),
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
@@ -101,7 +125,9 @@ impl AppError {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            AppError::BadRequest { field, .. } | AppError::Conflict { field, .. } => field.as_deref(),
+            AppError::BadRequest { field, .. }
+            | AppError::Conflict { field, .. }
+            | AppError::ForbiddenField { field, .. } => field.as_deref(),
             AppError::Validation(errors) => errors.first().map(|e| e.field.as_str()),
             _ => None,
         }
@@ -111,6 +137,7 @@ impl AppError {
         match self {
             AppError::BadRequest { message, .. }
             | AppError::Conflict { message, .. }
+            | AppError::ForbiddenField { message, .. }
             | AppError::Forbidden(message)
             | AppError::UnsupportedMediaType(message) => message.clone(),
             AppError::Validation(errors) => errors
@@ -121,9 +148,14 @@ impl AppError {
             AppError::NotFound => Message::new("未找到", "Not found"),
             AppError::PayloadTooLarge { limit_bytes } => Message::new(
                 format!("上传内容过大，上限为 {} MiB", limit_bytes / (1024 * 1024)),
-                format!("The upload is too large; the limit is {} MiB", limit_bytes / (1024 * 1024)),
+                format!(
+                    "The upload is too large; the limit is {} MiB",
+                    limit_bytes / (1024 * 1024)
+                ),
             ),
-            AppError::TooManyRequests { retry_after_seconds } => Message::new(
+            AppError::TooManyRequests {
+                retry_after_seconds,
+            } => Message::new(
                 format!("登录失败次数过多，请 {retry_after_seconds} 秒后再试"),
                 format!("Too many failed logins; try again in {retry_after_seconds} seconds"),
             ),
@@ -157,7 +189,10 @@ impl AppError {
             },
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
-        if let AppError::TooManyRequests { retry_after_seconds } = self {
+        if let AppError::TooManyRequests {
+            retry_after_seconds,
+        } = self
+        {
             if let Ok(value) = retry_after_seconds.to_string().parse() {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
@@ -187,7 +222,7 @@ impl From<StorageError> for AppError {
                 field: Some("version".into()),
             },
             StorageError::Forbidden(reason) => {
-                AppError::Forbidden(Message::new(format!("无权执行：{reason}"), reason))
+                AppError::Forbidden(Message::new("无权执行此操作", reason))
             }
             other => {
                 tracing::error!(error = %other, "storage error");

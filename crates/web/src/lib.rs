@@ -71,7 +71,12 @@ struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    pub fn new(db: Db, reference: ReferenceData, settings: WebSettings, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        db: Db,
+        reference: ReferenceData,
+        settings: WebSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         AppState(Arc::new(Inner {
             db,
             clock,
@@ -102,7 +107,8 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for (spec, handler) in routes::table() {
         let path = spec.path;
-        let guarded = handler.route_layer(from_fn_with_state((state.clone(), spec), auth::authorize));
+        let guarded =
+            handler.route_layer(from_fn_with_state((state.clone(), spec), auth::authorize));
         router = router.route(path, guarded);
     }
     // Uploads are checked against the configured limit; the extra room is for the multipart

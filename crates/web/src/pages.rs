@@ -5,17 +5,24 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use cpaudit_core::registry::{EnterpriseDraft, FieldError, SizeClass, MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_PERMIT_CHARS, MAX_PERSON_CHARS};
+use cpaudit_core::registry::{
+    EnterpriseDraft, FieldError, SizeClass, MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_PERMIT_CHARS,
+    MAX_PERSON_CHARS,
+};
 use cpaudit_office::TableFormat;
 use cpaudit_storage::auth::{LoginError, SessionKind};
-use cpaudit_storage::enterprises::{CityCount, EnterpriseDetail, EnterpriseRow, ImportOutcome, Page, SortKey};
+use cpaudit_storage::enterprises::{
+    CityCount, EnterpriseDetail, EnterpriseRow, ImportOutcome, Page, SortKey,
+};
 use cpaudit_storage::{Role, StorageError};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{set_cookie, Caller, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
-use crate::registry::{analyse_import, commit_import, export_file, ImportReport, ListQuery};
+use crate::registry::{
+    analyse_import, check_jurisdiction, commit_import, export_file, ImportReport, ListQuery,
+};
 use crate::routes::{OFFICIALS, PROVINCE, REGISTRY_READERS};
 use crate::AppState;
 
@@ -128,7 +135,10 @@ pub fn error_page(_state: &AppState, caller: &Caller, error: AppError) -> Respon
         message: caller.lang.pick(&message.zh, &message.en).to_string(),
     };
     let mut response = render_with(error.status(), &page);
-    if let AppError::TooManyRequests { retry_after_seconds } = error {
+    if let AppError::TooManyRequests {
+        retry_after_seconds,
+    } = error
+    {
         if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -203,7 +213,12 @@ pub async fn switch_language(
     let mut response = Redirect::to(&local_path(query.next.as_deref())).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, state.settings().secure_cookies),
+        set_cookie(
+            LANG_COOKIE,
+            lang.code(),
+            365 * 24 * 3600,
+            state.settings().secure_cookies,
+        ),
     );
     Ok(response)
 }
@@ -229,7 +244,8 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
     if let Some(principal) = &caller.principal {
         match principal.scope().kind() {
             cpaudit_storage::auth::ScopeKind::Enterprise(id) => own_enterprise = Some(*id),
-            cpaudit_storage::auth::ScopeKind::Province | cpaudit_storage::auth::ScopeKind::City(_) => {
+            cpaudit_storage::auth::ScopeKind::Province
+            | cpaudit_storage::auth::ScopeKind::City(_) => {
                 counts = state
                     .db()
                     .enterprise_counts_by_city(principal.scope())
@@ -286,7 +302,12 @@ pub async fn login(
     let now = state.now();
     let outcome = state
         .db()
-        .login(form.username.trim(), &form.password, now, state.settings().throttle)
+        .login(
+            form.username.trim(),
+            &form.password,
+            now,
+            state.settings().throttle,
+        )
         .await?;
     let failed = |status: StatusCode, zh: String, en: String| {
         render_with(
@@ -303,7 +324,12 @@ pub async fn login(
         Ok(principal) => {
             let session = state
                 .db()
-                .create_session(&principal, SessionKind::Cookie, now, state.settings().session_lifetime)
+                .create_session(
+                    &principal,
+                    SessionKind::Cookie,
+                    now,
+                    state.settings().session_lifetime,
+                )
                 .await?;
             tracing::info!(user = %principal.username, "login");
             let mut response = Redirect::to(&local_path(form.next.as_deref())).into_response();
@@ -323,7 +349,9 @@ pub async fn login(
             "用户名或密码错误".into(),
             "Wrong username or password".into(),
         )),
-        Err(LoginError::Throttled { retry_after_seconds }) => {
+        Err(LoginError::Throttled {
+            retry_after_seconds,
+        }) => {
             let mut response = failed(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("登录失败次数过多，请 {retry_after_seconds} 秒后再试"),
@@ -337,7 +365,10 @@ pub async fn login(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     if let Some(token) = crate::auth::cookie(&headers, SESSION_COOKIE) {
         state.db().delete_session(&token).await?;
     }
@@ -382,7 +413,10 @@ struct ListPage {
     can_edit: bool,
 }
 
-fn options<'a>(items: impl Iterator<Item = (&'a str, String)>, selected: Option<&str>) -> Vec<OptionView> {
+fn options<'a>(
+    items: impl Iterator<Item = (&'a str, String)>,
+    selected: Option<&str>,
+) -> Vec<OptionView> {
     items
         .map(|(value, label)| OptionView {
             selected: selected == Some(value),
@@ -402,7 +436,12 @@ fn filter_selects(state: &AppState, caller: &Caller, query: &ListQuery) -> Vec<S
             name: "city",
             label: t.city,
             options: options(
-                reference.cities().map(|j| (j.code.as_str(), lang.pick(&j.name_zh, &j.name_en).to_string())),
+                reference.cities().map(|j| {
+                    (
+                        j.code.as_str(),
+                        lang.pick(&j.name_zh, &j.name_en).to_string(),
+                    )
+                }),
                 query.city.as_deref(),
             ),
         });
@@ -411,7 +450,10 @@ fn filter_selects(state: &AppState, caller: &Caller, query: &ListQuery) -> Vec<S
         name: "key_industry",
         label: t.key_industry,
         options: options(
-            reference.key_industries.iter().map(|k| (k.id.as_str(), lang.pick(&k.name_zh, &k.name_en).to_string())),
+            reference
+                .key_industries
+                .iter()
+                .map(|k| (k.id.as_str(), lang.pick(&k.name_zh, &k.name_en).to_string())),
             query.key_industry.as_deref(),
         ),
     });
@@ -419,10 +461,12 @@ fn filter_selects(state: &AppState, caller: &Caller, query: &ListQuery) -> Vec<S
         name: "industry",
         label: t.industry,
         options: options(
-            reference
-                .industries
-                .iter()
-                .map(|i| (i.code.as_str(), format!("{} {}", i.code, lang.pick(&i.name_zh, &i.name_en)))),
+            reference.industries.iter().map(|i| {
+                (
+                    i.code.as_str(),
+                    format!("{} {}", i.code, lang.pick(&i.name_zh, &i.name_en)),
+                )
+            }),
             query.industry.as_deref(),
         ),
     });
@@ -430,7 +474,9 @@ fn filter_selects(state: &AppState, caller: &Caller, query: &ListQuery) -> Vec<S
         name: "size",
         label: t.size_class,
         options: options(
-            SizeClass::ALL.iter().map(|s| (s.as_str(), lang.pick(s.name_zh(), s.as_str()).to_string())),
+            SizeClass::ALL
+                .iter()
+                .map(|s| (s.as_str(), lang.pick(s.name_zh(), s.as_str()).to_string())),
             query.size.as_deref(),
         ),
     });
@@ -446,22 +492,42 @@ fn filter_selects(state: &AppState, caller: &Caller, query: &ListQuery) -> Vec<S
         name: "status",
         label: t.status,
         options: options(
-            [("active", t.status_active.to_string()), ("closed", t.status_closed.to_string())].into_iter(),
+            [
+                ("active", t.status_active.to_string()),
+                ("closed", t.status_closed.to_string()),
+            ]
+            .into_iter(),
             query.status.as_deref(),
         ),
     });
     selects
 }
 
-fn sort_columns(caller: &Caller, query: &ListQuery, current: SortKey, descending: bool) -> Vec<ColumnView> {
+fn sort_columns(
+    caller: &Caller,
+    query: &ListQuery,
+    current: SortKey,
+    descending: bool,
+) -> Vec<ColumnView> {
     let t = caller.lang.texts();
     let column = |label: &'static str, key: Option<SortKey>| {
         let Some(key) = key else {
-            return ColumnView { label, sort_href: None, marker: "" };
+            return ColumnView {
+                label,
+                sort_href: None,
+                marker: "",
+            };
         };
         let mut next = query.clone();
         next.sort = Some(key.as_str().to_string());
-        next.order = Some(if key == current && !descending { "desc" } else { "asc" }.to_string());
+        next.order = Some(
+            if key == current && !descending {
+                "desc"
+            } else {
+                "asc"
+            }
+            .to_string(),
+        );
         next.page = None;
         ColumnView {
             label,
@@ -492,7 +558,10 @@ pub async fn enterprise_list(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let filter = query.to_filter()?;
-    let page = state.db().search_enterprises(principal.scope(), &filter).await?;
+    let page = state
+        .db()
+        .search_enterprises(principal.scope(), &filter)
+        .await?;
     let page_count = page.page_count().max(1);
     let previous_href = (page.page > 1).then(|| query.with_page(page.page - 1));
     let next_href = (page.page < page_count).then(|| query.with_page(page.page + 1));
@@ -537,7 +606,8 @@ struct DetailPage {
 /// The fields whose values differ between two JSON states (a creation lists every field).
 fn changes(before: Option<&str>, after: Option<&str>) -> Vec<ChangeView> {
     let parse = |text: Option<&str>| -> serde_json::Map<String, serde_json::Value> {
-        text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
     };
     let (before, after) = (parse(before), parse(after));
     let show = |value: Option<&serde_json::Value>| match value {
@@ -582,7 +652,9 @@ pub async fn enterprise_detail(
         })
         .collect();
     Ok(render(&DetailPage {
-        can_edit: principal.scope().may_manage_city(&detail.enterprise.jurisdiction_code),
+        can_edit: principal
+            .scope()
+            .may_manage_city(&detail.enterprise.jurisdiction_code),
         ctx: Ctx::new(&caller),
         d: detail,
         history,
@@ -649,14 +721,22 @@ impl EnterpriseForm {
             jurisdiction_code: self.jurisdiction_code.clone(),
             industry_code: self.industry_code.clone(),
             size_class: self.size_class.clone(),
-            key_emission_unit: self.key_emission_unit.as_deref().is_some_and(|v| v == "true" || v == "on"),
+            key_emission_unit: self
+                .key_emission_unit
+                .as_deref()
+                .is_some_and(|v| v == "true" || v == "on"),
             permit_number: self.permit_number.clone(),
             status: self.status.clone(),
         }
     }
 }
 
-fn form_fields(state: &AppState, caller: &Caller, draft: &EnterpriseDraft, errors: &[FieldError]) -> Vec<FieldView> {
+fn form_fields(
+    state: &AppState,
+    caller: &Caller,
+    draft: &EnterpriseDraft,
+    errors: &[FieldError],
+) -> Vec<FieldView> {
     let t = caller.lang.texts();
     let lang = caller.lang;
     let reference = state.reference();
@@ -666,16 +746,19 @@ fn form_fields(state: &AppState, caller: &Caller, draft: &EnterpriseDraft, error
             .find(|e| e.field == name)
             .map(|e| lang.pick(&e.message.zh, &e.message.en).to_string())
     };
-    let text = |name: &'static str, label: &'static str, value: &str, required: bool, max_chars: usize| FieldView {
-        name,
-        label,
-        value: value.to_string(),
-        required,
-        checkbox: false,
-        max_chars,
-        options: Vec::new(),
-        error: error_for(name),
-    };
+    let text =
+        |name: &'static str, label: &'static str, value: &str, required: bool, max_chars: usize| {
+            FieldView {
+                name,
+                label,
+                value: value.to_string(),
+                required,
+                checkbox: false,
+                max_chars,
+                options: Vec::new(),
+                error: error_for(name),
+            }
+        };
     let select = |name: &'static str, label: &'static str, options: Vec<OptionView>| FieldView {
         name,
         label,
@@ -689,23 +772,51 @@ fn form_fields(state: &AppState, caller: &Caller, draft: &EnterpriseDraft, error
     // A city official registers enterprises of its own city only.
     let cities: Vec<_> = reference
         .cities()
-        .filter(|j| caller.principal.as_ref().is_some_and(|p| p.scope().may_manage_city(&j.code)))
-        .map(|j| (j.code.as_str(), lang.pick(&j.name_zh, &j.name_en).to_string()))
+        .filter(|j| {
+            caller
+                .principal
+                .as_ref()
+                .is_some_and(|p| p.scope().may_manage_city(&j.code))
+        })
+        .map(|j| {
+            (
+                j.code.as_str(),
+                lang.pick(&j.name_zh, &j.name_en).to_string(),
+            )
+        })
         .collect();
     vec![
         text("name", t.name, &draft.name, true, MAX_NAME_CHARS),
         text("credit_code", t.credit_code, &draft.credit_code, true, 18),
-        text("legal_representative", t.legal_representative, &draft.legal_representative, true, MAX_PERSON_CHARS),
-        text("address", t.address, &draft.address, true, MAX_ADDRESS_CHARS),
-        select("jurisdiction_code", t.city, options(cities.into_iter(), Some(&draft.jurisdiction_code))),
+        text(
+            "legal_representative",
+            t.legal_representative,
+            &draft.legal_representative,
+            true,
+            MAX_PERSON_CHARS,
+        ),
+        text(
+            "address",
+            t.address,
+            &draft.address,
+            true,
+            MAX_ADDRESS_CHARS,
+        ),
+        select(
+            "jurisdiction_code",
+            t.city,
+            options(cities.into_iter(), Some(&draft.jurisdiction_code)),
+        ),
         select(
             "industry_code",
             t.industry,
             options(
-                reference
-                    .industries
-                    .iter()
-                    .map(|i| (i.code.as_str(), format!("{} {}", i.code, lang.pick(&i.name_zh, &i.name_en)))),
+                reference.industries.iter().map(|i| {
+                    (
+                        i.code.as_str(),
+                        format!("{} {}", i.code, lang.pick(&i.name_zh, &i.name_en)),
+                    )
+                }),
                 Some(&draft.industry_code),
             ),
         ),
@@ -713,7 +824,9 @@ fn form_fields(state: &AppState, caller: &Caller, draft: &EnterpriseDraft, error
             "size_class",
             t.size_class,
             options(
-                SizeClass::ALL.iter().map(|s| (s.as_str(), lang.pick(s.name_zh(), s.as_str()).to_string())),
+                SizeClass::ALL
+                    .iter()
+                    .map(|s| (s.as_str(), lang.pick(s.name_zh(), s.as_str()).to_string())),
                 SizeClass::parse(&draft.size_class).map(|s| s.as_str()),
             ),
         ),
@@ -722,13 +835,27 @@ fn form_fields(state: &AppState, caller: &Caller, draft: &EnterpriseDraft, error
             value: draft.key_emission_unit.to_string(),
             ..text("key_emission_unit", t.key_emission_unit, "", false, 0)
         },
-        text("permit_number", t.permit_number, &draft.permit_number, false, MAX_PERMIT_CHARS),
+        text(
+            "permit_number",
+            t.permit_number,
+            &draft.permit_number,
+            false,
+            MAX_PERMIT_CHARS,
+        ),
         select(
             "status",
             t.status,
             options(
-                [("active", t.status_active.to_string()), ("closed", t.status_closed.to_string())].into_iter(),
-                Some(if draft.status.is_empty() { "active" } else { draft.status.as_str() }),
+                [
+                    ("active", t.status_active.to_string()),
+                    ("closed", t.status_closed.to_string()),
+                ]
+                .into_iter(),
+                Some(if draft.status.is_empty() {
+                    "active"
+                } else {
+                    draft.status.as_str()
+                }),
             ),
         ),
     ]
@@ -777,13 +904,28 @@ pub async fn enterprise_new(State(state): State<AppState>, caller: Caller) -> Re
         },
         ..EnterpriseDraft::default()
     };
-    render(&form_page(&state, &caller, new_spec(&caller), &draft, &[], None))
+    render(&form_page(
+        &state,
+        &caller,
+        new_spec(&caller),
+        &draft,
+        &[],
+        None,
+    ))
 }
 
 /// Turns a storage refusal of a valid form into a field error where it belongs to a field.
 fn storage_field_error(error: StorageError) -> Result<FieldError, AppError> {
     match AppError::from(error) {
-        AppError::Conflict { code, message, field: Some(field) } => Ok(FieldError { field, code, message }),
+        AppError::Conflict {
+            code,
+            message,
+            field: Some(field),
+        } => Ok(FieldError {
+            field,
+            code,
+            message,
+        }),
         other => Err(other),
     }
 }
@@ -798,15 +940,28 @@ pub async fn enterprise_create(
     let lang = caller.lang;
     let invalid = |errors: Vec<FieldError>, status| {
         let alert = Some(lang.texts().form_has_errors.to_string());
-        render_with(status, &form_page(&state, &caller, new_spec(&caller), &draft, &errors, alert))
+        render_with(
+            status,
+            &form_page(&state, &caller, new_spec(&caller), &draft, &errors, alert),
+        )
     };
     let valid = match draft.validate(state.reference()) {
         Ok(valid) => valid,
         Err(errors) => return Ok(invalid(errors, StatusCode::UNPROCESSABLE_ENTITY)),
     };
-    match state.db().create_enterprise(principal, &valid, state.now()).await {
+    if let Err(error) = check_jurisdiction(principal, &valid) {
+        return Ok(invalid(vec![error], StatusCode::FORBIDDEN));
+    }
+    match state
+        .db()
+        .create_enterprise(principal, &valid, state.now())
+        .await
+    {
         Ok(id) => Ok(Redirect::to(&format!("/enterprises/{id}")).into_response()),
-        Err(error) => Ok(invalid(vec![storage_field_error(error)?], StatusCode::CONFLICT)),
+        Err(error) => Ok(invalid(
+            vec![storage_field_error(error)?],
+            StatusCode::CONFLICT,
+        )),
     }
 }
 
@@ -825,9 +980,20 @@ pub async fn enterprise_edit(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let row = state.db().get_enterprise(principal.scope(), id).await?.ok_or(AppError::NotFound)?;
+    let row = state
+        .db()
+        .get_enterprise(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let draft = draft_of(&row);
-    Ok(render(&form_page(&state, &caller, edit_spec(&caller, id, row.version), &draft, &[], None)))
+    Ok(render(&form_page(
+        &state,
+        &caller,
+        edit_spec(&caller, id, row.version),
+        &draft,
+        &[],
+        None,
+    )))
 }
 
 pub fn draft_of(row: &EnterpriseRow) -> EnterpriseDraft {
@@ -853,28 +1019,63 @@ pub async fn enterprise_update(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     // Out of scope is "not found", whatever the form says.
-    state.db().get_enterprise(principal.scope(), id).await?.ok_or(AppError::NotFound)?;
+    state
+        .db()
+        .get_enterprise(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let draft = form.draft();
     let version = form.version;
     let lang = caller.lang;
     let invalid = |errors: Vec<FieldError>, status, alert: &str| {
         let spec = edit_spec(&caller, id, version.unwrap_or_default());
-        render_with(status, &form_page(&state, &caller, spec, &draft, &errors, Some(alert.to_string())))
+        render_with(
+            status,
+            &form_page(
+                &state,
+                &caller,
+                spec,
+                &draft,
+                &errors,
+                Some(alert.to_string()),
+            ),
+        )
     };
     let valid = match draft.validate(state.reference()) {
         Ok(valid) => valid,
         Err(errors) => {
-            return Ok(invalid(errors, StatusCode::UNPROCESSABLE_ENTITY, lang.texts().form_has_errors))
+            return Ok(invalid(
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                lang.texts().form_has_errors,
+            ))
         }
     };
-    match state.db().update_enterprise(principal, id, version, &valid, state.now()).await {
+    if let Err(error) = check_jurisdiction(principal, &valid) {
+        return Ok(invalid(
+            vec![error],
+            StatusCode::FORBIDDEN,
+            lang.texts().form_has_errors,
+        ));
+    }
+    match state
+        .db()
+        .update_enterprise(principal, id, version, &valid, state.now())
+        .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/enterprises/{id}")).into_response()),
-        Err(StorageError::VersionConflict { .. }) => {
-            Ok(invalid(Vec::new(), StatusCode::CONFLICT, lang.texts().version_conflict))
-        }
+        Err(StorageError::VersionConflict { .. }) => Ok(invalid(
+            Vec::new(),
+            StatusCode::CONFLICT,
+            lang.texts().version_conflict,
+        )),
         Err(error) => {
             let field_error = storage_field_error(error)?;
-            Ok(invalid(vec![field_error], StatusCode::CONFLICT, lang.texts().form_has_errors))
+            Ok(invalid(
+                vec![field_error],
+                StatusCode::CONFLICT,
+                lang.texts().form_has_errors,
+            ))
         }
     }
 }
@@ -918,12 +1119,17 @@ pub async fn read_upload(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(too_large())
+            }
             Err(error) => {
                 return Err(AppError::bad_request(
                     "invalid_upload",
                     Some("file"),
-                    cpaudit_core::registry::Message::new(format!("上传格式错误：{error}"), format!("malformed upload: {error}")),
+                    cpaudit_core::registry::Message::new(
+                        format!("上传格式错误：{error}"),
+                        format!("malformed upload: {error}"),
+                    ),
                 ))
             }
         };
@@ -936,7 +1142,10 @@ pub async fn read_upload(
                 AppError::bad_request(
                     "invalid_upload",
                     Some("file"),
-                    cpaudit_core::registry::Message::new(format!("上传中断：{error}"), format!("upload failed: {error}")),
+                    cpaudit_core::registry::Message::new(
+                        format!("上传中断：{error}"),
+                        format!("upload failed: {error}"),
+                    ),
                 )
             }
         })?;
@@ -973,7 +1182,8 @@ pub async fn import_upload(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let (file_name, bytes, _) = read_upload(&state, &mut multipart).await?;
-    let (report, valid) = analyse_import(&state, principal, &file_name, &bytes, caller.lang).await?;
+    let (report, valid) =
+        analyse_import(&state, principal, &file_name, &bytes, caller.lang).await?;
     let staged = StagedImport {
         invalid_rows: report.invalid_rows,
         rows: valid,
@@ -982,9 +1192,18 @@ pub async fn import_upload(
     let staged_id = if staged.rows.is_empty() {
         None
     } else {
-        Some(state.db().stage_import(principal, &file_name, &payload, state.now()).await?)
+        Some(
+            state
+                .db()
+                .stage_import(principal, &file_name, &payload, state.now())
+                .await?,
+        )
     };
-    let status = if report.invalid_rows > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if report.invalid_rows > 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok(render_with(
         status,
         &ImportPage {
@@ -1038,12 +1257,18 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let filter = query.to_filter()?;
-    let rows = state.db().export_enterprises(principal.scope(), &filter).await?;
+    let rows = state
+        .db()
+        .export_enterprises(principal.scope(), &filter)
+        .await?;
     let (bytes, content_type, file_name) = export_file(&rows, caller.lang, format)?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
         ],
         bytes,
     )
@@ -1085,7 +1310,10 @@ fn city_name(state: &AppState, lang: Lang, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-pub async fn park_list(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+pub async fn park_list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let t = caller.lang.texts();
     let rows = state
@@ -1093,7 +1321,13 @@ pub async fn park_list(State(state): State<AppState>, caller: Caller) -> Result<
         .list_parks(principal.scope())
         .await?
         .into_iter()
-        .map(|p| vec![p.name, city_name(&state, caller.lang, &p.jurisdiction_code), p.members.to_string()])
+        .map(|p| {
+            vec![
+                p.name,
+                city_name(&state, caller.lang, &p.jurisdiction_code),
+                p.members.to_string(),
+            ]
+        })
         .collect();
     Ok(render(&TablePage {
         ctx: Ctx::new(&caller),
@@ -1103,7 +1337,10 @@ pub async fn park_list(State(state): State<AppState>, caller: Caller) -> Result<
     }))
 }
 
-pub async fn consultancy_list(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+pub async fn consultancy_list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let t = caller.lang.texts();
     let rows = state
@@ -1111,7 +1348,14 @@ pub async fn consultancy_list(State(state): State<AppState>, caller: Caller) -> 
         .list_consultancies(principal.scope())
         .await?
         .into_iter()
-        .map(|c| vec![c.name, c.credit_code, city_name(&state, caller.lang, &c.jurisdiction_code), c.contact])
+        .map(|c| {
+            vec![
+                c.name,
+                c.credit_code,
+                city_name(&state, caller.lang, &c.jurisdiction_code),
+                c.contact,
+            ]
+        })
         .collect();
     Ok(render(&TablePage {
         ctx: Ctx::new(&caller),
@@ -1121,7 +1365,10 @@ pub async fn consultancy_list(State(state): State<AppState>, caller: Caller) -> 
     }))
 }
 
-pub async fn expert_list(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+pub async fn expert_list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let t = caller.lang.texts();
     let key_name = |id: &str| {
@@ -1154,7 +1401,14 @@ pub async fn expert_list(State(state): State<AppState>, caller: Caller) -> Resul
     Ok(render(&TablePage {
         ctx: Ctx::new(&caller),
         heading: t.experts,
-        headers: vec![t.name, t.title, t.employer, t.specialties, t.city, t.id_number],
+        headers: vec![
+            t.name,
+            t.title,
+            t.employer,
+            t.specialties,
+            t.city,
+            t.id_number,
+        ],
         rows,
     }))
 }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use cpaudit_core::registry::{EnterpriseDraft, EnterpriseStatus, FieldError, Message, SizeClass, ValidEnterprise};
+use cpaudit_core::registry::{
+    EnterpriseDraft, EnterpriseStatus, FieldError, Message, SizeClass, ValidEnterprise,
+};
 use cpaudit_office::{Cell, SheetSpec, Table, TableFormat};
 use cpaudit_storage::enterprises::{EnterpriseFilter, EnterpriseRow, SortKey, MAX_PER_PAGE};
 use cpaudit_storage::Principal;
@@ -68,16 +70,25 @@ impl ListQuery {
             ..EnterpriseFilter::default()
         };
         if let Some(size) = blank(&self.size) {
-            filter.size = Some(SizeClass::parse(size).ok_or_else(|| invalid("size", size, "large|medium|small|micro"))?);
+            filter.size = Some(
+                SizeClass::parse(size)
+                    .ok_or_else(|| invalid("size", size, "large|medium|small|micro"))?,
+            );
         }
         if let Some(flag) = blank(&self.key_emission_unit) {
-            filter.key_emission_unit = Some(parse_bool(flag).ok_or_else(|| invalid("key_emission_unit", flag, "true|false"))?);
+            filter.key_emission_unit = Some(
+                parse_bool(flag).ok_or_else(|| invalid("key_emission_unit", flag, "true|false"))?,
+            );
         }
         if let Some(status) = blank(&self.status) {
-            filter.status = Some(EnterpriseStatus::parse(status).ok_or_else(|| invalid("status", status, "active|closed"))?);
+            filter.status = Some(
+                EnterpriseStatus::parse(status)
+                    .ok_or_else(|| invalid("status", status, "active|closed"))?,
+            );
         }
         if let Some(sort) = blank(&self.sort) {
-            filter.sort = SortKey::parse(sort).ok_or_else(|| invalid("sort", sort, "name|credit_code|city|industry|updated"))?;
+            filter.sort = SortKey::parse(sort)
+                .ok_or_else(|| invalid("sort", sort, "name|credit_code|city|industry|updated"))?;
         }
         if let Some(order) = blank(&self.order) {
             filter.descending = match order {
@@ -87,7 +98,11 @@ impl ListQuery {
             };
         }
         if let Some(page) = blank(&self.page) {
-            filter.page = page.parse().ok().filter(|p| *p >= 1).ok_or_else(|| invalid("page", page, "1, 2, 3, …"))?;
+            filter.page = page
+                .parse()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| invalid("page", page, "1, 2, 3, …"))?;
         }
         if let Some(per_page) = blank(&self.per_page) {
             filter.per_page = per_page
@@ -133,14 +148,26 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 /// language is what exports write).
 const COLUMNS: [(&str, &[&str]); 10] = [
     ("name", &["企业名称", "name", "名称"]),
-    ("credit_code", &["统一社会信用代码", "credit_code", "信用代码"]),
-    ("legal_representative", &["法定代表人", "legal_representative"]),
+    (
+        "credit_code",
+        &["统一社会信用代码", "credit_code", "信用代码"],
+    ),
+    (
+        "legal_representative",
+        &["法定代表人", "legal_representative"],
+    ),
     ("address", &["地址", "address", "企业地址"]),
-    ("jurisdiction_code", &["市州代码", "jurisdiction_code", "所属市州代码"]),
+    (
+        "jurisdiction_code",
+        &["市州代码", "jurisdiction_code", "所属市州代码"],
+    ),
     ("industry_code", &["行业代码", "industry_code"]),
     ("size_class", &["企业规模", "size_class", "规模"]),
     ("key_emission_unit", &["重点排污单位", "key_emission_unit"]),
-    ("permit_number", &["排污许可证编号", "permit_number", "许可证编号"]),
+    (
+        "permit_number",
+        &["排污许可证编号", "permit_number", "许可证编号"],
+    ),
     ("status", &["状态", "status"]),
 ];
 
@@ -197,7 +224,10 @@ pub async fn analyse_import(
                 errors.push(FieldError::new(
                     "key_emission_unit",
                     "invalid_choice",
-                    Message::new("重点排污单位应填“是”或“否”", "key_emission_unit must be yes or no"),
+                    Message::new(
+                        "重点排污单位应填“是”或“否”",
+                        "key_emission_unit must be yes or no",
+                    ),
                 ));
                 false
             }
@@ -250,7 +280,8 @@ async fn check_rows(
             if !principal.scope().may_manage_city(&valid.jurisdiction_code) {
                 errors.push(outside_jurisdiction(&valid.jurisdiction_code));
             }
-            if let Some(first) = first_line_of.insert(valid.credit_code.as_str().to_string(), line) {
+            if let Some(first) = first_line_of.insert(valid.credit_code.as_str().to_string(), line)
+            {
                 errors.push(FieldError::new(
                     "credit_code",
                     "duplicate_in_file",
@@ -315,6 +346,21 @@ async fn check_rows(
     })
 }
 
+/// A city official registers and edits only enterprises of its own city.
+pub fn check_jurisdiction(
+    principal: &Principal,
+    enterprise: &ValidEnterprise,
+) -> Result<(), FieldError> {
+    if principal
+        .scope()
+        .may_manage_city(&enterprise.jurisdiction_code)
+    {
+        Ok(())
+    } else {
+        Err(outside_jurisdiction(&enterprise.jurisdiction_code))
+    }
+}
+
 fn outside_jurisdiction(code: &str) -> FieldError {
     FieldError::new(
         "jurisdiction_code",
@@ -348,7 +394,10 @@ pub async fn commit_import(
         })?;
         rows.push(valid);
     }
-    Ok(state.db().import_enterprises(principal, &rows, state.now()).await?)
+    Ok(state
+        .db()
+        .import_enterprises(principal, &rows, state.now())
+        .await?)
 }
 
 fn read_upload(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
@@ -358,13 +407,17 @@ fn read_upload(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
             format!("unsupported file \"{file_name}\": upload an .xlsx or .csv file"),
         ))
     })?;
-    cpaudit_office::read_table(bytes, format, &cpaudit_office::ReadLimits::default()).map_err(|error| {
-        let message = Message::new(error.message_zh(), error.message_en());
-        match error {
-            cpaudit_office::OfficeError::NotWhatNameSays { .. } => AppError::UnsupportedMediaType(message),
-            _ => AppError::bad_request("invalid_file", Some("file"), message),
-        }
-    })
+    cpaudit_office::read_table(bytes, format, &cpaudit_office::ReadLimits::default()).map_err(
+        |error| {
+            let message = Message::new(error.message_zh(), error.message_en());
+            match error {
+                cpaudit_office::OfficeError::NotWhatNameSays { .. } => {
+                    AppError::UnsupportedMediaType(message)
+                }
+                _ => AppError::bad_request("invalid_file", Some("file"), message),
+            }
+        },
+    )
 }
 
 fn map_columns(table: &Table) -> Result<HashMap<&'static str, usize>, AppError> {
@@ -423,18 +476,30 @@ pub fn export_cells(row: &EnterpriseRow, lang: Lang) -> Vec<Cell> {
         text(&row.jurisdiction_code),
         text(&row.industry_code),
         Cell::Text(size),
-        text(lang.pick(if row.key_emission_unit { "是" } else { "否" }, if row.key_emission_unit { "yes" } else { "no" })),
+        text(lang.pick(
+            if row.key_emission_unit { "是" } else { "否" },
+            if row.key_emission_unit { "yes" } else { "no" },
+        )),
         text(row.permit_number.as_deref().unwrap_or("")),
         text(&row.status),
         text(lang.pick(&row.jurisdiction_name_zh, &row.jurisdiction_name_en)),
         text(lang.pick(&row.industry_name_zh, &row.industry_name_en)),
-        text(row.key_industry_name_zh.as_deref().map(|zh| lang.pick(zh, row.key_industry_name_en.as_deref().unwrap_or(zh))).unwrap_or("")),
+        text(
+            row.key_industry_name_zh
+                .as_deref()
+                .map(|zh| lang.pick(zh, row.key_industry_name_en.as_deref().unwrap_or(zh)))
+                .unwrap_or(""),
+        ),
         text(&row.updated_at),
     ]
 }
 
 /// The exported file (bytes, content type, file name) for the rows.
-pub fn export_file(rows: &[EnterpriseRow], lang: Lang, format: TableFormat) -> Result<(Vec<u8>, &'static str, String), AppError> {
+pub fn export_file(
+    rows: &[EnterpriseRow],
+    lang: Lang,
+    format: TableFormat,
+) -> Result<(Vec<u8>, &'static str, String), AppError> {
     let headers = export_headers(lang);
     let cells: Vec<Vec<Cell>> = rows.iter().map(|row| export_cells(row, lang)).collect();
     let bytes = match format {

@@ -28,7 +28,12 @@ pub const EVERYONE_LOGGED_IN: &[Role] = &Role::ALL;
 pub const OFFICIALS: &[Role] = &[Role::Province, Role::City];
 pub const PROVINCE: &[Role] = &[Role::Province];
 /// Those who see enterprise records (each within its scope); experts see only their reviews.
-pub const REGISTRY_READERS: &[Role] = &[Role::Province, Role::City, Role::Enterprise, Role::Consultancy];
+pub const REGISTRY_READERS: &[Role] = &[
+    Role::Province,
+    Role::City,
+    Role::Enterprise,
+    Role::Consultancy,
+];
 
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
@@ -40,12 +45,38 @@ pub struct RouteSpec {
 
 type Handler = MethodRouter<AppState>;
 
-fn page(method: Method, path: &'static str, access: Access, handler: Handler) -> (RouteSpec, Handler) {
-    (RouteSpec { method, path, access, kind: Kind::Page }, handler)
+fn page(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: Handler,
+) -> (RouteSpec, Handler) {
+    (
+        RouteSpec {
+            method,
+            path,
+            access,
+            kind: Kind::Page,
+        },
+        handler,
+    )
 }
 
-fn api(method: Method, path: &'static str, access: Access, handler: Handler) -> (RouteSpec, Handler) {
-    (RouteSpec { method, path, access, kind: Kind::Api }, handler)
+fn api(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: Handler,
+) -> (RouteSpec, Handler) {
+    (
+        RouteSpec {
+            method,
+            path,
+            access,
+            kind: Kind::Api,
+        },
+        handler,
+    )
 }
 
 /// Every route of the application.
@@ -59,32 +90,147 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
         page(M::GET, "/lang/{lang}", Public, get(pages::switch_language)),
         page(M::GET, "/login", Public, get(pages::login_form)),
         page(M::POST, "/login", Public, post(pages::login)),
-        page(M::POST, "/logout", Roles(EVERYONE_LOGGED_IN), post(pages::logout)),
-        page(M::GET, "/enterprises", Roles(REGISTRY_READERS), get(pages::enterprise_list)),
-        page(M::POST, "/enterprises", Roles(OFFICIALS), post(pages::enterprise_create)),
-        page(M::GET, "/enterprises/new", Roles(OFFICIALS), get(pages::enterprise_new)),
-        page(M::GET, "/enterprises/export.xlsx", Roles(REGISTRY_READERS), get(pages::export_xlsx)),
-        page(M::GET, "/enterprises/export.csv", Roles(REGISTRY_READERS), get(pages::export_csv)),
-        page(M::GET, "/enterprises/import", Roles(OFFICIALS), get(pages::import_form)),
-        page(M::POST, "/enterprises/import", Roles(OFFICIALS), post(pages::import_upload)),
-        page(M::POST, "/enterprises/import/confirm", Roles(OFFICIALS), post(pages::import_confirm)),
-        page(M::GET, "/enterprises/{id}", Roles(REGISTRY_READERS), get(pages::enterprise_detail)),
-        page(M::GET, "/enterprises/{id}/edit", Roles(OFFICIALS), get(pages::enterprise_edit)),
-        page(M::POST, "/enterprises/{id}/edit", Roles(OFFICIALS), post(pages::enterprise_update)),
+        page(
+            M::POST,
+            "/logout",
+            Roles(EVERYONE_LOGGED_IN),
+            post(pages::logout),
+        ),
+        page(
+            M::GET,
+            "/enterprises",
+            Roles(REGISTRY_READERS),
+            get(pages::enterprise_list),
+        ),
+        page(
+            M::POST,
+            "/enterprises",
+            Roles(OFFICIALS),
+            post(pages::enterprise_create),
+        ),
+        page(
+            M::GET,
+            "/enterprises/new",
+            Roles(OFFICIALS),
+            get(pages::enterprise_new),
+        ),
+        page(
+            M::GET,
+            "/enterprises/export.xlsx",
+            Roles(REGISTRY_READERS),
+            get(pages::export_xlsx),
+        ),
+        page(
+            M::GET,
+            "/enterprises/export.csv",
+            Roles(REGISTRY_READERS),
+            get(pages::export_csv),
+        ),
+        page(
+            M::GET,
+            "/enterprises/import",
+            Roles(OFFICIALS),
+            get(pages::import_form),
+        ),
+        page(
+            M::POST,
+            "/enterprises/import",
+            Roles(OFFICIALS),
+            post(pages::import_upload),
+        ),
+        page(
+            M::POST,
+            "/enterprises/import/confirm",
+            Roles(OFFICIALS),
+            post(pages::import_confirm),
+        ),
+        page(
+            M::GET,
+            "/enterprises/{id}",
+            Roles(REGISTRY_READERS),
+            get(pages::enterprise_detail),
+        ),
+        page(
+            M::GET,
+            "/enterprises/{id}/edit",
+            Roles(OFFICIALS),
+            get(pages::enterprise_edit),
+        ),
+        page(
+            M::POST,
+            "/enterprises/{id}/edit",
+            Roles(OFFICIALS),
+            post(pages::enterprise_update),
+        ),
         page(M::GET, "/parks", Roles(OFFICIALS), get(pages::park_list)),
-        page(M::GET, "/consultancies", Roles(OFFICIALS), get(pages::consultancy_list)),
+        page(
+            M::GET,
+            "/consultancies",
+            Roles(OFFICIALS),
+            get(pages::consultancy_list),
+        ),
         page(M::GET, "/experts", Roles(PROVINCE), get(pages::expert_list)),
-        api(M::POST, "/api/v1/auth/token", Public, post(api::issue_token)),
-        api(M::GET, "/api/v1/openapi.json", Public, get(api::openapi_json)),
-        api(M::GET, "/api/v1/jurisdictions", Public, get(api::jurisdictions)),
+        api(
+            M::POST,
+            "/api/v1/auth/token",
+            Public,
+            post(api::issue_token),
+        ),
+        api(
+            M::GET,
+            "/api/v1/openapi.json",
+            Public,
+            get(api::openapi_json),
+        ),
+        api(
+            M::GET,
+            "/api/v1/jurisdictions",
+            Public,
+            get(api::jurisdictions),
+        ),
         api(M::GET, "/api/v1/industries", Public, get(api::industries)),
-        api(M::GET, "/api/v1/enterprises", Roles(REGISTRY_READERS), get(api::list_enterprises)),
-        api(M::POST, "/api/v1/enterprises", Roles(OFFICIALS), post(api::create_enterprise)),
-        api(M::POST, "/api/v1/enterprises/import", Roles(OFFICIALS), post(api::import_enterprises)),
-        api(M::GET, "/api/v1/enterprises/export.xlsx", Roles(REGISTRY_READERS), get(api::export_xlsx)),
-        api(M::GET, "/api/v1/enterprises/export.csv", Roles(REGISTRY_READERS), get(api::export_csv)),
-        api(M::GET, "/api/v1/enterprises/{id}", Roles(REGISTRY_READERS), get(api::get_enterprise)),
-        api(M::PATCH, "/api/v1/enterprises/{id}", Roles(OFFICIALS), axum::routing::patch(api::update_enterprise)),
+        api(
+            M::GET,
+            "/api/v1/enterprises",
+            Roles(REGISTRY_READERS),
+            get(api::list_enterprises),
+        ),
+        api(
+            M::POST,
+            "/api/v1/enterprises",
+            Roles(OFFICIALS),
+            post(api::create_enterprise),
+        ),
+        api(
+            M::POST,
+            "/api/v1/enterprises/import",
+            Roles(OFFICIALS),
+            post(api::import_enterprises),
+        ),
+        api(
+            M::GET,
+            "/api/v1/enterprises/export.xlsx",
+            Roles(REGISTRY_READERS),
+            get(api::export_xlsx),
+        ),
+        api(
+            M::GET,
+            "/api/v1/enterprises/export.csv",
+            Roles(REGISTRY_READERS),
+            get(api::export_csv),
+        ),
+        api(
+            M::GET,
+            "/api/v1/enterprises/{id}",
+            Roles(REGISTRY_READERS),
+            get(api::get_enterprise),
+        ),
+        api(
+            M::PATCH,
+            "/api/v1/enterprises/{id}",
+            Roles(OFFICIALS),
+            axum::routing::patch(api::update_enterprise),
+        ),
     ]
 }
 
