@@ -46,6 +46,26 @@ enum Command {
     AuditLog(AuditLogCommand),
     /// Generate demo data into an empty database (for trials and benchmarks).
     Demo(DemoArgs),
+    /// Export the enterprise registry to an .xlsx or .csv file (as the province sees it).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Output file; its extension (.xlsx or .csv) picks the format.
+    output: PathBuf,
+    /// Only this city (jurisdiction code).
+    #[arg(long)]
+    city: Option<String>,
+    /// Only names or credit codes containing this text.
+    #[arg(long)]
+    q: Option<String>,
+    /// At most this many rows.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Header language: zh or en.
+    #[arg(long, default_value = "zh")]
+    lang: String,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +223,7 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
                 }
             });
         }
+        Command::Export(args) => export(settings, reference, args).await?,
         Command::Demo(args) => {
             let db = setup::open_database(&settings.database_url, &reference).await?;
             if !db.is_empty().await? {
@@ -409,5 +430,26 @@ async fn user(settings: Settings, reference: ReferenceData, command: UserCommand
             println!("enabled {username}");
         }
     }
+    Ok(())
+}
+
+async fn export(settings: Settings, reference: ReferenceData, args: ExportArgs) -> Result<()> {
+    let file_name = args.output.display().to_string();
+    let format = cpaudit_office::TableFormat::from_file_name(&file_name)
+        .with_context(|| format!("{file_name}: the output must end in .xlsx or .csv"))?;
+    let lang = cpaudit_web::i18n::Lang::parse(&args.lang).context("--lang must be zh or en")?;
+    let db = setup::open_database(&settings.database_url, &reference).await?;
+    let operator = Principal::console_operator("export");
+    let filter = cpaudit_storage::enterprises::EnterpriseFilter {
+        city: args.city,
+        q: args.q,
+        ..Default::default()
+    };
+    let mut rows = db.export_enterprises(operator.scope(), &filter).await?;
+    rows.truncate(args.limit.unwrap_or(usize::MAX));
+    let (bytes, _, _) = cpaudit_web::registry::export_file(&rows, lang, format)
+        .map_err(|error| anyhow::anyhow!("export failed: {:?}", error.code()))?;
+    std::fs::write(&args.output, bytes).with_context(|| format!("writing {file_name}"))?;
+    println!("exported {} enterprises to {file_name}", rows.len());
     Ok(())
 }

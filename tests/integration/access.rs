@@ -559,3 +559,142 @@ async fn unknown_paths_are_404_pages_and_api_json() {
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.json()["error"]["code"], "not_found");
 }
+
+fn run_with_stdin(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cpaudit"))
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env("CPAUDIT_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn accounts_are_managed_from_the_command_line() {
+    let app = TestApp::new().await;
+    let url = app.store.url.clone();
+    let added = run_with_stdin(
+        &url,
+        &[
+            "user", "add", "baiyin", "--role", "city", "--city", "620400",
+        ],
+        "baiyin-password-1\n",
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let login = app
+        .post_form(
+            "/login",
+            None,
+            &[("username", "baiyin"), ("password", "baiyin-password-1")],
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+
+    let short = run_with_stdin(&url, &["user", "passwd", "baiyin"], "short\n");
+    assert!(
+        !short.status.success(),
+        "a password under 10 characters is refused"
+    );
+    let changed = run_with_stdin(&url, &["user", "passwd", "baiyin"], "baiyin-password-2\n");
+    assert!(changed.status.success());
+    let old = app
+        .post_form(
+            "/login",
+            None,
+            &[("username", "baiyin"), ("password", "baiyin-password-1")],
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+
+    let unbound = run_with_stdin(
+        &url,
+        &["user", "add", "nobody", "--role", "city"],
+        "nobody-password-1\n",
+    );
+    assert!(!unbound.status.success(), "a city user needs --city");
+    let list = crate::support::cpaudit_command(&url, &["user", "list"]);
+    let listing = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listing.contains("baiyin") && listing.contains("620400"),
+        "{listing}"
+    );
+    assert!(!listing.contains("nobody"));
+    assert!(!listing.contains("argon2"), "hashes are never printed");
+
+    assert!(
+        crate::support::cpaudit_command(&url, &["user", "disable", "baiyin"])
+            .status
+            .success()
+    );
+    let disabled = app
+        .post_form(
+            "/login",
+            None,
+            &[("username", "baiyin"), ("password", "baiyin-password-2")],
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::UNAUTHORIZED);
+    // Account changes are in the audit trail.
+    assert!(
+        crate::support::cpaudit_command(&url, &["audit-log", "verify"])
+            .status
+            .success()
+    );
+}
+
+/// `docs/ROUTES.md` is generated from the route table, so the documentation cannot drift.
+#[test]
+fn the_route_list_in_the_docs_matches_the_route_table_snapshot() {
+    let mut text = String::from(
+        "# Routes\n\nGenerated from `crates/web/src/routes.rs` by the test \
+         `the_route_list_in_the_docs_matches_the_route_table_snapshot`\n\
+         (`UPDATE_SNAPSHOTS=1 cargo test --test integration snapshot`).\n\n\
+         Pages use the session cookie and CSRF tokens; the API uses bearer tokens. Data is further\n\
+         limited by the caller's scope: a city sees its own jurisdiction, an enterprise itself, a\n\
+         consultancy the enterprises that engaged it; a record outside the scope answers 404.\n\n\
+         | method | path | kind | who |\n|---|---|---|---|\n",
+    );
+    for spec in specs() {
+        let who = match spec.access {
+            cpaudit_web::routes::Access::Public => "anyone".to_string(),
+            cpaudit_web::routes::Access::Roles(roles) => roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let kind = match spec.kind {
+            Kind::Page => "page",
+            Kind::Api => "API",
+        };
+        text.push_str(&format!(
+            "| {} | `{}` | {kind} | {who} |\n",
+            spec.method, spec.path
+        ));
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ROUTES.md");
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "docs/ROUTES.md is stale: UPDATE_SNAPSHOTS=1 cargo test --test integration snapshot"
+    );
+}

@@ -267,14 +267,21 @@ pub(crate) fn examine(
     // A line feed ends a packet, so one before the tail position proves the length field wrong.
     // Checking this whether or not the frame is complete makes the verdict independent of how
     // the bytes were split into reads, and reports a short packet without waiting for the next.
-    let scan_to = tail_at.min(buf.len());
-    if let Some(lf) = find_lf(buf, (*lf_scanned).max(HEADER_LEN), scan_to) {
-        return misplaced_tail(buf, declared, lf);
-    }
-    *lf_scanned = scan_to;
     if buf.len() <= tail_at {
+        if let Some(lf) = find_lf(buf, (*lf_scanned).max(HEADER_LEN), buf.len()) {
+            return misplaced_tail(buf, declared, lf);
+        }
+        *lf_scanned = buf.len();
         return Examined::Incomplete;
     }
+    // Complete: one pass computes the CRC and looks for a line feed in the segment.
+    let segment = &buf[HEADER_LEN..crc_at];
+    let (computed, segment_has_lf) = crc::hj212_and_has_lf(segment);
+    if segment_has_lf || buf[crc_at..tail_at].contains(&b'\n') {
+        let lf = find_lf(buf, HEADER_LEN, tail_at).expect("a line feed was seen");
+        return misplaced_tail(buf, declared, lf);
+    }
+    *lf_scanned = tail_at;
     let total = match buf[tail_at] {
         b'\r' => match buf.get(tail_at + 1) {
             None => return Examined::Incomplete,
@@ -308,8 +315,6 @@ pub(crate) fn examine(
             consume: total,
         };
     };
-    let segment = &buf[HEADER_LEN..crc_at];
-    let computed = crc::hj212(segment);
     let algorithm = if computed == crc_sent {
         CrcAlgorithm::Hj212
     } else {

@@ -7,7 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 mod pages;
-mod registry;
+pub mod registry;
 pub mod routes;
 
 use std::sync::Arc;
