@@ -698,3 +698,50 @@ fn the_route_list_in_the_docs_matches_the_route_table_snapshot() {
         "docs/ROUTES.md is stale: UPDATE_SNAPSHOTS=1 cargo test --test integration snapshot"
     );
 }
+
+/// The real binary: serves, answers /healthz, and stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_answers_health_checks_and_stops_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let store = crate::support::test_db().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cpaudit"))
+        .args([
+            "--database-url",
+            &store.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("CPAUDIT_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let address = first
+        .trim()
+        .trim_start_matches("cpaudit is serving http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(address.starts_with("127.0.0.1:"), "{first}");
+
+    let mut connection = std::net::TcpStream::connect(&address).unwrap();
+    connection
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    connection.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("cpaudit stopped"), "{rest}");
+}

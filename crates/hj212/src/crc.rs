@@ -293,7 +293,11 @@ mod tests {
     fn fused_line_feed_search() {
         for len in 0..40 {
             let clean: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
-            assert_eq!(hj212_and_has_lf(&clean), (hj212(&clean), false), "len {len}");
+            assert_eq!(
+                hj212_and_has_lf(&clean),
+                (hj212(&clean), false),
+                "len {len}"
+            );
             for at in 0..len {
                 let mut d = clean.clone();
                 d[at] = b'\n';

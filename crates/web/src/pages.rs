@@ -91,6 +91,25 @@ impl Ctx {
         }
     }
 
+    /// The label of an enterprise field as the form shows it (for the change history).
+    pub fn field_label(&self, field: &str) -> String {
+        let t = self.t;
+        match field {
+            "name" => t.name,
+            "credit_code" => t.credit_code,
+            "legal_representative" => t.legal_representative,
+            "address" => t.address,
+            "jurisdiction_code" => t.city,
+            "industry_code" => t.industry,
+            "size_class" => t.size_class,
+            "key_emission_unit" => t.key_emission_unit,
+            "permit_number" => t.permit_number,
+            "status" => t.status,
+            other => return other.to_string(),
+        }
+        .to_string()
+    }
+
     pub fn size_label(&self, size: &str) -> &'static str {
         match SizeClass::parse(size) {
             Some(size) if self.lang == "en" => size.as_str(),
@@ -603,6 +622,14 @@ struct DetailPage {
     can_edit: bool,
 }
 
+/// A stored UTC time shown in China Standard Time (UTC+8), to the second.
+fn beijing_time(stored: &str) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map(|at| at.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|_| stored.to_string())
+}
+
 /// The fields whose values differ between two JSON states (a creation lists every field).
 fn changes(before: Option<&str>, after: Option<&str>) -> Vec<ChangeView> {
     let parse = |text: Option<&str>| -> serde_json::Map<String, serde_json::Value> {
@@ -644,7 +671,7 @@ pub async fn enterprise_detail(
         .rev()
         .map(|entry| HistoryView {
             seq: entry.seq,
-            at: entry.at.clone(),
+            at: beijing_time(&entry.at),
             actor: entry.actor.clone(),
             action: entry.action.clone(),
             changes: changes(entry.before.as_deref(), entry.after.as_deref()),
