@@ -51,9 +51,9 @@ serve_and_measure() {
         "http://127.0.0.1:$port/login" | sed -n 's/^set-cookie: \(cpaudit_session=[^;]*\).*/\1/Ip')
     # A two-character fragment of a real Lanzhou name: short queries are the hard case.
     fragment=$(curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/enterprises?city=620100&per_page=1" \
-        | sed 's/.*"name":"\([^"]*\)".*/\1/' | cut -c4-5)
+        | python3 -c 'import sys, json; print(json.load(sys.stdin)["items"][0]["name"][2:4])')
     local q
-    q=$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1]))' "$fragment")
+    q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$fragment")
     echo "   search fragment: $fragment"
     for target in "api:/api/v1/enterprises?city=620100&q=$q" "page:/enterprises?city=620100&q=$q"; do
         local name=${target%%:*} path=${target#*:}

@@ -102,7 +102,11 @@ const fn byte_table() -> [u16; 256] {
         let mut r = i as u16;
         let mut k = 0;
         while k < 8 {
-            r = if r & 1 != 0 { (r >> 1) ^ 0xA001 } else { r >> 1 };
+            r = if r & 1 != 0 {
+                (r >> 1) ^ 0xA001
+            } else {
+                r >> 1
+            };
             k += 1;
         }
         t[i] = r;

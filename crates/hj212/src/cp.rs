@@ -83,9 +83,15 @@ fn find_eq_or_sep(b: &[u8], from: usize) -> usize {
     )
 }
 
+/// Index of the first `;` at or after `from`, or `b.len()` (header fields).
+#[inline]
+pub(crate) fn find_semicolon(b: &[u8], from: usize) -> usize {
+    find_by(b, from, |w| byte_mask(w, b';'), |c| c == b';')
+}
+
 /// Index of the first `;` or `,` at or after `from`, or `b.len()`.
 #[inline]
-fn find_sep(b: &[u8], from: usize) -> usize {
+pub(crate) fn find_sep(b: &[u8], from: usize) -> usize {
     find_by(
         b,
         from,
@@ -580,6 +586,39 @@ impl std::fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn word_search_matches_a_byte_loop(
+            bytes in prop::collection::vec(prop::sample::select(b"ab=;,& \x80\x01\xff".to_vec()), 0..40),
+            from in 0usize..40,
+        ) {
+            let from = from.min(bytes.len());
+            let naive = |set: &[u8]| {
+                bytes[from..].iter().position(|c| set.contains(c)).map_or(bytes.len(), |p| from + p)
+            };
+            prop_assert_eq!(find_eq_or_sep(&bytes, from), naive(b"=;,"));
+            prop_assert_eq!(find_sep(&bytes, from), naive(b";,"));
+            prop_assert_eq!(find_semicolon(&bytes, from), naive(b";"));
+        }
+
+        #[test]
+        fn items_match_a_naive_split(text in "[a-c =;,]{0,40}") {
+            if let Ok(cp) = Cp::parse(&text) {
+                let naive: Vec<(&str, &str)> = text
+                    .split([';', ','])
+                    .filter(|piece| !piece.trim_ascii().is_empty())
+                    .map(|piece| {
+                        let (k, v) = piece.split_once('=').expect("validated");
+                        (k.trim_ascii(), v.trim_ascii())
+                    })
+                    .collect();
+                let fast: Vec<(&str, &str)> = cp.items().map(|i| (i.key, i.value)).collect();
+                prop_assert_eq!(fast, naive);
+            }
+        }
+    }
 
     #[test]
     fn items_and_groups() {

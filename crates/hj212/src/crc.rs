@@ -289,6 +289,15 @@ mod tests {
         assert_eq!(hj212(&[]), 0xFFFF);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn sliced_crc_equals_the_standard_text(data in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+            proptest::prop_assert_eq!(hj212(&data), appendix_a(&data));
+            proptest::prop_assert_eq!(modbus(&data), modbus_bitwise(&data));
+            proptest::prop_assert_eq!(hj212_and_has_lf(&data), (appendix_a(&data), data.contains(&b'\n')));
+        }
+    }
+
     #[test]
     fn fused_line_feed_search() {
         for len in 0..40 {

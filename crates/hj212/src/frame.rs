@@ -278,8 +278,9 @@ pub(crate) fn examine(
     let segment = &buf[HEADER_LEN..crc_at];
     let (computed, segment_has_lf) = crc::hj212_and_has_lf(segment);
     if segment_has_lf || buf[crc_at..tail_at].contains(&b'\n') {
-        let lf = find_lf(buf, HEADER_LEN, tail_at).expect("a line feed was seen");
-        return misplaced_tail(buf, declared, lf);
+        if let Some(lf) = find_lf(buf, HEADER_LEN, tail_at) {
+            return misplaced_tail(buf, declared, lf);
+        }
     }
     *lf_scanned = tail_at;
     let total = match buf[tail_at] {

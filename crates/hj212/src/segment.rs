@@ -461,10 +461,7 @@ pub fn parse_segment<'a>(
         }
         match bytes.get(pos) {
             Some(b'=') if pos > key_start => {}
-            None | Some(b';') if pos > key_start => {
-                return Err(ParseError::FieldWithoutEquals { offset: key_start })
-            }
-            Some(b',') if pos > key_start => {
+            None | Some(b';' | b',') if pos > key_start => {
                 return Err(ParseError::FieldWithoutEquals { offset: key_start })
             }
             _ => return Err(ParseError::InvalidKey { offset: pos }),
@@ -489,9 +486,11 @@ pub fn parse_segment<'a>(
             break (key_start, &text[pos..]);
         }
         let value_start = pos;
-        while pos < bytes.len() && bytes[pos] != b';' && !(stray_ok && bytes[pos] == b',') {
-            pos += 1;
-        }
+        pos = if stray_ok {
+            cp::find_sep(bytes, pos)
+        } else {
+            cp::find_semicolon(bytes, pos)
+        };
         let value = &text[value_start..pos];
         if pos < bytes.len() {
             if bytes[pos] == b',' {
@@ -509,7 +508,8 @@ pub fn parse_segment<'a>(
             Some(Key::Pnum) => set_once(&mut pnum, value, "PNUM")?,
             Some(Key::Pno) => set_once(&mut pno, value, "PNO")?,
             Some(Key::Rf) => set_once(&mut rf, value, "RF")?,
-            Some(Key::Cp) => unreachable!("handled above"),
+            // The loop leaves at `CP` before reaching here.
+            Some(Key::Cp) => {}
             None => unknown_fields = unknown_fields.saturating_add(1),
         }
     };

@@ -380,5 +380,20 @@ mod tests {
         );
         assert_eq!(dec.buffered(), 0);
         assert_eq!(dec.stats().bytes_skipped, 8);
+
+        // Found by the property test: "###" fed byte by byte. The first '#' is garbage, the
+        // rest a cut-off header; the garbage must be reported, not only counted.
+        let mut dec = StreamDecoder::new(Tolerance::STRICT);
+        for b in b"###" {
+            dec.decode(std::slice::from_ref(b), |_| panic!("nothing complete yet"));
+        }
+        assert_eq!(
+            dec.finish().collect::<Vec<_>>(),
+            [
+                FrameError::Skipped { bytes: 1 },
+                FrameError::Truncated { available: 2 }
+            ]
+        );
+        assert_eq!(dec.stats().bytes_skipped, 1);
     }
 }

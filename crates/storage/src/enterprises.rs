@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use cpaudit_core::audit::AuditEntry;
 use cpaudit_core::registry::{EnterpriseStatus, SizeClass, ValidEnterprise};
-use cpaudit_core::search::{normalize_query, search_text};
+use cpaudit_core::search::{
+    grams_are_exact, index_grams, name_grams, normalize_query, search_text,
+};
 use serde::Serialize;
 
 use crate::audit::Chain;
@@ -236,16 +238,39 @@ fn where_clause(
 ) -> String {
     let mut conditions = vec![scope_condition(sql, scope)];
     if let Some(query) = filter.q.as_deref().and_then(normalize_query) {
+        if let Some(grams) = index_grams(&query) {
+            let lookups: Vec<String> = grams
+                .into_iter()
+                .map(|gram| {
+                    let gram = sql.arg(Arg::Text(gram));
+                    format!("SELECT enterprise_id FROM enterprise_name_grams WHERE gram = {gram}")
+                })
+                .collect();
+            conditions.push(format!("e.id IN ({})", lookups.join(" INTERSECT ")));
+            if grams_are_exact(&query) {
+                return finish_where(sql, conditions, filter);
+            }
+        }
         conditions.push(match backend {
             // instr is a plain substring test: exact for one- and two-character queries.
             Backend::Sqlite => format!("instr(e.search_text, {}) > 0", sql.arg(Arg::Text(query))),
-            // LIKE with escaped wildcards is the same test, and pg_trgm's index serves it.
-            Backend::Postgres => {
+            // From three characters on, LIKE with escaped wildcards is the same test and
+            // pg_trgm's index serves it; shorter queries have no trigram, and the index would
+            // match every row, so they use strpos and the city or name index instead.
+            Backend::Postgres if query.chars().count() >= 3 => {
                 let pattern = format!("%{}%", escape_like(&query));
                 format!("e.search_text LIKE {}", sql.arg(Arg::Text(pattern)))
             }
+            Backend::Postgres => {
+                format!("strpos(e.search_text, {}) > 0", sql.arg(Arg::Text(query)))
+            }
         });
     }
+    finish_where(sql, conditions, filter)
+}
+
+/// Adds the filters other than the name search and joins the conditions.
+fn finish_where(sql: &mut Sql, mut conditions: Vec<String>, filter: &EnterpriseFilter) -> String {
     if let Some(city) = &filter.city {
         conditions.push(format!(
             "e.jurisdiction_code = {}",
@@ -325,9 +350,14 @@ impl Db {
         let page = filter.page.max(1);
         let mut sql = Sql::default();
         let conditions = where_clause(&mut sql, self.backend(), scope, filter);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM enterprises e JOIN industries i ON i.code = e.industry_code{conditions}"
-        );
+        // The join is needed only to filter by key industry; without it the count reads the
+        // covering indexes alone.
+        let join = if filter.key_industry.is_some() {
+            " JOIN industries i ON i.code = e.industry_code"
+        } else {
+            ""
+        };
+        let count_sql = format!("SELECT COUNT(*) FROM enterprises e{join}{conditions}");
         let list_sql = format!(
             "{ROW_SELECT}{conditions} ORDER BY {} LIMIT {per_page} OFFSET {}",
             filter.sort.order_by(filter.descending),
@@ -559,6 +589,10 @@ impl Db {
             }
         }
         tx.commit().await?;
+        if rows.len() >= 1_000 {
+            // A bulk load changes the data's shape; keep the planner's statistics current.
+            self.analyze().await?;
+        }
         Ok(outcome)
     }
 }
@@ -621,6 +655,7 @@ pub(crate) async fn insert_enterprise(
         }
         Err(error) => return Err(error.into()),
     };
+    write_name_grams(tx, id, &enterprise.name, false).await?;
     let after = audit_json(enterprise);
     chain
         .append(
@@ -708,6 +743,9 @@ async fn update_in_tx(
         }
         Err(error) => return Err(error.into()),
     }
+    if current.name != enterprise.name {
+        write_name_grams(tx, current.id, &enterprise.name, true).await?;
+    }
     chain
         .append(
             tx,
@@ -719,6 +757,38 @@ async fn update_in_tx(
             now,
         )
         .await
+}
+
+/// Replaces an enterprise's name grams (one multi-row insert: a name has a few dozen).
+async fn write_name_grams(tx: &mut Tx, id: i64, name: &str, replacing: bool) -> Result<()> {
+    if replacing {
+        on_tx!(tx, |conn| {
+            sqlx::query("DELETE FROM enterprise_name_grams WHERE enterprise_id = $1")
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+    }
+    let grams = name_grams(name);
+    if grams.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..grams.len())
+        .map(|n| format!("(${}, $1)", n + 2))
+        .collect();
+    let text = format!(
+        "INSERT INTO enterprise_name_grams (gram, enterprise_id) VALUES {}",
+        values.join(", ")
+    );
+    on_tx!(tx, |conn| {
+        let mut query = sqlx::query(&text).bind(id);
+        for gram in &grams {
+            query = query.bind(gram);
+        }
+        query.execute(conn).await.map(|done| done.rows_affected())
+    })?;
+    Ok(())
 }
 
 /// The audit JSON of a stored row, in the same shape as [`audit_json`].

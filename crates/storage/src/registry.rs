@@ -337,6 +337,7 @@ impl Db {
             })?;
         }
         tx.commit().await?;
+        self.analyze().await?;
         Ok(ids)
     }
 }

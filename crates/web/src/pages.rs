@@ -626,7 +626,11 @@ struct DetailPage {
 fn beijing_time(stored: &str) -> String {
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
     chrono::DateTime::parse_from_rfc3339(stored)
-        .map(|at| at.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|at| {
+            at.with_timezone(&offset)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|_| stored.to_string())
 }
 

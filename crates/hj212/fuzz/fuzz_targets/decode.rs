@@ -57,7 +57,11 @@ fn stream(bytes: &[u8], read_size: usize, tolerance: Tolerance) -> Transcript {
 }
 
 fn walk(segment: &DataSegment<'_>) {
-    let _ = (segment.version(), segment.packet_numbers(), segment.qn_timestamp());
+    let _ = (
+        segment.version(),
+        segment.packet_numbers(),
+        segment.qn_timestamp(),
+    );
     let _ = segment.header_fields().count();
     for group in segment.cp().groups() {
         for item in group.items() {

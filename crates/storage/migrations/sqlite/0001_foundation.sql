@@ -48,9 +48,20 @@ CREATE TABLE enterprises (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX enterprises_by_city_name ON enterprises (jurisdiction_code, name);
+-- search_text rides along in the name indexes so that a name search within a city (or the
+-- province) walks the index alone, in name order, without reading the table's rows.
+CREATE INDEX enterprises_by_city_name ON enterprises (jurisdiction_code, name, id, search_text);
 CREATE INDEX enterprises_by_industry ON enterprises (industry_code);
-CREATE INDEX enterprises_by_name ON enterprises (name);
+CREATE INDEX enterprises_by_name ON enterprises (name, id, search_text);
+
+-- Every one- and two-character piece of each (case-folded) name: a one- or two-character
+-- Chinese query is one lookup here instead of a scan (see cpaudit_core::search).
+CREATE TABLE enterprise_name_grams (
+    gram TEXT NOT NULL,
+    enterprise_id INTEGER NOT NULL REFERENCES enterprises (id),
+    PRIMARY KEY (gram, enterprise_id)
+) WITHOUT ROWID;
+CREATE INDEX enterprise_name_grams_by_enterprise ON enterprise_name_grams (enterprise_id);
 
 CREATE TABLE outlets (
     id INTEGER PRIMARY KEY,

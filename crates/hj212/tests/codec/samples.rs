@@ -16,7 +16,7 @@ use cpaudit_hj212::{
     ProtocolVersion, Reassembler, Reply, ReplyTarget, StreamDecoder, Suffix, Timestamp, Tolerance,
 };
 
-const SAMPLES: &str = include_str!("data/public-samples.txt");
+const SAMPLES: &str = include_str!("../data/public-samples.txt");
 
 struct Sample {
     id: String,
