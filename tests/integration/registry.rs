@@ -336,3 +336,52 @@ pub fn draft_of(row: &cpaudit_storage::enterprises::EnterpriseRow) -> Enterprise
         status: row.status.clone(),
     }
 }
+
+#[tokio::test]
+async fn a_renamed_enterprise_is_found_by_its_new_name_only() {
+    let store = test_db().await;
+    let operator = Principal::console_operator("test");
+    let row = store
+        .db
+        .search_enterprises(operator.scope(), &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let mut renamed = draft_of(&row);
+    renamed.name = "鑫淼测试冶炼有限公司".into();
+    let valid = renamed.validate(&reference()).unwrap();
+    store
+        .db
+        .update_enterprise(&operator, row.id, None, &valid, test_now())
+        .await
+        .unwrap();
+    for query in ["鑫", "鑫淼", "淼测试冶"] {
+        let found = all_rows(
+            &store.db,
+            &EnterpriseFilter {
+                q: Some(query.into()),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(
+            found.iter().any(|(name, _)| name == "鑫淼测试冶炼有限公司"),
+            "{query}"
+        );
+    }
+    let old_fragment: String = row.name.chars().take(2).collect();
+    let found = all_rows(
+        &store.db,
+        &EnterpriseFilter {
+            q: Some(row.name.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        found.is_empty(),
+        "the old name {} is gone (fragment {old_fragment})",
+        row.name
+    );
+}
