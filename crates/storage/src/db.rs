@@ -85,7 +85,12 @@ impl Db {
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)
-                .map_err(|e| StorageError::InvalidUrl(e.to_string()))?;
+                .map_err(|e| StorageError::InvalidUrl(e.to_string()))?
+                // sqlx prepares every statement once per connection; with custom plans
+                // PostgreSQL would still plan each execution again (about a millisecond for the
+                // registry list), which is most of a request's cost. The registry's queries
+                // are selective by key, so a generic plan serves every parameter well.
+                .options([("plan_cache_mode", "force_generic_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

@@ -655,7 +655,7 @@ pub(crate) async fn insert_enterprise(
         }
         Err(error) => return Err(error.into()),
     };
-    write_name_grams(tx, id, &enterprise.name, false).await?;
+    write_name_grams(tx, id, &enterprise.name, None).await?;
     let after = audit_json(enterprise);
     chain
         .append(
@@ -744,7 +744,7 @@ async fn update_in_tx(
         Err(error) => return Err(error.into()),
     }
     if current.name != enterprise.name {
-        write_name_grams(tx, current.id, &enterprise.name, true).await?;
+        write_name_grams(tx, current.id, &enterprise.name, Some(&current.name)).await?;
     }
     chain
         .append(
@@ -761,35 +761,39 @@ async fn update_in_tx(
 
 /// Replaces an enterprise's name grams. The grams travel as one JSON array, so the statement
 /// text never changes and stays prepared (a name has a few dozen grams; a statement text per
-/// count would be prepared again and again during a 10,000-row import).
-async fn write_name_grams(tx: &mut Tx, id: i64, name: &str, replacing: bool) -> Result<()> {
-    if replacing {
+/// count would be prepared again and again during a 10,000-row import). The old name's grams
+/// are deleted by primary key, so the table needs no second index.
+async fn write_name_grams(tx: &mut Tx, id: i64, name: &str, old_name: Option<&str>) -> Result<()> {
+    let (delete, insert) = match tx.backend() {
+        Backend::Sqlite => (
+            "DELETE FROM enterprise_name_grams WHERE enterprise_id = $1 \
+             AND gram IN (SELECT value FROM json_each($2))",
+            "INSERT INTO enterprise_name_grams (gram, enterprise_id) SELECT value, $1 FROM json_each($2)",
+        ),
+        Backend::Postgres => (
+            "DELETE FROM enterprise_name_grams WHERE enterprise_id = $1 \
+             AND gram IN (SELECT json_array_elements_text($2::json))",
+            "INSERT INTO enterprise_name_grams (gram, enterprise_id) \
+             SELECT value, $1 FROM json_array_elements_text($2::json)",
+        ),
+    };
+    let as_json =
+        |name: &str| serde_json::to_string(&name_grams(name)).unwrap_or_else(|_| "[]".into());
+    let mut statements = Vec::with_capacity(2);
+    if let Some(old_name) = old_name {
+        statements.push((delete, as_json(old_name)));
+    }
+    statements.push((insert, as_json(name)));
+    for (text, grams) in statements {
         on_tx!(tx, |conn| {
-            sqlx::query("DELETE FROM enterprise_name_grams WHERE enterprise_id = $1")
+            sqlx::query(text)
                 .bind(id)
+                .bind(&grams)
                 .execute(conn)
                 .await
                 .map(|done| done.rows_affected())
         })?;
     }
-    let grams = serde_json::to_string(&name_grams(name)).unwrap_or_else(|_| "[]".into());
-    let text = match tx.backend() {
-        Backend::Sqlite => {
-            "INSERT INTO enterprise_name_grams (gram, enterprise_id) SELECT value, $1 FROM json_each($2)"
-        }
-        Backend::Postgres => {
-            "INSERT INTO enterprise_name_grams (gram, enterprise_id) \
-             SELECT value, $1 FROM json_array_elements_text($2::json)"
-        }
-    };
-    on_tx!(tx, |conn| {
-        sqlx::query(text)
-            .bind(id)
-            .bind(&grams)
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected())
-    })?;
     Ok(())
 }
 

@@ -61,7 +61,6 @@ CREATE TABLE enterprise_name_grams (
     enterprise_id INTEGER NOT NULL REFERENCES enterprises (id),
     PRIMARY KEY (gram, enterprise_id)
 ) WITHOUT ROWID;
-CREATE INDEX enterprise_name_grams_by_enterprise ON enterprise_name_grams (enterprise_id);
 
 CREATE TABLE outlets (
     id INTEGER PRIMARY KEY,
