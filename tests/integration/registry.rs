@@ -304,7 +304,7 @@ async fn a_stale_edit_is_refused_as_a_version_conflict() {
         .unwrap()
         .items[0]
         .clone();
-    let mut changed = crate::registry::draft_of(&row);
+    let mut changed = row.draft();
     changed.address = "新地址 1 号".into();
     let valid = changed.validate(&reference()).unwrap();
     store
@@ -322,21 +322,6 @@ async fn a_stale_edit_is_refused_as_a_version_conflict() {
     );
 }
 
-pub fn draft_of(row: &cpaudit_storage::enterprises::EnterpriseRow) -> EnterpriseDraft {
-    EnterpriseDraft {
-        name: row.name.clone(),
-        credit_code: row.credit_code.clone(),
-        legal_representative: row.legal_representative.clone(),
-        address: row.address.clone(),
-        jurisdiction_code: row.jurisdiction_code.clone(),
-        industry_code: row.industry_code.clone(),
-        size_class: row.size_class.clone(),
-        key_emission_unit: row.key_emission_unit,
-        permit_number: row.permit_number.clone().unwrap_or_default(),
-        status: row.status.clone(),
-    }
-}
-
 #[tokio::test]
 async fn a_renamed_enterprise_is_found_by_its_new_name_only() {
     let store = test_db().await;
@@ -348,7 +333,7 @@ async fn a_renamed_enterprise_is_found_by_its_new_name_only() {
         .unwrap()
         .items[0]
         .clone();
-    let mut renamed = draft_of(&row);
+    let mut renamed = row.draft();
     renamed.name = "鑫淼测试冶炼有限公司".into();
     let valid = renamed.validate(&reference()).unwrap();
     store

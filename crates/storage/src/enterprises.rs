@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use cpaudit_core::audit::AuditEntry;
-use cpaudit_core::registry::{EnterpriseStatus, SizeClass, ValidEnterprise};
+use cpaudit_core::registry::{EnterpriseDraft, EnterpriseStatus, SizeClass, ValidEnterprise};
 use cpaudit_core::search::{
     grams_are_exact, index_grams, name_grams, normalize_query, search_text,
 };
@@ -129,6 +129,24 @@ pub struct EnterpriseRow {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl EnterpriseRow {
+    /// The row as editable text: what a form shows and an edit starts from.
+    pub fn draft(&self) -> EnterpriseDraft {
+        EnterpriseDraft {
+            name: self.name.clone(),
+            credit_code: self.credit_code.clone(),
+            legal_representative: self.legal_representative.clone(),
+            address: self.address.clone(),
+            jurisdiction_code: self.jurisdiction_code.clone(),
+            industry_code: self.industry_code.clone(),
+            size_class: self.size_class.clone(),
+            key_emission_unit: self.key_emission_unit,
+            permit_number: self.permit_number.clone().unwrap_or_default(),
+            status: self.status.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -335,8 +353,7 @@ fn escape_like(text: &str) -> String {
 
 /// The JSON recorded in the audit trail for an enterprise's state.
 fn audit_json(enterprise: &ValidEnterprise) -> serde_json::Value {
-    serde_json::to_value(cpaudit_core::registry::EnterpriseDraft::from(enterprise))
-        .unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(EnterpriseDraft::from(enterprise)).unwrap_or(serde_json::Value::Null)
 }
 
 impl Db {
@@ -799,18 +816,7 @@ async fn write_name_grams(tx: &mut Tx, id: i64, name: &str, old_name: Option<&st
 
 /// The audit JSON of a stored row, in the same shape as [`audit_json`].
 fn stored_json(current: &EnterpriseRow) -> serde_json::Value {
-    serde_json::json!({
-        "name": current.name,
-        "credit_code": current.credit_code,
-        "legal_representative": current.legal_representative,
-        "address": current.address,
-        "jurisdiction_code": current.jurisdiction_code,
-        "industry_code": current.industry_code,
-        "size_class": current.size_class,
-        "key_emission_unit": current.key_emission_unit,
-        "permit_number": current.permit_number.clone().unwrap_or_default(),
-        "status": current.status,
-    })
+    serde_json::to_value(current.draft()).unwrap_or(serde_json::Value::Null)
 }
 
 impl Db {

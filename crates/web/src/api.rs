@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::registry::{
-    analyse_import, check_jurisdiction, commit_import, export_file, parse_bool, ImportReport,
+    analyse_import, check_jurisdiction, commit_import, export_response, parse_bool, ImportReport,
     ListQuery,
 };
 use crate::AppState;
@@ -303,7 +303,7 @@ pub async fn update_enterprise(
         .get_enterprise(principal.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut draft = crate::pages::draft_of(&current);
+    let mut draft = current.draft();
     let set = |target: &mut String, value: Option<String>| {
         if let Some(value) = value {
             *target = value;
@@ -409,32 +409,6 @@ pub async fn import_enterprises(
     Ok(Json(ImportResult { report, outcome }).into_response())
 }
 
-async fn export(
-    state: &AppState,
-    caller: &Caller,
-    query: &ListQuery,
-    format: TableFormat,
-) -> Result<Response, ApiError> {
-    let principal = caller.principal()?;
-    let filter = query.to_filter()?;
-    let rows = state
-        .db()
-        .export_enterprises(principal.scope(), &filter)
-        .await?;
-    let (bytes, content_type, file_name) = export_file(&rows, caller.lang, format)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
 /// The filtered list as an Excel workbook (paging ignored; headers follow Accept-Language).
 #[utoipa::path(get, path = "/api/v1/enterprises/export.xlsx", tag = "enterprises", params(ListQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
@@ -443,7 +417,7 @@ pub async fn export_xlsx(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    export(&state, &caller, &query, TableFormat::Xlsx).await
+    Ok(export_response(&state, &caller, &query, TableFormat::Xlsx).await?)
 }
 
 /// The filtered list as CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
@@ -454,5 +428,5 @@ pub async fn export_csv(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    export(&state, &caller, &query, TableFormat::Csv).await
+    Ok(export_response(&state, &caller, &query, TableFormat::Csv).await?)
 }

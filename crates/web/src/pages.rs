@@ -21,7 +21,7 @@ use crate::auth::{set_cookie, Caller, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
 use crate::registry::{
-    analyse_import, check_jurisdiction, commit_import, export_file, ImportReport, ListQuery,
+    analyse_import, check_jurisdiction, commit_import, export_response, ImportReport, ListQuery,
 };
 use crate::routes::{OFFICIALS, PROVINCE, REGISTRY_READERS};
 use crate::AppState;
@@ -1016,7 +1016,7 @@ pub async fn enterprise_edit(
         .get_enterprise(principal.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let draft = draft_of(&row);
+    let draft = row.draft();
     Ok(render(&form_page(
         &state,
         &caller,
@@ -1025,21 +1025,6 @@ pub async fn enterprise_edit(
         &[],
         None,
     )))
-}
-
-pub fn draft_of(row: &EnterpriseRow) -> EnterpriseDraft {
-    EnterpriseDraft {
-        name: row.name.clone(),
-        credit_code: row.credit_code.clone(),
-        legal_representative: row.legal_representative.clone(),
-        address: row.address.clone(),
-        jurisdiction_code: row.jurisdiction_code.clone(),
-        industry_code: row.industry_code.clone(),
-        size_class: row.size_class.clone(),
-        key_emission_unit: row.key_emission_unit,
-        permit_number: row.permit_number.clone().unwrap_or_default(),
-        status: row.status.clone(),
-    }
 }
 
 pub async fn enterprise_update(
@@ -1280,38 +1265,12 @@ pub async fn import_confirm(
     }))
 }
 
-pub async fn export(
-    state: &AppState,
-    caller: &Caller,
-    query: &ListQuery,
-    format: TableFormat,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let filter = query.to_filter()?;
-    let rows = state
-        .db()
-        .export_enterprises(principal.scope(), &filter)
-        .await?;
-    let (bytes, content_type, file_name) = export_file(&rows, caller.lang, format)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
 pub async fn export_xlsx(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    export(&state, &caller, &query, TableFormat::Xlsx).await
+    export_response(&state, &caller, &query, TableFormat::Xlsx).await
 }
 
 pub async fn export_csv(
@@ -1319,7 +1278,7 @@ pub async fn export_csv(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    export(&state, &caller, &query, TableFormat::Csv).await
+    export_response(&state, &caller, &query, TableFormat::Csv).await
 }
 
 #[derive(Template)]

@@ -520,3 +520,30 @@ pub fn export_file(
     let file_name = format!("enterprises.{}", format.extension());
     Ok((bytes, format.content_type(), file_name))
 }
+
+/// The filtered list as a downloadable file, for the page and the API alike.
+pub async fn export_response(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    query: &ListQuery,
+    format: TableFormat,
+) -> Result<axum::response::Response, AppError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let principal = caller.principal()?;
+    let filter = query.to_filter()?;
+    let rows = state
+        .db()
+        .export_enterprises(principal.scope(), &filter)
+        .await?;
+    let (bytes, content_type, file_name) = export_file(&rows, caller.lang, format)?;
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
