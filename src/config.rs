@@ -35,6 +35,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://cpaudit.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAX_UPLOAD_MIB: usize = 20;
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
+/// sqlx reports PostgreSQL notices (such as "relation already exists, skipping" on every
+/// start) at info level; they are noise for an operator.
+pub const DEFAULT_LOG: &str = "info,sqlx=warn";
 
 /// Environment variables this program reads (clap reads them through `env = …`), so that a
 /// misspelt one can be reported.
@@ -116,7 +119,7 @@ impl Settings {
                 .secure_cookies
                 .or(file.secure_cookies)
                 .unwrap_or(false),
-            log: overrides.log.or(file.log).unwrap_or_else(|| "info".into()),
+            log: overrides.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
         }
     }
 }
