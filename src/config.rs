@@ -119,7 +119,10 @@ impl Settings {
                 .secure_cookies
                 .or(file.secure_cookies)
                 .unwrap_or(false),
-            log: overrides.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
+            log: overrides
+                .log
+                .or(file.log)
+                .unwrap_or_else(|| DEFAULT_LOG.into()),
         }
     }
 }
