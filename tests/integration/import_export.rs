@@ -104,6 +104,18 @@ async fn a_clean_workbook_is_previewed_then_imported_in_one_step() {
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text());
     assert_eq!(enterprise_count(app.db()).await, before + 3);
+    // Each imported name is searchable at once (its grams were written with it).
+    let token = app.token("lanzhou").await;
+    let found = app
+        .api(
+            "GET",
+            "/api/v1/enterprises?q=%E4%B9%99%E6%B0%B4",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(found["total"], 1, "乙水 finds 导入乙水泥有限公司");
     // The staged upload is used up.
     let again = app
         .post_form(
@@ -206,6 +218,7 @@ async fn the_api_import_reports_rows_and_honours_mode_and_dry_run() {
     assert!(dry.json()["outcome"].is_null());
     assert_eq!(enterprise_count(app.db()).await, before);
 
+    let audit_before = audit_entries(&app).await;
     let partial = app
         .upload(
             "/api/v1/enterprises/import",
@@ -218,6 +231,11 @@ async fn the_api_import_reports_rows_and_honours_mode_and_dry_run() {
     assert_eq!(partial.status, StatusCode::OK, "{}", partial.text());
     assert_eq!(partial.json()["outcome"]["created"], 2);
     assert_eq!(enterprise_count(app.db()).await, before + 2);
+    assert_eq!(
+        audit_entries(&app).await,
+        audit_before + 2,
+        "one audit entry per imported row"
+    );
 }
 
 #[tokio::test]
@@ -437,5 +455,12 @@ async fn exports_hold_exactly_the_filtered_rows_and_import_back_unchanged() {
             broken => panic!("{broken:?}"),
         };
         assert_eq!(before, after, "unchanged rows write nothing");
+    }
+}
+
+async fn audit_entries(app: &TestApp) -> u64 {
+    match app.db().verify_audit_log(None).await.unwrap() {
+        cpaudit_core::audit::ChainVerdict::Intact { entries, .. } => entries,
+        broken => panic!("{broken:?}"),
     }
 }

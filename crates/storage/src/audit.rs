@@ -47,7 +47,27 @@ impl From<EntryRow> for AuditEntry {
 pub(crate) struct Chain {
     next_seq: i64,
     prev_hash: String,
+    /// Entries computed but not yet written: they are inserted in multi-row statements, so a
+    /// 10,000-row import does not pay one statement per entry. [`Chain::commit`] writes the
+    /// rest before the transaction commits.
+    pending: Vec<PendingEntry>,
 }
+
+struct PendingEntry {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    entity_type: String,
+    entity_id: String,
+    before: Option<String>,
+    after: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Entries per multi-row insert (10 parameters each, well within both databases' limits).
+const ENTRIES_PER_INSERT: usize = 100;
 
 impl Chain {
     /// Takes the chain's head for this transaction.
@@ -71,10 +91,12 @@ impl Chain {
             Some((seq, hash)) => Chain {
                 next_seq: seq + 1,
                 prev_hash: hash,
+                pending: Vec::new(),
             },
             None => Chain {
                 next_seq: 1,
                 prev_hash: GENESIS_HASH.to_string(),
+                pending: Vec::new(),
             },
         })
     }
@@ -108,28 +130,69 @@ impl Chain {
             after.as_deref(),
             &self.prev_hash,
         );
-        on_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at, actor, action, entity_type, entity_id, before, \
-                 after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(seq)
-            .bind(&at)
-            .bind(&actor)
-            .bind(action)
-            .bind(entity_type)
-            .bind(entity_id)
-            .bind(&before)
-            .bind(&after)
-            .bind(&self.prev_hash)
-            .bind(&hash)
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
+        self.pending.push(PendingEntry {
+            seq,
+            at,
+            actor,
+            action: action.to_string(),
+            entity_type: entity_type.to_string(),
+            entity_id: entity_id.to_string(),
+            before,
+            after,
+            prev_hash: self.prev_hash.clone(),
+            hash: hash.clone(),
+        });
+        if self.pending.len() >= ENTRIES_PER_INSERT {
+            self.flush(tx).await?;
+        }
         self.next_seq += 1;
         self.prev_hash = hash;
         Ok(())
+    }
+
+    /// Writes the pending entries with one multi-row insert.
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..self.pending.len())
+            .map(|row| {
+                let first = row * 10;
+                let params: Vec<String> = (1..=10).map(|n| format!("${}", first + n)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let text = format!(
+            "INSERT INTO audit_log (seq, at, actor, action, entity_type, entity_id, before, after, \
+             prev_hash, hash) VALUES {}",
+            rows.join(", ")
+        );
+        let entries = std::mem::take(&mut self.pending);
+        on_tx!(tx, |conn| {
+            let mut query = sqlx::query(&text);
+            for entry in &entries {
+                query = query
+                    .bind(entry.seq)
+                    .bind(&entry.at)
+                    .bind(&entry.actor)
+                    .bind(&entry.action)
+                    .bind(&entry.entity_type)
+                    .bind(&entry.entity_id)
+                    .bind(&entry.before)
+                    .bind(&entry.after)
+                    .bind(&entry.prev_hash)
+                    .bind(&entry.hash);
+            }
+            query.execute(conn).await.map(|done| done.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Writes what is pending and commits: the only way a chained transaction ends well, so no
+    /// entry can be left behind.
+    pub(crate) async fn commit(mut self, mut tx: Tx) -> Result<()> {
+        self.flush(&mut tx).await?;
+        tx.commit().await
     }
 }
 

@@ -558,7 +558,7 @@ impl Db {
                 now,
             )
             .await?;
-        tx.commit().await?;
+        chain.commit(tx).await?;
         Ok(id)
     }
 
@@ -659,7 +659,7 @@ impl Db {
                 now,
             )
             .await?;
-        tx.commit().await?;
+        chain.commit(tx).await?;
         Ok(())
     }
 

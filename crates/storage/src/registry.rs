@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
-use crate::enterprises::insert_enterprise;
+use crate::enterprises::{insert_enterprise, NameGrams};
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -255,10 +255,19 @@ impl Db {
     ) -> Result<DemoIds> {
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
+        let mut grams = NameGrams::new();
         let mut ids = DemoIds::default();
         let at = timestamp(now);
         for demo in &data.enterprises {
-            let id = insert_enterprise(&mut tx, &mut chain, actor, &demo.enterprise, now).await?;
+            let id = insert_enterprise(
+                &mut tx,
+                &mut chain,
+                &mut grams,
+                actor,
+                &demo.enterprise,
+                now,
+            )
+            .await?;
             for outlet in &demo.outlets {
                 insert_outlet(&mut tx, id, outlet, &at).await?;
             }
@@ -336,7 +345,8 @@ impl Db {
                 .map(|done| done.rows_affected())
             })?;
         }
-        tx.commit().await?;
+        grams.flush(&mut tx).await?;
+        chain.commit(tx).await?;
         self.analyze().await?;
         Ok(ids)
     }
