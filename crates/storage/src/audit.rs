@@ -50,20 +50,7 @@ pub(crate) struct Chain {
     /// Entries computed but not yet written: they are inserted in multi-row statements, so a
     /// 10,000-row import does not pay one statement per entry. [`Chain::commit`] writes the
     /// rest before the transaction commits.
-    pending: Vec<PendingEntry>,
-}
-
-struct PendingEntry {
-    seq: i64,
-    at: String,
-    actor: String,
-    action: String,
-    entity_type: String,
-    entity_id: String,
-    before: Option<String>,
-    after: Option<String>,
-    prev_hash: String,
-    hash: String,
+    pending: Vec<AuditEntry>,
 }
 
 /// Entries per multi-row insert (10 parameters each, well within both databases' limits).
@@ -130,7 +117,7 @@ impl Chain {
             after.as_deref(),
             &self.prev_hash,
         );
-        self.pending.push(PendingEntry {
+        self.pending.push(AuditEntry {
             seq,
             at,
             actor,
