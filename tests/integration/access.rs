@@ -406,23 +406,11 @@ async fn logout_ends_the_session() {
 async fn repeated_failed_logins_are_throttled_until_the_window_passes() {
     let app = TestApp::new().await;
     for _ in 0..5 {
-        let failed = app
-            .post_form(
-                "/login",
-                None,
-                &[("username", "lanzhou"), ("password", "wrong-password")],
-            )
-            .await;
+        let failed = app.attempt_login("lanzhou", "wrong-password").await;
         assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
     }
     // Even the right password is refused while throttled.
-    let throttled = app
-        .post_form(
-            "/login",
-            None,
-            &[("username", "lanzhou"), ("password", PASSWORD)],
-        )
-        .await;
+    let throttled = app.attempt_login("lanzhou", PASSWORD).await;
     assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(throttled.headers.contains_key(header::RETRY_AFTER));
     let api = app
@@ -437,13 +425,7 @@ async fn repeated_failed_logins_are_throttled_until_the_window_passes() {
     assert_eq!(api.json()["error"]["code"], "too_many_requests");
 
     app.clock.advance(chrono::Duration::minutes(16));
-    let again = app
-        .post_form(
-            "/login",
-            None,
-            &[("username", "lanzhou"), ("password", PASSWORD)],
-        )
-        .await;
+    let again = app.attempt_login("lanzhou", PASSWORD).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
 }
 
@@ -467,13 +449,7 @@ async fn a_disabled_user_loses_its_session_and_token() {
             .status,
         StatusCode::UNAUTHORIZED
     );
-    let login = app
-        .post_form(
-            "/login",
-            None,
-            &[("username", "tianshui"), ("password", PASSWORD)],
-        )
-        .await;
+    let login = app.attempt_login("tianshui", PASSWORD).await;
     assert_eq!(login.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -597,13 +573,7 @@ async fn accounts_are_managed_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
-    let login = app
-        .post_form(
-            "/login",
-            None,
-            &[("username", "baiyin"), ("password", "baiyin-password-1")],
-        )
-        .await;
+    let login = app.attempt_login("baiyin", "baiyin-password-1").await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
 
     let short = run_with_stdin(&url, &["user", "passwd", "baiyin"], "short\n");
@@ -613,13 +583,7 @@ async fn accounts_are_managed_from_the_command_line() {
     );
     let changed = run_with_stdin(&url, &["user", "passwd", "baiyin"], "baiyin-password-2\n");
     assert!(changed.status.success());
-    let old = app
-        .post_form(
-            "/login",
-            None,
-            &[("username", "baiyin"), ("password", "baiyin-password-1")],
-        )
-        .await;
+    let old = app.attempt_login("baiyin", "baiyin-password-1").await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
 
     let unbound = run_with_stdin(
@@ -642,13 +606,7 @@ async fn accounts_are_managed_from_the_command_line() {
             .status
             .success()
     );
-    let disabled = app
-        .post_form(
-            "/login",
-            None,
-            &[("username", "baiyin"), ("password", "baiyin-password-2")],
-        )
-        .await;
+    let disabled = app.attempt_login("baiyin", "baiyin-password-2").await;
     assert_eq!(disabled.status, StatusCode::UNAUTHORIZED);
     // Account changes are in the audit trail.
     assert!(

@@ -339,6 +339,16 @@ impl TestApp {
         self.send(request.body(Body::from(body)).unwrap()).await
     }
 
+    /// One attempt at the login form, without following the redirect.
+    pub async fn attempt_login(&self, username: &str, password: &str) -> Response {
+        self.post_form(
+            "/login",
+            None,
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
     /// Logs in through the login form and reads the CSRF token from a page.
     pub async fn browser(&self, username: &str) -> Browser {
         let response = self

@@ -225,11 +225,7 @@ pub async fn create_enterprise(
         .db()
         .create_enterprise(principal, &valid, state.now())
         .await?;
-    let row = state
-        .db()
-        .get_enterprise(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = reload(&state, principal, id).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/enterprises/{id}"))],
@@ -329,11 +325,7 @@ pub async fn update_enterprise(
         .db()
         .update_enterprise(principal, id, patch.version, &valid, state.now())
         .await?;
-    let row = state
-        .db()
-        .get_enterprise(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = reload(&state, principal, id).await?;
     Ok(Json(row))
 }
 
@@ -429,4 +421,17 @@ pub async fn export_csv(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     Ok(export_response(&state, &caller, &query, TableFormat::Csv).await?)
+}
+
+/// The enterprise as stored after a write, as the caller sees it.
+async fn reload(
+    state: &AppState,
+    principal: &cpaudit_storage::Principal,
+    id: i64,
+) -> Result<EnterpriseRow, AppError> {
+    state
+        .db()
+        .get_enterprise(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
