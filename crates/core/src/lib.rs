@@ -4,8 +4,12 @@
 pub mod audit;
 pub mod credit_code;
 pub mod demo;
+pub mod determination;
+pub mod periods;
+pub mod planning;
 pub mod reference;
 pub mod registry;
+pub mod rules;
 pub mod search;
 
 pub use credit_code::{CreditCode, CreditCodeError};
