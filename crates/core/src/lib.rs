@@ -5,6 +5,8 @@ pub mod audit;
 pub mod credit_code;
 pub mod demo;
 pub mod determination;
+pub mod evidence;
+pub mod listing;
 pub mod periods;
 pub mod planning;
 pub mod reference;

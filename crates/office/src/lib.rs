@@ -56,10 +56,16 @@
 //! assert_eq!(table.rows[0].line, 2);
 //! # Ok::<(), cpaudit_office::OfficeError>(())
 //! ```
+//!
+//! # Word documents
+//!
+//! [`write_docx`] writes an [`OfficialDocument`] (公文: a notification, a
+//! review opinion) as a .docx laid out after GB/T 9704-2012; see [`docx`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod csv_read;
+pub mod docx;
 mod error;
 mod sniff;
 mod table;
@@ -71,6 +77,7 @@ mod tests;
 
 use std::fmt;
 
+pub use docx::{chinese_date, write_docx, DocumentTable, OfficialDocument, DOCX_CONTENT_TYPE};
 pub use error::{column_letter, ContentKind, MalformedKind, OfficeError};
 pub use table::{ReadLimits, Row, Table};
 pub use write::{sanitize_sheet_name, write_csv, write_xlsx, Cell, SheetSpec};

@@ -11,7 +11,7 @@ use cpaudit_core::search::{
 use serde::Serialize;
 
 use crate::audit::Chain;
-use crate::auth::ScopeKind;
+use crate::sql::{bind_args, scope_condition, Arg, Sql};
 use crate::{on_pool, on_tx, timestamp, Backend, Db, Principal, Result, Scope, StorageError, Tx};
 
 /// How a list is sorted.
@@ -201,41 +201,6 @@ pub struct ImportOutcome {
     pub updated: usize,
 }
 
-/// Bind values for SQL built at run time.
-#[derive(Debug, Clone)]
-enum Arg {
-    Text(String),
-    Int(i64),
-    Bool(bool),
-}
-
-/// The positional arguments (`$1`, `$2`, … on both databases) of SQL built at run time.
-#[derive(Debug, Default)]
-struct Sql {
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn arg(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        format!("${}", self.args.len())
-    }
-}
-
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::Text(text) => query.bind(text.clone()),
-                Arg::Int(number) => query.bind(*number),
-                Arg::Bool(flag) => query.bind(*flag),
-            };
-        }
-        query
-    }};
-}
-
 const ROW_SELECT: &str = "SELECT e.id, e.credit_code, e.name, e.legal_representative, e.address, \
      e.jurisdiction_code, j.name_zh AS jurisdiction_name_zh, j.name_en AS jurisdiction_name_en, \
      e.industry_code, i.name_zh AS industry_name_zh, i.name_en AS industry_name_en, \
@@ -322,22 +287,6 @@ fn finish_where(sql: &mut Sql, mut conditions: Vec<String>, filter: &EnterpriseF
         conditions.push(format!("e.status = {status}"));
     }
     format!(" WHERE {}", conditions.join(" AND "))
-}
-
-fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
-    match scope.kind() {
-        ScopeKind::Province => "1 = 1".into(),
-        ScopeKind::City(code) => {
-            format!("e.jurisdiction_code = {}", sql.arg(Arg::Text(code.clone())))
-        }
-        ScopeKind::Enterprise(id) => format!("e.id = {}", sql.arg(Arg::Int(*id))),
-        ScopeKind::Consultancy(id) => format!(
-            "e.id IN (SELECT enterprise_id FROM engagements WHERE consultancy_id = {})",
-            sql.arg(Arg::Int(*id))
-        ),
-        // Experts see the reviews they were drawn for, not the registry.
-        ScopeKind::Expert(_) => "1 = 0".into(),
-    }
 }
 
 fn escape_like(text: &str) -> String {

@@ -7,7 +7,10 @@ pub mod audit;
 pub mod auth;
 mod db;
 pub mod enterprises;
+pub mod evidence;
+pub mod lists;
 pub mod registry;
+mod sql;
 
 pub use auth::{Principal, Role, Scope};
 pub use db::{migration_versions, redact_url, Backend, Db, Tx};

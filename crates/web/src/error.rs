@@ -201,6 +201,17 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// Bad input in one named field, with the message in both languages.
+    pub fn bad_field(field: &str, code: &'static str, zh: &str, en: &str) -> Self {
+        AppError::BadRequest {
+            code,
+            message: Message::new(zh, en),
+            field: Some(field.to_string()),
+        }
+    }
+}
+
 impl From<StorageError> for AppError {
     fn from(error: StorageError) -> Self {
         match error {

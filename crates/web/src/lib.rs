@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod cycle;
 pub mod error;
 pub mod i18n;
 mod pages;
+mod public;
 pub mod registry;
 pub mod routes;
 
@@ -16,7 +18,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use cpaudit_core::periods::HolidayCalendar;
 use cpaudit_core::reference::ReferenceData;
+use cpaudit_core::rules::RuleBook;
 use cpaudit_storage::auth::Throttle;
 use cpaudit_storage::Db;
 use tower_http::trace::TraceLayer;
@@ -64,6 +68,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: WebSettings,
     reference: ReferenceData,
+    rules: RuleBook,
+    calendar: HolidayCalendar,
 }
 
 /// Shared state of all handlers. Cheap to clone.
@@ -71,9 +77,29 @@ struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
+    /// State with the embedded rule book and holiday calendar.
     pub fn new(
         db: Db,
         reference: ReferenceData,
+        settings: WebSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self::with_rules(
+            db,
+            reference,
+            RuleBook::embedded(),
+            HolidayCalendar::china(),
+            settings,
+            clock,
+        )
+    }
+
+    /// State with a province's own rule book and calendar (checked by the caller).
+    pub fn with_rules(
+        db: Db,
+        reference: ReferenceData,
+        rules: RuleBook,
+        calendar: HolidayCalendar,
         settings: WebSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -82,6 +108,8 @@ impl AppState {
             clock,
             settings,
             reference,
+            rules,
+            calendar,
         }))
     }
 
@@ -99,6 +127,21 @@ impl AppState {
 
     pub fn reference(&self) -> &ReferenceData {
         &self.0.reference
+    }
+
+    /// The legal parameters in force (deadlines, intervals, calendar dates).
+    pub fn rules(&self) -> &RuleBook {
+        &self.0.rules
+    }
+
+    /// The State Council's holiday arrangements, for the Civil Code's period rule.
+    pub fn calendar(&self) -> &HolidayCalendar {
+        &self.0.calendar
+    }
+
+    /// Today in China Standard Time, the day legal dates are counted in.
+    pub fn today(&self) -> chrono::NaiveDate {
+        cpaudit_storage::evidence::china_date(self.now())
     }
 }
 

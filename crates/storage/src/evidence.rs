@@ -1,0 +1,763 @@
+//! Evidence against enterprises, past audit rounds and park pilots: the facts the
+//! determination reads. Every read is scoped through the enterprise it concerns.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cpaudit_core::determination::{
+    EnterpriseFacts, EvidenceFact, EvidenceKind, EvidenceSource, EvidenceStatus, ParkPilot,
+    PastRound, Reason, RoundKind,
+};
+use cpaudit_core::evidence::{name_of, parse_name, ValidEvidence, ValidPastRound};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::Chain;
+use crate::sql::{bind_args, scope_condition, Arg, Sql};
+use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+
+/// China Standard Time, in which legal dates are counted. China has no daylight saving time.
+pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
+    at.with_timezone(&offset).date_naive()
+}
+
+/// Dates are stored as 'YYYY-MM-DD'.
+pub fn date_text(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// Reasons are stored as a comma-separated list of their snake_case names.
+pub fn reasons_text(reasons: &BTreeSet<Reason>) -> String {
+    reasons.iter().map(name_of).collect::<Vec<_>>().join(",")
+}
+
+pub fn parse_reasons(text: &str) -> BTreeSet<Reason> {
+    text.split(',').filter_map(parse_name).collect()
+}
+
+pub fn categories_text(categories: &BTreeSet<u8>) -> String {
+    categories
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn parse_categories(text: &str) -> BTreeSet<u8> {
+    text.split(',')
+        .filter_map(|part| part.parse().ok())
+        .collect()
+}
+
+/// One evidence record as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EvidenceRow {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub jurisdiction_code: String,
+    pub kind: String,
+    pub status: String,
+    pub observed_on: String,
+    pub source: String,
+    pub document_ref: String,
+    pub substance: String,
+    pub amount: f64,
+    pub limit_value: Option<f64>,
+    pub unit: String,
+    pub standard: String,
+    pub toxic_category: Option<i64>,
+    pub hw_code: String,
+    pub summary: String,
+    pub entered_by: String,
+    pub entered_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub confirmed_on: Option<String>,
+    pub decision_reason: Option<String>,
+    pub version: i64,
+}
+
+impl EvidenceRow {
+    /// The fact the determination reads.
+    pub fn fact(&self) -> Option<EvidenceFact> {
+        Some(EvidenceFact {
+            id: self.id,
+            kind: parse_name(&self.kind)?,
+            observed_on: parse_date(&self.observed_on)?,
+            status: parse_name(&self.status)?,
+            confirmed_on: self.confirmed_on.as_deref().and_then(parse_date),
+            toxic_category: self.toxic_category.and_then(|c| u8::try_from(c).ok()),
+            summary: self.summary.clone(),
+            source: parse_name(&self.source)?,
+            document_ref: self.document_ref.clone(),
+        })
+    }
+}
+
+const EVIDENCE_SELECT: &str = "SELECT v.id, v.enterprise_id, e.name AS enterprise_name, \
+     e.jurisdiction_code, v.kind, v.status, v.observed_on, v.source, v.document_ref, v.substance, \
+     v.amount, v.limit_value, v.unit, v.standard, v.toxic_category, v.hw_code, v.summary, \
+     v.entered_by, v.entered_at, v.decided_by, v.decided_at, v.confirmed_on, v.decision_reason, \
+     v.version FROM evidence v JOIN enterprises e ON e.id = v.enterprise_id";
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceFilter {
+    pub enterprise_id: Option<i64>,
+    pub status: Option<EvidenceStatus>,
+    pub city: Option<String>,
+}
+
+/// A past round as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PastRoundRow {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub list_year: i64,
+    pub kind: String,
+    pub reasons: String,
+    pub accepted_on: Option<String>,
+    pub source: String,
+}
+
+/// An enterprise as the determination sees it, with what the list pages show beside it.
+#[derive(Debug, Clone)]
+pub struct FactsRecord {
+    pub jurisdiction_code: String,
+    pub credit_code: String,
+    pub industry_code: String,
+    pub facts: EnterpriseFacts,
+}
+
+/// The decision on a piece of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceDecision {
+    Confirm,
+    Dismiss,
+}
+
+impl Db {
+    /// Evidence the scope may see, newest observation first.
+    pub async fn list_evidence(
+        &self,
+        scope: &Scope,
+        filter: &EvidenceFilter,
+        limit: i64,
+    ) -> Result<Vec<EvidenceRow>> {
+        let mut sql = Sql::default();
+        let mut conditions = vec![scope_condition(&mut sql, scope)];
+        if let Some(id) = filter.enterprise_id {
+            conditions.push(format!("v.enterprise_id = {}", sql.arg(Arg::Int(id))));
+        }
+        if let Some(status) = filter.status {
+            let status = sql.arg(Arg::Text(name_of(&status)));
+            conditions.push(format!("v.status = {status}"));
+        }
+        if let Some(city) = &filter.city {
+            let city = sql.arg(Arg::Text(city.clone()));
+            conditions.push(format!("e.jurisdiction_code = {city}"));
+        }
+        let text = format!(
+            "{EVIDENCE_SELECT} WHERE {} ORDER BY v.observed_on DESC, v.id DESC LIMIT {}",
+            conditions.join(" AND "),
+            sql.arg(Arg::Int(limit))
+        );
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&text), &sql.args)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// One piece of evidence if the scope may see its enterprise.
+    pub async fn get_evidence(&self, scope: &Scope, id: i64) -> Result<Option<EvidenceRow>> {
+        let mut sql = Sql::default();
+        let condition = scope_condition(&mut sql, scope);
+        let text = format!(
+            "{EVIDENCE_SELECT} WHERE {condition} AND v.id = {}",
+            sql.arg(Arg::Int(id))
+        );
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&text), &sql.args)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Records evidence against an enterprise of the actor's jurisdiction. Evidence an official
+    /// enters is confirmed by that entry; evidence produced automatically is a candidate.
+    pub async fn add_evidence(
+        &self,
+        actor: &Principal,
+        enterprise_id: i64,
+        evidence: &ValidEvidence,
+        status: EvidenceStatus,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let city = self.managed_city_of(actor, enterprise_id).await?;
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let id = insert_evidence(
+            &mut tx,
+            &mut chain,
+            actor,
+            (enterprise_id, &city),
+            evidence,
+            status,
+            now,
+        )
+        .await?;
+        chain.commit(tx).await?;
+        Ok(id)
+    }
+
+    /// Records many pieces of evidence at once (an import): all or nothing.
+    pub async fn import_evidence(
+        &self,
+        actor: &Principal,
+        rows: &[(i64, ValidEvidence)],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let mut cities = HashMap::new();
+        for (enterprise_id, _) in rows {
+            if !cities.contains_key(enterprise_id) {
+                let city = self.managed_city_of(actor, *enterprise_id).await?;
+                cities.insert(*enterprise_id, city);
+            }
+        }
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        for (enterprise_id, evidence) in rows {
+            let city = &cities[enterprise_id];
+            insert_evidence(
+                &mut tx,
+                &mut chain,
+                actor,
+                (*enterprise_id, city),
+                evidence,
+                EvidenceStatus::Confirmed,
+                now,
+            )
+            .await?;
+        }
+        chain.commit(tx).await?;
+        Ok(rows.len())
+    }
+
+    /// Confirms or dismisses a candidate, or withdraws confirmed evidence, with a reason. Only
+    /// an official of the enterprise's city decides (the issue: "an official of the
+    /// enterprise's city confirms or dismisses it").
+    pub async fn decide_evidence(
+        &self,
+        actor: &Principal,
+        id: i64,
+        decision: EvidenceDecision,
+        reason: &str,
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<EvidenceRow> {
+        let Some(current) = self.get_evidence(actor.scope(), id).await? else {
+            return Err(StorageError::NotFound);
+        };
+        if !matches!(actor.scope().kind(), crate::auth::ScopeKind::City(code) if *code == current.jurisdiction_code)
+        {
+            return Err(StorageError::Forbidden(
+                "only an official of the enterprise's city decides on its evidence".into(),
+            ));
+        }
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(StorageError::VersionConflict {
+                current: current.version,
+            });
+        }
+        let next = next_status(&current.status, decision)?;
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let confirmed_on = (next == EvidenceStatus::Confirmed).then(|| date_text(china_date(now)));
+        let changed = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE evidence SET status = $1, decided_by = $2, decided_at = $3, \
+                 confirmed_on = COALESCE($4, confirmed_on), decision_reason = $5, \
+                 version = version + 1 WHERE id = $6 AND version = $7",
+            )
+            .bind(name_of(&next))
+            .bind(actor.actor())
+            .bind(timestamp(now))
+            .bind(confirmed_on)
+            .bind(reason.trim())
+            .bind(id)
+            .bind(current.version)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        if changed == 0 {
+            return Err(StorageError::VersionConflict {
+                current: current.version + 1,
+            });
+        }
+        chain
+            .append(
+                &mut tx,
+                actor,
+                &format!("evidence.{}", name_of(&next)),
+                ("evidence", &id.to_string()),
+                Some(&json!({"status": current.status})),
+                Some(&json!({"status": name_of(&next), "reason": reason.trim()})),
+                now,
+            )
+            .await?;
+        chain.commit(tx).await?;
+        self.get_evidence(actor.scope(), id)
+            .await?
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// Past rounds of one enterprise the scope may see.
+    pub async fn past_rounds(
+        &self,
+        scope: &Scope,
+        enterprise_id: i64,
+    ) -> Result<Vec<PastRoundRow>> {
+        let mut sql = Sql::default();
+        let condition = scope_condition(&mut sql, scope);
+        let text = format!(
+            "SELECT r.id, r.enterprise_id, r.list_year, r.kind, r.reasons, r.accepted_on, r.source \
+             FROM past_rounds r JOIN enterprises e ON e.id = r.enterprise_id \
+             WHERE {condition} AND r.enterprise_id = {} ORDER BY r.list_year",
+            sql.arg(Arg::Int(enterprise_id))
+        );
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&text), &sql.args)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Imports past rounds (all or nothing); a round already recorded for the same enterprise
+    /// and year is replaced, so a corrected sheet can be imported again.
+    pub async fn import_past_rounds(
+        &self,
+        actor: &Principal,
+        rounds: &[(i64, ValidPastRound)],
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        for (enterprise_id, _) in rounds {
+            self.managed_city_of(actor, *enterprise_id).await?;
+        }
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        for (enterprise_id, round) in rounds {
+            insert_past_round(&mut tx, actor, *enterprise_id, round, source, now).await?;
+            chain
+                .append(
+                    &mut tx,
+                    actor,
+                    "past_round.import",
+                    ("enterprise", &enterprise_id.to_string()),
+                    None,
+                    Some(&json!({
+                        "list_year": round.list_year,
+                        "reasons": reasons_text(&round.reasons),
+                        "accepted_on": round.accepted_on.map(date_text),
+                        "source": source,
+                    })),
+                    now,
+                )
+                .await?;
+        }
+        chain.commit(tx).await?;
+        Ok(rounds.len())
+    }
+
+    /// Records that a park's whole-park audit pilot passed evaluation (province only).
+    pub async fn set_park_pilot_passed(
+        &self,
+        actor: &Principal,
+        park_id: i64,
+        passed_on: Option<NaiveDate>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if !matches!(actor.scope().kind(), crate::auth::ScopeKind::Province) {
+            return Err(StorageError::Forbidden(
+                "only the province records park pilot results".into(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let changed = on_tx!(&mut tx, |conn| {
+            sqlx::query("UPDATE parks SET pilot_passed_on = $1 WHERE id = $2")
+                .bind(passed_on.map(date_text))
+                .bind(park_id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        if changed == 0 {
+            return Err(StorageError::NotFound);
+        }
+        chain
+            .append(
+                &mut tx,
+                actor,
+                "park.pilot_passed",
+                ("park", &park_id.to_string()),
+                None,
+                Some(&json!({"pilot_passed_on": passed_on.map(date_text)})),
+                now,
+            )
+            .await?;
+        chain.commit(tx).await
+    }
+
+    /// Everything the determination needs for the enterprises the scope may see, optionally
+    /// limited to one city or one enterprise: a handful of ordered scans, grouped here.
+    pub async fn determination_facts(
+        &self,
+        scope: &Scope,
+        city: Option<&str>,
+        enterprise_id: Option<i64>,
+    ) -> Result<Vec<FactsRecord>> {
+        let mut sql = Sql::default();
+        let mut conditions = vec![scope_condition(&mut sql, scope)];
+        if let Some(city) = city {
+            let city = sql.arg(Arg::Text(city.to_string()));
+            conditions.push(format!("e.jurisdiction_code = {city}"));
+        }
+        if let Some(id) = enterprise_id {
+            conditions.push(format!("e.id = {}", sql.arg(Arg::Int(id))));
+        }
+        let filter = conditions.join(" AND ");
+        let enterprises: Vec<FactsEnterprise> = self
+            .scoped_query(
+                &format!(
+                    "SELECT e.id, e.name, e.jurisdiction_code, e.credit_code, e.industry_code, \
+                     e.created_at, e.closed_on FROM enterprises e WHERE {filter} ORDER BY e.id"
+                ),
+                &sql,
+            )
+            .await?;
+        let evidence: Vec<EvidenceRow> = self
+            .scoped_query(
+                &format!(
+                    "{EVIDENCE_SELECT} WHERE {filter} ORDER BY v.enterprise_id, v.observed_on"
+                ),
+                &sql,
+            )
+            .await?;
+        let rounds: Vec<PastRoundRow> = self
+            .scoped_query(
+                &format!(
+                    "SELECT r.id, r.enterprise_id, r.list_year, r.kind, r.reasons, r.accepted_on, \
+                     r.source FROM past_rounds r JOIN enterprises e ON e.id = r.enterprise_id \
+                     WHERE {filter} ORDER BY r.enterprise_id, r.list_year"
+                ),
+                &sql,
+            )
+            .await?;
+        // A listing on a published list starts a round: it counts for the 双有 interval and
+        // consumes the 双超 evidence it was listed for, like an imported past round.
+        let listed: Vec<PastRoundRow> = self
+            .scoped_query(
+                &format!(
+                    "SELECT 0 AS id, p.enterprise_id, l.list_year, 'audit' AS kind, p.reasons, \
+                     NULL AS accepted_on, l.title AS source FROM published_entries p \
+                     JOIN published_lists l ON l.id = p.list_id \
+                     JOIN enterprises e ON e.id = p.enterprise_id \
+                     WHERE {filter} AND l.superseded_by IS NULL \
+                     ORDER BY p.enterprise_id, l.list_year"
+                ),
+                &sql,
+            )
+            .await?;
+        let pilots: Vec<PilotRow> = self
+            .scoped_query(
+                &format!(
+                    "SELECT m.enterprise_id, p.id AS park_id, p.name AS park_name, p.pilot_passed_on \
+                     FROM park_members m JOIN parks p ON p.id = m.park_id \
+                     JOIN enterprises e ON e.id = m.enterprise_id \
+                     WHERE {filter} AND p.pilot_passed_on IS NOT NULL"
+                ),
+                &sql,
+            )
+            .await?;
+        let rounds = merge_rounds(rounds, listed);
+        Ok(group_facts(enterprises, evidence, rounds, pilots))
+    }
+
+    async fn scoped_query<T>(&self, text: &str, sql: &Sql) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(text), &sql.args)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The city of an enterprise the actor manages, or why not.
+    pub(crate) async fn managed_city_of(
+        &self,
+        actor: &Principal,
+        enterprise_id: i64,
+    ) -> Result<String> {
+        let Some(enterprise) = self.get_enterprise(actor.scope(), enterprise_id).await? else {
+            return Err(StorageError::NotFound);
+        };
+        if !actor.scope().may_manage_city(&enterprise.jurisdiction_code) {
+            return Err(StorageError::Forbidden(
+                "this enterprise is not within your jurisdiction".into(),
+            ));
+        }
+        Ok(enterprise.jurisdiction_code)
+    }
+}
+
+fn next_status(current: &str, decision: EvidenceDecision) -> Result<EvidenceStatus> {
+    match (parse_name::<EvidenceStatus>(current), decision) {
+        (Some(EvidenceStatus::Candidate), EvidenceDecision::Confirm) => {
+            Ok(EvidenceStatus::Confirmed)
+        }
+        (
+            Some(EvidenceStatus::Candidate | EvidenceStatus::Confirmed),
+            EvidenceDecision::Dismiss,
+        ) => Ok(EvidenceStatus::Dismissed),
+        _ => Err(StorageError::Forbidden(format!(
+            "evidence that is {current} cannot be {}",
+            match decision {
+                EvidenceDecision::Confirm => "confirmed",
+                EvidenceDecision::Dismiss => "dismissed",
+            }
+        ))),
+    }
+}
+
+async fn insert_evidence(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    actor: &Principal,
+    (enterprise_id, _city): (i64, &str),
+    evidence: &ValidEvidence,
+    status: EvidenceStatus,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let confirmed_on = (status == EvidenceStatus::Confirmed).then(|| date_text(china_date(now)));
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO evidence (enterprise_id, kind, status, observed_on, source, document_ref, \
+             substance, amount, limit_value, unit, standard, toxic_category, hw_code, summary, \
+             entered_by, entered_at, confirmed_on) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             RETURNING id",
+        )
+        .bind(enterprise_id)
+        .bind(name_of(&evidence.kind))
+        .bind(name_of(&status))
+        .bind(date_text(evidence.observed_on))
+        .bind(name_of(&evidence.source))
+        .bind(&evidence.document_ref)
+        .bind(&evidence.substance)
+        .bind(evidence.amount)
+        .bind(evidence.limit)
+        .bind(&evidence.unit)
+        .bind(&evidence.standard)
+        .bind(evidence.toxic_category.map(i64::from))
+        .bind(&evidence.hw_code)
+        .bind(&evidence.summary)
+        .bind(actor.actor())
+        .bind(timestamp(now))
+        .bind(confirmed_on)
+        .fetch_one(conn)
+        .await
+    })?;
+    chain
+        .append(
+            tx,
+            actor,
+            "evidence.add",
+            ("evidence", &id.to_string()),
+            None,
+            Some(&json!({
+                "enterprise_id": enterprise_id,
+                "kind": name_of(&evidence.kind),
+                "status": name_of(&status),
+                "observed_on": date_text(evidence.observed_on),
+                "source": name_of(&evidence.source),
+                "document_ref": evidence.document_ref,
+                "summary": evidence.summary,
+            })),
+            now,
+        )
+        .await?;
+    Ok(id)
+}
+
+async fn insert_past_round(
+    tx: &mut Tx,
+    actor: &Principal,
+    enterprise_id: i64,
+    round: &ValidPastRound,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "DELETE FROM past_rounds WHERE enterprise_id = $1 AND list_year = $2 AND kind = 'audit'",
+        )
+        .bind(enterprise_id)
+        .bind(i64::from(round.list_year))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO past_rounds (enterprise_id, list_year, kind, reasons, accepted_on, source, \
+             entered_by, entered_at) VALUES ($1, $2, 'audit', $3, $4, $5, $6, $7)",
+        )
+        .bind(enterprise_id)
+        .bind(i64::from(round.list_year))
+        .bind(reasons_text(&round.reasons))
+        .bind(round.accepted_on.map(date_text))
+        .bind(source)
+        .bind(actor.actor())
+        .bind(timestamp(now))
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Imported rounds plus listings, one per enterprise and list year (an imported round with an
+/// acceptance date wins over the bare listing of the same year).
+fn merge_rounds(imported: Vec<PastRoundRow>, listed: Vec<PastRoundRow>) -> Vec<PastRoundRow> {
+    let known: std::collections::HashSet<(i64, i64)> = imported
+        .iter()
+        .map(|r| (r.enterprise_id, r.list_year))
+        .collect();
+    let mut all = imported;
+    all.extend(
+        listed
+            .into_iter()
+            .filter(|r| !known.contains(&(r.enterprise_id, r.list_year))),
+    );
+    all
+}
+
+#[derive(sqlx::FromRow)]
+struct FactsEnterprise {
+    id: i64,
+    name: String,
+    jurisdiction_code: String,
+    credit_code: String,
+    industry_code: String,
+    created_at: String,
+    closed_on: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PilotRow {
+    enterprise_id: i64,
+    park_id: i64,
+    park_name: String,
+    pilot_passed_on: Option<String>,
+}
+
+fn group_facts(
+    enterprises: Vec<FactsEnterprise>,
+    evidence: Vec<EvidenceRow>,
+    rounds: Vec<PastRoundRow>,
+    pilots: Vec<PilotRow>,
+) -> Vec<FactsRecord> {
+    let mut evidence_by: HashMap<i64, Vec<EvidenceFact>> = HashMap::new();
+    for row in &evidence {
+        if let Some(fact) = row.fact() {
+            evidence_by.entry(row.enterprise_id).or_default().push(fact);
+        }
+    }
+    let mut rounds_by: HashMap<i64, Vec<PastRound>> = HashMap::new();
+    for row in rounds {
+        rounds_by
+            .entry(row.enterprise_id)
+            .or_default()
+            .push(PastRound {
+                list_year: i32::try_from(row.list_year).unwrap_or_default(),
+                kind: parse_name(&row.kind).unwrap_or(RoundKind::Audit),
+                reasons: parse_reasons(&row.reasons),
+                accepted_on: row.accepted_on.as_deref().and_then(parse_date),
+                source: row.source,
+            });
+    }
+    let mut pilots_by: HashMap<i64, Vec<ParkPilot>> = HashMap::new();
+    for row in pilots {
+        if let Some(passed_on) = row.pilot_passed_on.as_deref().and_then(parse_date) {
+            pilots_by
+                .entry(row.enterprise_id)
+                .or_default()
+                .push(ParkPilot {
+                    park_id: row.park_id,
+                    park_name: row.park_name,
+                    passed_on,
+                });
+        }
+    }
+    enterprises
+        .into_iter()
+        .map(|e| FactsRecord {
+            facts: EnterpriseFacts {
+                enterprise_id: e.id,
+                registered_on: registered_on(&e.created_at),
+                closed_on: e.closed_on.as_deref().and_then(parse_date),
+                evidence: evidence_by.remove(&e.id).unwrap_or_default(),
+                rounds: rounds_by.remove(&e.id).unwrap_or_default(),
+                park_pilots: pilots_by.remove(&e.id).unwrap_or_default(),
+                name: e.name,
+            },
+            jurisdiction_code: e.jurisdiction_code,
+            credit_code: e.credit_code,
+            industry_code: e.industry_code,
+        })
+        .collect()
+}
+
+/// The day an enterprise entered the registry, in China Standard Time.
+fn registered_on(created_at: &str) -> NaiveDate {
+    DateTime::parse_from_rfc3339(created_at)
+        .map(|at| china_date(at.with_timezone(&Utc)))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Kind and source names, for forms and import templates.
+pub fn evidence_kinds() -> Vec<(String, EvidenceKind)> {
+    EvidenceKind::all()
+        .iter()
+        .map(|kind| (name_of(kind), *kind))
+        .collect()
+}
+
+/// Source names, for forms.
+pub fn evidence_sources() -> Vec<String> {
+    [
+        EvidenceSource::SupervisoryMonitoring,
+        EvidenceSource::OnlineMonitoring,
+        EvidenceSource::Inspection,
+        EvidenceSource::PollutionCensus,
+        EvidenceSource::DischargePermit,
+        EvidenceSource::EnterpriseReport,
+        EvidenceSource::Other,
+    ]
+    .iter()
+    .map(name_of)
+    .collect()
+}
