@@ -13,6 +13,8 @@ use cpaudit_storage::{Principal, Role};
 use cpaudit_web::{AppState, SystemClock, WebSettings};
 
 use crate::config::{self, Overrides, Settings};
+use crate::determine_cmd::DetermineArgs;
+use crate::rules_cmd::RulesCommand;
 use crate::setup;
 
 /// 清洁生产审核管理系统 — runs the mandatory cleaner production audits of a province online.
@@ -48,6 +50,12 @@ enum Command {
     Demo(DemoArgs),
     /// Export the enterprise registry to an .xlsx or .csv file (as the province sees it).
     Export(ExportArgs),
+    /// Check the rule files, or show the legal parameters with their citations.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Determine who must audit in a year (as the province sees it): counts by outcome and
+    /// reason, one enterprise's explanation, each city's plan, timings.
+    Determine(DetermineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +232,15 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
             });
         }
         Command::Export(args) => export(settings, reference, args).await?,
+        Command::Rules(command) => {
+            return crate::rules_cmd::run(
+                command,
+                cpaudit_storage::evidence::china_date(chrono::Utc::now()),
+            );
+        }
+        Command::Determine(args) => {
+            crate::determine_cmd::run(&settings.database_url, reference, args).await?;
+        }
         Command::Demo(args) => {
             let db = setup::open_database(&settings.database_url, &reference).await?;
             if !db.is_empty().await? {
@@ -233,12 +250,13 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
             }
             let started = std::time::Instant::now();
             let data = cpaudit_core::demo::generate(&reference, setup::DEMO_SEED, args.scale);
-            db.load_demo(
-                &Principal::console_operator("demo"),
-                &data,
-                chrono::Utc::now(),
-            )
-            .await?;
+            let now = chrono::Utc::now();
+            let ids = db
+                .load_demo(&Principal::console_operator("demo"), &data, now)
+                .await?;
+            // Evidence, past rounds, a park pilot and this year's list: what the determination
+            // and its benchmark work on.
+            setup::load_demo_cycle(&db, &reference, &ids, &data, now).await?;
             println!(
                 "generated {} enterprises in {:.1} s",
                 data.enterprises.len(),

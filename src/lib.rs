@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod config;
+mod determine_cmd;
+mod rules_cmd;
 pub mod setup;
 
 /// Runs the command line; the process exit code says whether it worked.

@@ -1,11 +1,15 @@
 //! Opening the database and loading the demo data set: shared by `serve`, the other commands
 //! and the test suite.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::auth::NewUser;
+use cpaudit_storage::lists::NewList;
 use cpaudit_storage::{Db, Principal, Role};
+use cpaudit_web::{cycle, AppState, WebSettings};
 
 /// The password of every demo account (printed at start; `--demo` only).
 pub const DEMO_PASSWORD: &str = "cpaudit-demo";
@@ -127,8 +131,81 @@ pub async fn load_demo(
             .await
             .with_context(|| format!("creating demo user {username}"))?;
         }
+        load_demo_cycle(db, reference, &ids, &data, now).await?;
     }
     Ok(demo_logins())
+}
+
+/// The demo's yearly cycle: evidence, past rounds and a park pilot; the library kept from the
+/// determination; and this year's list, published in January with its clocks running.
+pub async fn load_demo_cycle(
+    db: &Db,
+    reference: &ReferenceData,
+    ids: &cpaudit_storage::registry::DemoIds,
+    data: &cpaudit_core::demo::DemoData,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let operator = Principal::console_operator("demo");
+    let today = cpaudit_storage::evidence::china_date(now);
+    let facts = cpaudit_core::demo::generate_facts(data, DEMO_SEED, today);
+    db.load_demo_facts(&operator, ids, data, &facts, now)
+        .await
+        .context("loading demo evidence")?;
+    let state = AppState::new(
+        db.clone(),
+        reference.clone(),
+        WebSettings::default(),
+        Arc::new(FixedClock(now)),
+    );
+    let year = today.year();
+    let mut entries = Vec::new();
+    for city in reference.cities() {
+        cpaudit_web::listing::sync_library(&state, &operator, &city.code, year)
+            .await
+            .map_err(|error| anyhow::anyhow!("demo library for {}: {error:?}", city.code))?;
+        let proposal = cycle::propose_city(&state, operator.scope(), &city.code, year)
+            .await
+            .map_err(|error| anyhow::anyhow!("demo plan for {}: {error:?}", city.code))?;
+        entries.extend(
+            proposal
+                .plan
+                .listed_in(year)
+                .filter_map(|a| proposal.determined.get(&a.enterprise_id).cloned()),
+        );
+    }
+    let published_on = NaiveDate::from_ymd_opt(year, 1, 10)
+        .filter(|day| *day <= today)
+        .unwrap_or(today);
+    let refs: Vec<&cycle::Determined> = entries.iter().collect();
+    let list_entries = cycle::list_entries(&state, &refs, published_on)
+        .map_err(|error| anyhow::anyhow!("demo list: {error:?}"))?;
+    if !list_entries.is_empty() {
+        let province = reference.province().map_or("", |p| p.name_zh.as_str());
+        db.publish_list(
+            &operator,
+            &NewList {
+                list_year: year,
+                supplementary: false,
+                title: format!("{province}{year}年度强制性清洁生产审核企业名单（第一批）"),
+                document_number: format!("演示〔{year}〕1号"),
+                published_on,
+                entries: list_entries,
+            },
+            now,
+        )
+        .await
+        .context("publishing the demo list")?;
+    }
+    Ok(())
+}
+
+/// A clock that always says the same time: the demo is generated as of one instant.
+struct FixedClock(DateTime<Utc>);
+
+impl cpaudit_web::Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
 }
 
 pub fn demo_logins() -> Vec<DemoLogin> {

@@ -79,7 +79,93 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
             Status(403),
         ]
     };
+    let province_only = |ok: u16, anonymous: Expect| {
+        [
+            anonymous,
+            Status(ok),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+        ]
+    };
     Some(match (method.as_str(), path) {
+        // The yearly cycle (see crates/web/src/listing.rs).
+        ("GET", "/enterprises/{id}/determination" | "/api/v1/enterprises/{id}/determination") => [
+            if path.starts_with("/api") {
+                Status(401)
+            } else {
+                Login
+            },
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(200),
+            c,
+            Status(403),
+        ],
+        ("GET", "/api/v1/enterprises/{id}/listings") => api_readers(200),
+        // Empty forms and bodies are malformed (400) before anything else is looked at.
+        ("POST", "/enterprises/{id}/library") => [
+            Login,
+            Status(400),
+            Status(400),
+            Status(400),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("GET", "/library" | "/library/export.xlsx" | "/plans" | "/lists") => officials(200),
+        ("POST", "/library/sync") => officials(400),
+        ("GET", "/plans/{city}/{year}") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        (
+            "POST",
+            "/plans/{city}/{year}" | "/plans/{city}/{year}/moves" | "/plans/{city}/{year}/actions",
+        ) => [
+            Login,
+            Status(400),
+            Status(400),
+            Status(400),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("POST", "/lists" | "/lists/{id}/corrections") => province_only(400, Login),
+        // The demo publishes this year's list as list 1.
+        ("GET", "/lists/{id}") => officials(200),
+        ("POST", "/lists/{id}/letters" | "/letters/{id}/delivery") => officials(400),
+        ("GET", "/letters/{id}" | "/letters/{id}/letter.docx") => readers(404),
+        ("GET", "/api/v1/library") => api_officials(200),
+        ("POST", "/api/v1/library") => api_officials(400),
+        ("GET", "/api/v1/plans/{city}/{year}") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        (
+            "POST",
+            "/api/v1/plans/{city}/{year}"
+            | "/api/v1/plans/{city}/{year}/moves"
+            | "/api/v1/plans/{city}/{year}/actions",
+        ) => api_officials(400),
+        ("POST", "/api/v1/lists") => province_only(400, Status(401)),
+        ("POST", "/api/v1/lists/{id}/corrections") => province_only(400, Status(401)),
+        ("POST", "/api/v1/lists/{id}/letters" | "/api/v1/letters/{id}/delivery") => {
+            api_officials(400)
+        }
         ("GET", "/" | "/healthz" | "/static/app.css" | "/login") => all(200),
         ("GET", "/lang/{lang}") => all(303),
         // An empty login form is malformed for everyone.
@@ -168,6 +254,90 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
             Status(403),
             Status(403),
         ],
+        // Evidence and past rounds. An empty decision is refused before the evidence `{id}` is
+        // looked up, so the answer does not depend on the demo evidence.
+        ("GET", "/enterprises/{id}/evidence") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(200),
+            c,
+            Status(403),
+        ],
+        ("POST", "/enterprises/{id}/evidence") => [
+            Login,
+            Status(422),
+            Status(422),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("POST", "/evidence/{id}/decision") => [
+            Login,
+            Status(422),
+            Status(422),
+            Status(422),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        (
+            "GET",
+            "/evidence"
+            | "/evidence/import"
+            | "/evidence/import/template.xlsx"
+            | "/rounds/import"
+            | "/rounds/import/template.xlsx",
+        ) => officials(200),
+        ("POST", "/evidence/import" | "/rounds/import") => officials(400),
+        ("GET", "/api/v1/enterprises/{id}/evidence" | "/api/v1/enterprises/{id}/rounds") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(200),
+            c,
+            Status(403),
+        ],
+        ("POST", "/api/v1/enterprises/{id}/evidence") => [
+            Status(401),
+            Status(422),
+            Status(422),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("POST", "/api/v1/evidence/{id}/decision") => [
+            Status(401),
+            Status(422),
+            Status(422),
+            Status(422),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("GET", "/api/v1/evidence") => api_officials(200),
+        ("POST", "/api/v1/evidence/import" | "/api/v1/rounds/import") => api_officials(400),
+        // Public information; the demo publishes this year's list as list 1, and `{id}` is no
+        // rule id.
+        (
+            "GET",
+            "/public/lists"
+            | "/public/data-dictionary"
+            | "/public/data-dictionary.json"
+            | "/rules"
+            | "/api/v1/public/lists"
+            | "/api/v1/rules"
+            | "/public/lists/{id}"
+            | "/public/lists/{id}/entries.csv"
+            | "/public/lists/{id}/entries.xlsx"
+            | "/public/lists/{id}/entries.json"
+            | "/api/v1/public/lists/{id}",
+        ) => all(200),
+        ("GET", "/rules/{id}" | "/api/v1/rules/{id}") => all(404),
         _ => return None,
     })
 }
@@ -198,7 +368,9 @@ async fn every_route_answers_every_role_as_expected() {
         let path = spec
             .path
             .replace("{id}", &enterprise_id.to_string())
-            .replace("{lang}", "en");
+            .replace("{lang}", "en")
+            .replace("{city}", "620100")
+            .replace("{year}", "2028");
         for (index, caller) in CALLERS.iter().enumerate() {
             let response = match spec.kind {
                 Kind::Page => {

@@ -4,6 +4,10 @@
 mod access;
 mod api;
 mod audit_trail;
+mod cli_rules;
+mod cycle;
+mod evidence;
 mod import_export;
+mod public_lists;
 mod registry;
 mod support;

@@ -1209,3 +1209,149 @@ name_en = "Organic chemicals"
         assert!(elapsed.as_secs_f64() < 2.0, "{elapsed:?}");
     }
 }
+
+/// Evidence, past rounds and a park pilot for a generated data set, dated relative to `today`,
+/// so that a demo (and the benchmark at national scale) has enterprises under every outcome:
+/// 双超 from last year's supervisory monitoring, 双有 with categories and hazardous waste,
+/// earlier rounds that make 双有 enterprises due in different years, candidates from online
+/// monitoring awaiting a city's decision, dismissed evidence, and a park whose pilot passed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DemoFacts {
+    pub evidence: Vec<DemoEvidence>,
+    pub past_rounds: Vec<DemoPastRound>,
+    /// Index into [`DemoData::parks`] and the day its whole-park pilot passed evaluation.
+    pub pilot: Option<(usize, chrono::NaiveDate)>,
+}
+
+/// One piece of demo evidence against `enterprise` (an index into [`DemoData::enterprises`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemoEvidence {
+    pub enterprise: usize,
+    pub evidence: crate::evidence::ValidEvidence,
+    pub status: crate::determination::EvidenceStatus,
+}
+
+/// An audit round of an earlier year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoPastRound {
+    pub enterprise: usize,
+    pub list_year: i32,
+    pub reasons: std::collections::BTreeSet<crate::determination::Reason>,
+    pub accepted_on: Option<chrono::NaiveDate>,
+}
+
+/// Generates the facts for `data`; the same data, seed and `today` give the same facts.
+pub fn generate_facts(data: &DemoData, seed: u64, today: chrono::NaiveDate) -> DemoFacts {
+    use chrono::Datelike;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00E1_D3C3);
+    let year = today.year();
+    let mut facts = DemoFacts::default();
+    for (index, demo) in data.enterprises.iter().enumerate() {
+        if demo.enterprise.status != EnterpriseStatus::Active {
+            continue;
+        }
+        let roll: f64 = rng.gen();
+        if roll < 0.08 {
+            facts.evidence.push(exceedance(&mut rng, index, year - 1));
+        }
+        if (0.05..0.35).contains(&roll) {
+            facts.evidence.push(toxic(&mut rng, index, year));
+            if rng.gen_bool(0.5) {
+                let list_year = year - rng.gen_range(1..=6);
+                facts.past_rounds.push(DemoPastRound {
+                    enterprise: index,
+                    list_year,
+                    reasons: [crate::determination::Reason::DoubleToxic].into(),
+                    accepted_on: chrono::NaiveDate::from_ymd_opt(list_year + 1, 6, 30),
+                });
+            }
+        }
+        if (0.35..0.38).contains(&roll) {
+            let mut candidate = exceedance(&mut rng, index, year - 1);
+            candidate.evidence.source = crate::determination::EvidenceSource::OnlineMonitoring;
+            candidate.status = crate::determination::EvidenceStatus::Candidate;
+            facts.evidence.push(candidate);
+        }
+        if (0.38..0.39).contains(&roll) {
+            let mut dismissed = toxic(&mut rng, index, year);
+            dismissed.status = crate::determination::EvidenceStatus::Dismissed;
+            facts.evidence.push(dismissed);
+        }
+    }
+    facts.pilot = (!data.parks.is_empty())
+        .then(|| chrono::NaiveDate::from_ymd_opt(year - 2, 11, 20).map(|day| (0, day)))
+        .flatten();
+    facts
+}
+
+const POLLUTANTS: [(&str, f64, &str, &str); 4] = [
+    ("化学需氧量", 100.0, "mg/L", "GB 8978-1996"),
+    ("氨氮", 15.0, "mg/L", "GB 8978-1996"),
+    ("二氧化硫", 200.0, "mg/m3", "GB 13223-2011"),
+    ("颗粒物", 30.0, "mg/m3", "GB 13223-2011"),
+];
+
+fn exceedance(rng: &mut ChaCha8Rng, enterprise: usize, year: i32) -> DemoEvidence {
+    use crate::determination::{EvidenceKind, EvidenceSource, EvidenceStatus};
+    let (pollutant, limit, unit, standard) = POLLUTANTS[rng.gen_range(0..POLLUTANTS.len())];
+    let amount = (limit * rng.gen_range(1.1..2.5) * 10.0).round() / 10.0;
+    let observed_on = demo_day(rng, year);
+    DemoEvidence {
+        enterprise,
+        evidence: crate::evidence::ValidEvidence {
+            kind: EvidenceKind::ConcentrationExceedance,
+            observed_on,
+            source: EvidenceSource::SupervisoryMonitoring,
+            document_ref: format!("监督性监测报告〔{year}〕{}号", rng.gen_range(1..400)),
+            substance: pollutant.into(),
+            amount,
+            limit: Some(limit),
+            unit: unit.into(),
+            standard: standard.into(),
+            toxic_category: None,
+            hw_code: String::new(),
+            summary: format!("{pollutant} {amount} {unit} > {limit} {unit} ({standard})"),
+        },
+        status: EvidenceStatus::Confirmed,
+    }
+}
+
+fn toxic(rng: &mut ChaCha8Rng, enterprise: usize, year: i32) -> DemoEvidence {
+    use crate::determination::{EvidenceKind, EvidenceSource, EvidenceStatus};
+    use chrono::Datelike;
+    let years_ago = rng.gen_range(1..=3);
+    let observed_on = demo_day(rng, year - years_ago);
+    let tonnes = f64::from(rng.gen_range(5..500)) / 10.0;
+    let (kind, substance, category, hw_code) = match rng.gen_range(0..3) {
+        0 => (EvidenceKind::HazardousWaste, "废矿物油", 1, "HW08"),
+        1 => (EvidenceKind::ToxicRawMaterial, "氰化钠", 2, ""),
+        _ => (EvidenceKind::HeavyMetal, "Pb", 3, ""),
+    };
+    DemoEvidence {
+        enterprise,
+        evidence: crate::evidence::ValidEvidence {
+            kind,
+            observed_on,
+            source: EvidenceSource::DischargePermit,
+            document_ref: format!("排污许可执行报告（{}年度）", observed_on.year()),
+            substance: substance.into(),
+            amount: tonnes,
+            limit: None,
+            unit: "t".into(),
+            standard: String::new(),
+            toxic_category: Some(category),
+            hw_code: hw_code.into(),
+            summary: format!("{hw_code} {substance} {tonnes} t（第{category}类）")
+                .trim()
+                .to_string(),
+        },
+        status: EvidenceStatus::Confirmed,
+    }
+}
+
+/// A day of `year` from March to November (monitoring campaigns avoid the new-year weeks).
+fn demo_day(rng: &mut ChaCha8Rng, year: i32) -> chrono::NaiveDate {
+    let month = rng.gen_range(3..=11);
+    let day = rng.gen_range(1..=28);
+    chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap_or(chrono::NaiveDate::MIN)
+}

@@ -761,3 +761,81 @@ pub fn evidence_sources() -> Vec<String> {
     .map(name_of)
     .collect()
 }
+
+impl Db {
+    /// Loads the demo facts (evidence, past rounds, the park pilot) for a loaded demo data set,
+    /// in one transaction with its audit entries.
+    pub async fn load_demo_facts(
+        &self,
+        actor: &Principal,
+        ids: &crate::registry::DemoIds,
+        data: &cpaudit_core::demo::DemoData,
+        facts: &cpaudit_core::demo::DemoFacts,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        for item in &facts.evidence {
+            let enterprise_id = ids.enterprises[item.enterprise];
+            let city = &data.enterprises[item.enterprise]
+                .enterprise
+                .jurisdiction_code;
+            let id = insert_evidence(
+                &mut tx,
+                &mut chain,
+                actor,
+                (enterprise_id, city),
+                &item.evidence,
+                item.status,
+                now,
+            )
+            .await?;
+            if item.status == EvidenceStatus::Dismissed {
+                dismiss_demo(&mut tx, actor, id, now).await?;
+            }
+        }
+        for round in &facts.past_rounds {
+            let valid = ValidPastRound {
+                credit_code: data.enterprises[round.enterprise]
+                    .enterprise
+                    .credit_code
+                    .as_str()
+                    .to_string(),
+                list_year: round.list_year,
+                reasons: round.reasons.clone(),
+                accepted_on: round.accepted_on,
+            };
+            let enterprise_id = ids.enterprises[round.enterprise];
+            insert_past_round(&mut tx, actor, enterprise_id, &valid, "演示数据", now).await?;
+        }
+        if let Some((park, passed_on)) = facts.pilot {
+            let name = &data.parks[park].name;
+            on_tx!(&mut tx, |conn| {
+                sqlx::query("UPDATE parks SET pilot_passed_on = $1 WHERE name = $2")
+                    .bind(date_text(passed_on))
+                    .bind(name)
+                    .execute(conn)
+                    .await
+                    .map(|done| done.rows_affected())
+            })?;
+        }
+        chain.commit(tx).await
+    }
+}
+
+/// Demo evidence that a city looked at and dismissed.
+async fn dismiss_demo(tx: &mut Tx, actor: &Principal, id: i64, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE evidence SET decided_by = $1, decided_at = $2, confirmed_on = NULL, \
+             decision_reason = '复核：样品采集不规范，数据无效（演示）' WHERE id = $3",
+        )
+        .bind(actor.actor())
+        .bind(timestamp(now))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}

@@ -331,8 +331,7 @@ impl Db {
                 .library_history(actor.scope(), change.enterprise_id)
                 .await?
                 .into_iter()
-                .filter(|v| v.valid_from.as_str() <= date_text(change.valid_from).as_str())
-                .next_back()
+                .rfind(|v| v.valid_from.as_str() <= date_text(change.valid_from).as_str())
                 .is_some_and(|v| v.action != "remove");
             match (change.action, present) {
                 (LibraryAction::Add, true) => {

@@ -163,7 +163,11 @@ fn candidate(item: &Determined, moved: Option<&PlanMove>) -> PlanCandidate {
 }
 
 /// Checks an official's move against the law before it is recorded.
-pub fn validate_move(proposal: &Proposal, enterprise_id: i64, to_year: i32) -> Result<(), AppError> {
+pub fn validate_move(
+    proposal: &Proposal,
+    enterprise_id: i64,
+    to_year: i32,
+) -> Result<(), AppError> {
     let Some(candidate) = proposal.candidates.get(&enterprise_id) else {
         return Err(AppError::bad_field(
             "enterprise_id",

@@ -53,16 +53,25 @@ impl Ctx {
         let lang = caller.lang;
         let t = lang.texts();
         let path = caller.path.split('?').next().unwrap_or("/");
-        let links: [(&'static str, &'static str, &[Role]); 5] = [
+        let links: [(&'static str, &'static str, &[Role]); 9] = [
             ("/", t.home, &Role::ALL),
             ("/enterprises", t.enterprises, REGISTRY_READERS),
+            ("/library", lang.pick("名单管理库", "Library"), OFFICIALS),
+            ("/plans", lang.pick("年度名单", "Yearly lists"), OFFICIALS),
+            ("/lists", lang.pick("已公布名单", "Published"), OFFICIALS),
             ("/parks", t.parks, OFFICIALS),
             ("/consultancies", t.consultancies, OFFICIALS),
             ("/experts", t.experts, PROVINCE),
+            // No roles: public information, shown to everyone, logged in or not.
+            (
+                "/public/lists",
+                lang.pick("公开名单", "Published lists"),
+                &[],
+            ),
         ];
         let nav = links
             .into_iter()
-            .filter(|(href, _, roles)| *href == "/" || caller.has_role(roles))
+            .filter(|(href, _, roles)| *href == "/" || roles.is_empty() || caller.has_role(roles))
             .map(|(href, label, _)| NavLink {
                 href,
                 label,
@@ -119,7 +128,7 @@ impl Ctx {
     }
 }
 
-fn render(template: &impl Template) -> Response {
+pub(crate) fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(error) => {
@@ -129,7 +138,7 @@ fn render(template: &impl Template) -> Response {
     }
 }
 
-fn render_with(status: StatusCode, template: &impl Template) -> Response {
+pub(crate) fn render_with(status: StatusCode, template: &impl Template) -> Response {
     let mut response = render(template);
     if response.status() == StatusCode::OK {
         *response.status_mut() = status;
@@ -1290,7 +1299,7 @@ struct TablePage {
     rows: Vec<Vec<String>>,
 }
 
-fn city_name(state: &AppState, lang: Lang, code: &str) -> String {
+pub(crate) fn city_name(state: &AppState, lang: Lang, code: &str) -> String {
     state
         .reference()
         .jurisdictions

@@ -1,0 +1,1995 @@
+//! Evidence against enterprises and their past audit rounds: the pages, the JSON API and the
+//! .xlsx/.csv imports.
+//!
+//! Officials of the enterprise's city or of the province enter evidence; what they enter is
+//! confirmed by that entry. Evidence produced automatically (online monitoring) arrives as a
+//! candidate and counts only once an official of the enterprise's city confirms it; that
+//! official may also dismiss it, or withdraw confirmed evidence, always with a reason.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use cpaudit_core::determination::{EvidenceKind, EvidenceSource, EvidenceStatus, Reason};
+use cpaudit_core::evidence::{parse_name, EvidenceDraft, PastRoundDraft, ValidEvidence};
+use cpaudit_core::registry::{FieldError, Message};
+use cpaudit_core::CreditCode;
+use cpaudit_office::{Cell, SheetSpec, Table, TableFormat};
+use cpaudit_storage::auth::ScopeKind;
+use cpaudit_storage::enterprises::EnterpriseRow;
+use cpaudit_storage::evidence::{
+    evidence_sources, EvidenceDecision, EvidenceFilter, EvidenceRow, PastRoundRow,
+};
+use cpaudit_storage::{Principal, StorageError};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail};
+use crate::i18n::Lang;
+use crate::pages::{Ctx, OptionView};
+use crate::AppState;
+
+/// Longest decision reason, in characters.
+const MAX_REASON_CHARS: usize = 500;
+/// Rows the pages list at most; they say when there may be more.
+const PAGE_ROWS: i64 = 500;
+/// Rows the API lists unless asked otherwise, and at most.
+const API_DEFAULT_ROWS: i64 = 200;
+const API_MAX_ROWS: i64 = 1000;
+
+// ----------------------------------------------------------------------------------------------
+// Input shared by forms and the API
+
+/// Evidence as a form or a JSON client sends it. Every field is text so that each mistake is
+/// reported by field name; the numbers may also be sent as JSON numbers.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EvidenceInput {
+    /// concentration_exceedance | total_load_exceedance | toxic_raw_material | toxic_discharge |
+    /// hazardous_waste | heavy_metal
+    pub kind: String,
+    /// YYYY-MM-DD, not after today (China Standard Time).
+    pub observed_on: String,
+    /// supervisory_monitoring | online_monitoring | inspection | pollution_census |
+    /// discharge_permit | enterprise_report | other
+    pub source: String,
+    /// The document that proves it: monitoring report number, inspection record, permit number.
+    pub document_ref: String,
+    /// Pollutant (exceedances), substance (toxic kinds, hazardous waste) or metal symbol
+    /// Pb, Hg, Cd, Cr, As (heavy metals).
+    pub substance: String,
+    /// Measured concentration, emitted total, quantity or tonnes; greater than 0. A number or
+    /// its text.
+    #[serde(deserialize_with = "text_or_number")]
+    pub amount: String,
+    /// Exceedances only: the standard's limit or the quota, below `amount`. A number or its text.
+    #[serde(deserialize_with = "text_or_number")]
+    pub limit: String,
+    /// Unit of `amount` and `limit`, e.g. mg/m3, mg/L, t/a, t, kg.
+    pub unit: String,
+    /// Exceedances only: the standard or quota document, e.g. GB 13223-2011.
+    pub standard: String,
+    /// Toxic raw materials and toxic discharges only: category 1–5 (Measures Art. 8).
+    #[serde(deserialize_with = "text_or_number")]
+    pub toxic_category: String,
+    /// Hazardous waste only: HW01–HW50 of the National Hazardous Waste List.
+    pub hw_code: String,
+}
+
+impl EvidenceInput {
+    fn draft(self) -> EvidenceDraft {
+        EvidenceDraft {
+            kind: self.kind,
+            observed_on: self.observed_on,
+            source: self.source,
+            document_ref: self.document_ref,
+            substance: self.substance,
+            amount: self.amount,
+            limit: self.limit,
+            unit: self.unit,
+            standard: self.standard,
+            toxic_category: self.toxic_category,
+            hw_code: self.hw_code,
+        }
+    }
+}
+
+/// Forms send text; JSON clients naturally send quantities as numbers. Both become text, which
+/// validation then reads the same way.
+fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("a number or text")
+        }
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
+    }
+    deserializer.deserialize_any(Text)
+}
+
+/// A decision on one piece of evidence.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DecisionInput {
+    /// confirm (a candidate) | dismiss (a candidate, or withdraw confirmed evidence)
+    pub decision: String,
+    /// Why; required. Kept with the record and in the audit trail.
+    pub reason: String,
+    /// The version the decision was made on; 409 when the evidence changed meanwhile.
+    pub version: Option<i64>,
+}
+
+/// The list filter of the queue page and the API.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceQuery {
+    /// candidate | confirmed | dismissed (the API lists every status when absent; the queue
+    /// page shows candidates)
+    pub status: Option<String>,
+    /// Jurisdiction code of a city, e.g. 620100 (a city official sees its own city anyway).
+    pub city: Option<String>,
+    /// API only: rows to return, 1–1000, default 200; newest first.
+    pub limit: Option<String>,
+}
+
+fn blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn invalid_parameter(field: &str, value: &str, allowed: &str) -> AppError {
+    AppError::bad_request(
+        "invalid_parameter",
+        Some(field),
+        Message::new(
+            format!("参数 {field} 的值“{value}”无效，应为 {allowed}"),
+            format!("parameter {field}: \"{value}\" is not valid; expected {allowed}"),
+        ),
+    )
+}
+
+impl EvidenceQuery {
+    fn filter(&self, default_status: Option<EvidenceStatus>) -> Result<EvidenceFilter, AppError> {
+        let status = match blank(&self.status) {
+            Some(text) => Some(parse_name::<EvidenceStatus>(text).ok_or_else(|| {
+                invalid_parameter("status", text, "candidate|confirmed|dismissed")
+            })?),
+            None => default_status,
+        };
+        Ok(EvidenceFilter {
+            enterprise_id: None,
+            status,
+            city: blank(&self.city).map(str::to_string),
+        })
+    }
+
+    fn limit(&self) -> Result<i64, AppError> {
+        match blank(&self.limit) {
+            None => Ok(API_DEFAULT_ROWS),
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|n| (1..=API_MAX_ROWS).contains(n))
+                .ok_or_else(|| invalid_parameter("limit", text, "1–1000")),
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Rules shared by pages and API
+
+/// The enterprise if the caller may see it; anything else is "not found".
+async fn visible_enterprise(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+) -> Result<EnterpriseRow, AppError> {
+    state
+        .db()
+        .get_enterprise(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Officials of the enterprise's city and of the province enter evidence.
+fn may_enter(principal: &Principal, enterprise: &EnterpriseRow) -> bool {
+    principal
+        .scope()
+        .may_manage_city(&enterprise.jurisdiction_code)
+}
+
+/// Only an official of the enterprise's own city decides (the province watches).
+fn may_decide(principal: &Principal, row: &EvidenceRow) -> bool {
+    matches!(principal.scope().kind(), ScopeKind::City(code) if *code == row.jurisdiction_code)
+}
+
+fn not_your_decision() -> AppError {
+    AppError::Forbidden(Message::new(
+        "只有企业所在市州的生态环境部门可以确认或驳回证据",
+        "Only an official of the enterprise's city confirms or dismisses its evidence",
+    ))
+}
+
+/// What may still be decided: a candidate is confirmed or dismissed; confirmed evidence can
+/// only be withdrawn (dismissed); a dismissal is final.
+fn open_decisions(status: &str) -> &'static [EvidenceDecision] {
+    match parse_name::<EvidenceStatus>(status) {
+        Some(EvidenceStatus::Candidate) => &[EvidenceDecision::Confirm, EvidenceDecision::Dismiss],
+        Some(EvidenceStatus::Confirmed) => &[EvidenceDecision::Dismiss],
+        _ => &[],
+    }
+}
+
+fn decision_value(decision: EvidenceDecision) -> &'static str {
+    match decision {
+        EvidenceDecision::Confirm => "confirm",
+        EvidenceDecision::Dismiss => "dismiss",
+    }
+}
+
+/// Checks a decision's own fields. They are checked before the evidence is looked up, so that
+/// a malformed decision gets the same answer whether or not the evidence exists.
+fn check_decision(decision: &str, reason: &str) -> Result<EvidenceDecision, AppError> {
+    let mut errors = Vec::new();
+    let decision = match decision.trim() {
+        "confirm" => Some(EvidenceDecision::Confirm),
+        "dismiss" => Some(EvidenceDecision::Dismiss),
+        _ => {
+            errors.push(FieldError::new(
+                "decision",
+                "invalid_choice",
+                Message::new(
+                    "决定应为 confirm（确认）或 dismiss（驳回）",
+                    "decision must be confirm or dismiss",
+                ),
+            ));
+            None
+        }
+    };
+    let reason = reason.trim();
+    if reason.is_empty() {
+        errors.push(FieldError::new(
+            "reason",
+            "required",
+            Message::new(
+                "请填写理由：确认、驳回或撤回证据都须说明理由",
+                "a reason is required to confirm, dismiss or withdraw evidence",
+            ),
+        ));
+    } else if reason.chars().count() > MAX_REASON_CHARS {
+        errors.push(FieldError::new(
+            "reason",
+            "too_long",
+            Message::new(
+                format!("理由不能超过 {MAX_REASON_CHARS} 个字符"),
+                format!("the reason must be at most {MAX_REASON_CHARS} characters"),
+            ),
+        ));
+    }
+    match decision {
+        Some(decision) if errors.is_empty() => Ok(decision),
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+/// Whether the evidence is still open to the decision (see [`open_decisions`]).
+fn check_open(row: &EvidenceRow, decision: EvidenceDecision) -> Result<(), AppError> {
+    if open_decisions(&row.status).contains(&decision) {
+        return Ok(());
+    }
+    let (zh, en) = match decision {
+        EvidenceDecision::Confirm => ("确认", "confirmed"),
+        EvidenceDecision::Dismiss => ("驳回", "dismissed"),
+    };
+    Err(AppError::Conflict {
+        code: "invalid_transition",
+        message: Message::new(
+            format!("该证据当前为“{}”，不能{zh}", status_label(row, Lang::Zh)),
+            format!(
+                "evidence that is {} cannot be {en}",
+                status_label(row, Lang::En)
+            ),
+        ),
+        field: Some("decision".into()),
+    })
+}
+
+// ----------------------------------------------------------------------------------------------
+// Presentation
+
+fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template failed");
+            AppError::Internal.into_response()
+        }
+    }
+}
+
+fn kind_label(kind: &str, lang: Lang) -> String {
+    EvidenceKind::parse(kind)
+        .map(|k| lang.pick(k.label_zh(), k.label_en()).to_string())
+        .unwrap_or_else(|| kind.to_string())
+}
+
+fn source_label(source: &str, lang: Lang) -> String {
+    parse_name::<EvidenceSource>(source)
+        .map(|s| lang.pick(s.label_zh(), s.label_en()).to_string())
+        .unwrap_or_else(|| source.to_string())
+}
+
+/// Dismissed evidence that had been confirmed was withdrawn, which officials tell apart.
+fn status_label(row: &EvidenceRow, lang: Lang) -> &'static str {
+    match parse_name::<EvidenceStatus>(&row.status) {
+        Some(EvidenceStatus::Candidate) => lang.pick("待确认（候选）", "candidate"),
+        Some(EvidenceStatus::Confirmed) => lang.pick("已确认", "confirmed"),
+        Some(EvidenceStatus::Dismissed) if row.confirmed_on.is_some() => {
+            lang.pick("已撤回", "withdrawn")
+        }
+        Some(EvidenceStatus::Dismissed) => lang.pick("已驳回", "dismissed"),
+        None => "—",
+    }
+}
+
+/// The audit trail names users "user:<id>:<username>"; people know each other by username.
+fn who(actor: &str) -> String {
+    match actor
+        .strip_prefix("user:")
+        .and_then(|rest| rest.split_once(':'))
+    {
+        Some((_, username)) => username.to_string(),
+        None => actor.to_string(),
+    }
+}
+
+/// A stored UTC time in China Standard Time, to the minute.
+fn beijing_time(stored: &str) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map(|at| {
+            at.with_timezone(&offset)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stored.to_string())
+}
+
+fn city_name(state: &AppState, lang: Lang, code: &str) -> String {
+    state
+        .reference()
+        .jurisdictions
+        .iter()
+        .find(|j| j.code == code)
+        .map(|j| lang.pick(&j.name_zh, &j.name_en).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// A decision that failed and is shown again at its item.
+struct FailedDecision {
+    evidence_id: i64,
+    reason: String,
+    /// Shown under the reason field when the reason (or the choice) was the problem.
+    field_error: Option<String>,
+}
+
+struct ActionView {
+    /// The `decision` sent, also the button's style.
+    value: &'static str,
+    label: &'static str,
+}
+
+struct DecisionView {
+    actions: Vec<ActionView>,
+    reason: String,
+    error: Option<String>,
+    return_to: String,
+}
+
+struct EvidenceView {
+    id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    city: String,
+    kind: String,
+    observed_on: String,
+    source: String,
+    document_ref: String,
+    summary: String,
+    status: String,
+    status_label: &'static str,
+    entered: String,
+    decided: Option<String>,
+    reason: Option<String>,
+    confirmed_on: String,
+    version: i64,
+    decision: Option<DecisionView>,
+}
+
+fn evidence_view(
+    state: &AppState,
+    caller: &Caller,
+    row: EvidenceRow,
+    failed: Option<&FailedDecision>,
+    return_to: &str,
+) -> EvidenceView {
+    let lang = caller.lang;
+    let failed = failed.filter(|f| f.evidence_id == row.id);
+    let decidable = caller
+        .principal
+        .as_ref()
+        .is_some_and(|p| may_decide(p, &row));
+    let decision = (decidable && !open_decisions(&row.status).is_empty()).then(|| {
+        let withdrawing =
+            parse_name::<EvidenceStatus>(&row.status) == Some(EvidenceStatus::Confirmed);
+        DecisionView {
+            actions: open_decisions(&row.status)
+                .iter()
+                .map(|decision| ActionView {
+                    value: decision_value(*decision),
+                    label: match (decision, withdrawing) {
+                        (EvidenceDecision::Confirm, _) => lang.pick("确认", "Confirm"),
+                        (EvidenceDecision::Dismiss, false) => lang.pick("驳回", "Dismiss"),
+                        (EvidenceDecision::Dismiss, true) => lang.pick("撤回", "Withdraw"),
+                    },
+                })
+                .collect(),
+            reason: failed.map(|f| f.reason.clone()).unwrap_or_default(),
+            error: failed.and_then(|f| f.field_error.clone()),
+            return_to: return_to.to_string(),
+        }
+    });
+    EvidenceView {
+        status_label: status_label(&row, lang),
+        kind: kind_label(&row.kind, lang),
+        source: source_label(&row.source, lang),
+        city: city_name(state, lang, &row.jurisdiction_code),
+        entered: format!("{} {}", who(&row.entered_by), beijing_time(&row.entered_at)),
+        decided: row.decided_by.as_deref().map(|by| {
+            format!(
+                "{} {}",
+                who(by),
+                row.decided_at
+                    .as_deref()
+                    .map(beijing_time)
+                    .unwrap_or_default()
+            )
+        }),
+        confirmed_on: row.confirmed_on.clone().unwrap_or_else(|| "—".into()),
+        id: row.id,
+        enterprise_id: row.enterprise_id,
+        enterprise_name: row.enterprise_name,
+        observed_on: row.observed_on,
+        document_ref: row.document_ref,
+        summary: row.summary,
+        status: row.status,
+        reason: row.decision_reason,
+        version: row.version,
+        decision,
+    }
+}
+
+struct RoundView {
+    list_year: i64,
+    kind: &'static str,
+    reasons: String,
+    accepted_on: String,
+    source: String,
+}
+
+fn round_view(row: PastRoundRow, lang: Lang) -> RoundView {
+    let reasons: Vec<&str> = row
+        .reasons
+        .split(',')
+        .filter_map(Reason::parse)
+        .map(|r| lang.pick(r.label_zh(), r.label_en()))
+        .collect();
+    RoundView {
+        list_year: row.list_year,
+        kind: match row.kind.as_str() {
+            "park_deemed" => lang.pick(
+                "园区整体审核试点通过，视同审核",
+                "deemed audited (park pilot passed)",
+            ),
+            _ => lang.pick("清洁生产审核", "audit"),
+        },
+        reasons: reasons.join(lang.pick("、", ", ")),
+        accepted_on: row.accepted_on.unwrap_or_else(|| "—".into()),
+        source: row.source,
+    }
+}
+
+/// One field of the evidence form, with a hint saying which kinds it applies to.
+struct InputView {
+    name: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: String,
+    required: bool,
+    /// "text" or "date"; a field with options is a select.
+    input_type: &'static str,
+    options: Vec<OptionView>,
+    error: Option<String>,
+}
+
+fn choices(items: Vec<(String, String)>, selected: &str) -> Vec<OptionView> {
+    items
+        .into_iter()
+        .map(|(value, label)| OptionView {
+            selected: value == selected.trim(),
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The wording of the five toxic categories comes from the rule book, which cites the Measures.
+fn category_choices(state: &AppState, lang: Lang, selected: &str) -> Vec<OptionView> {
+    let today = state.today();
+    let items = (1..=5)
+        .map(|n| {
+            let wording = state
+                .rules()
+                .text_at(&format!("toxic.category.{n}"), today)
+                .map(|(text, _)| text)
+                .unwrap_or_default();
+            let label = match lang {
+                Lang::Zh => format!("第{n}类 {wording}"),
+                Lang::En => format!("Category {n}: {wording}"),
+            };
+            (n.to_string(), label)
+        })
+        .collect();
+    choices(items, selected)
+}
+
+fn form_inputs(
+    state: &AppState,
+    lang: Lang,
+    draft: &EvidenceDraft,
+    errors: &[FieldError],
+) -> Vec<InputView> {
+    let error_for = |name: &str| {
+        let messages: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.field == name)
+            .map(|e| lang.pick(&e.message.zh, &e.message.en))
+            .collect();
+        (!messages.is_empty()).then(|| messages.join(lang.pick("；", "; ")))
+    };
+    let p = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let text = |name: &'static str, label, hint, value: &str, required| InputView {
+        name,
+        label,
+        hint,
+        value: value.to_string(),
+        required,
+        input_type: "text",
+        options: Vec::new(),
+        error: error_for(name),
+    };
+    let kinds = EvidenceKind::all()
+        .iter()
+        .map(|k| {
+            (
+                k.as_str().to_string(),
+                lang.pick(k.label_zh(), k.label_en()).to_string(),
+            )
+        })
+        .collect();
+    let sources = evidence_sources()
+        .into_iter()
+        .map(|name| {
+            let label = source_label(&name, lang);
+            (name, label)
+        })
+        .collect();
+    vec![
+        InputView {
+            options: choices(kinds, &draft.kind),
+            ..text(
+                "kind",
+                p("证据类型", "Kind"),
+                p(
+                    "决定下面哪些字段适用",
+                    "decides which of the fields below apply",
+                ),
+                "",
+                true,
+            )
+        },
+        InputView {
+            input_type: "date",
+            ..text(
+                "observed_on",
+                p("观测日期", "Observed on"),
+                p(
+                    "采样、检查或报告期末的日期，不晚于今天",
+                    "day of sampling, inspection or end of the reporting period; not after today",
+                ),
+                &draft.observed_on,
+                true,
+            )
+        },
+        InputView {
+            options: choices(sources, &draft.source),
+            ..text("source", p("来源", "Source"), "", "", true)
+        },
+        text(
+            "document_ref",
+            p("证明文件编号", "Document reference"),
+            p(
+                "监测报告编号、检查笔录、排污许可证编号等",
+                "monitoring report number, inspection record, permit number…",
+            ),
+            &draft.document_ref,
+            true,
+        ),
+        text(
+            "substance",
+            p("污染物或物质", "Pollutant or substance"),
+            p(
+                "超标、超总量：污染物；有毒有害原料、排放、危险废物：物质或废物名称；重金属：Pb、Hg、Cd、Cr 或 As",
+                "exceedances: the pollutant; toxic kinds and hazardous waste: the substance or waste; heavy metals: Pb, Hg, Cd, Cr or As",
+            ),
+            &draft.substance,
+            true,
+        ),
+        text(
+            "amount",
+            p("数值", "Amount"),
+            p(
+                "所有类型：监测浓度、排放总量、使用量、排放量或危险废物产生量，大于 0",
+                "every kind: measured concentration, emitted total, quantity used or discharged, or tonnes of waste; above 0",
+            ),
+            &draft.amount,
+            true,
+        ),
+        text(
+            "limit",
+            p("限值", "Limit"),
+            p(
+                "仅超标、超总量：排放标准限值或总量控制指标，须低于数值",
+                "exceedances only: the standard's limit or the total-load quota, below the amount",
+            ),
+            &draft.limit,
+            false,
+        ),
+        text(
+            "unit",
+            p("单位", "Unit"),
+            p(
+                "数值和限值的单位，如 mg/m3、mg/L、t/a、t、kg",
+                "unit of amount and limit, e.g. mg/m3, mg/L, t/a, t, kg",
+            ),
+            &draft.unit,
+            true,
+        ),
+        text(
+            "standard",
+            p("执行标准或总量文件", "Standard or quota document"),
+            p(
+                "仅超标、超总量：如 GB 13223-2011",
+                "exceedances only: e.g. GB 13223-2011",
+            ),
+            &draft.standard,
+            false,
+        ),
+        InputView {
+            options: category_choices(state, lang, &draft.toxic_category),
+            ..text(
+                "toxic_category",
+                p("有毒有害类别", "Toxic category"),
+                p(
+                    "仅有毒有害原料、有毒有害物质排放（《清洁生产审核办法》第八条）；危险废物即第1类，重金属即第3类，无须选择",
+                    "toxic raw materials and toxic discharges only (Measures Art. 8); hazardous waste is category 1 and heavy metals category 3 by themselves",
+                ),
+                "",
+                false,
+            )
+        },
+        text(
+            "hw_code",
+            p("危险废物类别", "Hazardous waste class"),
+            p(
+                "仅危险废物：《国家危险废物名录》HW01–HW50",
+                "hazardous waste only: HW01–HW50 of the National Hazardous Waste List",
+            ),
+            &draft.hw_code,
+            false,
+        ),
+    ]
+}
+
+// ----------------------------------------------------------------------------------------------
+// The enterprise's evidence page
+
+#[derive(Template)]
+#[template(path = "evidence_enterprise.html")]
+struct EnterprisePage {
+    ctx: Ctx,
+    lang: Lang,
+    enterprise_id: i64,
+    enterprise_name: String,
+    alert: Option<String>,
+    is_official: bool,
+    show_enterprise: bool,
+    any_decisions: bool,
+    truncated: bool,
+    items: Vec<EvidenceView>,
+    rounds: Vec<RoundView>,
+    form: Option<Vec<InputView>>,
+}
+
+/// What a failed post shows again on the enterprise's page.
+#[derive(Default)]
+struct Redisplay {
+    draft: EvidenceDraft,
+    errors: Vec<FieldError>,
+    decision: Option<FailedDecision>,
+    alert: Option<String>,
+}
+
+async fn enterprise_page(
+    state: &AppState,
+    caller: &Caller,
+    enterprise: EnterpriseRow,
+    redisplay: Redisplay,
+) -> Result<EnterprisePage, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let filter = EvidenceFilter {
+        enterprise_id: Some(enterprise.id),
+        ..EvidenceFilter::default()
+    };
+    let return_to = format!("/enterprises/{}/evidence", enterprise.id);
+    let rows = state
+        .db()
+        .list_evidence(principal.scope(), &filter, PAGE_ROWS)
+        .await?;
+    let truncated = rows.len() as i64 >= PAGE_ROWS;
+    let items: Vec<EvidenceView> = rows
+        .into_iter()
+        .map(|row| evidence_view(state, caller, row, redisplay.decision.as_ref(), &return_to))
+        .collect();
+    let rounds = state
+        .db()
+        .past_rounds(principal.scope(), enterprise.id)
+        .await?
+        .into_iter()
+        .map(|row| round_view(row, lang))
+        .collect();
+    let form = may_enter(principal, &enterprise)
+        .then(|| form_inputs(state, lang, &redisplay.draft, &redisplay.errors));
+    Ok(EnterprisePage {
+        ctx: Ctx::new(caller),
+        lang,
+        enterprise_id: enterprise.id,
+        enterprise_name: enterprise.name,
+        alert: redisplay.alert,
+        is_official: matches!(
+            principal.scope().kind(),
+            ScopeKind::Province | ScopeKind::City(_)
+        ),
+        show_enterprise: false,
+        any_decisions: items.iter().any(|i| i.decision.is_some()),
+        truncated,
+        items,
+        rounds,
+        form,
+    })
+}
+
+pub async fn enterprise_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let enterprise = visible_enterprise(&state, caller.principal()?, id).await?;
+    let page = enterprise_page(&state, &caller, enterprise, Redisplay::default()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn add_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(input): Form<EvidenceInput>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let enterprise = visible_enterprise(&state, principal, id).await?;
+    if !may_enter(principal, &enterprise) {
+        return Err(AppError::forbidden());
+    }
+    let draft = input.draft();
+    match draft.validate(state.today()) {
+        Ok(valid) => {
+            let evidence_id = state
+                .db()
+                .add_evidence(
+                    principal,
+                    id,
+                    &valid,
+                    EvidenceStatus::Confirmed,
+                    state.now(),
+                )
+                .await?;
+            Ok(Redirect::to(&format!(
+                "/enterprises/{id}/evidence#evidence-{evidence_id}"
+            ))
+            .into_response())
+        }
+        Err(errors) => {
+            let redisplay = Redisplay {
+                draft,
+                errors,
+                alert: Some(caller.lang.texts().form_has_errors.to_string()),
+                decision: None,
+            };
+            let page = enterprise_page(&state, &caller, enterprise, redisplay).await?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
+}
+
+/// The decision form as posted. `return_to` brings the official back to the queue or the
+/// enterprise's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    decision: String,
+    reason: String,
+    version: String,
+    return_to: String,
+}
+
+/// Only the two pages that carry decision forms are followed (no open redirect; and a header
+/// value must be visible ASCII).
+fn back_path(return_to: &str, enterprise_id: i64) -> String {
+    let own = format!("/enterprises/{enterprise_id}/evidence");
+    let queue = return_to == "/evidence" || return_to.starts_with("/evidence?");
+    if (queue || return_to == own) && return_to.bytes().all(|b| b.is_ascii_graphic()) {
+        return_to.to_string()
+    } else {
+        own
+    }
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let checked = check_decision(&form.decision, &form.reason);
+    let row = state.db().get_evidence(principal.scope(), id).await?;
+    let (decision, row) = match (checked, row) {
+        (Err(error), Some(row)) if may_decide(principal, &row) => {
+            return redisplay_decision(&state, &caller, &row, &form, error).await
+        }
+        (Err(error), _) => return Err(error),
+        (Ok(_), None) => return Err(AppError::NotFound),
+        (Ok(decision), Some(row)) => (decision, row),
+    };
+    if !may_decide(principal, &row) {
+        return Err(not_your_decision());
+    }
+    if let Err(error) = check_open(&row, decision) {
+        return redisplay_decision(&state, &caller, &row, &form, error).await;
+    }
+    let outcome = state
+        .db()
+        .decide_evidence(
+            principal,
+            id,
+            decision,
+            &form.reason,
+            form.version.trim().parse().ok(),
+            state.now(),
+        )
+        .await;
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&back_path(&form.return_to, row.enterprise_id)).into_response()),
+        Err(error @ StorageError::VersionConflict { .. }) => {
+            redisplay_decision(&state, &caller, &row, &form, error.into()).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Shows the enterprise's page again with the refused decision at its item.
+async fn redisplay_decision(
+    state: &AppState,
+    caller: &Caller,
+    row: &EvidenceRow,
+    form: &DecisionForm,
+    error: AppError,
+) -> Result<Response, AppError> {
+    let lang = caller.lang;
+    let field_error = match &error {
+        AppError::Validation(errors) => Some(
+            errors
+                .iter()
+                .map(|e| lang.pick(&e.message.zh, &e.message.en))
+                .collect::<Vec<_>>()
+                .join(lang.pick("；", "; ")),
+        ),
+        _ => None,
+    };
+    let message = error.message();
+    let alert = match field_error {
+        Some(_) => lang.texts().form_has_errors.to_string(),
+        None => lang.pick(&message.zh, &message.en).to_string(),
+    };
+    let enterprise = visible_enterprise(state, caller.principal()?, row.enterprise_id).await?;
+    let redisplay = Redisplay {
+        decision: Some(FailedDecision {
+            evidence_id: row.id,
+            reason: form.reason.clone(),
+            field_error,
+        }),
+        alert: Some(alert),
+        ..Redisplay::default()
+    };
+    let page = enterprise_page(state, caller, enterprise, redisplay).await?;
+    Ok(render(error.status(), &page))
+}
+
+// ----------------------------------------------------------------------------------------------
+// The queue
+
+#[derive(Template)]
+#[template(path = "evidence_queue.html")]
+struct QueuePage {
+    ctx: Ctx,
+    lang: Lang,
+    statuses: Vec<OptionView>,
+    cities: Vec<OptionView>,
+    read_only: bool,
+    truncated: bool,
+    show_enterprise: bool,
+    any_decisions: bool,
+    items: Vec<EvidenceView>,
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<EvidenceQuery>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let filter = query.filter(Some(EvidenceStatus::Candidate))?;
+    let rows = state
+        .db()
+        .list_evidence(principal.scope(), &filter, PAGE_ROWS)
+        .await?;
+    let truncated = rows.len() as i64 >= PAGE_ROWS;
+    let items: Vec<EvidenceView> = rows
+        .into_iter()
+        .map(|row| evidence_view(&state, &caller, row, None, &caller.path))
+        .collect();
+    let selected_status = filter.status.map(|s| cpaudit_core::evidence::name_of(&s));
+    let statuses = [
+        (
+            EvidenceStatus::Candidate,
+            lang.pick("待确认（候选）", "candidate"),
+        ),
+        (EvidenceStatus::Confirmed, lang.pick("已确认", "confirmed")),
+        (
+            EvidenceStatus::Dismissed,
+            lang.pick("已驳回或撤回", "dismissed or withdrawn"),
+        ),
+    ]
+    .into_iter()
+    .map(|(status, label)| (cpaudit_core::evidence::name_of(&status), label.to_string()))
+    .collect();
+    let province = matches!(principal.scope().kind(), ScopeKind::Province);
+    let cities = if province {
+        let all = state
+            .reference()
+            .cities()
+            .map(|j| {
+                (
+                    j.code.clone(),
+                    lang.pick(&j.name_zh, &j.name_en).to_string(),
+                )
+            })
+            .collect();
+        choices(all, filter.city.as_deref().unwrap_or_default())
+    } else {
+        Vec::new()
+    };
+    Ok(render(
+        StatusCode::OK,
+        &QueuePage {
+            ctx: Ctx::new(&caller),
+            lang,
+            statuses: choices(statuses, selected_status.as_deref().unwrap_or_default()),
+            cities,
+            read_only: province,
+            truncated,
+            show_enterprise: true,
+            any_decisions: items.iter().any(|i| i.decision.is_some()),
+            items,
+        },
+    ))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Imports
+
+/// One column of an import file: the field, the headers accepted (the first is the Chinese
+/// template header; the field name itself is the English one), and what it holds.
+struct Column {
+    field: &'static str,
+    aliases: &'static [&'static str],
+    required: bool,
+    note: (&'static str, &'static str),
+}
+
+const EVIDENCE_COLUMNS: [Column; 12] = [
+    Column {
+        field: "credit_code",
+        aliases: &["统一社会信用代码", "credit_code", "信用代码"],
+        required: true,
+        note: (
+            "企业名录中已登记、且在您管辖范围内的企业",
+            "an enterprise of the registry within your jurisdiction",
+        ),
+    },
+    Column {
+        field: "kind",
+        aliases: &["证据类型", "kind"],
+        required: true,
+        note: (
+            "见下方证据类型表（代码或中文名称均可）",
+            "see the kinds below (code or name)",
+        ),
+    },
+    Column {
+        field: "observed_on",
+        aliases: &["观测日期", "observed_on", "监测日期"],
+        required: true,
+        note: ("YYYY-MM-DD，不晚于今天", "YYYY-MM-DD, not after today"),
+    },
+    Column {
+        field: "source",
+        aliases: &["证据来源", "source", "来源"],
+        required: true,
+        note: (
+            "见下方来源表（代码或中文名称均可）",
+            "see the sources below (code or name)",
+        ),
+    },
+    Column {
+        field: "document_ref",
+        aliases: &["证明文件编号", "document_ref", "文件编号"],
+        required: true,
+        note: (
+            "监测报告编号、检查笔录等",
+            "monitoring report number, inspection record…",
+        ),
+    },
+    Column {
+        field: "substance",
+        aliases: &["污染物或物质", "substance", "污染物", "物质"],
+        required: false,
+        note: (
+            "污染物、物质或废物名称；重金属填 Pb、Hg、Cd、Cr 或 As",
+            "pollutant, substance or waste; for heavy metals Pb, Hg, Cd, Cr or As",
+        ),
+    },
+    Column {
+        field: "amount",
+        aliases: &["数值", "amount", "数量"],
+        required: false,
+        note: ("大于 0 的数值", "a number above 0"),
+    },
+    Column {
+        field: "limit",
+        aliases: &["限值", "limit"],
+        required: false,
+        note: (
+            "仅超标、超总量：标准限值或总量指标",
+            "exceedances only: limit or quota",
+        ),
+    },
+    Column {
+        field: "unit",
+        aliases: &["单位", "unit"],
+        required: false,
+        note: ("如 mg/m3、t/a、t", "e.g. mg/m3, t/a, t"),
+    },
+    Column {
+        field: "standard",
+        aliases: &["执行标准", "standard"],
+        required: false,
+        note: (
+            "仅超标、超总量：如 GB 13223-2011",
+            "exceedances only: e.g. GB 13223-2011",
+        ),
+    },
+    Column {
+        field: "toxic_category",
+        aliases: &["有毒有害类别", "toxic_category"],
+        required: false,
+        note: (
+            "仅有毒有害原料、排放：1–5",
+            "toxic raw materials and discharges only: 1–5",
+        ),
+    },
+    Column {
+        field: "hw_code",
+        aliases: &["危险废物类别", "hw_code", "危废代码"],
+        required: false,
+        note: ("仅危险废物：HW01–HW50", "hazardous waste only: HW01–HW50"),
+    },
+];
+
+const ROUND_COLUMNS: [Column; 4] = [
+    Column {
+        field: "credit_code",
+        aliases: &["统一社会信用代码", "credit_code", "信用代码"],
+        required: true,
+        note: ("企业名录中已登记、且在您管辖范围内的企业", "an enterprise of the registry within your jurisdiction"),
+    },
+    Column {
+        field: "list_year",
+        aliases: &["列入年份", "list_year", "年份"],
+        required: true,
+        note: ("列入强制性清洁生产审核名单的年份", "the year the enterprise was listed for a mandatory audit"),
+    },
+    Column {
+        field: "reasons",
+        aliases: &["审核原因", "reasons", "原因"],
+        required: true,
+        note: ("超标、超总量、双有中的一项或多项，用顿号或逗号分隔", "one or more of exceed_concentration, exceed_total_load, double_toxic, separated by commas"),
+    },
+    Column {
+        field: "accepted_on",
+        aliases: &["验收日期", "accepted_on"],
+        required: false,
+        note: ("YYYY-MM-DD；尚未验收则留空", "YYYY-MM-DD; empty when not yet accepted"),
+    },
+];
+
+/// One refused cell of an import.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// Line in the file (the header is line 1).
+    pub line: usize,
+    pub credit_code: String,
+    /// The column's field name, e.g. "observed_on".
+    pub field: String,
+    pub code: String,
+    /// In the caller's language.
+    pub message: String,
+}
+
+/// The outcome of an all-or-nothing import.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowsReport {
+    pub file_name: String,
+    pub total_rows: usize,
+    pub invalid_rows: usize,
+    /// Rows written: all of them, or none when any row is invalid.
+    pub written: usize,
+    /// Every problem of every invalid row, in file order.
+    pub problems: Vec<RowProblem>,
+}
+
+/// The 422 answer of an import with invalid rows: the error and the row-by-row report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowsRefusal {
+    pub error: ErrorDetail,
+    pub report: RowsReport,
+}
+
+/// A data row by field name.
+struct ImportRow {
+    line: usize,
+    cells: HashMap<&'static str, String>,
+}
+
+impl ImportRow {
+    fn text(&self, field: &str) -> String {
+        self.cells.get(field).cloned().unwrap_or_default()
+    }
+}
+
+fn read_rows(
+    file_name: &str,
+    bytes: &[u8],
+    columns: &[Column],
+) -> Result<Vec<ImportRow>, AppError> {
+    let format = TableFormat::from_file_name(file_name).ok_or_else(|| {
+        AppError::UnsupportedMediaType(Message::new(
+            format!("不支持的文件类型“{file_name}”：请上传 .xlsx 或 .csv 文件"),
+            format!("unsupported file \"{file_name}\": upload an .xlsx or .csv file"),
+        ))
+    })?;
+    let table: Table =
+        cpaudit_office::read_table(bytes, format, &cpaudit_office::ReadLimits::default()).map_err(
+            |error| {
+                let message = Message::new(error.message_zh(), error.message_en());
+                match error {
+                    cpaudit_office::OfficeError::NotWhatNameSays { .. } => {
+                        AppError::UnsupportedMediaType(message)
+                    }
+                    _ => AppError::bad_request("invalid_file", Some("file"), message),
+                }
+            },
+        )?;
+    let mut positions = Vec::new();
+    let mut missing = Vec::new();
+    for column in columns {
+        match table.column(column.aliases) {
+            Some(index) => positions.push((column.field, index)),
+            None if column.required => missing.push(column.aliases[0]),
+            None => {}
+        }
+    }
+    if !missing.is_empty() {
+        return Err(AppError::bad_request(
+            "missing_column",
+            Some("file"),
+            Message::new(
+                format!("表头缺少必需的列：{}", missing.join("、")),
+                format!("the header lacks required columns: {}", missing.join(", ")),
+            ),
+        ));
+    }
+    Ok(table
+        .rows
+        .iter()
+        .map(|row| ImportRow {
+            line: row.line,
+            cells: positions
+                .iter()
+                .map(|(field, index)| (*field, row.get(Some(*index)).trim().to_string()))
+                .collect(),
+        })
+        .collect())
+}
+
+/// Spreadsheets carry names as people write them: the code, or its Chinese or English label.
+fn kind_code(text: &str) -> String {
+    EvidenceKind::all()
+        .iter()
+        .find(|k| k.label_zh() == text || k.label_en().eq_ignore_ascii_case(text))
+        .map(|k| k.as_str().to_string())
+        .unwrap_or_else(|| text.to_string())
+}
+
+fn source_code(text: &str) -> String {
+    evidence_sources()
+        .into_iter()
+        .find(|name| {
+            parse_name::<EvidenceSource>(name)
+                .is_some_and(|s| s.label_zh() == text || s.label_en().eq_ignore_ascii_case(text))
+        })
+        .unwrap_or_else(|| text.to_string())
+}
+
+fn normalized_code(text: &str) -> String {
+    text.trim().to_ascii_uppercase()
+}
+
+/// The enterprise a row's credit code names, if the caller manages it.
+fn enterprise_for(
+    code: &str,
+    registered: &HashMap<String, (i64, String)>,
+    principal: &Principal,
+) -> Result<i64, FieldError> {
+    CreditCode::parse(code).map_err(|error| error.to_field_error("credit_code"))?;
+    match registered.get(code) {
+        None => Err(FieldError::new(
+            "credit_code",
+            "unknown_enterprise",
+            Message::new(
+                "企业名录中没有该统一社会信用代码的企业",
+                "no enterprise with this credit code is registered",
+            ),
+        )),
+        Some((_, city)) if !principal.scope().may_manage_city(city) => Err(FieldError::new(
+            "credit_code",
+            "outside_jurisdiction",
+            Message::new(
+                "该企业不在您的管辖范围内",
+                "this enterprise is outside your jurisdiction",
+            ),
+        )),
+        Some((id, _)) => Ok(*id),
+    }
+}
+
+fn problems_of(line: usize, code: &str, errors: Vec<FieldError>, lang: Lang) -> Vec<RowProblem> {
+    errors
+        .into_iter()
+        .map(|e| RowProblem {
+            line,
+            credit_code: code.to_string(),
+            field: e.field,
+            code: e.code.to_string(),
+            message: lang.pick(&e.message.zh, &e.message.en).to_string(),
+        })
+        .collect()
+}
+
+/// Checks every row; writes all of them in one transaction only when every row is valid.
+async fn import_evidence_file(
+    state: &AppState,
+    principal: &Principal,
+    file_name: &str,
+    bytes: &[u8],
+    lang: Lang,
+) -> Result<RowsReport, AppError> {
+    let rows = read_rows(file_name, bytes, &EVIDENCE_COLUMNS)?;
+    let codes: Vec<String> = rows
+        .iter()
+        .map(|row| normalized_code(&row.text("credit_code")))
+        .collect();
+    let registered = state.db().registered_credit_codes(&codes).await?;
+    let today = state.today();
+    let mut problems = Vec::new();
+    let mut invalid_rows = 0;
+    let mut valid: Vec<(i64, ValidEvidence)> = Vec::with_capacity(rows.len());
+    for (row, code) in rows.iter().zip(&codes) {
+        let mut errors = Vec::new();
+        let enterprise = enterprise_for(code, &registered, principal)
+            .map_err(|error| errors.push(error))
+            .ok();
+        let draft = EvidenceDraft {
+            kind: kind_code(&row.text("kind")),
+            observed_on: row.text("observed_on"),
+            source: source_code(&row.text("source")),
+            document_ref: row.text("document_ref"),
+            substance: row.text("substance"),
+            amount: row.text("amount"),
+            limit: row.text("limit"),
+            unit: row.text("unit"),
+            standard: row.text("standard"),
+            toxic_category: row.text("toxic_category"),
+            hw_code: row.text("hw_code"),
+        };
+        match (draft.validate(today), enterprise) {
+            (Ok(evidence), Some(id)) => valid.push((id, evidence)),
+            (Ok(_), None) => {}
+            (Err(mut found), _) => errors.append(&mut found),
+        }
+        if !errors.is_empty() {
+            invalid_rows += 1;
+            problems.extend(problems_of(row.line, code, errors, lang));
+        }
+    }
+    let written = if invalid_rows == 0 {
+        state
+            .db()
+            .import_evidence(principal, &valid, state.now())
+            .await?
+    } else {
+        0
+    };
+    Ok(RowsReport {
+        file_name: file_name.to_string(),
+        total_rows: rows.len(),
+        invalid_rows,
+        written,
+        problems,
+    })
+}
+
+/// Past rounds: the same checks, and one round per enterprise and year in a file (a second
+/// one would silently replace the first).
+async fn import_rounds_file(
+    state: &AppState,
+    principal: &Principal,
+    file_name: &str,
+    bytes: &[u8],
+    lang: Lang,
+) -> Result<RowsReport, AppError> {
+    let rows = read_rows(file_name, bytes, &ROUND_COLUMNS)?;
+    let codes: Vec<String> = rows
+        .iter()
+        .map(|row| normalized_code(&row.text("credit_code")))
+        .collect();
+    let registered = state.db().registered_credit_codes(&codes).await?;
+    let today = state.today();
+    let mut problems = Vec::new();
+    let mut invalid_rows = 0;
+    let mut valid = Vec::with_capacity(rows.len());
+    let mut first_line: HashMap<(i64, i32), usize> = HashMap::new();
+    for (row, code) in rows.iter().zip(&codes) {
+        let draft = PastRoundDraft {
+            credit_code: code.clone(),
+            list_year: row.text("list_year"),
+            reasons: row.text("reasons"),
+            accepted_on: row.text("accepted_on"),
+        };
+        let mut errors = Vec::new();
+        // A malformed code is reported by the round's own validation.
+        let enterprise = if CreditCode::parse(code).is_ok() {
+            enterprise_for(code, &registered, principal)
+                .map_err(|error| errors.push(error))
+                .ok()
+        } else {
+            None
+        };
+        match (draft.validate(today), enterprise) {
+            (Ok(round), Some(id)) => match first_line.get(&(id, round.list_year)) {
+                Some(first) => errors.push(FieldError::new(
+                    "list_year",
+                    "duplicate_in_file",
+                    Message::new(
+                        format!("与第 {first} 行重复：同一企业同一年份只能有一轮"),
+                        format!("same enterprise and year as line {first}"),
+                    ),
+                )),
+                None => {
+                    first_line.insert((id, round.list_year), row.line);
+                    valid.push((id, round));
+                }
+            },
+            (Ok(_), None) => {}
+            (Err(mut found), _) => errors.append(&mut found),
+        }
+        if !errors.is_empty() {
+            invalid_rows += 1;
+            problems.extend(problems_of(row.line, code, errors, lang));
+        }
+    }
+    let written = if invalid_rows == 0 {
+        let source: String = format!("import {today} {file_name}")
+            .chars()
+            .take(120)
+            .collect();
+        state
+            .db()
+            .import_past_rounds(principal, &valid, &source, state.now())
+            .await?
+    } else {
+        0
+    };
+    Ok(RowsReport {
+        file_name: file_name.to_string(),
+        total_rows: rows.len(),
+        invalid_rows,
+        written,
+        problems,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImportKind {
+    Evidence,
+    Rounds,
+}
+
+impl ImportKind {
+    fn columns(self) -> &'static [Column] {
+        match self {
+            ImportKind::Evidence => &EVIDENCE_COLUMNS,
+            ImportKind::Rounds => &ROUND_COLUMNS,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            ImportKind::Evidence => "/evidence/import",
+            ImportKind::Rounds => "/rounds/import",
+        }
+    }
+
+    fn heading(self, lang: Lang) -> &'static str {
+        match self {
+            ImportKind::Evidence => lang.pick("导入证据", "Import evidence"),
+            ImportKind::Rounds => lang.pick("导入往轮审核", "Import past audit rounds"),
+        }
+    }
+}
+
+struct ColumnHelp {
+    header: &'static str,
+    field: &'static str,
+    required: bool,
+    note: &'static str,
+}
+
+struct ValueTable {
+    heading: &'static str,
+    values: Vec<(String, String)>,
+}
+
+struct ProblemView {
+    line: usize,
+    credit_code: String,
+    field: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "evidence_import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    lang: Lang,
+    heading: &'static str,
+    action: &'static str,
+    alert: Option<String>,
+    notice: Option<String>,
+    file_name: String,
+    problems: Vec<ProblemView>,
+    columns: Vec<ColumnHelp>,
+    value_tables: Vec<ValueTable>,
+}
+
+fn import_page(
+    state: &AppState,
+    caller: &Caller,
+    kind: ImportKind,
+    outcome: Option<Result<RowsReport, AppError>>,
+) -> (StatusCode, ImportPage) {
+    let lang = caller.lang;
+    let columns = kind.columns();
+    let field_label = |field: &str| {
+        columns
+            .iter()
+            .find(|c| c.field == field)
+            .map(|c| match lang {
+                Lang::Zh => format!("{}（{}）", c.aliases[0], c.field),
+                Lang::En => c.field.to_string(),
+            })
+            .unwrap_or_else(|| field.to_string())
+    };
+    let mut page = ImportPage {
+        ctx: Ctx::new(caller),
+        lang,
+        heading: kind.heading(lang),
+        action: kind.path(),
+        alert: None,
+        notice: None,
+        file_name: String::new(),
+        problems: Vec::new(),
+        columns: columns
+            .iter()
+            .map(|c| ColumnHelp {
+                header: c.aliases[0],
+                field: c.field,
+                required: c.required,
+                note: lang.pick(c.note.0, c.note.1),
+            })
+            .collect(),
+        value_tables: value_tables(state, kind, lang),
+    };
+    let status = match outcome {
+        None => StatusCode::OK,
+        Some(Ok(report)) if report.invalid_rows == 0 => {
+            page.notice = Some(match (kind, lang) {
+                (ImportKind::Evidence, Lang::Zh) => {
+                    format!("已导入 {} 条证据（均为已确认）", report.written)
+                }
+                (ImportKind::Evidence, Lang::En) => {
+                    format!("{} pieces of evidence imported (confirmed)", report.written)
+                }
+                (ImportKind::Rounds, Lang::Zh) => format!("已导入 {} 轮往轮审核", report.written),
+                (ImportKind::Rounds, Lang::En) => {
+                    format!("{} past rounds imported", report.written)
+                }
+            });
+            StatusCode::OK
+        }
+        Some(Ok(report)) => {
+            page.alert = Some(match lang {
+                Lang::Zh => format!(
+                    "共 {} 行，其中 {} 行有错误，未写入任何数据。请修改后重新上传。",
+                    report.total_rows, report.invalid_rows
+                ),
+                Lang::En => format!(
+                    "{} of {} rows have errors; nothing was written. Correct them and upload again.",
+                    report.invalid_rows, report.total_rows
+                ),
+            });
+            page.file_name = report.file_name;
+            page.problems = report
+                .problems
+                .into_iter()
+                .map(|p| ProblemView {
+                    field: field_label(&p.field),
+                    line: p.line,
+                    credit_code: p.credit_code,
+                    message: p.message,
+                })
+                .collect();
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Some(Err(error)) => {
+            let message = error.message();
+            page.alert = Some(lang.pick(&message.zh, &message.en).to_string());
+            error.status()
+        }
+    };
+    (status, page)
+}
+
+/// The accepted values, so that officials can fill in the sheet without guessing.
+fn value_tables(state: &AppState, kind: ImportKind, lang: Lang) -> Vec<ValueTable> {
+    match kind {
+        ImportKind::Evidence => vec![
+            ValueTable {
+                heading: lang.pick("证据类型", "Kinds"),
+                values: EvidenceKind::all()
+                    .iter()
+                    .map(|k| {
+                        (
+                            k.as_str().to_string(),
+                            lang.pick(k.label_zh(), k.label_en()).to_string(),
+                        )
+                    })
+                    .collect(),
+            },
+            ValueTable {
+                heading: lang.pick("来源", "Sources"),
+                values: evidence_sources()
+                    .into_iter()
+                    .map(|name| {
+                        let label = source_label(&name, lang);
+                        (name, label)
+                    })
+                    .collect(),
+            },
+            ValueTable {
+                heading: lang.pick("有毒有害类别", "Toxic categories"),
+                values: category_choices(state, lang, "")
+                    .into_iter()
+                    .map(|o| (o.value, o.label))
+                    .collect(),
+            },
+        ],
+        ImportKind::Rounds => vec![ValueTable {
+            heading: lang.pick("审核原因", "Reasons"),
+            values: Reason::ALL
+                .iter()
+                .map(|r| {
+                    (
+                        r.as_str().to_string(),
+                        lang.pick(r.label_zh(), r.label_en()).to_string(),
+                    )
+                })
+                .collect(),
+        }],
+    }
+}
+
+async fn import_upload(
+    state: &AppState,
+    caller: &Caller,
+    kind: ImportKind,
+    multipart: &mut Multipart,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let outcome = match crate::pages::read_upload(state, multipart).await {
+        Ok((file_name, bytes, _)) => match kind {
+            ImportKind::Evidence => {
+                import_evidence_file(state, principal, &file_name, &bytes, caller.lang).await
+            }
+            ImportKind::Rounds => {
+                import_rounds_file(state, principal, &file_name, &bytes, caller.lang).await
+            }
+        },
+        Err(error) => Err(error),
+    };
+    // A file that cannot be read is shown on the form; anything else is a real error.
+    if let Err(error) = &outcome {
+        let about_the_file = matches!(
+            error,
+            AppError::BadRequest { .. }
+                | AppError::UnsupportedMediaType(_)
+                | AppError::PayloadTooLarge { .. }
+        );
+        if !about_the_file {
+            return Err(error.clone());
+        }
+    }
+    let (status, page) = import_page(state, caller, kind, Some(outcome));
+    Ok(render(status, &page))
+}
+
+pub async fn import_evidence_form(State(state): State<AppState>, caller: Caller) -> Response {
+    let (status, page) = import_page(&state, &caller, ImportKind::Evidence, None);
+    render(status, &page)
+}
+
+pub async fn import_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    import_upload(&state, &caller, ImportKind::Evidence, &mut multipart).await
+}
+
+pub async fn import_rounds_form(State(state): State<AppState>, caller: Caller) -> Response {
+    let (status, page) = import_page(&state, &caller, ImportKind::Rounds, None);
+    render(status, &page)
+}
+
+pub async fn import_rounds(
+    State(state): State<AppState>,
+    caller: Caller,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    import_upload(&state, &caller, ImportKind::Rounds, &mut multipart).await
+}
+
+/// An empty workbook with the header row in the caller's language (either is accepted back).
+fn template_workbook(kind: ImportKind, lang: Lang) -> Result<Response, AppError> {
+    let headers: Vec<&str> = kind
+        .columns()
+        .iter()
+        .map(|c| lang.pick(c.aliases[0], c.field))
+        .collect();
+    let (sheet, file_name) = match kind {
+        ImportKind::Evidence => (lang.pick("证据", "Evidence"), "evidence-template.xlsx"),
+        ImportKind::Rounds => (
+            lang.pick("往轮审核", "Past rounds"),
+            "past-rounds-template.xlsx",
+        ),
+    };
+    let bytes = cpaudit_office::write_xlsx(
+        &SheetSpec {
+            name: sheet,
+            headers: &headers,
+            column_widths: None,
+        },
+        &Vec::<Vec<Cell>>::new(),
+    )
+    .map_err(|error| {
+        tracing::error!(%error, "template workbook failed");
+        AppError::Internal
+    })?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                TableFormat::Xlsx.content_type().to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn evidence_template(caller: Caller) -> Result<Response, AppError> {
+    template_workbook(ImportKind::Evidence, caller.lang)
+}
+
+pub async fn rounds_template(caller: Caller) -> Result<Response, AppError> {
+    template_workbook(ImportKind::Rounds, caller.lang)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The API
+
+/// An enterprise's evidence, every status, newest observation first; 404 outside the scope.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/evidence", tag = "evidence",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<EvidenceRow>), (status = 404, body = ErrorBody)))]
+pub async fn api_enterprise_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<EvidenceRow>>, ApiError> {
+    let principal = caller.principal()?;
+    visible_enterprise(&state, principal, id).await?;
+    let filter = EvidenceFilter {
+        enterprise_id: Some(id),
+        ..EvidenceFilter::default()
+    };
+    Ok(Json(
+        state
+            .db()
+            .list_evidence(principal.scope(), &filter, i64::MAX)
+            .await?,
+    ))
+}
+
+/// Records evidence an official entered; it is confirmed by that entry.
+#[utoipa::path(post, path = "/api/v1/enterprises/{id}/evidence", tag = "evidence",
+    params(("id" = i64, Path)), request_body = EvidenceInput,
+    responses((status = 201, body = EvidenceRow), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid fields, each named")))]
+pub async fn api_add_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<EvidenceInput>,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let enterprise = visible_enterprise(&state, principal, id).await?;
+    if !may_enter(principal, &enterprise) {
+        return Err(ApiError(AppError::forbidden()));
+    }
+    let valid = input
+        .draft()
+        .validate(state.today())
+        .map_err(AppError::Validation)?;
+    let evidence_id = state
+        .db()
+        .add_evidence(
+            principal,
+            id,
+            &valid,
+            EvidenceStatus::Confirmed,
+            state.now(),
+        )
+        .await?;
+    let row = state
+        .db()
+        .get_evidence(principal.scope(), evidence_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(row)).into_response())
+}
+
+/// Confirms or dismisses a candidate, or withdraws confirmed evidence (`dismiss`), with a
+/// reason. Only an official of the enterprise's city decides.
+#[utoipa::path(post, path = "/api/v1/evidence/{id}/decision", tag = "evidence",
+    params(("id" = i64, Path)), request_body = DecisionInput,
+    responses((status = 200, body = EvidenceRow), (status = 403, body = ErrorBody, description = "not an official of the enterprise's city"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "changed meanwhile, or no longer open to this decision"),
+        (status = 422, body = ErrorBody, description = "no reason, or an unknown decision")))]
+pub async fn api_decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<DecisionInput>,
+) -> Result<Json<EvidenceRow>, ApiError> {
+    let principal = caller.principal()?;
+    let decision = check_decision(&input.decision, &input.reason)?;
+    let row = state
+        .db()
+        .get_evidence(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_decide(principal, &row) {
+        return Err(ApiError(not_your_decision()));
+    }
+    check_open(&row, decision)?;
+    Ok(Json(
+        state
+            .db()
+            .decide_evidence(
+                principal,
+                id,
+                decision,
+                &input.reason,
+                input.version,
+                state.now(),
+            )
+            .await?,
+    ))
+}
+
+/// Evidence in the caller's scope, newest observation first: the candidates queue with
+/// `status=candidate`.
+#[utoipa::path(get, path = "/api/v1/evidence", tag = "evidence", params(EvidenceQuery),
+    responses((status = 200, body = Vec<EvidenceRow>), (status = 400, body = ErrorBody)))]
+pub async fn api_list_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<EvidenceQuery>,
+) -> Result<Json<Vec<EvidenceRow>>, ApiError> {
+    let principal = caller.principal()?;
+    let filter = query.filter(None)?;
+    let limit = query.limit()?;
+    Ok(Json(
+        state
+            .db()
+            .list_evidence(principal.scope(), &filter, limit)
+            .await?,
+    ))
+}
+
+async fn api_import(
+    state: &AppState,
+    caller: &Caller,
+    kind: ImportKind,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let (file_name, bytes, _) = crate::pages::read_upload(state, &mut multipart).await?;
+    let report = match kind {
+        ImportKind::Evidence => {
+            import_evidence_file(state, principal, &file_name, &bytes, caller.lang).await?
+        }
+        ImportKind::Rounds => {
+            import_rounds_file(state, principal, &file_name, &bytes, caller.lang).await?
+        }
+    };
+    if report.invalid_rows == 0 {
+        return Ok(Json(report).into_response());
+    }
+    let message = Message::new(
+        format!("{} 行有错误，未写入任何数据", report.invalid_rows),
+        format!(
+            "{} rows are invalid; nothing was written",
+            report.invalid_rows
+        ),
+    );
+    let error = ErrorDetail {
+        code: "invalid_rows".into(),
+        message: caller.lang.pick(&message.zh, &message.en).to_string(),
+        field: Some("file".into()),
+        details: Vec::new(),
+    };
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(RowsRefusal { error, report }),
+    )
+        .into_response())
+}
+
+/// Imports evidence from an .xlsx or .csv file (multipart field `file`): all rows in one
+/// transaction, or none when any row is invalid (422 with the row-by-row report).
+#[utoipa::path(post, path = "/api/v1/evidence/import", tag = "evidence",
+    request_body(content_type = "multipart/form-data", description = "field: file (.xlsx or .csv) with columns credit_code, kind, observed_on, source, document_ref, substance, amount, limit, unit, standard, toxic_category, hw_code"),
+    responses((status = 200, body = RowsReport), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = RowsRefusal, description = "invalid rows; nothing written")))]
+pub async fn api_import_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    api_import(&state, &caller, ImportKind::Evidence, multipart).await
+}
+
+/// Imports past audit rounds from an .xlsx or .csv file (multipart field `file`), all or
+/// nothing; a round already recorded for the same enterprise and year is replaced.
+#[utoipa::path(post, path = "/api/v1/rounds/import", tag = "evidence",
+    request_body(content_type = "multipart/form-data", description = "field: file (.xlsx or .csv) with columns credit_code, list_year, reasons, accepted_on"),
+    responses((status = 200, body = RowsReport), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = RowsRefusal, description = "invalid rows; nothing written")))]
+pub async fn api_import_rounds(
+    State(state): State<AppState>,
+    caller: Caller,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    api_import(&state, &caller, ImportKind::Rounds, multipart).await
+}
+
+/// An enterprise's past audit rounds, oldest first; 404 outside the scope.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/rounds", tag = "evidence",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<PastRoundRow>), (status = 404, body = ErrorBody)))]
+pub async fn api_enterprise_rounds(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<PastRoundRow>>, ApiError> {
+    let principal = caller.principal()?;
+    visible_enterprise(&state, principal, id).await?;
+    Ok(Json(state.db().past_rounds(principal.scope(), id).await?))
+}

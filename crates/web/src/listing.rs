@@ -1,0 +1,2099 @@
+//! Pages and API of the yearly cycle for officials and enterprises: an enterprise's
+//! determination with its "why", the 名单管理库, the cities' plans and the province's review,
+//! publication and corrections, and the written notifications with their delivery.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::{Datelike, NaiveDate};
+use cpaudit_core::determination::{Determination, Outcome, Reason};
+use cpaudit_core::listing::{
+    chinese_date, clocks_from_publication, notification_letter, submission_deadline, LetterFacts,
+    NotificationLetter, PlanAction, PlanStatus,
+};
+use cpaudit_core::planning::Placement;
+use cpaudit_core::rules::RuleRef;
+use cpaudit_office::docx::{write_docx, DocumentTable, OfficialDocument};
+use cpaudit_office::{SheetSpec, TableFormat};
+use cpaudit_storage::auth::ScopeKind;
+use cpaudit_storage::evidence::{
+    categories_text, date_text, parse_categories, parse_date, parse_reasons, reasons_text,
+};
+use cpaudit_storage::lists::{
+    ClockRow, LetterRow, LibraryAction, LibraryChange, LibraryVersion, ListEntryFilter, NewList,
+    PlanEntry, PlanRow, PublishedEntry, PublishedList,
+};
+use cpaudit_storage::{Principal, Scope};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::cycle::{self, Determined, Proposal};
+use crate::error::{ApiError, AppError};
+use crate::i18n::Lang;
+use crate::pages::{city_name, render, Ctx};
+use crate::AppState;
+
+// ---- shared helpers ----------------------------------------------------------------------------
+
+/// Reasons as the pages show them: "双超-超标、双有（第1、3类）".
+pub fn reasons_label(lang: Lang, reasons: &BTreeSet<Reason>, categories: &BTreeSet<u8>) -> String {
+    let parts: Vec<String> = reasons
+        .iter()
+        .map(|reason| {
+            let label = lang.pick(reason.label_zh(), reason.label_en()).to_string();
+            if *reason == Reason::DoubleToxic && !categories.is_empty() {
+                let list: Vec<String> = categories.iter().map(u8::to_string).collect();
+                match lang {
+                    Lang::Zh => format!("{label}（第{}类）", list.join("、")),
+                    Lang::En => format!("{label} (category {})", list.join(", ")),
+                }
+            } else {
+                label
+            }
+        })
+        .collect();
+    parts.join(lang.pick("、", "; "))
+}
+
+fn stored_reasons_label(lang: Lang, reasons: &str, categories: &str) -> String {
+    reasons_label(lang, &parse_reasons(reasons), &parse_categories(categories))
+}
+
+/// A rule as a page shows it: id, value, citations with documents, and whether unverified.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleView {
+    pub id: String,
+    pub value: String,
+    pub citations: Vec<String>,
+    pub unverified: bool,
+}
+
+fn rule_view(state: &AppState, rule: &RuleRef) -> RuleView {
+    RuleView {
+        id: rule.id.clone(),
+        value: rule.value.clone(),
+        citations: rule
+            .citations
+            .iter()
+            .map(|citation| {
+                let title = state
+                    .rules()
+                    .document(&citation.document)
+                    .map_or(citation.document.clone(), |d| d.title.clone());
+                let mark = if citation.confidence.needs_verification() {
+                    "（未核实 unverified）"
+                } else {
+                    ""
+                };
+                format!("{title} {}{mark}", citation.article)
+            })
+            .collect(),
+        unverified: rule.needs_verification(),
+    }
+}
+
+fn year_param(year: Option<i32>, state: &AppState) -> Result<i32, AppError> {
+    let year = year.unwrap_or_else(|| state.today().year());
+    if (2003..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(AppError::bad_field(
+            "year",
+            "invalid_year",
+            "年份应在 2003 至 2100 之间",
+            "year must be between 2003 and 2100",
+        ))
+    }
+}
+
+fn date_param(field: &str, text: Option<&str>, default: NaiveDate) -> Result<NaiveDate, AppError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(default),
+        Some(text) => parse_date(text).ok_or_else(|| {
+            AppError::bad_field(
+                field,
+                "invalid_date",
+                &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
+                &format!("{field} must be a valid date written YYYY-MM-DD"),
+            )
+        }),
+    }
+}
+
+fn city_of(principal: &Principal) -> Option<&str> {
+    match principal.scope().kind() {
+        ScopeKind::City(code) => Some(code),
+        _ => None,
+    }
+}
+
+fn require_reason(field: &str, reason: &str) -> Result<(), AppError> {
+    if reason.trim().is_empty() {
+        return Err(AppError::bad_field(
+            field,
+            "required",
+            "必须填写理由",
+            "a reason is required",
+        ));
+    }
+    Ok(())
+}
+
+// ---- determination ---------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct DeterminationQuery {
+    /// List year (default: this year in China Standard Time).
+    pub year: Option<i32>,
+    /// The day the determination is taken as of (default today): evidence confirmed later
+    /// does not count.
+    pub as_of: Option<String>,
+}
+
+/// An enterprise's determination with its explanation and rules.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeterminationJson {
+    #[schema(value_type = Object)]
+    pub determination: Determination,
+    pub outcome_label: String,
+    pub reasons_label: String,
+    pub rules: Vec<RuleView>,
+}
+
+async fn one_determination(
+    state: &AppState,
+    scope: &Scope,
+    id: i64,
+    year: i32,
+    as_of: NaiveDate,
+) -> Result<Determined, AppError> {
+    cycle::determine_scope(state, scope, None, Some(id), year, as_of)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
+}
+
+fn determination_json(state: &AppState, lang: Lang, item: Determined) -> DeterminationJson {
+    let d = item.determination;
+    DeterminationJson {
+        outcome_label: lang
+            .pick(d.outcome.label_zh(), d.outcome.label_en())
+            .to_string(),
+        reasons_label: reasons_label(lang, &d.reasons, &d.toxic_categories),
+        rules: d.rules.iter().map(|rule| rule_view(state, rule)).collect(),
+        determination: d,
+    }
+}
+
+/// Why an enterprise must (or need not) audit in a year, with evidence and rule citations.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/determination", tag = "lists",
+    params(("id" = i64, Path), DeterminationQuery),
+    responses((status = 200, body = DeterminationJson), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_determination(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(query): Query<DeterminationQuery>,
+) -> Result<Json<DeterminationJson>, ApiError> {
+    let principal = caller.principal()?;
+    let year = year_param(query.year, &state)?;
+    let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
+    let item = one_determination(&state, principal.scope(), id, year, as_of).await?;
+    Ok(Json(determination_json(&state, caller.lang, item)))
+}
+
+#[derive(Template)]
+#[template(path = "determination.html")]
+struct DeterminationPage {
+    ctx: Ctx,
+    enterprise_id: i64,
+    name: String,
+    year: i32,
+    as_of: String,
+    outcome_label: String,
+    reasons: String,
+    due_year: Option<i32>,
+    overdue: bool,
+    list_this_year: bool,
+    lines: Vec<String>,
+    rules: Vec<RuleView>,
+    library: Vec<LibraryView>,
+    listings: Vec<ListingView>,
+    may_change_library: bool,
+    in_library: bool,
+    suggested_reasons: String,
+}
+
+struct LibraryView {
+    action: String,
+    reasons: String,
+    due_year: String,
+    note: String,
+    valid_from: String,
+    recorded_at: String,
+    recorded_by: String,
+}
+
+struct ListingView {
+    list_id: i64,
+    list_title: String,
+    reasons: String,
+    clocks: Vec<ClockView>,
+    letter: Option<LetterRow>,
+}
+
+struct ClockView {
+    label: String,
+    nominal: String,
+    effective: String,
+    shifted: bool,
+    trace: String,
+    citation: String,
+    unverified: bool,
+    uncovered: String,
+}
+
+fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
+    let rule: Option<RuleRef> = serde_json::from_str(&row.rule_json).ok();
+    let view = rule.as_ref().map(|rule| rule_view(state, rule));
+    let kind = cpaudit_core::listing::ClockKind::parse(&row.kind);
+    ClockView {
+        label: kind.map_or(row.kind.clone(), |k| {
+            lang.pick(k.label_zh(), k.label_en()).into()
+        }),
+        nominal: row.nominal_on.clone(),
+        effective: row.effective_on.clone(),
+        shifted: row.nominal_on != row.effective_on,
+        trace: lang.pick(&row.trace_zh, &row.trace_en).to_string(),
+        citation: view
+            .as_ref()
+            .map(|v| format!("{}: {}", v.id, v.citations.join("；")))
+            .unwrap_or_default(),
+        unverified: view.is_some_and(|v| v.unverified),
+        uncovered: row.uncovered_years.clone(),
+    }
+}
+
+pub async fn determination_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(query): Query<DeterminationQuery>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let year = year_param(query.year, &state)?;
+    let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
+    let item = one_determination(&state, principal.scope(), id, year, as_of).await?;
+    let history = state.db().library_history(principal.scope(), id).await?;
+    let listings = listing_views(&state, principal.scope(), lang, id).await?;
+    let d = &item.determination;
+    let may_change_library = principal
+        .scope()
+        .may_manage_city(&item.record.jurisdiction_code);
+    Ok(render(&DeterminationPage {
+        ctx: Ctx::new(&caller),
+        enterprise_id: id,
+        name: item.record.facts.name.clone(),
+        year,
+        as_of: date_text(as_of),
+        outcome_label: lang.pick(d.outcome.label_zh(), d.outcome.label_en()).into(),
+        reasons: reasons_label(lang, &d.reasons, &d.toxic_categories),
+        due_year: d.due_year,
+        overdue: d.overdue,
+        list_this_year: d.list_this_year,
+        lines: d
+            .explanation
+            .iter()
+            .map(|line| lang.pick(&line.zh, &line.en).to_string())
+            .collect(),
+        rules: d.rules.iter().map(|rule| rule_view(&state, rule)).collect(),
+        in_library: history.last().is_some_and(|v| v.action != "remove"),
+        library: history
+            .iter()
+            .map(|v| LibraryView {
+                action: library_action_label(lang, &v.action),
+                reasons: stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+                due_year: v.due_year.map_or("—".into(), |y| y.to_string()),
+                note: v.note.clone(),
+                valid_from: v.valid_from.clone(),
+                recorded_at: v.recorded_at.clone(),
+                recorded_by: v.recorded_by.clone(),
+            })
+            .collect(),
+        listings,
+        may_change_library,
+        suggested_reasons: reasons_text(&d.reasons),
+    }))
+}
+
+fn library_action_label(lang: Lang, action: &str) -> String {
+    match action {
+        "add" => lang.pick("纳入", "added"),
+        "change" => lang.pick("变更", "changed"),
+        "remove" => lang.pick("移出", "removed"),
+        other => other,
+    }
+    .to_string()
+}
+
+async fn listing_views(
+    state: &AppState,
+    scope: &Scope,
+    lang: Lang,
+    id: i64,
+) -> Result<Vec<ListingView>, AppError> {
+    let mut views = Vec::new();
+    for (entry, clocks) in state.db().listings_of(scope, id).await? {
+        let list = state.db().published_list(entry.list_id).await?;
+        let letter = state
+            .db()
+            .letters(scope, entry.list_id)
+            .await?
+            .into_iter()
+            .find(|l| l.enterprise_id == id);
+        views.push(ListingView {
+            list_id: entry.list_id,
+            list_title: list.map_or_else(String::new, |l| l.title),
+            reasons: stored_reasons_label(lang, &entry.reasons, &entry.toxic_categories),
+            clocks: clocks.iter().map(|c| clock_view(state, lang, c)).collect(),
+            letter,
+        });
+    }
+    Ok(views)
+}
+
+// ---- 名单管理库 -------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct LibraryQuery {
+    /// The library as it stood at the end of this day (default today).
+    pub as_of: Option<String>,
+    pub city: Option<String>,
+}
+
+/// The library as it stood on a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LibraryJson {
+    pub as_of: String,
+    pub entries: Vec<LibraryVersion>,
+}
+
+/// The 名单管理库 as it stood at the end of a day (China Standard Time).
+#[utoipa::path(get, path = "/api/v1/library", tag = "lists", params(LibraryQuery),
+    responses((status = 200, body = LibraryJson), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn api_library(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<LibraryQuery>,
+) -> Result<Json<LibraryJson>, ApiError> {
+    let principal = caller.principal()?;
+    let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
+    let entries = state
+        .db()
+        .library_as_of(principal.scope(), query.city.as_deref(), as_of)
+        .await?;
+    Ok(Json(LibraryJson {
+        as_of: date_text(as_of),
+        entries,
+    }))
+}
+
+/// A change to the library: add, change or remove one enterprise, with a reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryChangeJson {
+    pub enterprise_id: i64,
+    /// add | change | remove
+    pub action: String,
+    /// Reasons, e.g. "exceed_concentration,double_toxic" (default: from the determination).
+    pub reasons: Option<String>,
+    /// The day the change takes effect (default today).
+    pub valid_from: Option<String>,
+    /// Why (required).
+    pub note: String,
+}
+
+async fn library_change(
+    state: &AppState,
+    principal: &Principal,
+    input: &LibraryChangeJson,
+) -> Result<LibraryChange, AppError> {
+    let action = LibraryAction::parse(input.action.trim()).ok_or_else(|| {
+        AppError::bad_field(
+            "action",
+            "invalid_action",
+            "操作应为 add、change 或 remove",
+            "action must be add, change or remove",
+        )
+    })?;
+    require_reason("note", &input.note)?;
+    let today = state.today();
+    let valid_from = date_param("valid_from", input.valid_from.as_deref(), today)?;
+    let item = one_determination(
+        state,
+        principal.scope(),
+        input.enterprise_id,
+        valid_from.year(),
+        today,
+    )
+    .await?;
+    let d = item.determination;
+    let reasons = match input
+        .reasons
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        Some(text) => cpaudit_core::evidence::parse_reasons(text).ok_or_else(|| {
+            AppError::bad_field(
+                "reasons",
+                "invalid_reasons",
+                "原因应为 exceed_concentration、exceed_total_load、double_toxic",
+                "reasons must be exceed_concentration, exceed_total_load or double_toxic",
+            )
+        })?,
+        None => d.reasons.clone(),
+    };
+    if action == LibraryAction::Add && reasons.is_empty() {
+        return Err(AppError::bad_field(
+            "reasons",
+            "no_reason",
+            "该企业没有经确认的强制性审核原因，不能纳入名单管理库",
+            "the enterprise has no confirmed reason for a mandatory audit",
+        ));
+    }
+    Ok(LibraryChange {
+        enterprise_id: input.enterprise_id,
+        action,
+        reasons,
+        toxic_categories: d.toxic_categories,
+        due_year: d.due_year,
+        evidence_ids: d.evidence_ids,
+        note: input.note.trim().to_string(),
+        valid_from,
+    })
+}
+
+/// Records a library change (a new version; nothing is overwritten).
+#[utoipa::path(post, path = "/api/v1/library", tag = "lists", request_body = LibraryChangeJson,
+    responses((status = 201, body = LibraryJson), (status = 400, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn api_library_change(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<LibraryChangeJson>,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let change = library_change(&state, principal, &input).await?;
+    state
+        .db()
+        .change_library(principal, &[change], state.now())
+        .await?;
+    let entries = state
+        .db()
+        .library_history(principal.scope(), input.enterprise_id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LibraryJson {
+            as_of: date_text(state.today()),
+            entries,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LibraryForm {
+    pub action: String,
+    #[serde(default)]
+    pub reasons: String,
+    #[serde(default)]
+    pub valid_from: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn library_change_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<LibraryForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let input = LibraryChangeJson {
+        enterprise_id: id,
+        action: form.action,
+        reasons: Some(form.reasons),
+        valid_from: Some(form.valid_from),
+        note: form.note,
+    };
+    let change = library_change(&state, principal, &input).await?;
+    state
+        .db()
+        .change_library(principal, &[change], state.now())
+        .await?;
+    Ok(Redirect::to(&format!("/enterprises/{id}/determination")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "library.html")]
+struct LibraryPage {
+    ctx: Ctx,
+    as_of: String,
+    city: String,
+    cities: Vec<(String, String)>,
+    rows: Vec<LibraryRowView>,
+    may_sync: bool,
+    year: i32,
+}
+
+struct LibraryRowView {
+    enterprise_id: i64,
+    name: String,
+    credit_code: String,
+    city: String,
+    reasons: String,
+    due_year: String,
+    valid_from: String,
+    note: String,
+}
+
+pub async fn library_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<LibraryQuery>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
+    let city = query.city.filter(|c| !c.is_empty());
+    let entries = state
+        .db()
+        .library_as_of(principal.scope(), city.as_deref(), as_of)
+        .await?;
+    let rows = entries
+        .into_iter()
+        .map(|v| LibraryRowView {
+            enterprise_id: v.enterprise_id,
+            city: city_name(&state, lang, &v.jurisdiction_code),
+            reasons: stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+            due_year: v.due_year.map_or("—".into(), |y| y.to_string()),
+            name: v.enterprise_name,
+            credit_code: v.credit_code,
+            valid_from: v.valid_from,
+            note: v.note,
+        })
+        .collect();
+    Ok(render(&LibraryPage {
+        ctx: Ctx::new(&caller),
+        as_of: date_text(as_of),
+        city: city.unwrap_or_default(),
+        cities: city_options(&state, lang),
+        rows,
+        may_sync: city_of(principal).is_some(),
+        year: state.today().year(),
+    }))
+}
+
+fn city_options(state: &AppState, lang: Lang) -> Vec<(String, String)> {
+    state
+        .reference()
+        .cities()
+        .map(|c| {
+            (
+                c.code.clone(),
+                lang.pick(&c.name_zh, &c.name_en).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The library as of a day, as .xlsx.
+pub async fn library_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<LibraryQuery>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
+    let entries = state
+        .db()
+        .library_as_of(principal.scope(), query.city.as_deref(), as_of)
+        .await?;
+    let headers: Vec<String> = [
+        ("统一社会信用代码", "credit_code"),
+        ("企业名称", "name"),
+        ("市州", "city"),
+        ("审核原因", "reasons"),
+        ("应审核年份", "due_year"),
+        ("生效日期", "valid_from"),
+        ("记录时间", "recorded_at"),
+        ("说明", "note"),
+    ]
+    .iter()
+    .map(|(zh, en)| lang.pick(zh, en).to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = entries
+        .into_iter()
+        .map(|v| {
+            vec![
+                v.credit_code,
+                v.enterprise_name,
+                city_name(&state, lang, &v.jurisdiction_code),
+                stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+                v.due_year.map_or(String::new(), |y| y.to_string()),
+                v.valid_from,
+                v.recorded_at,
+                v.note,
+            ]
+        })
+        .collect();
+    let name = format!("library-{}.xlsx", date_text(as_of));
+    table_download(&name, lang.pick("名单管理库", "Library"), headers, rows)
+}
+
+fn table_download(
+    file_name: &str,
+    sheet: &str,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+) -> Result<Response, AppError> {
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let cells: Vec<Vec<cpaudit_office::Cell>> = rows
+        .into_iter()
+        .map(|row| row.into_iter().map(cpaudit_office::Cell::Text).collect())
+        .collect();
+    let bytes = cpaudit_office::write_xlsx(
+        &SheetSpec {
+            name: sheet,
+            headers: &header_refs,
+            column_widths: None,
+        },
+        &cells,
+    )
+    .map_err(|error| {
+        tracing::error!(%error, "xlsx export");
+        AppError::Internal
+    })?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                TableFormat::Xlsx.content_type().to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SyncForm {
+    pub year: i32,
+}
+
+/// Adds every enterprise the determination finds must-audit (or deemed audited) and the library
+/// lacks, and records changed reasons or due years, as of today. City officials only.
+pub async fn library_sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<SyncForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let Some(city) = city_of(principal) else {
+        return Err(AppError::Forbidden(cpaudit_core::registry::Message::new(
+            "名单管理库由市州维护",
+            "the library is kept by the cities",
+        )));
+    };
+    let year = year_param(Some(form.year), &state)?;
+    sync_library(&state, principal, city, year).await?;
+    Ok(Redirect::to("/library").into_response())
+}
+
+/// The changes that bring a city's library in line with the determinations of `year`.
+pub async fn sync_library(
+    state: &AppState,
+    principal: &Principal,
+    city: &str,
+    year: i32,
+) -> Result<usize, AppError> {
+    let today = state.today();
+    let current: HashMap<i64, LibraryVersion> = state
+        .db()
+        .library_as_of(principal.scope(), Some(city), today)
+        .await?
+        .into_iter()
+        .map(|v| (v.enterprise_id, v))
+        .collect();
+    let determined =
+        cycle::determine_scope(state, principal.scope(), Some(city), None, year, today).await?;
+    let note = format!(
+        "依据{}的确认证据和往轮审核记录同步（{year}年度判定）",
+        date_text(today)
+    );
+    let changes: Vec<LibraryChange> = determined
+        .into_iter()
+        .filter(|item| item.determination.outcome != Outcome::NotRequired)
+        .filter(|item| !item.determination.reasons.is_empty())
+        .filter_map(|item| {
+            let d = item.determination;
+            let action = match current.get(&d.enterprise_id) {
+                None => LibraryAction::Add,
+                Some(v)
+                    if v.reasons != reasons_text(&d.reasons)
+                        || v.toxic_categories != categories_text(&d.toxic_categories)
+                        || v.due_year != d.due_year.map(i64::from) =>
+                {
+                    LibraryAction::Change
+                }
+                Some(_) => return None,
+            };
+            Some(LibraryChange {
+                enterprise_id: d.enterprise_id,
+                action,
+                reasons: d.reasons,
+                toxic_categories: d.toxic_categories,
+                due_year: d.due_year,
+                evidence_ids: d.evidence_ids,
+                note: note.clone(),
+                valid_from: today,
+            })
+        })
+        .collect();
+    Ok(state
+        .db()
+        .change_library(principal, &changes, state.now())
+        .await?)
+}
+
+// ---- plans -----------------------------------------------------------------------------------
+
+/// The proposal and the stored plan of a city's list year.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanJson {
+    pub city: String,
+    pub year: i32,
+    /// The submission deadline (rule calendar.city_list_submission).
+    pub deadline: String,
+    pub plan: Option<PlanRow>,
+    pub entries: Vec<PlanEntry>,
+    /// Per-year counts of the proposal over the planning window.
+    pub counts: BTreeMap<i32, usize>,
+    pub proposal: Vec<ProposedEntry>,
+}
+
+/// One enterprise of the proposal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposedEntry {
+    pub enterprise_id: i64,
+    pub name: String,
+    pub year: Option<i32>,
+    pub placement: String,
+    pub reasons: String,
+    pub due_year: Option<i32>,
+    pub earliest: i32,
+    pub latest: i32,
+    pub move_reason: Option<String>,
+}
+
+fn check_city_access(principal: &Principal, city: &str) -> Result<(), AppError> {
+    if principal.scope().may_manage_city(city) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+async fn plan_json(
+    state: &AppState,
+    principal: &Principal,
+    city: &str,
+    year: i32,
+) -> Result<(PlanJson, Proposal), AppError> {
+    check_city_access(principal, city)?;
+    let proposal = cycle::propose_city(state, principal.scope(), city, year).await?;
+    let stored = state.db().get_plan(principal.scope(), city, year).await?;
+    let (deadline, _) = submission_deadline(state.rules(), year).map_err(cycle::rule_error)?;
+    let mut proposed: Vec<ProposedEntry> = proposal
+        .plan
+        .assignments
+        .iter()
+        .map(|a| {
+            let item = &proposal.determined[&a.enterprise_id];
+            ProposedEntry {
+                enterprise_id: a.enterprise_id,
+                name: item.record.facts.name.clone(),
+                year: a.year,
+                placement: cpaudit_core::evidence::name_of(&a.placement),
+                reasons: reasons_text(&item.determination.reasons),
+                due_year: item.determination.due_year,
+                earliest: a.earliest,
+                latest: a.latest,
+                move_reason: proposal
+                    .moves
+                    .get(&a.enterprise_id)
+                    .map(|m| m.reason.clone()),
+            }
+        })
+        .collect();
+    proposed.sort_by_key(|e| (e.year.unwrap_or(i32::MAX), e.name.clone()));
+    let (plan, entries) = match stored {
+        Some((plan, entries)) => (Some(plan), entries),
+        None => (None, Vec::new()),
+    };
+    Ok((
+        PlanJson {
+            city: city.to_string(),
+            year,
+            deadline: date_text(deadline),
+            plan,
+            entries,
+            counts: proposal.plan.counts.clone(),
+            proposal: proposed,
+        },
+        proposal,
+    ))
+}
+
+/// A city's proposal for a list year (load-levelled over the window) and its stored plan.
+#[utoipa::path(get, path = "/api/v1/plans/{city}/{year}", tag = "lists",
+    params(("city" = String, Path), ("year" = i32, Path)),
+    responses((status = 200, body = PlanJson), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+) -> Result<Json<PlanJson>, ApiError> {
+    let principal = caller.principal()?;
+    let year = year_param(Some(year), &state)?;
+    Ok(Json(plan_json(&state, principal, &city, year).await?.0))
+}
+
+/// The plan's text: what the city submits with the list.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanDraftJson {
+    /// The implementation plan (实施计划).
+    pub plan_text: String,
+    /// The schedule (进度安排).
+    #[serde(default)]
+    pub schedule_text: String,
+}
+
+async fn save_draft(
+    state: &AppState,
+    principal: &Principal,
+    city: &str,
+    year: i32,
+    draft: &PlanDraftJson,
+) -> Result<i64, AppError> {
+    if draft.plan_text.trim().is_empty() {
+        return Err(AppError::bad_field(
+            "plan_text",
+            "required",
+            "请填写年度实施计划",
+            "the implementation plan is required",
+        ));
+    }
+    let (json, proposal) = plan_json(state, principal, city, year).await?;
+    let (deadline, _) = submission_deadline(state.rules(), year).map_err(cycle::rule_error)?;
+    let entries: Vec<PlanEntry> = proposal
+        .plan
+        .listed_in(year)
+        .map(|a| {
+            let item = &proposal.determined[&a.enterprise_id];
+            PlanEntry {
+                enterprise_id: a.enterprise_id,
+                enterprise_name: item.record.facts.name.clone(),
+                reasons: reasons_text(&item.determination.reasons),
+                toxic_categories: categories_text(&item.determination.toxic_categories),
+                due_year: item.determination.due_year.map(i64::from),
+                placement: cpaudit_core::evidence::name_of(&a.placement),
+                note: json
+                    .proposal
+                    .iter()
+                    .find(|p| p.enterprise_id == a.enterprise_id)
+                    .and_then(|p| p.move_reason.clone())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(state
+        .db()
+        .save_plan_draft(
+            principal,
+            city,
+            year,
+            &draft.plan_text,
+            &draft.schedule_text,
+            deadline,
+            &entries,
+            state.now(),
+        )
+        .await?)
+}
+
+/// Saves the city's draft: its text and the enterprises of the year from the proposal.
+#[utoipa::path(post, path = "/api/v1/plans/{city}/{year}", tag = "lists",
+    params(("city" = String, Path), ("year" = i32, Path)), request_body = PlanDraftJson,
+    responses((status = 200, body = PlanJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_plan_save(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+    Json(draft): Json<PlanDraftJson>,
+) -> Result<Json<PlanJson>, ApiError> {
+    let principal = caller.principal()?;
+    let year = year_param(Some(year), &state)?;
+    save_draft(&state, principal, &city, year, &draft).await?;
+    Ok(Json(plan_json(&state, principal, &city, year).await?.0))
+}
+
+/// An official's move of an enterprise to another year of the window, with a reason.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MoveJson {
+    pub enterprise_id: i64,
+    pub to_year: i32,
+    pub reason: String,
+}
+
+async fn move_enterprise(
+    state: &AppState,
+    principal: &Principal,
+    city: &str,
+    year: i32,
+    input: &MoveJson,
+) -> Result<(), AppError> {
+    require_reason("reason", &input.reason)?;
+    let (_, proposal) = plan_json(state, principal, city, year).await?;
+    cycle::validate_move(&proposal, input.enterprise_id, input.to_year)?;
+    state
+        .db()
+        .record_plan_move(
+            principal,
+            input.enterprise_id,
+            year,
+            input.to_year,
+            &input.reason,
+            state.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Moves an enterprise between years; never past its due year, 双超 never off the first year.
+#[utoipa::path(post, path = "/api/v1/plans/{city}/{year}/moves", tag = "lists",
+    params(("city" = String, Path), ("year" = i32, Path)), request_body = MoveJson,
+    responses((status = 200, body = PlanJson), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn api_plan_move(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+    Json(input): Json<MoveJson>,
+) -> Result<Json<PlanJson>, ApiError> {
+    let principal = caller.principal()?;
+    let year = year_param(Some(year), &state)?;
+    move_enterprise(&state, principal, &city, year, &input).await?;
+    Ok(Json(plan_json(&state, principal, &city, year).await?.0))
+}
+
+/// Submit (city), return / amend / approve (province).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanActionJson {
+    /// submit | return | amend | approve
+    pub action: String,
+    /// Required for return and amend.
+    #[serde(default)]
+    pub reason: String,
+    /// amend: enterprise ids the province takes off the plan.
+    #[serde(default)]
+    pub remove: Vec<i64>,
+}
+
+async fn act_on_plan(
+    state: &AppState,
+    principal: &Principal,
+    city: &str,
+    year: i32,
+    input: &PlanActionJson,
+) -> Result<PlanRow, AppError> {
+    let action = PlanAction::parse(input.action.trim())
+        .filter(|a| *a != PlanAction::Publish)
+        .ok_or_else(|| {
+            AppError::bad_field(
+                "action",
+                "invalid_action",
+                "操作应为 submit、return、amend 或 approve",
+                "action must be submit, return, amend or approve",
+            )
+        })?;
+    check_city_access(principal, city)?;
+    let (plan, entries) = state
+        .db()
+        .get_plan(principal.scope(), city, year)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let amended: Option<Vec<PlanEntry>> = (action == PlanAction::Amend).then(|| {
+        entries
+            .into_iter()
+            .filter(|e| !input.remove.contains(&e.enterprise_id))
+            .collect()
+    });
+    state
+        .db()
+        .plan_action(
+            principal,
+            plan.id,
+            action,
+            &input.reason,
+            amended.as_deref(),
+            state.now(),
+        )
+        .await
+        .map_err(|error| match error {
+            cpaudit_storage::StorageError::Forbidden(message) => AppError::bad_field(
+                "action",
+                "not_allowed",
+                &plan_refusal_zh(&plan, action, &input.reason),
+                &message,
+            ),
+            other => other.into(),
+        })
+}
+
+fn plan_refusal_zh(plan: &PlanRow, action: PlanAction, reason: &str) -> String {
+    let from = PlanStatus::parse(&plan.status).unwrap_or(PlanStatus::Draft);
+    let actor = if action == PlanAction::Submit {
+        cpaudit_core::listing::PlanActor::City
+    } else {
+        cpaudit_core::listing::PlanActor::Province
+    };
+    match cpaudit_core::listing::plan_transition(from, action, actor, reason) {
+        Err(error) => error.message_zh(),
+        Ok(_) => "无权执行此操作".into(),
+    }
+}
+
+/// Moves the plan through its life cycle (submission is flagged late after the deadline).
+#[utoipa::path(post, path = "/api/v1/plans/{city}/{year}/actions", tag = "lists",
+    params(("city" = String, Path), ("year" = i32, Path)), request_body = PlanActionJson,
+    responses((status = 200, body = PlanRow), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_plan_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+    Json(input): Json<PlanActionJson>,
+) -> Result<Json<PlanRow>, ApiError> {
+    let principal = caller.principal()?;
+    let year = year_param(Some(year), &state)?;
+    Ok(Json(
+        act_on_plan(&state, principal, &city, year, &input).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct YearQuery {
+    pub year: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+struct PlansPage {
+    ctx: Ctx,
+    year: i32,
+    deadline: String,
+    rows: Vec<PlanOverview>,
+}
+
+struct PlanOverview {
+    city_code: String,
+    city: String,
+    status: String,
+    submitted_at: String,
+    late: bool,
+}
+
+pub async fn plans_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let year = year_param(Some(query.year.unwrap_or(state.today().year() + 1)), &state)?;
+    let (deadline, _) = submission_deadline(state.rules(), year).map_err(cycle::rule_error)?;
+    let plans: HashMap<String, PlanRow> = state
+        .db()
+        .list_plans(principal.scope(), year)
+        .await?
+        .into_iter()
+        .map(|p| (p.jurisdiction_code.clone(), p))
+        .collect();
+    let rows = state
+        .reference()
+        .cities()
+        .filter(|c| principal.scope().may_manage_city(&c.code))
+        .map(|c| {
+            let plan = plans.get(&c.code);
+            PlanOverview {
+                city_code: c.code.clone(),
+                city: lang.pick(&c.name_zh, &c.name_en).to_string(),
+                status: plan
+                    .and_then(|p| PlanStatus::parse(&p.status))
+                    .map_or(lang.pick("未编制", "not started").to_string(), |s| {
+                        lang.pick(s.label_zh(), s.label_en()).to_string()
+                    }),
+                submitted_at: plan
+                    .and_then(|p| p.submitted_at.clone())
+                    .unwrap_or_default(),
+                late: plan.is_some_and(|p| p.submitted_late)
+                    || (plan.is_none_or(|p| p.submitted_at.is_none()) && state.today() > deadline),
+            }
+        })
+        .collect();
+    Ok(render(&PlansPage {
+        ctx: Ctx::new(&caller),
+        year,
+        deadline: date_text(deadline),
+        rows,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    ctx: Ctx,
+    city: String,
+    city_name: String,
+    year: i32,
+    deadline: String,
+    status: String,
+    status_label: String,
+    late: bool,
+    review_comment: String,
+    plan_text: String,
+    schedule_text: String,
+    counts: Vec<(i32, usize)>,
+    proposal: Vec<ProposalRow>,
+    entries: Vec<PlanEntryRow>,
+    is_city: bool,
+    is_province: bool,
+    city_may_edit: bool,
+    years: Vec<i32>,
+}
+
+struct ProposalRow {
+    enterprise_id: i64,
+    name: String,
+    year: String,
+    placement: String,
+    reasons: String,
+    due_year: String,
+    earliest: i32,
+    latest: i32,
+    move_reason: String,
+}
+
+struct PlanEntryRow {
+    enterprise_id: i64,
+    name: String,
+    reasons: String,
+    due_year: String,
+    placement: String,
+    note: String,
+}
+
+fn placement_label(lang: Lang, name: &str) -> String {
+    cpaudit_core::evidence::parse_name::<Placement>(name).map_or(name.to_string(), |p| {
+        lang.pick(p.label_zh(), p.label_en()).to_string()
+    })
+}
+
+pub async fn plan_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let year = year_param(Some(year), &state)?;
+    let (json, proposal) = plan_json(&state, principal, &city, year).await?;
+    let status = json
+        .plan
+        .as_ref()
+        .and_then(|p| PlanStatus::parse(&p.status));
+    Ok(render(&PlanPage {
+        ctx: Ctx::new(&caller),
+        city_name: city_name(&state, lang, &city),
+        year,
+        deadline: json.deadline.clone(),
+        status: status.map_or("none".into(), |s| s.as_str().to_string()),
+        status_label: status.map_or(lang.pick("未编制", "not started").to_string(), |s| {
+            lang.pick(s.label_zh(), s.label_en()).to_string()
+        }),
+        late: json.plan.as_ref().is_some_and(|p| p.submitted_late),
+        review_comment: json
+            .plan
+            .as_ref()
+            .map(|p| p.review_comment.clone())
+            .unwrap_or_default(),
+        plan_text: json
+            .plan
+            .as_ref()
+            .map(|p| p.plan_text.clone())
+            .unwrap_or_default(),
+        schedule_text: json
+            .plan
+            .as_ref()
+            .map(|p| p.schedule_text.clone())
+            .unwrap_or_default(),
+        counts: json.counts.iter().map(|(y, c)| (*y, *c)).collect(),
+        proposal: json
+            .proposal
+            .iter()
+            .map(|p| ProposalRow {
+                enterprise_id: p.enterprise_id,
+                name: p.name.clone(),
+                year: p.year.map_or("—".into(), |y| y.to_string()),
+                placement: placement_label(lang, &p.placement),
+                reasons: stored_reasons_label(lang, &p.reasons, ""),
+                due_year: p.due_year.map_or("—".into(), |y| y.to_string()),
+                earliest: p.earliest,
+                latest: p.latest,
+                move_reason: p.move_reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        entries: json
+            .entries
+            .iter()
+            .map(|e| PlanEntryRow {
+                enterprise_id: e.enterprise_id,
+                name: e.enterprise_name.clone(),
+                reasons: stored_reasons_label(lang, &e.reasons, &e.toxic_categories),
+                due_year: e.due_year.map_or("—".into(), |y| y.to_string()),
+                placement: placement_label(lang, &e.placement),
+                note: e.note.clone(),
+            })
+            .collect(),
+        is_city: city_of(principal) == Some(city.as_str()),
+        is_province: matches!(principal.scope().kind(), ScopeKind::Province),
+        city_may_edit: status.is_none_or(PlanStatus::city_may_edit),
+        years: (year..=proposal.settings.last_year()).collect(),
+        city,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlanDraftForm {
+    pub plan_text: String,
+    #[serde(default)]
+    pub schedule_text: String,
+}
+
+pub async fn plan_save_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+    Form(form): Form<PlanDraftForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let year = year_param(Some(year), &state)?;
+    let draft = PlanDraftJson {
+        plan_text: form.plan_text,
+        schedule_text: form.schedule_text,
+    };
+    save_draft(&state, principal, &city, year, &draft).await?;
+    Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    pub enterprise_id: i64,
+    pub to_year: i32,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn plan_move_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+    Form(form): Form<MoveForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let year = year_param(Some(year), &state)?;
+    let input = MoveJson {
+        enterprise_id: form.enterprise_id,
+        to_year: form.to_year,
+        reason: form.reason,
+    };
+    move_enterprise(&state, principal, &city, year, &input).await?;
+    Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlanActionForm {
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+    /// amend: comma-separated enterprise ids to take off.
+    #[serde(default)]
+    pub remove: String,
+}
+
+pub async fn plan_action_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((city, year)): Path<(String, i32)>,
+    Form(form): Form<PlanActionForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let year = year_param(Some(year), &state)?;
+    let input = PlanActionJson {
+        action: form.action,
+        reason: form.reason,
+        remove: form
+            .remove
+            .split([',', '，', ' '])
+            .filter_map(|id| id.trim().parse().ok())
+            .collect(),
+    };
+    act_on_plan(&state, principal, &city, year, &input).await?;
+    Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
+}
+
+// ---- publication -----------------------------------------------------------------------------
+
+/// A list to publish: the main batch from the approved plans, or a supplementary batch of
+/// 双超 enterprises found during the year.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PublishJson {
+    pub year: i32,
+    pub title: String,
+    pub document_number: String,
+    /// The publication date; the clocks start the day after (民法典 Art. 201). Default today.
+    pub published_on: Option<String>,
+    /// Supplementary batch: the enterprises to add (each must be 双超 this year and not yet
+    /// listed this year).
+    #[serde(default)]
+    pub supplementary: Vec<i64>,
+}
+
+async fn publish(
+    state: &AppState,
+    principal: &Principal,
+    input: &PublishJson,
+) -> Result<i64, AppError> {
+    if !matches!(principal.scope().kind(), ScopeKind::Province) {
+        return Err(AppError::Forbidden(cpaudit_core::registry::Message::new(
+            "名单由省级公布",
+            "lists are published by the province",
+        )));
+    }
+    let year = year_param(Some(input.year), state)?;
+    for (field, value) in [
+        ("title", &input.title),
+        ("document_number", &input.document_number),
+    ] {
+        if value.trim().is_empty() {
+            return Err(AppError::bad_field(
+                field,
+                "required",
+                &format!("{field} 为必填项"),
+                &format!("{field} is required"),
+            ));
+        }
+    }
+    let today = state.today();
+    let published_on = date_param("published_on", input.published_on.as_deref(), today)?;
+    if published_on > today || published_on.year() < year - 1 || published_on.year() > year {
+        return Err(AppError::bad_field(
+            "published_on",
+            "out_of_range",
+            "公布日期不能晚于今天，且应在名单年度或其前一年内",
+            "published_on cannot be after today and must fall in the list year or the year before",
+        ));
+    }
+    let entries = if input.supplementary.is_empty() {
+        main_batch(state, principal, year, published_on).await?
+    } else {
+        supplementary_batch(state, principal, year, published_on, &input.supplementary).await?
+    };
+    Ok(state
+        .db()
+        .publish_list(
+            principal,
+            &NewList {
+                list_year: year,
+                supplementary: !input.supplementary.is_empty(),
+                title: input.title.clone(),
+                document_number: input.document_number.clone(),
+                published_on,
+                entries,
+            },
+            state.now(),
+        )
+        .await?)
+}
+
+async fn main_batch(
+    state: &AppState,
+    principal: &Principal,
+    year: i32,
+    published_on: NaiveDate,
+) -> Result<Vec<cpaudit_storage::lists::NewListEntry>, AppError> {
+    let approved = state.db().approved_plan_entries(principal, year).await?;
+    if approved.is_empty() {
+        return Err(AppError::bad_field(
+            "year",
+            "nothing_approved",
+            "该年度没有已核定的市州名单，不能公布",
+            "no city plan of that year is approved yet",
+        ));
+    }
+    let clocks = clocks_from_publication(published_on, state.rules(), state.calendar())
+        .map_err(cycle::rule_error)?;
+    Ok(approved
+        .into_iter()
+        .flat_map(|(_, entries)| entries)
+        .map(|e| cpaudit_storage::lists::NewListEntry {
+            enterprise_id: e.enterprise_id,
+            reasons: parse_reasons(&e.reasons),
+            toxic_categories: parse_categories(&e.toxic_categories),
+            due_year: e.due_year.and_then(|y| i32::try_from(y).ok()),
+            clocks: clocks.clone(),
+        })
+        .collect())
+}
+
+async fn supplementary_batch(
+    state: &AppState,
+    principal: &Principal,
+    year: i32,
+    published_on: NaiveDate,
+    ids: &[i64],
+) -> Result<Vec<cpaudit_storage::lists::NewListEntry>, AppError> {
+    let listed = state.db().listed_in_year(year).await?;
+    let mut chosen = Vec::new();
+    for id in ids {
+        let item = one_determination(state, principal.scope(), *id, year, state.today()).await?;
+        let d = &item.determination;
+        let double_exceedance = d.reasons.iter().any(|r| r.is_double_exceedance());
+        if listed.contains(id) || d.outcome != Outcome::MustAudit || !double_exceedance {
+            return Err(AppError::bad_field(
+                "supplementary",
+                "not_eligible",
+                &format!("企业 {id} 不是本年度尚未列入名单的双超企业"),
+                &format!("enterprise {id} is not a 双超 enterprise missing from this year's lists"),
+            ));
+        }
+        chosen.push(item);
+    }
+    let refs: Vec<&Determined> = chosen.iter().collect();
+    cycle::list_entries(state, &refs, published_on)
+}
+
+/// Publishes a list (province). Publication starts each listed enterprise's clocks.
+#[utoipa::path(post, path = "/api/v1/lists", tag = "lists", request_body = PublishJson,
+    responses((status = 201, body = PublishedList), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<PublishJson>,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let id = publish(&state, principal, &input).await?;
+    let list = state
+        .db()
+        .published_list(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(list)).into_response())
+}
+
+/// A correction: the enterprises to take off and why. The list stays frozen; the correction is
+/// a new version naming the old one.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CorrectionJson {
+    pub remove: Vec<i64>,
+    pub reason: String,
+}
+
+/// Corrects a published list by a new version with a reason (province).
+#[utoipa::path(post, path = "/api/v1/lists/{id}/corrections", tag = "lists", params(("id" = i64, Path)),
+    request_body = CorrectionJson,
+    responses((status = 201, body = PublishedList), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn api_correct(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<CorrectionJson>,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    require_reason("reason", &input.reason)?;
+    let new_id = state
+        .db()
+        .correct_list(principal, id, &input.remove, &input.reason, state.now())
+        .await?;
+    let list = state
+        .db()
+        .published_list(new_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(list)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "lists.html")]
+struct ListsPage {
+    ctx: Ctx,
+    lists: Vec<PublishedList>,
+    is_province: bool,
+    year: i32,
+    today: String,
+}
+
+pub async fn lists_page(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    Ok(render(&ListsPage {
+        ctx: Ctx::new(&caller),
+        lists: state.db().published_lists(None).await?,
+        is_province: matches!(principal.scope().kind(), ScopeKind::Province),
+        year: state.today().year(),
+        today: date_text(state.today()),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublishForm {
+    pub year: i32,
+    pub title: String,
+    pub document_number: String,
+    #[serde(default)]
+    pub published_on: String,
+    #[serde(default)]
+    pub supplementary: String,
+}
+
+pub async fn publish_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<PublishForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let input = PublishJson {
+        year: form.year,
+        title: form.title,
+        document_number: form.document_number,
+        published_on: Some(form.published_on),
+        supplementary: form
+            .supplementary
+            .split([',', '，', ' '])
+            .filter_map(|id| id.trim().parse().ok())
+            .collect(),
+    };
+    let id = publish(&state, principal, &input).await?;
+    Ok(Redirect::to(&format!("/lists/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage {
+    ctx: Ctx,
+    list: PublishedList,
+    rows: Vec<ListRow>,
+    is_province: bool,
+    is_city: bool,
+    today: String,
+    letter_prefix: String,
+}
+
+struct ListRow {
+    enterprise_id: i64,
+    name: String,
+    credit_code: String,
+    city: String,
+    reasons: String,
+    disclose: String,
+    start: String,
+    report: String,
+    letter: Option<LetterRow>,
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let list = state
+        .db()
+        .published_list(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let city = city_of(principal).map(str::to_string);
+    let entries = state
+        .db()
+        .published_entries(
+            id,
+            &ListEntryFilter {
+                city: city.clone(),
+                ..ListEntryFilter::default()
+            },
+        )
+        .await?;
+    let letters: HashMap<i64, LetterRow> = state
+        .db()
+        .letters(principal.scope(), id)
+        .await?
+        .into_iter()
+        .map(|l| (l.enterprise_id, l))
+        .collect();
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let clocks = state.db().clocks(id, entry.enterprise_id).await?;
+        let effective = |kind: &str| {
+            clocks
+                .iter()
+                .find(|c| c.kind == kind)
+                .map_or(String::new(), |c| c.effective_on.clone())
+        };
+        rows.push(ListRow {
+            enterprise_id: entry.enterprise_id,
+            city: city_name(&state, lang, &entry.jurisdiction_code),
+            reasons: stored_reasons_label(lang, &entry.reasons, &entry.toxic_categories),
+            disclose: effective("disclose"),
+            start: effective("start"),
+            report: effective("report"),
+            letter: letters.get(&entry.enterprise_id).cloned(),
+            name: entry.name,
+            credit_code: entry.credit_code,
+        });
+    }
+    let letter_prefix = city
+        .as_deref()
+        .map(|code| format!("{}环清审", short_city_name(&state, code)))
+        .unwrap_or_default();
+    Ok(render(&ListPage {
+        ctx: Ctx::new(&caller),
+        list,
+        rows,
+        is_province: matches!(principal.scope().kind(), ScopeKind::Province),
+        is_city: city.is_some(),
+        today: date_text(state.today()),
+        letter_prefix,
+    }))
+}
+
+fn short_city_name(state: &AppState, code: &str) -> String {
+    state
+        .reference()
+        .detail(code)
+        .map_or(code.to_string(), |d| {
+            d.short_name_zh.chars().take(1).collect()
+        })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CorrectionForm {
+    #[serde(default)]
+    pub remove: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn correct_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CorrectionForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    require_reason("reason", &form.reason)?;
+    let remove: Vec<i64> = form
+        .remove
+        .split([',', '，', ' '])
+        .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    let new_id = state
+        .db()
+        .correct_list(principal, id, &remove, &form.reason, state.now())
+        .await?;
+    Ok(Redirect::to(&format!("/lists/{new_id}")).into_response())
+}
+
+// ---- written notifications -------------------------------------------------------------------
+
+/// Letters to issue: number prefix (e.g. "兰环清审") and the issue date (default today).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IssueLettersJson {
+    pub number_prefix: String,
+    pub issued_on: Option<String>,
+}
+
+async fn issue(
+    state: &AppState,
+    principal: &Principal,
+    list_id: i64,
+    input: &IssueLettersJson,
+) -> Result<usize, AppError> {
+    if input.number_prefix.trim().is_empty() {
+        return Err(AppError::bad_field(
+            "number_prefix",
+            "required",
+            "请填写发文字号前缀",
+            "the document number prefix is required",
+        ));
+    }
+    let today = state.today();
+    let issued_on = date_param("issued_on", input.issued_on.as_deref(), today)?;
+    let list = state
+        .db()
+        .published_list(list_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let published_on = parse_date(&list.published_on).unwrap_or(today);
+    if issued_on > today || issued_on < published_on {
+        return Err(AppError::bad_field(
+            "issued_on",
+            "out_of_range",
+            "发文日期应在名单公布日期与今天之间",
+            "issued_on must fall between the list's publication date and today",
+        ));
+    }
+    Ok(state
+        .db()
+        .issue_letters(
+            principal,
+            list_id,
+            input.number_prefix.trim(),
+            issued_on,
+            state.now(),
+        )
+        .await?)
+}
+
+/// How many letters were issued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedJson {
+    pub issued: usize,
+    pub letters: Vec<LetterRow>,
+}
+
+/// Issues the written notifications of the caller's city for a list (one per enterprise).
+#[utoipa::path(post, path = "/api/v1/lists/{id}/letters", tag = "lists", params(("id" = i64, Path)),
+    request_body = IssueLettersJson,
+    responses((status = 200, body = IssuedJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_issue_letters(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<IssueLettersJson>,
+) -> Result<Json<IssuedJson>, ApiError> {
+    let principal = caller.principal()?;
+    let issued = issue(&state, principal, id, &input).await?;
+    let letters = state.db().letters(principal.scope(), id).await?;
+    Ok(Json(IssuedJson { issued, letters }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IssueForm {
+    pub number_prefix: String,
+    #[serde(default)]
+    pub issued_on: String,
+}
+
+pub async fn issue_letters_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<IssueForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let input = IssueLettersJson {
+        number_prefix: form.number_prefix,
+        issued_on: Some(form.issued_on),
+    };
+    issue(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/lists/{id}")).into_response())
+}
+
+/// The letter's content, from the stored list, entry and clocks.
+async fn letter_content(
+    state: &AppState,
+    scope: &Scope,
+    letter_id: i64,
+) -> Result<(LetterRow, NotificationLetter), AppError> {
+    let letter = state
+        .db()
+        .letter(scope, letter_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let list = state
+        .db()
+        .published_list(letter.list_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let entry: PublishedEntry = state
+        .db()
+        .published_entries(letter.list_id, &ListEntryFilter::default())
+        .await?
+        .into_iter()
+        .find(|e| e.enterprise_id == letter.enterprise_id)
+        .ok_or(AppError::NotFound)?;
+    let published_on = parse_date(&entry.clocks_from).ok_or(AppError::Internal)?;
+    let clocks = clocks_from_publication(published_on, state.rules(), state.calendar())
+        .map_err(cycle::rule_error)?;
+    let reasons = vec![stored_reasons_label(
+        Lang::Zh,
+        &entry.reasons,
+        &entry.toxic_categories,
+    )];
+    let issuer = state
+        .reference()
+        .jurisdiction(&letter.jurisdiction_code)
+        .map_or(String::new(), |j| format!("{}生态环境局", j.name_zh));
+    let title = |id: &str| {
+        state
+            .rules()
+            .document(id)
+            .map_or(id.to_string(), |d| d.title.clone())
+    };
+    let content = notification_letter(&LetterFacts {
+        issuer: &issuer,
+        number: &letter.number,
+        enterprise_name: &entry.name,
+        list_year: i32::try_from(list.list_year).unwrap_or_default(),
+        list_title: &list.title,
+        published_on,
+        reasons_zh: &reasons,
+        clocks: &clocks,
+        document_title: &title,
+        date: parse_date(&letter.issued_on).unwrap_or(published_on),
+    });
+    Ok((letter, content))
+}
+
+#[derive(Template)]
+#[template(path = "letter.html")]
+struct LetterPage {
+    ctx: Ctx,
+    letter: LetterRow,
+    content: NotificationLetter,
+    date: String,
+    may_record_delivery: bool,
+    today: String,
+}
+
+/// The letter as a printable page.
+pub async fn letter_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let (letter, content) = letter_content(&state, principal.scope(), id).await?;
+    Ok(render(&LetterPage {
+        ctx: Ctx::new(&caller),
+        date: chinese_date(content.date),
+        may_record_delivery: city_of(principal) == Some(letter.jurisdiction_code.as_str()),
+        today: date_text(state.today()),
+        letter,
+        content,
+    }))
+}
+
+/// The letter as a Word document.
+pub async fn letter_docx(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let (letter, content) = letter_content(&state, principal.scope(), id).await?;
+    let document = OfficialDocument {
+        issuer: content.issuer.clone(),
+        number: content.number.clone(),
+        title: content.title.clone(),
+        addressee: content.addressee.clone(),
+        paragraphs: content.paragraphs.clone(),
+        table: Some(DocumentTable {
+            headers: vec!["事项".into(), "期限".into(), "法律依据".into()],
+            rows: content
+                .deadline_rows
+                .iter()
+                .map(|row| row.to_vec())
+                .collect(),
+        }),
+        closing: content.closing.clone(),
+        signature: content.signature.clone(),
+        date: content.date,
+        copy_to: content.copy_to.clone(),
+    };
+    let bytes = write_docx(&document).map_err(|error| {
+        tracing::error!(%error, "docx");
+        AppError::Internal
+    })?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                cpaudit_office::docx::DOCX_CONTENT_TYPE.to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"letter-{}.docx\"", letter.id),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// How and when the letter reached the enterprise.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeliveryJson {
+    pub delivered_on: String,
+    /// e.g. 直接送达, 邮寄, 电子送达
+    pub method: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+async fn deliver(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    input: &DeliveryJson,
+) -> Result<(), AppError> {
+    let delivered_on = date_param("delivered_on", Some(&input.delivered_on), state.today())?;
+    if delivered_on > state.today() {
+        return Err(AppError::bad_field(
+            "delivered_on",
+            "in_future",
+            "送达日期不能晚于今天",
+            "delivered_on cannot be after today",
+        ));
+    }
+    if input.method.trim().is_empty() {
+        return Err(AppError::bad_field(
+            "method",
+            "required",
+            "请填写送达方式",
+            "the delivery method is required",
+        ));
+    }
+    state
+        .db()
+        .record_delivery(
+            principal,
+            id,
+            delivered_on,
+            &input.method,
+            &input.note,
+            state.now(),
+        )
+        .await
+        .map_err(|error| match error {
+            cpaudit_storage::StorageError::Forbidden(message) if message.contains("before") => {
+                AppError::bad_field(
+                    "delivered_on",
+                    "before_issue",
+                    "送达日期不能早于发文日期",
+                    &message,
+                )
+            }
+            other => other.into(),
+        })
+}
+
+/// Records the delivery of a letter (the issuing city).
+#[utoipa::path(post, path = "/api/v1/letters/{id}/delivery", tag = "lists", params(("id" = i64, Path)),
+    request_body = DeliveryJson,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<DeliveryJson>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal()?;
+    deliver(&state, principal, id, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeliveryForm {
+    pub delivered_on: String,
+    pub method: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn delivery_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<DeliveryForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let input = DeliveryJson {
+        delivered_on: form.delivered_on,
+        method: form.method,
+        note: form.note,
+    };
+    deliver(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/letters/{id}")).into_response())
+}
+
+/// An enterprise's listings with their clocks and letters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingJson {
+    pub entry: PublishedEntry,
+    pub clocks: Vec<ClockRow>,
+    pub letter: Option<LetterRow>,
+}
+
+/// Where an enterprise stands on published lists: each clock with nominal and effective last
+/// day, rule and calendar version, and its written notification.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/listings", tag = "lists", params(("id" = i64, Path)),
+    responses((status = 200, body = [ListingJson])))]
+pub async fn api_listings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ListingJson>>, ApiError> {
+    let principal = caller.principal()?;
+    let mut out = Vec::new();
+    for (entry, clocks) in state.db().listings_of(principal.scope(), id).await? {
+        let letter = state
+            .db()
+            .letters(principal.scope(), entry.list_id)
+            .await?
+            .into_iter()
+            .find(|l| l.enterprise_id == id);
+        out.push(ListingJson {
+            entry,
+            clocks,
+            letter,
+        });
+    }
+    Ok(Json(out))
+}
