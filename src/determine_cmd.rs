@@ -10,6 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use cpaudit_core::determination::{Determination, DeterminationRules, Outcome, Reason};
+use cpaudit_core::planning::PlanSettings;
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::{Db, Principal};
 use cpaudit_web::cycle::{self, Determined, Proposal};
@@ -126,13 +127,17 @@ pub async fn run(database_url: &str, reference: ReferenceData, args: DetermineAr
             print_counts(&determined);
         }
     }
+    // The plans load their own copies of the facts; holding this one meanwhile would double
+    // the peak memory.
+    drop(determined);
     if args.plan {
         let cities: Vec<String> = match &args.city {
             Some(city) => vec![city.clone()],
             None => state.reference().cities().map(|c| c.code.clone()).collect(),
         };
         let step = Instant::now();
-        let mut proposals = Vec::new();
+        let mut rows = Vec::new();
+        let mut settings = None;
         for city in &cities {
             let proposal = cycle::propose_city(&state, operator.scope(), city, args.year)
                 .await
@@ -143,10 +148,14 @@ pub async fn run(database_url: &str, reference: ReferenceData, args: DetermineAr
                         error.code()
                     )
                 })?;
-            proposals.push((city.as_str(), proposal));
+            // Only the counts are kept: a proposal holds its city's facts.
+            rows.push((city.as_str(), plan_row(&proposal)));
+            settings = Some(proposal.settings);
         }
         timings.plan = Some((step.elapsed(), cities.len()));
-        print_plans(&proposals, &state);
+        if let Some(settings) = settings {
+            print_plans(&settings, &rows, &state);
+        }
     }
     if args.timing {
         let total = started.elapsed();
@@ -340,12 +349,26 @@ fn print_explanation(item: &Determined, state: &AppState) {
     }
 }
 
-fn print_plans(proposals: &[(&str, Proposal)], state: &AppState) {
-    let Some((_, first)) = proposals.first() else {
-        return;
-    };
-    let settings = first.settings;
-    let years: Vec<i32> = (settings.first_year..=settings.last_year()).collect();
+/// A city's row: the enterprises on each year's list of the window, those due after it, and
+/// those already on a published list of the first year.
+fn plan_row(proposal: &Proposal) -> Vec<usize> {
+    let settings = &proposal.settings;
+    let mut row: Vec<usize> = (settings.first_year..=settings.last_year())
+        .map(|year| proposal.plan.counts.get(&year).copied().unwrap_or(0))
+        .collect();
+    row.push(
+        proposal
+            .plan
+            .assignments
+            .iter()
+            .filter(|a| a.year.is_none())
+            .count(),
+    );
+    row.push(proposal.already_listed);
+    row
+}
+
+fn print_plans(settings: &PlanSettings, rows: &[(&str, Vec<usize>)], state: &AppState) {
     println!();
     println!(
         "plan of the lists {}–{} (levelling slack {} years); each year counts the enterprises \
@@ -355,35 +378,22 @@ fn print_plans(proposals: &[(&str, Proposal)], state: &AppState) {
         settings.levelling_slack_years
     );
     let mut header = format!("{:<8}", "CITY");
-    for year in &years {
+    for year in settings.first_year..=settings.last_year() {
         header.push_str(&format!(" {year:>7}"));
     }
     println!("{header} {:>7} {:>7}  NAME", "LATER", "LISTED");
-    let mut totals = vec![0; years.len() + 2];
-    for (city, proposal) in proposals {
-        let mut row = vec![];
-        for year in &years {
-            row.push(proposal.plan.counts.get(year).copied().unwrap_or(0));
-        }
-        row.push(
-            proposal
-                .plan
-                .assignments
-                .iter()
-                .filter(|a| a.year.is_none())
-                .count(),
-        );
-        row.push(proposal.already_listed);
+    let mut totals = vec![0; rows.first().map_or(0, |(_, row)| row.len())];
+    for (city, row) in rows {
         let name = state
             .reference()
             .city(city)
             .map_or("", |c| c.name_zh.as_str());
-        print_row(city, &row, name);
-        for (total, value) in totals.iter_mut().zip(&row) {
+        print_row(city, row, name);
+        for (total, value) in totals.iter_mut().zip(row) {
             *total += value;
         }
     }
-    if proposals.len() > 1 {
+    if rows.len() > 1 {
         print_row("total", &totals, "");
     }
 }

@@ -469,8 +469,9 @@ impl Db {
         let listed: Vec<PastRoundRow> = self
             .scoped_query(
                 &format!(
-                    "SELECT 0 AS id, p.enterprise_id, l.list_year, 'audit' AS kind, p.reasons, \
-                     NULL AS accepted_on, l.title AS source FROM published_entries p \
+                    "SELECT CAST(0 AS BIGINT) AS id, p.enterprise_id, l.list_year, 'audit' AS kind, \
+                     p.reasons, CAST(NULL AS TEXT) AS accepted_on, l.title AS source \
+                     FROM published_entries p \
                      JOIN published_lists l ON l.id = p.list_id \
                      JOIN enterprises e ON e.id = p.enterprise_id \
                      WHERE {filter} AND l.superseded_by IS NULL \
