@@ -22,9 +22,11 @@ pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 pg_name=cpaudit_bench_determination
 work=$(mktemp -d)
 pg_created=""
+# psql without the server's "does not exist, skipping" notices.
+pg_admin_sql() { PGOPTIONS=--client-min-messages=warning psql "$pg_admin" -q "$@" >/dev/null; }
 cleanup() {
     if [ -n "$pg_created" ]; then
-        psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_name WITH (FORCE)" >/dev/null || true
+        pg_admin_sql -c "DROP DATABASE IF EXISTS $pg_name WITH (FORCE)" || true
     fi
     rm -rf "$work"
 }
@@ -54,7 +56,7 @@ if [ "$which_backends" = sqlite ] || [ "$which_backends" = both ]; then
     measure SQLite "sqlite://$work/bench.db"
 fi
 if [ "$which_backends" = postgres ] || [ "$which_backends" = both ]; then
-    psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_name WITH (FORCE)" -qc "CREATE DATABASE $pg_name" >/dev/null
+    pg_admin_sql -c "DROP DATABASE IF EXISTS $pg_name WITH (FORCE)" -c "CREATE DATABASE $pg_name"
     pg_created=yes
     measure PostgreSQL "${pg_admin%/*}/$pg_name"
 fi

@@ -422,20 +422,28 @@ fn print_timings(out: &mut dyn Write, timings: &Timings, total: Duration) -> Res
         )?;
     }
     writeln!(out, "  total          {}", seconds(total))?;
-    let peak = peak_memory_kib().map_or_else(
-        || "unavailable".to_string(),
-        |kib| format!("{:.1} MiB (VmHWM)", kib as f64 / 1024.0),
-    );
+    let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
+    let peak = match (status_kib("VmHWM"), status_kib("RssFile")) {
+        (Some(peak), Some(file)) => format!(
+            "{} (VmHWM; {} of the resident set at the end are file pages: the program and, on \
+             SQLite, the database file mapped into memory)",
+            mib(peak),
+            mib(file)
+        ),
+        (Some(peak), None) => format!("{} (VmHWM)", mib(peak)),
+        (None, _) => "unavailable".to_string(),
+    };
     writeln!(out, "  peak memory    {peak}")?;
     Ok(())
 }
 
-/// The process's peak resident set size, from Linux's /proc; `None` elsewhere.
-fn peak_memory_kib() -> Option<u64> {
+/// A memory figure of this process in KiB from Linux's /proc (`VmHWM`: the peak resident set;
+/// `RssFile`: resident file pages); `None` elsewhere.
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|value| value.trim().strip_suffix("kB"))
         .and_then(|kib| kib.trim().parse().ok())
 }

@@ -62,10 +62,10 @@ pub struct RuleSource {
     province: String,
 }
 
-/// One rule file: its text and the name faults give it.
+/// One rule file: its text (`None` when it could not be read) and the name faults give it.
 struct RuleText {
     label: String,
-    text: String,
+    text: Option<String>,
 }
 
 struct RuleTexts {
@@ -77,12 +77,12 @@ struct RuleTexts {
 }
 
 impl RuleSource {
-    /// Reads the files; a file that cannot be read is a fault, and its text is left empty.
+    /// Reads the files; a file that cannot be read is a fault.
     fn read(&self, faults: &mut Vec<String>) -> RuleTexts {
         let Some(dir) = &self.dir else {
             let embedded = |path: &str, text: &str| RuleText {
                 label: format!("{path} (embedded)"),
-                text: text.to_string(),
+                text: Some(text.to_string()),
             };
             return RuleTexts {
                 documents: embedded("rules/documents.toml", DOCUMENTS_TOML),
@@ -94,10 +94,9 @@ impl RuleSource {
         };
         let mut read = |path: PathBuf| {
             let label = path.display().to_string();
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-                faults.push(format!("{label}: cannot read: {error}"));
-                String::new()
-            });
+            let text = std::fs::read_to_string(&path)
+                .map_err(|error| faults.push(format!("{label}: cannot read: {error}")))
+                .ok();
             RuleText { label, text }
         };
         let province = dir.join(&self.province);
@@ -114,11 +113,8 @@ impl RuleSource {
     fn book(&self) -> Result<RuleBook> {
         let mut faults = Vec::new();
         let texts = self.read(&mut faults);
-        if faults.is_empty() {
-            match RuleBook::from_toml(&texts.documents.text, &texts.parameters.text) {
-                Ok(book) => return Ok(book),
-                Err(book_faults) => faults.extend(book_faults.iter().map(|f| texts.rule_fault(f))),
-            }
+        if let Some(book) = texts.book(&mut faults) {
+            return Ok(book);
         }
         bail!(
             "the rule files have faults (run `cpaudit rules check` for all of them):\n{}",
@@ -127,7 +123,36 @@ impl RuleSource {
     }
 }
 
+/// The loaders the server uses. A file that could not be read is not loaded (its fault is
+/// already reported), so that one missing file does not bring a cascade of parse faults.
 impl RuleTexts {
+    fn book(&self, faults: &mut Vec<String>) -> Option<RuleBook> {
+        let (Some(documents), Some(parameters)) = (&self.documents.text, &self.parameters.text)
+        else {
+            return None;
+        };
+        RuleBook::from_toml(documents, parameters)
+            .map_err(|book_faults| faults.extend(book_faults.iter().map(|f| self.rule_fault(f))))
+            .ok()
+    }
+
+    fn reference(&self, faults: &mut Vec<String>) -> Option<ReferenceData> {
+        let (Some(jurisdictions), Some(industries)) =
+            (&self.jurisdictions.text, &self.industries.text)
+        else {
+            return None;
+        };
+        ReferenceData::from_toml(jurisdictions, industries)
+            .map_err(|error| faults.push(self.reference_fault(&error)))
+            .ok()
+    }
+
+    fn calendar(&self, faults: &mut Vec<String>) -> Option<HolidayCalendar> {
+        HolidayCalendar::from_toml(self.calendar.text.as_deref()?)
+            .map_err(|error| faults.push(self.calendar_fault(&error)))
+            .ok()
+    }
+
     /// A rule book fault, named by the path it came from. The loader reads text, not files, so
     /// its faults carry the file's base name; `check_against` faults belong to the parameters.
     fn rule_fault(&self, fault: &RuleFault) -> String {
@@ -193,15 +218,9 @@ pub fn run(command: RulesCommand, today: NaiveDate) -> Result<std::process::Exit
 fn check(source: &RuleSource) -> std::process::ExitCode {
     let mut faults = Vec::new();
     let texts = source.read(&mut faults);
-    let book = RuleBook::from_toml(&texts.documents.text, &texts.parameters.text)
-        .map_err(|book_faults| faults.extend(book_faults.iter().map(|f| texts.rule_fault(f))))
-        .ok();
-    let reference = ReferenceData::from_toml(&texts.jurisdictions.text, &texts.industries.text)
-        .map_err(|error| faults.push(texts.reference_fault(&error)))
-        .ok();
-    let calendar = HolidayCalendar::from_toml(&texts.calendar.text)
-        .map_err(|error| faults.push(texts.calendar_fault(&error)))
-        .ok();
+    let book = texts.book(&mut faults);
+    let reference = texts.reference(&mut faults);
+    let calendar = texts.calendar(&mut faults);
     if let (Some(book), Some(reference)) = (&book, &reference) {
         faults.extend(
             book.check_against(reference)
@@ -232,7 +251,7 @@ fn summary(
     calendar: Option<&HolidayCalendar>,
 ) -> String {
     let book = book.map_or_else(
-        || "rule book: not loaded (faults above)".to_string(),
+        || "rule book: not loaded".to_string(),
         |book| {
             let periods: Vec<&ValuePeriod> =
                 book.parameters.iter().flat_map(|p| &p.values).collect();

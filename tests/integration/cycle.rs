@@ -119,8 +119,10 @@ async fn add_exceedance(app: &TestApp, token: &str, enterprise_id: i64, observed
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
 }
 
-/// An enterprise of Lanzhou with no evidence, round or listing, so a test controls its facts.
+/// An enterprise of Lanzhou with no evidence, round or listing, so a test controls its facts;
+/// never the demo enterprise user's own.
 async fn clean_enterprise(app: &TestApp) -> i64 {
+    let own = crate::support::demo_enterprise_id(app.db()).await;
     let operator = Principal::console_operator("test");
     let records = app
         .db()
@@ -130,7 +132,8 @@ async fn clean_enterprise(app: &TestApp) -> i64 {
     records
         .iter()
         .find(|r| {
-            r.facts.evidence.is_empty()
+            r.facts.enterprise_id != own
+                && r.facts.evidence.is_empty()
                 && r.facts.rounds.is_empty()
                 && r.facts.park_pilots.is_empty()
         })
@@ -514,6 +517,15 @@ async fn a_city_plans_submits_and_the_province_reviews_and_publishes() {
     let tianshui_browser = app.browser("tianshui").await;
     let foreign = app
         .get(&format!("/letters/{letter_id}"), Some(&tianshui_browser))
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    // Enterprises see their own letters only.
+    let other_enterprise = app.browser("enterprise").await;
+    let foreign = app
+        .get(
+            &format!("/letters/{letter_id}/letter.docx"),
+            Some(&other_enterprise),
+        )
         .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     let early = app

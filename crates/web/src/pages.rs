@@ -53,9 +53,10 @@ impl Ctx {
         let lang = caller.lang;
         let t = lang.texts();
         let path = caller.path.split('?').next().unwrap_or("/");
-        let links: [(&'static str, &'static str, &[Role]); 9] = [
+        let links: [(&'static str, &'static str, &[Role]); 10] = [
             ("/", t.home, &Role::ALL),
             ("/enterprises", t.enterprises, REGISTRY_READERS),
+            ("/evidence", lang.pick("证据", "Evidence"), OFFICIALS),
             ("/library", lang.pick("名单管理库", "Library"), OFFICIALS),
             ("/plans", lang.pick("年度名单", "Yearly lists"), OFFICIALS),
             ("/lists", lang.pick("已公布名单", "Published"), OFFICIALS),
