@@ -170,11 +170,7 @@ impl Db {
             conditions.join(" AND "),
             sql.arg(Arg::Int(limit))
         );
-        Ok(on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        }))
+        self.scoped_query(&text, &sql).await
     }
 
     /// One piece of evidence if the scope may see its enterprise.
@@ -335,11 +331,7 @@ impl Db {
              WHERE {condition} AND r.enterprise_id = {} ORDER BY r.list_year",
             sql.arg(Arg::Int(enterprise_id))
         );
-        Ok(on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        }))
+        self.scoped_query(&text, &sql).await
     }
 
     /// Imports past rounds (all or nothing); a round already recorded for the same enterprise
@@ -495,7 +487,8 @@ impl Db {
         Ok(group_facts(enterprises, evidence, rounds, pilots))
     }
 
-    async fn scoped_query<T>(&self, text: &str, sql: &Sql) -> Result<Vec<T>>
+    /// Runs a query built with [`Sql`] and returns every row.
+    pub(crate) async fn scoped_query<T>(&self, text: &str, sql: &Sql) -> Result<Vec<T>>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
             + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>

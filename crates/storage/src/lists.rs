@@ -285,11 +285,7 @@ impl Db {
              ORDER BY v.enterprise_id, v.valid_from, v.id",
             conditions.join(" AND ")
         );
-        let versions: Vec<LibraryVersion> = on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        });
+        let versions: Vec<LibraryVersion> = self.scoped_query(&text, &sql).await?;
         Ok(latest_present(versions))
     }
 
@@ -306,11 +302,7 @@ impl Db {
              ORDER BY v.recorded_at, v.id",
             sql.arg(Arg::Int(enterprise_id))
         );
-        Ok(on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        }))
+        self.scoped_query(&text, &sql).await
     }
 
     /// Records library changes in one transaction. Adding needs the enterprise to be absent on
@@ -367,11 +359,7 @@ impl Db {
              WHERE {condition} AND m.jurisdiction_code = {} ORDER BY m.enterprise_id, m.id",
             sql.arg(Arg::Text(city.to_string()))
         );
-        let moves: Vec<PlanMove> = on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        });
+        let moves: Vec<PlanMove> = self.scoped_query(&text, &sql).await?;
         let mut latest: Vec<PlanMove> = Vec::new();
         for one in moves {
             match latest.last_mut() {
@@ -439,11 +427,7 @@ impl Db {
         );
         let mut sql = Sql { args };
         sql.arg(Arg::Int(i64::from(list_year)));
-        Ok(on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        }))
+        self.scoped_query(&text, &sql).await
     }
 
     /// One city's plan for a year, with its entries.
@@ -775,11 +759,7 @@ impl Db {
             conditions.join(" AND ")
         );
         let text = self.substring_test(&text);
-        Ok(on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        }))
+        self.scoped_query(&text, &sql).await
     }
 
     /// `strpos_text(a, b)` is a portable "b occurs in a".
@@ -923,11 +903,7 @@ impl Db {
             "{LETTER_SELECT} WHERE {condition} AND n.list_id = {} ORDER BY n.id",
             sql.arg(Arg::Int(list_id))
         );
-        Ok(on_pool!(self, |pool| {
-            bind_args!(sqlx::query_as(&text), &sql.args)
-                .fetch_all(pool)
-                .await?
-        }))
+        self.scoped_query(&text, &sql).await
     }
 
     /// One letter the scope may see.

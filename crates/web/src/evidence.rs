@@ -11,14 +11,14 @@ use std::fmt;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use cpaudit_core::determination::{EvidenceKind, EvidenceSource, EvidenceStatus, Reason};
 use cpaudit_core::evidence::{parse_name, EvidenceDraft, PastRoundDraft, ValidEvidence};
 use cpaudit_core::registry::{FieldError, Message};
 use cpaudit_core::CreditCode;
-use cpaudit_office::{Cell, SheetSpec, Table, TableFormat};
+use cpaudit_office::{Table, TableFormat};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::{
@@ -31,7 +31,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail};
 use crate::i18n::Lang;
-use crate::pages::{Ctx, OptionView};
+use crate::pages::{beijing_time, render_with, Ctx, OptionView};
 use crate::AppState;
 
 /// Longest decision reason, in characters.
@@ -152,44 +152,29 @@ pub struct EvidenceQuery {
     pub limit: Option<String>,
 }
 
-fn blank(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-fn invalid_parameter(field: &str, value: &str, allowed: &str) -> AppError {
-    AppError::bad_request(
-        "invalid_parameter",
-        Some(field),
-        Message::new(
-            format!("参数 {field} 的值“{value}”无效，应为 {allowed}"),
-            format!("parameter {field}: \"{value}\" is not valid; expected {allowed}"),
-        ),
-    )
-}
-
 impl EvidenceQuery {
     fn filter(&self, default_status: Option<EvidenceStatus>) -> Result<EvidenceFilter, AppError> {
-        let status = match blank(&self.status) {
+        let status = match crate::registry::blank(&self.status) {
             Some(text) => Some(parse_name::<EvidenceStatus>(text).ok_or_else(|| {
-                invalid_parameter("status", text, "candidate|confirmed|dismissed")
+                crate::registry::invalid("status", text, "candidate|confirmed|dismissed")
             })?),
             None => default_status,
         };
         Ok(EvidenceFilter {
             enterprise_id: None,
             status,
-            city: blank(&self.city).map(str::to_string),
+            city: crate::registry::blank(&self.city).map(str::to_string),
         })
     }
 
     fn limit(&self) -> Result<i64, AppError> {
-        match blank(&self.limit) {
+        match crate::registry::blank(&self.limit) {
             None => Ok(API_DEFAULT_ROWS),
             Some(text) => text
                 .parse()
                 .ok()
                 .filter(|n| (1..=API_MAX_ROWS).contains(n))
-                .ok_or_else(|| invalid_parameter("limit", text, "1–1000")),
+                .ok_or_else(|| crate::registry::invalid("limit", text, "1–1000")),
         }
     }
 }
@@ -316,16 +301,6 @@ fn check_open(row: &EvidenceRow, decision: EvidenceDecision) -> Result<(), AppEr
 // ----------------------------------------------------------------------------------------------
 // Presentation
 
-fn render(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "template failed");
-            AppError::Internal.into_response()
-        }
-    }
-}
-
 fn kind_label(kind: &str, lang: Lang) -> String {
     EvidenceKind::parse(kind)
         .map(|k| lang.pick(k.label_zh(), k.label_en()).to_string())
@@ -360,18 +335,6 @@ fn who(actor: &str) -> String {
         Some((_, username)) => username.to_string(),
         None => actor.to_string(),
     }
-}
-
-/// A stored UTC time in China Standard Time, to the minute.
-fn beijing_time(stored: &str) -> String {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
-    chrono::DateTime::parse_from_rfc3339(stored)
-        .map(|at| {
-            at.with_timezone(&offset)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| stored.to_string())
 }
 
 fn city_name(state: &AppState, lang: Lang, code: &str) -> String {
@@ -806,7 +769,7 @@ pub async fn enterprise_evidence(
 ) -> Result<Response, AppError> {
     let enterprise = visible_enterprise(&state, caller.principal()?, id).await?;
     let page = enterprise_page(&state, &caller, enterprise, Redisplay::default()).await?;
-    Ok(render(StatusCode::OK, &page))
+    Ok(render_with(StatusCode::OK, &page))
 }
 
 pub async fn add_evidence(
@@ -846,7 +809,7 @@ pub async fn add_evidence(
                 decision: None,
             };
             let page = enterprise_page(&state, &caller, enterprise, redisplay).await?;
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
 }
@@ -952,7 +915,7 @@ async fn redisplay_decision(
         ..Redisplay::default()
     };
     let page = enterprise_page(state, caller, enterprise, redisplay).await?;
-    Ok(render(error.status(), &page))
+    Ok(render_with(error.status(), &page))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -1020,7 +983,7 @@ pub async fn queue(
     } else {
         Vec::new()
     };
-    Ok(render(
+    Ok(render_with(
         StatusCode::OK,
         &QueuePage {
             ctx: Ctx::new(&caller),
@@ -1711,12 +1674,12 @@ async fn import_upload(
         }
     }
     let (status, page) = import_page(state, caller, kind, Some(outcome));
-    Ok(render(status, &page))
+    Ok(render_with(status, &page))
 }
 
 pub async fn import_evidence_form(State(state): State<AppState>, caller: Caller) -> Response {
     let (status, page) = import_page(&state, &caller, ImportKind::Evidence, None);
-    render(status, &page)
+    render_with(status, &page)
 }
 
 pub async fn import_evidence(
@@ -1729,7 +1692,7 @@ pub async fn import_evidence(
 
 pub async fn import_rounds_form(State(state): State<AppState>, caller: Caller) -> Response {
     let (status, page) = import_page(&state, &caller, ImportKind::Rounds, None);
-    render(status, &page)
+    render_with(status, &page)
 }
 
 pub async fn import_rounds(
@@ -1754,32 +1717,12 @@ fn template_workbook(kind: ImportKind, lang: Lang) -> Result<Response, AppError>
             "past-rounds-template.xlsx",
         ),
     };
-    let bytes = cpaudit_office::write_xlsx(
-        &SheetSpec {
-            name: sheet,
-            headers: &headers,
-            column_widths: None,
-        },
-        &Vec::<Vec<Cell>>::new(),
+    crate::listing::table_download(
+        file_name,
+        sheet,
+        headers.iter().map(|h| h.to_string()).collect(),
+        Vec::new(),
     )
-    .map_err(|error| {
-        tracing::error!(%error, "template workbook failed");
-        AppError::Internal
-    })?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                TableFormat::Xlsx.content_type().to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
 }
 
 pub async fn evidence_template(caller: Caller) -> Result<Response, AppError> {

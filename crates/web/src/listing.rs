@@ -35,7 +35,7 @@ use crate::auth::Caller;
 use crate::cycle::{self, Determined, Proposal};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
-use crate::pages::{city_name, render, Ctx};
+use crate::pages::{beijing_time, city_name, render, Ctx};
 use crate::AppState;
 
 // ---- shared helpers ----------------------------------------------------------------------------
@@ -323,7 +323,7 @@ pub async fn determination_page(
                 due_year: v.due_year.map_or("—".into(), |y| y.to_string()),
                 note: v.note.clone(),
                 valid_from: v.valid_from.clone(),
-                recorded_at: v.recorded_at.clone(),
+                recorded_at: beijing_time(&v.recorded_at),
                 recorded_by: v.recorded_by.clone(),
             })
             .collect(),
@@ -652,7 +652,7 @@ pub async fn library_export(
                 stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
                 v.due_year.map_or(String::new(), |y| y.to_string()),
                 v.valid_from,
-                v.recorded_at,
+                beijing_time(&v.recorded_at),
                 v.note,
             ]
         })
@@ -661,7 +661,8 @@ pub async fn library_export(
     table_download(&name, lang.pick("名单管理库", "Library"), headers, rows)
 }
 
-fn table_download(
+/// An .xlsx download of one sheet of text cells.
+pub(crate) fn table_download(
     file_name: &str,
     sheet: &str,
     headers: Vec<String>,
@@ -967,6 +968,8 @@ pub async fn api_plan_save(
 pub struct MoveJson {
     pub enterprise_id: i64,
     pub to_year: i32,
+    /// Required; checked with a message naming the field.
+    #[serde(default)]
     pub reason: String,
 }
 
@@ -1296,50 +1299,26 @@ pub async fn plan_page(
     }))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PlanDraftForm {
-    pub plan_text: String,
-    #[serde(default)]
-    pub schedule_text: String,
-}
-
 pub async fn plan_save_form(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Form(form): Form<PlanDraftForm>,
+    Form(draft): Form<PlanDraftJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
-    let draft = PlanDraftJson {
-        plan_text: form.plan_text,
-        schedule_text: form.schedule_text,
-    };
     save_draft(&state, principal, &city, year, &draft).await?;
     Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-pub struct MoveForm {
-    pub enterprise_id: i64,
-    pub to_year: i32,
-    #[serde(default)]
-    pub reason: String,
 }
 
 pub async fn plan_move_form(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Form(form): Form<MoveForm>,
+    Form(input): Form<MoveJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
-    let input = MoveJson {
-        enterprise_id: form.enterprise_id,
-        to_year: form.to_year,
-        reason: form.reason,
-    };
     move_enterprise(&state, principal, &city, year, &input).await?;
     Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
 }
@@ -1813,24 +1792,13 @@ pub async fn api_issue_letters(
     Ok(Json(IssuedJson { issued, letters }))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct IssueForm {
-    pub number_prefix: String,
-    #[serde(default)]
-    pub issued_on: String,
-}
-
 pub async fn issue_letters_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<IssueForm>,
+    Form(input): Form<IssueLettersJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let input = IssueLettersJson {
-        number_prefix: form.number_prefix,
-        issued_on: Some(form.issued_on),
-    };
     issue(&state, principal, id, &input).await?;
     Ok(Redirect::to(&format!("/lists/{id}")).into_response())
 }
@@ -2039,26 +2007,13 @@ pub async fn api_delivery(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DeliveryForm {
-    pub delivered_on: String,
-    pub method: String,
-    #[serde(default)]
-    pub note: String,
-}
-
 pub async fn delivery_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<DeliveryForm>,
+    Form(input): Form<DeliveryJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let input = DeliveryJson {
-        delivered_on: form.delivered_on,
-        method: form.method,
-        note: form.note,
-    };
     deliver(&state, principal, id, &input).await?;
     Ok(Redirect::to(&format!("/letters/{id}")).into_response())
 }

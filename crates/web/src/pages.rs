@@ -633,7 +633,7 @@ struct DetailPage {
 }
 
 /// A stored UTC time shown in China Standard Time (UTC+8), to the second.
-fn beijing_time(stored: &str) -> String {
+pub(crate) fn beijing_time(stored: &str) -> String {
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
     chrono::DateTime::parse_from_rfc3339(stored)
         .map(|at| {

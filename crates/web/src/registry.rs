@@ -44,11 +44,13 @@ pub struct ListQuery {
     pub per_page: Option<String>,
 }
 
-fn blank(value: &Option<String>) -> Option<&str> {
+/// A query parameter that is absent or only spaces counts as not given.
+pub(crate) fn blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn invalid(field: &str, value: &str, allowed: &str) -> AppError {
+/// A query parameter with a value outside what it allows.
+pub(crate) fn invalid(field: &str, value: &str, allowed: &str) -> AppError {
     AppError::bad_request(
         "invalid_parameter",
         Some(field),
