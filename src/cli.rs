@@ -14,6 +14,7 @@ use cpaudit_web::{AppState, SystemClock, WebSettings};
 
 use crate::config::{self, Overrides, Settings};
 use crate::determine_cmd::DetermineArgs;
+use crate::draw_cmd::DrawCommand;
 use crate::rules_cmd::RulesCommand;
 use crate::setup;
 
@@ -56,6 +57,9 @@ enum Command {
     /// Determine who must audit in a year (as the province sees it): counts by outcome and
     /// reason, one enterprise's explanation, each city's plan, timings.
     Determine(DetermineArgs),
+    /// Verify a published expert panel draw by recomputing it from its record (no database).
+    #[command(subcommand)]
+    Draw(DrawCommand),
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +245,7 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
         Command::Determine(args) => {
             crate::determine_cmd::run(&settings.database_url, reference, args).await?;
         }
+        Command::Draw(command) => return Ok(crate::draw_cmd::run(command)),
         Command::Demo(args) => {
             let db = setup::open_database(&settings.database_url, &reference).await?;
             if !db.is_empty().await? {

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 mod determine_cmd;
+mod draw_cmd;
 mod rules_cmd;
 pub mod setup;
 

@@ -151,6 +151,25 @@ pub async fn load_demo_cycle(
     db.load_demo_facts(&operator, ids, data, &facts, now)
         .await
         .context("loading demo evidence")?;
+    for (index, consultancy) in data.consultancies.iter().enumerate() {
+        if consultancy.sanctioned {
+            db.impose_sanction(
+                &operator,
+                &cpaudit_storage::consultancies::NewSanction {
+                    consultancy_id: ids.consultancies[index],
+                    kind: "blacklist".into(),
+                    reason: "出具的清洁生产审核报告物料平衡数据弄虚作假（演示）".into(),
+                    legal_basis: "《清洁生产审核办法》第十六条；《甘肃省清洁生产审核实施方案（2021-2023）》四、（四）"
+                        .into(),
+                    starts_on: today - chrono::Duration::days(90),
+                    ends_on: None,
+                },
+                now,
+            )
+            .await
+            .context("recording the demo sanction")?;
+        }
+    }
     let state = AppState::new(
         db.clone(),
         reference.clone(),

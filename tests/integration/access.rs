@@ -91,6 +91,60 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
         ]
     };
     Some(match (method.as_str(), path) {
+        // Consultancies (crates/web/src/consultancies.rs). `{id}` is consultancy 1 here, the
+        // demo consultancy user's own.
+        ("GET", "/consultancies/{id}") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(200),
+            Status(403),
+            Status(200),
+            Status(403),
+        ],
+        ("GET", "/api/v1/consultancies/{id}") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(200),
+            Status(403),
+            Status(200),
+            Status(403),
+        ],
+        ("POST", "/consultancies/{id}/sanctions" | "/sanctions/{id}/lift") => {
+            province_only(400, Login)
+        }
+        ("POST", "/api/v1/consultancies/{id}/sanctions" | "/api/v1/sanctions/{id}/lift") => {
+            province_only(400, Status(401))
+        }
+        ("PUT", "/api/v1/consultancies/{id}/art16") => [
+            Status(401),
+            Status(400),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(400),
+            Status(403),
+        ],
+        ("POST", "/enterprises/{id}/engagements") => [
+            Login,
+            Status(400),
+            Status(400),
+            Status(400),
+            Status(400),
+            Status(403),
+            Status(403),
+        ],
+        ("POST", "/api/v1/enterprises/{id}/engagements") => [
+            Status(401),
+            Status(400),
+            Status(400),
+            Status(400),
+            Status(400),
+            Status(403),
+            Status(403),
+        ],
+        ("GET", "/public/blacklist" | "/api/v1/public/blacklist") => all(200),
         // The yearly cycle (see crates/web/src/listing.rs).
         ("GET", "/enterprises/{id}/determination" | "/api/v1/enterprises/{id}/determination") => [
             if path.starts_with("/api") {

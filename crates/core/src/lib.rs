@@ -2,10 +2,13 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod consultancy;
 pub mod credit_code;
 pub mod demo;
 pub mod determination;
+pub mod draw;
 pub mod evidence;
+pub mod experts;
 pub mod listing;
 pub mod periods;
 pub mod planning;

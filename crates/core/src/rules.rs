@@ -1476,6 +1476,26 @@ confidence = "partly_verified"
             ("calendar.annual_disclosure", Unit::MonthDay),
             ("disclosure_list.years_after_acceptance", Unit::Year),
             ("disclosure_list.third_year_ends", Unit::Text),
+            ("panel.min_members", Unit::Integer),
+            ("panel.odd_size", Unit::Bool),
+            ("panel.industry_member", Unit::Bool),
+            ("panel.alternates", Unit::Integer),
+            ("experts.conflict_years", Unit::Integer),
+            ("experts.yearly_cap", Unit::Integer),
+            ("draw.algorithm_version", Unit::Text),
+            ("experts.entry.min_title_level", Unit::Text),
+            ("experts.entry.min_years_experience", Unit::Integer),
+            ("experts.entry.either", Unit::Bool),
+            ("experts.evaluation.warn_below_rating_tenths", Unit::Integer),
+            (
+                "experts.evaluation.remove_below_rating_tenths",
+                Unit::Integer,
+            ),
+            ("experts.evaluation.max_late", Unit::Integer),
+            ("experts.evaluation.max_declined", Unit::Integer),
+            ("experts.evaluation.remove_on_conflict", Unit::Bool),
+            ("sanctions.blacklist_basis", Unit::Text),
+            ("sanctions.public_after_lift_days", Unit::Integer),
         ];
         for (id, unit) in expected {
             let parameter = book.parameter(id).unwrap_or_else(|| panic!("{id} missing"));

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod consultancies;
 mod db;
 pub mod enterprises;
 pub mod evidence;

@@ -51,6 +51,7 @@ pub struct ParkRow {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsultancyRow {
     pub id: i64,
     pub name: String,
@@ -315,7 +316,7 @@ impl Db {
             let id: i64 = on_tx!(&mut tx, |conn| {
                 sqlx::query_scalar(
                     "INSERT INTO experts (name, title, employer, specialties, jurisdiction_code, \
-                     id_number_masked) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                     id_number_masked, pool_number) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(&expert.name)
                 .bind(&expert.title)
@@ -323,6 +324,9 @@ impl Db {
                 .bind(&specialties)
                 .bind(&expert.jurisdiction_code)
                 .bind(&expert.id_number_masked)
+                // Pool numbers in order of admission: what published draws show until the
+                // review is finished.
+                .bind(i64::try_from(ids.experts.len() + 1).unwrap_or(i64::MAX))
                 .fetch_one(conn)
                 .await
             })?;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod consultancies;
 pub mod cycle;
 pub mod error;
 mod evidence;

@@ -27,6 +27,10 @@ pub enum Kind {
 pub const EVERYONE_LOGGED_IN: &[Role] = &Role::ALL;
 pub const OFFICIALS: &[Role] = &[Role::Province, Role::City];
 pub const PROVINCE: &[Role] = &[Role::Province];
+/// Officials, and a consultancy for its own record (checked in the handler).
+pub const CONSULTANCY_READERS: &[Role] = &[Role::Province, Role::City, Role::Consultancy];
+/// Officials, and an enterprise for itself (checked in storage).
+pub const ENTERPRISE_ACTORS: &[Role] = &[Role::Province, Role::City, Role::Enterprise];
 /// Those who see enterprise records (each within its scope); experts see only their reviews.
 pub const REGISTRY_READERS: &[Role] = &[
     Role::Province,
@@ -589,6 +593,74 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/letters/{id}/delivery",
             Roles(OFFICIALS),
             post(crate::listing::api_delivery),
+        ),
+        // Consultancies: Art. 16 evidence, scorecard, sanctions (province), engagements
+        // (refused while blacklisted), and the public blacklist.
+        page(
+            M::GET,
+            "/consultancies/{id}",
+            Roles(CONSULTANCY_READERS),
+            get(crate::consultancies::consultancy_page),
+        ),
+        page(
+            M::POST,
+            "/consultancies/{id}/sanctions",
+            Roles(PROVINCE),
+            post(crate::consultancies::impose_form),
+        ),
+        page(
+            M::POST,
+            "/sanctions/{id}/lift",
+            Roles(PROVINCE),
+            post(crate::consultancies::lift_form),
+        ),
+        page(
+            M::POST,
+            "/enterprises/{id}/engagements",
+            Roles(ENTERPRISE_ACTORS),
+            post(crate::consultancies::engage_form),
+        ),
+        page(
+            M::GET,
+            "/public/blacklist",
+            Public,
+            get(crate::consultancies::blacklist_page),
+        ),
+        api(
+            M::GET,
+            "/api/v1/consultancies/{id}",
+            Roles(CONSULTANCY_READERS),
+            get(crate::consultancies::api_consultancy),
+        ),
+        api(
+            M::PUT,
+            "/api/v1/consultancies/{id}/art16",
+            Roles(&[Role::Province, Role::Consultancy]),
+            axum::routing::put(crate::consultancies::api_file_art16),
+        ),
+        api(
+            M::POST,
+            "/api/v1/consultancies/{id}/sanctions",
+            Roles(PROVINCE),
+            post(crate::consultancies::api_impose),
+        ),
+        api(
+            M::POST,
+            "/api/v1/sanctions/{id}/lift",
+            Roles(PROVINCE),
+            post(crate::consultancies::api_lift),
+        ),
+        api(
+            M::POST,
+            "/api/v1/enterprises/{id}/engagements",
+            Roles(ENTERPRISE_ACTORS),
+            post(crate::consultancies::api_engage),
+        ),
+        api(
+            M::GET,
+            "/api/v1/public/blacklist",
+            Public,
+            get(crate::consultancies::api_blacklist),
         ),
     ]
 }

@@ -1,0 +1,580 @@
+//! Consultancies: the detail page with 办法 Art. 16 evidence and its gaps, the scorecard,
+//! sanctions (province) and engagements; the refusal of new business while a blacklisting is in
+//! force; the public blacklist.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::NaiveDate;
+use cpaudit_core::consultancy::{
+    art16_check, lift_check, public_blacklist, refuses_business, scorecard, Art16Evidence,
+    BlacklistRules, PublicSanction, Sanction, SanctionEnd, SanctionKind, Scorecard,
+};
+use cpaudit_core::evidence::{name_of, parse_name};
+use cpaudit_core::registry::Message;
+use cpaudit_storage::auth::ScopeKind;
+use cpaudit_storage::consultancies::{EngagementRow, NewSanction, SanctionRow};
+use cpaudit_storage::evidence::{date_text, parse_date};
+use cpaudit_storage::registry::ConsultancyRow;
+use cpaudit_storage::Principal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, AppError};
+use crate::pages::{render, Ctx};
+use crate::AppState;
+
+/// The core view of a stored sanction.
+pub fn core_sanction(row: &SanctionRow) -> Sanction {
+    let date = |text: &str| parse_date(text).unwrap_or(NaiveDate::MIN);
+    Sanction {
+        kind: parse_name(&row.kind).unwrap_or(SanctionKind::Blacklist),
+        reason: row.reason.clone(),
+        legal_basis: row.legal_basis.clone(),
+        starts_on: date(&row.starts_on),
+        ends: match &row.ends_on {
+            Some(last) => SanctionEnd::Until(date(last)),
+            None => SanctionEnd::UntilCorrected,
+        },
+        lifted_on: row.lifted_on.as_deref().map(date),
+        lifted_reason: row.lifted_reason.clone(),
+    }
+}
+
+/// Why new business naming this consultancy is refused today, in the caller's language.
+pub async fn refusal_of(
+    state: &AppState,
+    consultancy_id: i64,
+    lang: crate::i18n::Lang,
+) -> Result<Option<String>, AppError> {
+    let sanctions: Vec<Sanction> = state
+        .db()
+        .sanctions(Some(consultancy_id))
+        .await?
+        .iter()
+        .map(core_sanction)
+        .collect();
+    Ok(refuses_business(&sanctions, state.today()).map(|refusal| {
+        lang.pick(&refusal.message_zh, &refusal.message_en)
+            .to_string()
+    }))
+}
+
+async fn consultancy(state: &AppState, id: i64) -> Result<ConsultancyRow, AppError> {
+    let operator = Principal::console_operator("lookup");
+    state
+        .db()
+        .list_consultancies(operator.scope())
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(AppError::NotFound)
+}
+
+/// A consultancy sees its own record only; officials see all.
+fn check_access(principal: &Principal, id: i64) -> Result<(), AppError> {
+    match principal.scope().kind() {
+        ScopeKind::Province | ScopeKind::City(_) => Ok(()),
+        ScopeKind::Consultancy(own) if *own == id => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// A consultancy with its evidence, gaps, sanctions, engagements and scorecard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultancyJson {
+    pub consultancy: ConsultancyRow,
+    #[schema(value_type = Option<Object>)]
+    pub art16: Option<Art16Evidence>,
+    /// Unmet Art. 16 conditions (all four when nothing is on file).
+    pub art16_gaps: Vec<String>,
+    pub sanctions: Vec<SanctionRow>,
+    /// Why the authorities accept no new business from it today, if so.
+    pub refusal: Option<String>,
+    pub engagements: Vec<EngagementRow>,
+    #[schema(value_type = Object)]
+    pub scorecard: Scorecard,
+}
+
+async fn detail(
+    state: &AppState,
+    principal: &Principal,
+    lang: crate::i18n::Lang,
+    id: i64,
+) -> Result<ConsultancyJson, AppError> {
+    check_access(principal, id)?;
+    let consultancy = consultancy(state, id).await?;
+    let art16: Option<Art16Evidence> = state
+        .db()
+        .art16_filing(id)
+        .await?
+        .and_then(|f| serde_json::from_str(&f.evidence_json).ok());
+    let gaps = match &art16 {
+        Some(evidence) => art16_check(evidence),
+        None => art16_check(&Art16Evidence::empty(state.today())),
+    };
+    let sanctions = state.db().sanctions(Some(id)).await?;
+    let core: Vec<Sanction> = sanctions.iter().map(core_sanction).collect();
+    Ok(ConsultancyJson {
+        art16_gaps: gaps
+            .iter()
+            .map(|gap| {
+                let message = gap.message();
+                lang.pick(&message.zh, &message.en).to_string()
+            })
+            .collect(),
+        art16,
+        refusal: refusal_of(state, id, lang).await?,
+        engagements: state.db().engagements_of_consultancy(principal, id).await?,
+        // Assessment figures come from the audit rounds; until rounds are recorded the
+        // scorecard counts sanctions only.
+        scorecard: scorecard(&[], &core, state.today()),
+        sanctions,
+        consultancy,
+    })
+}
+
+/// One consultancy (officials; the consultancy itself).
+#[utoipa::path(get, path = "/api/v1/consultancies/{id}", tag = "consultancies", params(("id" = i64, Path)),
+    responses((status = 200, body = ConsultancyJson), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_consultancy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ConsultancyJson>, ApiError> {
+    let principal = caller.principal()?;
+    Ok(Json(detail(&state, principal, caller.lang, id).await?))
+}
+
+#[derive(Template)]
+#[template(path = "consultancy.html")]
+struct ConsultancyPage {
+    ctx: Ctx,
+    d: ConsultancyJson,
+    is_province: bool,
+    may_file: bool,
+    today: String,
+    sanction_rows: Vec<SanctionView>,
+}
+
+struct SanctionView {
+    id: i64,
+    kind: String,
+    reason: String,
+    legal_basis: String,
+    period: String,
+    status: String,
+    liftable: bool,
+}
+
+fn sanction_view(lang: crate::i18n::Lang, row: &SanctionRow, today: NaiveDate) -> SanctionView {
+    let sanction = core_sanction(row);
+    let in_force = cpaudit_core::consultancy::in_force(&sanction, today);
+    SanctionView {
+        id: row.id,
+        kind: lang
+            .pick(sanction.kind.label_zh(), sanction.kind.label_en())
+            .to_string(),
+        reason: row.reason.clone(),
+        legal_basis: row.legal_basis.clone(),
+        period: format!(
+            "{} – {}",
+            row.starts_on,
+            row.ends_on
+                .clone()
+                .unwrap_or_else(|| lang.pick("纠正为止", "until corrected").to_string())
+        ),
+        status: match (&row.lifted_on, in_force) {
+            (Some(on), _) => format!("{} {on}", lang.pick("已解除", "lifted")),
+            (None, true) => lang.pick("执行中", "in force").to_string(),
+            (None, false) => lang.pick("未生效或已期满", "not in force").to_string(),
+        },
+        liftable: row.lifted_on.is_none() && in_force,
+    }
+}
+
+pub async fn consultancy_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let d = detail(&state, principal, caller.lang, id).await?;
+    let today = state.today();
+    Ok(render(&ConsultancyPage {
+        ctx: Ctx::new(&caller),
+        sanction_rows: d
+            .sanctions
+            .iter()
+            .map(|row| sanction_view(caller.lang, row, today))
+            .collect(),
+        is_province: matches!(principal.scope().kind(), ScopeKind::Province),
+        may_file: matches!(principal.scope().kind(), ScopeKind::Province)
+            || matches!(principal.scope().kind(), ScopeKind::Consultancy(own) if *own == id),
+        today: date_text(today),
+        d,
+    }))
+}
+
+/// A sanction decided by the province.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SanctionJson {
+    /// correction_order | blacklist
+    pub kind: String,
+    pub reason: String,
+    /// Default: the rule book's `sanctions.blacklist_basis`.
+    #[serde(default)]
+    pub legal_basis: String,
+    /// Default today.
+    #[serde(default)]
+    pub starts_on: String,
+    /// Last day; empty = until corrected.
+    #[serde(default)]
+    pub ends_on: String,
+}
+
+fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_date(text).map(Some).ok_or_else(|| {
+        AppError::bad_field(
+            field,
+            "invalid_date",
+            &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
+            &format!("{field} must be a valid date written YYYY-MM-DD"),
+        )
+    })
+}
+
+fn required(field: &str, text: &str) -> Result<(), AppError> {
+    if text.trim().is_empty() {
+        return Err(AppError::bad_field(
+            field,
+            "required",
+            &format!("{field} 为必填项"),
+            &format!("{field} is required"),
+        ));
+    }
+    Ok(())
+}
+
+async fn impose(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    input: &SanctionJson,
+) -> Result<i64, AppError> {
+    consultancy(state, id).await?;
+    let kind: SanctionKind = parse_name(&input.kind).ok_or_else(|| {
+        AppError::bad_field(
+            "kind",
+            "invalid_kind",
+            "处理类型应为 correction_order（责令改正）或 blacklist（公布名单、不再受理业务）",
+            "kind must be correction_order or blacklist",
+        )
+    })?;
+    required("reason", &input.reason)?;
+    let today = state.today();
+    let starts_on = optional_date("starts_on", &input.starts_on)?.unwrap_or(today);
+    let ends_on = optional_date("ends_on", &input.ends_on)?;
+    if ends_on.is_some_and(|end| end < starts_on) {
+        return Err(AppError::bad_field(
+            "ends_on",
+            "before_start",
+            "截止日期不能早于开始日期",
+            "ends_on cannot be before starts_on",
+        ));
+    }
+    let legal_basis = if input.legal_basis.trim().is_empty() {
+        BlacklistRules::from_book(state.rules(), starts_on)
+            .map_err(crate::cycle::rule_error)?
+            .basis
+    } else {
+        input.legal_basis.trim().to_string()
+    };
+    Ok(state
+        .db()
+        .impose_sanction(
+            principal,
+            &NewSanction {
+                consultancy_id: id,
+                kind: name_of(&kind),
+                reason: input.reason.clone(),
+                legal_basis,
+                starts_on,
+                ends_on,
+            },
+            state.now(),
+        )
+        .await?)
+}
+
+/// Records a sanction (province).
+#[utoipa::path(post, path = "/api/v1/consultancies/{id}/sanctions", tag = "consultancies",
+    params(("id" = i64, Path)), request_body = SanctionJson,
+    responses((status = 201, body = SanctionRow), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_impose(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<SanctionJson>,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let sanction_id = impose(&state, principal, id, &input).await?;
+    let row = state
+        .db()
+        .sanction(sanction_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(row)).into_response())
+}
+
+pub async fn impose_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(input): Form<SanctionJson>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    impose(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/consultancies/{id}")).into_response())
+}
+
+/// Lifting a sanction: the province's reason; fresh Art. 16 evidence must be on file.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LiftJson {
+    pub reason: String,
+}
+
+async fn lift(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    input: &LiftJson,
+) -> Result<i64, AppError> {
+    required("reason", &input.reason)?;
+    let row = state.db().sanction(id).await?.ok_or(AppError::NotFound)?;
+    let today = state.today();
+    let fresh: Art16Evidence = state
+        .db()
+        .art16_filing(row.consultancy_id)
+        .await?
+        .and_then(|f| serde_json::from_str(&f.evidence_json).ok())
+        .unwrap_or_else(|| Art16Evidence::empty(NaiveDate::MIN));
+    lift_check(&core_sanction(&row), &fresh, today).map_err(|error| {
+        AppError::bad_field(
+            "art16",
+            "cannot_lift",
+            &error.message_zh(),
+            &error.message_en(),
+        )
+    })?;
+    state
+        .db()
+        .lift_sanction(principal, id, today, &input.reason, state.now())
+        .await?;
+    Ok(row.consultancy_id)
+}
+
+/// Lifts a sanction (province), on fresh and complete Art. 16 evidence.
+#[utoipa::path(post, path = "/api/v1/sanctions/{id}/lift", tag = "consultancies",
+    params(("id" = i64, Path)), request_body = LiftJson,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_lift(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<LiftJson>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal()?;
+    lift(&state, principal, id, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn lift_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(input): Form<LiftJson>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let consultancy_id = lift(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/consultancies/{consultancy_id}")).into_response())
+}
+
+/// Files the consultancy's Art. 16 evidence (the consultancy itself or the province).
+#[utoipa::path(put, path = "/api/v1/consultancies/{id}/art16", tag = "consultancies",
+    params(("id" = i64, Path)), request_body(content = Object, description = "core consultancy::Art16Evidence"),
+    responses((status = 200, body = ConsultancyJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_file_art16(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(evidence): Json<Art16Evidence>,
+) -> Result<Json<ConsultancyJson>, ApiError> {
+    let principal = caller.principal()?;
+    check_access(principal, id)?;
+    consultancy(&state, id).await?;
+    if evidence.submitted_on > state.today() {
+        return Err(AppError::bad_field(
+            "submitted_on",
+            "in_future",
+            "提交日期不能晚于今天",
+            "submitted_on cannot be after today",
+        )
+        .into());
+    }
+    let json = serde_json::to_string(&evidence).map_err(|_| AppError::Internal)?;
+    state
+        .db()
+        .file_art16(principal, id, &json, state.now())
+        .await?;
+    Ok(Json(detail(&state, principal, caller.lang, id).await?))
+}
+
+/// An enterprise engages a consultancy.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EngageJson {
+    pub consultancy_id: i64,
+    /// Default today.
+    #[serde(default)]
+    pub since: String,
+}
+
+async fn engage(
+    state: &AppState,
+    caller: &Caller,
+    enterprise_id: i64,
+    input: &EngageJson,
+) -> Result<(), AppError> {
+    let principal = caller.principal()?;
+    consultancy(state, input.consultancy_id)
+        .await
+        .map_err(|_| {
+            AppError::bad_field(
+                "consultancy_id",
+                "unknown",
+                "没有该咨询服务机构",
+                "no such consultancy",
+            )
+        })?;
+    let since = optional_date("since", &input.since)?.unwrap_or(state.today());
+    let refusal = refusal_of(state, input.consultancy_id, caller.lang).await?;
+    state
+        .db()
+        .engage(
+            principal,
+            input.consultancy_id,
+            enterprise_id,
+            since,
+            refusal.as_deref(),
+            state.now(),
+        )
+        .await
+        .map_err(|error| match (error, &refusal) {
+            (cpaudit_storage::StorageError::Forbidden(_), Some(message)) => {
+                AppError::ForbiddenField {
+                    code: "consultancy_sanctioned",
+                    message: Message::new(message.clone(), message.clone()),
+                    field: Some("consultancy_id".into()),
+                }
+            }
+            (other, _) => other.into(),
+        })
+}
+
+/// Records that an enterprise engages a consultancy; refused while the consultancy is
+/// blacklisted (seed §四(四)), with the reason.
+#[utoipa::path(post, path = "/api/v1/enterprises/{id}/engagements", tag = "consultancies",
+    params(("id" = i64, Path)), request_body = EngageJson,
+    responses((status = 201), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn api_engage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<EngageJson>,
+) -> Result<StatusCode, ApiError> {
+    engage(&state, &caller, id, &input).await?;
+    Ok(StatusCode::CREATED)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EngageForm {
+    pub consultancy_id: i64,
+    #[serde(default)]
+    pub since: String,
+}
+
+pub async fn engage_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<EngageForm>,
+) -> Result<Response, AppError> {
+    let input = EngageJson {
+        consultancy_id: form.consultancy_id,
+        since: form.since,
+    };
+    engage(&state, &caller, id, &input).await?;
+    Ok(Redirect::to(&format!("/enterprises/{id}")).into_response())
+}
+
+async fn blacklist(state: &AppState) -> Result<Vec<PublicSanction>, AppError> {
+    let today = state.today();
+    let rules =
+        BlacklistRules::from_book(state.rules(), today).map_err(crate::cycle::rule_error)?;
+    let named: Vec<(String, Sanction)> = state
+        .db()
+        .sanctions(None)
+        .await?
+        .iter()
+        .map(|row| (row.consultancy_name.clone(), core_sanction(row)))
+        .collect();
+    Ok(public_blacklist(&named, today, &rules))
+}
+
+/// The public blacklist: blacklistings in force, and ended ones for a while, marked.
+#[utoipa::path(get, path = "/api/v1/public/blacklist", tag = "public",
+    responses((status = 200, body = [Object])))]
+pub async fn api_blacklist(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(blacklist(&state).await?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "blacklist.html")]
+struct BlacklistPage {
+    ctx: Ctx,
+    rows: Vec<(String, String, String, String, String)>,
+}
+
+pub async fn blacklist_page(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
+    let lang = caller.lang;
+    let rows = blacklist(&state)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.name,
+                s.reason,
+                s.legal_basis,
+                date_text(s.starts_on),
+                match lang {
+                    crate::i18n::Lang::Zh => s.status.label_zh(),
+                    crate::i18n::Lang::En => s.status.label_en(),
+                },
+            )
+        })
+        .collect();
+    Ok(render(&BlacklistPage {
+        ctx: Ctx::new(&caller),
+        rows,
+    }))
+}

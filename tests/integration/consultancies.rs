@@ -1,0 +1,227 @@
+//! Consultancies: a blacklisted consultancy gets no new business (seed §四(四)), lifting needs
+//! fresh Art. 16 evidence, and the public sees the blacklist.
+
+use axum::http::StatusCode;
+use cpaudit_storage::Principal;
+use serde_json::json;
+
+use crate::support::{enterprise_in, TestApp};
+
+async fn sanctioned_consultancy(app: &TestApp) -> (i64, String) {
+    let sanction = app.db().sanctions(None).await.unwrap();
+    let row = sanction
+        .iter()
+        .find(|s| s.kind == "blacklist" && s.lifted_on.is_none())
+        .expect("the demo blacklists one consultancy");
+    (row.consultancy_id, row.consultancy_name.clone())
+}
+
+fn complete_art16(submitted_on: &str) -> serde_json::Value {
+    json!({
+        "submitted_on": submitted_on,
+        "legal_person_credit_code": "91330100716105852F",
+        "quality_system": {"title": "质量手册（2027版）", "content_hash": "ab".repeat(32)},
+        "instruments": ["超声波流量计", "烟气分析仪"],
+        "industry_staff": [{"name": "王工", "evidence": {"title": "化工工程师证", "content_hash": "cd".repeat(32)}, "audit_rounds": 0}],
+        "audit_staff": [{"name": "李工", "evidence": {"title": "审核业绩证明", "content_hash": "ef".repeat(32)}, "audit_rounds": 4}],
+    })
+}
+
+#[tokio::test]
+async fn a_blacklisted_consultancy_cannot_be_engaged_and_the_refusal_says_why() {
+    let app = TestApp::new().await;
+    let (consultancy_id, _) = sanctioned_consultancy(&app).await;
+    let lanzhou = app.token("lanzhou").await;
+    let enterprise_id = enterprise_in(app.db(), "620100").await;
+    let refused = app
+        .api(
+            "POST",
+            &format!("/api/v1/enterprises/{enterprise_id}/engagements"),
+            Some(&lanzhou),
+            Some(json!({"consultancy_id": consultancy_id})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
+    let body = refused.json();
+    assert_eq!(body["error"]["code"], "consultancy_sanctioned");
+    assert_eq!(body["error"]["field"], "consultancy_id");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("不得再受理") || message.contains("不再受理"),
+        "{message}"
+    );
+    assert!(
+        message.contains("自行") || message.contains("更换"),
+        "{message}"
+    );
+
+    // Another consultancy is fine; engaging it twice is a conflict.
+    let operator = Principal::console_operator("test");
+    let other = app
+        .db()
+        .list_consultancies(operator.scope())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id != consultancy_id)
+        .unwrap()
+        .id;
+    let body = json!({"consultancy_id": other});
+    let path = format!("/api/v1/enterprises/{enterprise_id}/engagements");
+    let ok = app
+        .api("POST", &path, Some(&lanzhou), Some(body.clone()))
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+    let again = app.api("POST", &path, Some(&lanzhou), Some(body)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    // Tianshui cannot record engagements for a Lanzhou enterprise.
+    let tianshui = app.token("tianshui").await;
+    let foreign = app
+        .api(
+            "POST",
+            &path,
+            Some(&tianshui),
+            Some(json!({"consultancy_id": other})),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn lifting_needs_a_province_decision_and_fresh_complete_art16_evidence() {
+    let app = TestApp::new().await;
+    let (consultancy_id, name) = sanctioned_consultancy(&app).await;
+    let sanction_id = app.db().sanctions(Some(consultancy_id)).await.unwrap()[0].id;
+    let province = app.token("province").await;
+    let lift = |token: String| {
+        let app = &app;
+        async move {
+            app.api(
+                "POST",
+                &format!("/api/v1/sanctions/{sanction_id}/lift"),
+                Some(&token),
+                Some(json!({"reason": "已整改并重新满足第十六条条件"})),
+            )
+            .await
+        }
+    };
+    let lanzhou = app.token("lanzhou").await;
+    assert_eq!(lift(lanzhou).await.status, StatusCode::FORBIDDEN);
+    let without_evidence = lift(province.clone()).await;
+    assert_eq!(without_evidence.status, StatusCode::BAD_REQUEST);
+    assert_eq!(without_evidence.json()["error"]["field"], "art16");
+
+    // Evidence from before the sanction started does not count.
+    let old = app
+        .api(
+            "PUT",
+            &format!("/api/v1/consultancies/{consultancy_id}/art16"),
+            Some(&province),
+            Some(complete_art16("2026-01-05")),
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::OK, "{}", old.text());
+    assert_eq!(lift(province.clone()).await.status, StatusCode::BAD_REQUEST);
+
+    let fresh = app
+        .api(
+            "PUT",
+            &format!("/api/v1/consultancies/{consultancy_id}/art16"),
+            Some(&province),
+            Some(complete_art16("2027-01-14")),
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::OK);
+    assert_eq!(fresh.json()["art16_gaps"], json!([]));
+    let lifted = lift(province.clone()).await;
+    assert_eq!(lifted.status, StatusCode::NO_CONTENT, "{}", lifted.text());
+
+    // Business is accepted again; the blacklist still shows it, marked lifted.
+    let detail = app
+        .api(
+            "GET",
+            &format!("/api/v1/consultancies/{consultancy_id}"),
+            Some(&province),
+            None,
+        )
+        .await
+        .json();
+    assert!(detail["refusal"].is_null());
+    let blacklist = app
+        .api("GET", "/api/v1/public/blacklist", None, None)
+        .await
+        .json();
+    let entry = blacklist
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(entry["status"]["status"], "lifted");
+    assert_eq!(
+        lift(province).await.status,
+        StatusCode::BAD_REQUEST,
+        "lifted once only"
+    );
+}
+
+#[tokio::test]
+async fn the_public_sees_blacklistings_in_force_and_correction_orders_stay_off_it() {
+    let app = TestApp::new().await;
+    let (_, name) = sanctioned_consultancy(&app).await;
+    let page = app.get("/public/blacklist", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(&name));
+    assert!(page.text().contains("执行中"));
+
+    let province = app.token("province").await;
+    let operator = Principal::console_operator("test");
+    let other = app
+        .db()
+        .list_consultancies(operator.scope())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name != name)
+        .unwrap();
+    let ordered = app
+        .api(
+            "POST",
+            &format!("/api/v1/consultancies/{}/sanctions", other.id),
+            Some(&province),
+            Some(json!({"kind": "correction_order", "reason": "报告格式不规范"})),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{}", ordered.text());
+    assert_eq!(ordered.json()["until_corrected"], true);
+    let blacklist = app
+        .api("GET", "/api/v1/public/blacklist", None, None)
+        .await
+        .json();
+    assert!(blacklist
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["name"] != other.name.as_str()));
+    let bad = app
+        .api(
+            "POST",
+            &format!("/api/v1/consultancies/{}/sanctions", other.id),
+            Some(&province),
+            Some(json!({"kind": "fine", "reason": "x"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["field"], "kind");
+    // The consultancy sees its own record; the chained audit trail holds the decision.
+    let consultancy = app.token("consultancy").await;
+    let own = app
+        .api("GET", "/api/v1/consultancies/1", Some(&consultancy), None)
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(matches!(
+        app.db().verify_audit_log(None).await.unwrap(),
+        cpaudit_core::audit::ChainVerdict::Intact { .. }
+    ));
+}
