@@ -90,7 +90,41 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
             Status(403),
         ]
     };
+    let expert_only = |ok: u16, anonymous: Expect| {
+        [
+            anonymous,
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(ok),
+        ]
+    };
     Some(match (method.as_str(), path) {
+        // Panel draws (crates/web/src/draws.rs); the demo holds no draw.
+        ("POST", "/api/v1/draws" | "/api/v1/draws/{id}/run") => api_officials(400),
+        ("POST", "/api/v1/draws/{id}/finish") => api_officials(404),
+        ("GET", "/api/v1/draws/assignments") => [
+            Status(401),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(200),
+        ],
+        ("POST", "/api/v1/draws/{id}/response") => [
+            Status(401),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(400),
+        ],
+        ("GET", "/api/v1/public/draws/{id}" | "/public/draws/{id}") => all(404),
+        ("GET", "/api/v1/public/draws" | "/public/draws") => all(200),
         // Consultancies (crates/web/src/consultancies.rs). `{id}` is consultancy 1 here, the
         // demo consultancy user's own.
         ("GET", "/consultancies/{id}") => [
@@ -269,15 +303,22 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
             Status(403),
             Status(403),
         ],
-        ("GET", "/experts") => [
-            Login,
-            Status(200),
-            Status(403),
-            Status(403),
-            Status(403),
-            Status(403),
-            Status(403),
-        ],
+        // The expert pool (crates/web/src/experts.rs): `{id}` is expert 1, the demo expert
+        // user's own record, which only the province opens by id.
+        ("GET", "/experts" | "/experts/evaluation" | "/experts/{id}") => province_only(200, Login),
+        ("POST", "/experts") => province_only(422, Login),
+        ("POST", "/experts/{id}/actions" | "/experts/{id}/employment") => province_only(400, Login),
+        ("GET", "/api/v1/experts" | "/api/v1/experts/evaluation" | "/api/v1/experts/{id}") => {
+            province_only(200, Status(401))
+        }
+        ("POST", "/api/v1/experts") => province_only(422, Status(401)),
+        ("POST", "/api/v1/experts/{id}/actions" | "/api/v1/experts/{id}/employment") => {
+            province_only(400, Status(401))
+        }
+        ("GET", "/experts/me") => expert_only(200, Login),
+        ("POST", "/experts/me/declarations") => expert_only(400, Login),
+        ("GET", "/api/v1/experts/me") => expert_only(200, Status(401)),
+        ("POST", "/api/v1/experts/me/declarations") => expert_only(400, Status(401)),
         ("POST", "/api/v1/auth/token") => all(400),
         ("GET", "/api/v1/openapi.json" | "/api/v1/jurisdictions" | "/api/v1/industries") => {
             all(200)

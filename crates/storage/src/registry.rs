@@ -60,17 +60,6 @@ pub struct ConsultancyRow {
     pub contact: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ExpertRow {
-    pub id: i64,
-    pub name: String,
-    pub title: String,
-    pub employer: String,
-    pub specialties: String,
-    pub jurisdiction_code: String,
-    pub id_number_masked: String,
-}
-
 /// What the demo loader created, for the start-up banner and for binding demo users.
 #[derive(Debug, Clone, Default)]
 pub struct DemoIds {
@@ -214,23 +203,6 @@ impl Db {
             sqlx::query_as(
                 "SELECT id, name, credit_code, jurisdiction_code, contact FROM consultancies \
                  ORDER BY name",
-            )
-            .fetch_all(pool)
-            .await?
-        }))
-    }
-
-    /// The expert pool: the province runs it.
-    pub async fn list_experts(&self, scope: &Scope) -> Result<Vec<ExpertRow>> {
-        if scope.kind() != &ScopeKind::Province {
-            return Err(StorageError::Forbidden(
-                "only the province runs the expert pool".into(),
-            ));
-        }
-        Ok(on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, name, title, employer, specialties, jurisdiction_code, id_number_masked \
-                 FROM experts ORDER BY name",
             )
             .fetch_all(pool)
             .await?

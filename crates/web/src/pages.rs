@@ -53,7 +53,7 @@ impl Ctx {
         let lang = caller.lang;
         let t = lang.texts();
         let path = caller.path.split('?').next().unwrap_or("/");
-        let links: [(&'static str, &'static str, &[Role]); 10] = [
+        let links: [(&'static str, &'static str, &[Role]); 11] = [
             ("/", t.home, &Role::ALL),
             ("/enterprises", t.enterprises, REGISTRY_READERS),
             ("/evidence", lang.pick("证据", "Evidence"), OFFICIALS),
@@ -63,6 +63,11 @@ impl Ctx {
             ("/parks", t.parks, OFFICIALS),
             ("/consultancies", t.consultancies, OFFICIALS),
             ("/experts", t.experts, PROVINCE),
+            (
+                "/experts/me",
+                lang.pick("我的专家信息", "My expert record"),
+                &[Role::Expert],
+            ),
             // No roles: public information, shown to everyone, logged in or not.
             (
                 "/public/lists",
@@ -1361,54 +1366,6 @@ pub async fn consultancy_list(
         ctx: Ctx::new(&caller),
         heading: t.consultancies,
         headers: vec![t.name, t.credit_code, t.city, t.contact],
-        rows,
-    }))
-}
-
-pub async fn expert_list(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let t = caller.lang.texts();
-    let key_name = |id: &str| {
-        state
-            .reference()
-            .key_industries
-            .iter()
-            .find(|k| k.id == id)
-            .map(|k| caller.lang.pick(&k.name_zh, &k.name_en).to_string())
-            .unwrap_or_else(|| id.to_string())
-    };
-    let rows = state
-        .db()
-        .list_experts(principal.scope())
-        .await?
-        .into_iter()
-        .map(|e| {
-            let specialties: Vec<String> = serde_json::from_str(&e.specialties).unwrap_or_default();
-            let specialties: Vec<String> = specialties.iter().map(|s| key_name(s)).collect();
-            vec![
-                e.name,
-                e.title,
-                e.employer,
-                specialties.join("、"),
-                city_name(&state, caller.lang, &e.jurisdiction_code),
-                e.id_number_masked,
-            ]
-        })
-        .collect();
-    Ok(render(&TablePage {
-        ctx: Ctx::new(&caller),
-        heading: t.experts,
-        headers: vec![
-            t.name,
-            t.title,
-            t.employer,
-            t.specialties,
-            t.city,
-            t.id_number,
-        ],
         rows,
     }))
 }

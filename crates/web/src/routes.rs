@@ -173,7 +173,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Roles(OFFICIALS),
             get(pages::consultancy_list),
         ),
-        page(M::GET, "/experts", Roles(PROVINCE), get(pages::expert_list)),
         // Public information: the published lists (pages, open-data downloads, data
         // dictionary, API) and the rule book. Published lists and the law are public.
         page(
@@ -661,6 +660,160 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/public/blacklist",
             Public,
             get(crate::consultancies::api_blacklist),
+        ),
+        // The expert pool (crates/web/src/experts.rs): the province manages it; an expert
+        // sees its own record and declares its conflicts.
+        page(
+            M::GET,
+            "/experts",
+            Roles(PROVINCE),
+            get(crate::experts::pool_page),
+        ),
+        page(
+            M::POST,
+            "/experts",
+            Roles(PROVINCE),
+            post(crate::experts::apply_form),
+        ),
+        page(
+            M::GET,
+            "/experts/evaluation",
+            Roles(PROVINCE),
+            get(crate::experts::evaluation_page),
+        ),
+        page(
+            M::GET,
+            "/experts/me",
+            Roles(&[Role::Expert]),
+            get(crate::experts::me_page),
+        ),
+        page(
+            M::POST,
+            "/experts/me/declarations",
+            Roles(&[Role::Expert]),
+            post(crate::experts::declare_form),
+        ),
+        page(
+            M::GET,
+            "/experts/{id}",
+            Roles(PROVINCE),
+            get(crate::experts::expert_page),
+        ),
+        page(
+            M::POST,
+            "/experts/{id}/actions",
+            Roles(PROVINCE),
+            post(crate::experts::action_form),
+        ),
+        page(
+            M::POST,
+            "/experts/{id}/employment",
+            Roles(PROVINCE),
+            post(crate::experts::employment_form),
+        ),
+        api(
+            M::GET,
+            "/api/v1/experts",
+            Roles(PROVINCE),
+            get(crate::experts::api_pool),
+        ),
+        api(
+            M::POST,
+            "/api/v1/experts",
+            Roles(PROVINCE),
+            post(crate::experts::api_apply),
+        ),
+        api(
+            M::GET,
+            "/api/v1/experts/evaluation",
+            Roles(PROVINCE),
+            get(crate::experts::api_evaluation),
+        ),
+        api(
+            M::GET,
+            "/api/v1/experts/me",
+            Roles(&[Role::Expert]),
+            get(crate::experts::api_me),
+        ),
+        api(
+            M::POST,
+            "/api/v1/experts/me/declarations",
+            Roles(&[Role::Expert]),
+            post(crate::experts::api_declare),
+        ),
+        api(
+            M::GET,
+            "/api/v1/experts/{id}",
+            Roles(PROVINCE),
+            get(crate::experts::api_expert),
+        ),
+        api(
+            M::POST,
+            "/api/v1/experts/{id}/actions",
+            Roles(PROVINCE),
+            post(crate::experts::api_action),
+        ),
+        api(
+            M::POST,
+            "/api/v1/experts/{id}/employment",
+            Roles(PROVINCE),
+            post(crate::experts::api_employment),
+        ),
+        // Expert panel draws: the organizer (province or city, checked against the
+        // enterprise) freezes and runs; the drawn expert answers; anyone reads the record.
+        api(
+            M::POST,
+            "/api/v1/draws",
+            Roles(OFFICIALS),
+            post(crate::draws::api_freeze),
+        ),
+        api(
+            M::POST,
+            "/api/v1/draws/{id}/run",
+            Roles(OFFICIALS),
+            post(crate::draws::api_run),
+        ),
+        api(
+            M::POST,
+            "/api/v1/draws/{id}/finish",
+            Roles(OFFICIALS),
+            post(crate::draws::api_finish),
+        ),
+        api(
+            M::GET,
+            "/api/v1/draws/assignments",
+            Roles(&[Role::Expert]),
+            get(crate::draws::api_my_assignments),
+        ),
+        api(
+            M::POST,
+            "/api/v1/draws/{id}/response",
+            Roles(&[Role::Expert]),
+            post(crate::draws::api_respond),
+        ),
+        api(
+            M::GET,
+            "/api/v1/public/draws",
+            Public,
+            get(crate::draws::api_public_draws),
+        ),
+        page(
+            M::GET,
+            "/public/draws",
+            Public,
+            get(crate::draws::public_draws_page),
+        ),
+        api(
+            M::GET,
+            "/api/v1/public/draws/{id}",
+            Public,
+            get(crate::draws::api_public_draw),
+        ),
+        page(
+            M::GET,
+            "/public/draws/{id}",
+            Public,
+            get(crate::draws::public_draw_page),
         ),
     ]
 }

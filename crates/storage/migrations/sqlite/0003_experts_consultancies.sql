@@ -54,8 +54,13 @@ CREATE TABLE draws (
     round_ref TEXT NOT NULL,
     enterprise_id INTEGER NOT NULL REFERENCES enterprises (id),
     organizer_code TEXT NOT NULL REFERENCES jurisdictions (code),
-    record_json TEXT NOT NULL,
-    record_hash TEXT NOT NULL,
+    -- frozen: the pool, the facts the conflict rules read and the review are fixed and
+    -- published; drawn: the random sources, published after the freeze, gave the panel.
+    stage TEXT NOT NULL CHECK (stage IN ('frozen', 'drawn')),
+    inputs_json TEXT NOT NULL,
+    frozen_at TEXT NOT NULL,
+    record_json TEXT,
+    record_hash TEXT,
     finished_at TEXT,
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL

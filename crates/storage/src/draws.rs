@@ -1,0 +1,428 @@
+//! Panel draws: the frozen inputs (pool and the facts the conflict rules read), the drawn
+//! record, the assignments and the experts' answers. Draw records are public information; what
+//! their public copy shows is decided in core (`draw::public_copy`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::Chain;
+use crate::auth::ScopeKind;
+use crate::evidence::parse_date;
+use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
+
+/// A draw as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DrawRow {
+    pub id: i64,
+    pub review_kind: String,
+    pub round_ref: String,
+    pub enterprise_id: i64,
+    pub organizer_code: String,
+    /// frozen | drawn
+    pub stage: String,
+    /// The frozen inputs as JSON (core `draw::DrawInputs` without sources).
+    pub inputs_json: String,
+    pub frozen_at: String,
+    /// The drawn record as JSON (core `draw::DrawRecord`).
+    pub record_json: Option<String>,
+    pub record_hash: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// One expert's assignment in a draw.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssignmentRow {
+    pub draw_id: i64,
+    pub expert_id: i64,
+    pub rank: i64,
+    /// panel | alternate
+    pub role: String,
+    /// pending | accepted | declined
+    pub response: String,
+    pub no_conflict_confirmed: bool,
+    pub decline_reason: Option<String>,
+    pub responded_at: Option<String>,
+}
+
+/// What the conflict rules read about an expert, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PoolExpertRow {
+    pub id: i64,
+    pub name: String,
+    pub specialties: String,
+    pub status: String,
+    pub available: bool,
+    pub pool_number: Option<i64>,
+}
+
+/// An employment or declaration row: the party is an enterprise or a consultancy.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PartyRow {
+    pub expert_id: i64,
+    pub enterprise_id: Option<i64>,
+    pub consultancy_id: Option<i64>,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Everything a draw's frozen inputs are built from.
+#[derive(Debug, Clone, Default)]
+pub struct PoolSnapshot {
+    pub experts: Vec<PoolExpertRow>,
+    pub employments: Vec<PartyRow>,
+    pub declarations: Vec<PartyRow>,
+    /// (expert id, review day) of the panels the expert sat on.
+    pub reviews: Vec<(i64, NaiveDate)>,
+}
+
+const DRAW_SELECT: &str =
+    "SELECT id, review_kind, round_ref, enterprise_id, organizer_code, stage, \
+     inputs_json, frozen_at, record_json, record_hash, finished_at FROM draws";
+
+const ASSIGNMENT_SELECT: &str = "SELECT draw_id, expert_id, rank, role, response, \
+     no_conflict_confirmed, decline_reason, responded_at FROM draw_assignments";
+
+/// Draws are organized by the province or a city; `organizer` is checked by the caller (it
+/// depends on the enterprise) and here against the scope.
+fn require_organizer(actor: &Principal, organizer: &str) -> Result<()> {
+    match actor.scope().kind() {
+        ScopeKind::Province => Ok(()),
+        ScopeKind::City(code) if code == organizer => Ok(()),
+        _ => Err(StorageError::Forbidden(
+            "draws are run by the review's organizer".into(),
+        )),
+    }
+}
+
+impl Db {
+    /// The pool and the facts of every expert, for freezing a draw.
+    pub async fn pool_snapshot(&self) -> Result<PoolSnapshot> {
+        let (experts, employments, declarations, reviews) = on_pool!(self, |pool| {
+            let experts: Vec<PoolExpertRow> = sqlx::query_as(
+                "SELECT id, name, specialties, status, available, pool_number FROM experts \
+                 ORDER BY pool_number, id",
+            )
+            .fetch_all(pool)
+            .await?;
+            let employments: Vec<PartyRow> = sqlx::query_as(
+                "SELECT expert_id, enterprise_id, consultancy_id, starts_on, ends_on, \
+                 CAST(NULL AS TEXT) AS note FROM expert_employment ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?;
+            let declarations: Vec<PartyRow> = sqlx::query_as(
+                "SELECT expert_id, enterprise_id, consultancy_id, CAST(NULL AS TEXT) AS starts_on, \
+                 CAST(NULL AS TEXT) AS ends_on, reason AS note FROM conflict_declarations ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?;
+            let reviews: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT a.expert_id, d.frozen_at FROM draw_assignments a \
+                 JOIN draws d ON d.id = a.draw_id \
+                 WHERE a.role = 'panel' AND a.response <> 'declined'",
+            )
+            .fetch_all(pool)
+            .await?;
+            (experts, employments, declarations, reviews)
+        });
+        Ok(PoolSnapshot {
+            experts,
+            employments,
+            declarations,
+            reviews: reviews
+                .into_iter()
+                .filter_map(|(id, at)| {
+                    DateTime::parse_from_rfc3339(&at)
+                        .ok()
+                        .map(|at| (id, crate::evidence::china_date(at.with_timezone(&Utc))))
+                })
+                .collect(),
+        })
+    }
+
+    /// Records a frozen draw: the published pool and facts, before any random source exists.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn freeze_draw(
+        &self,
+        actor: &Principal,
+        review_kind: &str,
+        round_ref: &str,
+        enterprise_id: i64,
+        organizer: &str,
+        inputs_json: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        require_organizer(actor, organizer)?;
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let id: i64 = on_tx!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO draws (review_kind, round_ref, enterprise_id, organizer_code, stage, \
+                 inputs_json, frozen_at, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, 'frozen', $5, $6, $6, $7) RETURNING id",
+            )
+            .bind(review_kind)
+            .bind(round_ref)
+            .bind(enterprise_id)
+            .bind(organizer)
+            .bind(inputs_json)
+            .bind(timestamp(now))
+            .bind(actor.actor())
+            .fetch_one(conn)
+            .await
+        })?;
+        chain
+            .append(
+                &mut tx,
+                actor,
+                "draw.freeze",
+                ("draw", &id.to_string()),
+                None,
+                Some(&json!({"review_kind": review_kind, "round": round_ref,
+                    "enterprise_id": enterprise_id, "organizer": organizer})),
+                now,
+            )
+            .await?;
+        chain.commit(tx).await?;
+        Ok(id)
+    }
+
+    /// Stores the drawn record and the assignments (panel then alternates, by rank).
+    pub async fn record_draw(
+        &self,
+        actor: &Principal,
+        id: i64,
+        record_json: &str,
+        record_hash: &str,
+        ranked_experts: &[(i64, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
+        require_organizer(actor, &draw.organizer_code)?;
+        if draw.stage != "frozen" {
+            return Err(StorageError::Forbidden(
+                "the draw has been run already".into(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE draws SET stage = 'drawn', record_json = $1, record_hash = $2 \
+                 WHERE id = $3 AND stage = 'frozen'",
+            )
+            .bind(record_json)
+            .bind(record_hash)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        for (rank, (expert_id, role)) in ranked_experts.iter().enumerate() {
+            on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                    "INSERT INTO draw_assignments (draw_id, expert_id, rank, role) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(*expert_id)
+                .bind(i64::try_from(rank + 1).unwrap_or(i64::MAX))
+                .bind(*role)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
+        }
+        chain
+            .append(
+                &mut tx,
+                actor,
+                "draw.run",
+                ("draw", &id.to_string()),
+                None,
+                Some(&json!({"record_hash": record_hash})),
+                now,
+            )
+            .await?;
+        chain.commit(tx).await
+    }
+
+    /// One draw (public information; its public copy hides what must be hidden).
+    pub async fn get_draw(&self, id: i64) -> Result<Option<DrawRow>> {
+        let text = format!("{DRAW_SELECT} WHERE id = $1");
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// All draws, newest first.
+    pub async fn list_draws(&self) -> Result<Vec<DrawRow>> {
+        let text = format!("{DRAW_SELECT} ORDER BY id DESC");
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text).fetch_all(pool).await?
+        }))
+    }
+
+    /// The assignments of a draw, by rank.
+    pub async fn assignments(&self, draw_id: i64) -> Result<Vec<AssignmentRow>> {
+        let text = format!("{ASSIGNMENT_SELECT} WHERE draw_id = $1 ORDER BY rank");
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text).bind(draw_id).fetch_all(pool).await?
+        }))
+    }
+
+    /// The caller's own assignments (experts only).
+    pub async fn my_assignments(&self, actor: &Principal) -> Result<Vec<AssignmentRow>> {
+        let ScopeKind::Expert(expert_id) = actor.scope().kind() else {
+            return Err(StorageError::Forbidden(
+                "only experts have assignments".into(),
+            ));
+        };
+        let text = format!("{ASSIGNMENT_SELECT} WHERE expert_id = $1 ORDER BY draw_id DESC");
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text)
+                .bind(*expert_id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// An expert's answer: accept (confirming no conflict) or decline with a reason. A declined
+    /// panel seat goes to the best-ranked alternate still waiting.
+    pub async fn respond_to_assignment(
+        &self,
+        actor: &Principal,
+        draw_id: i64,
+        accept: bool,
+        no_conflict: bool,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AssignmentRow> {
+        let ScopeKind::Expert(expert_id) = actor.scope().kind() else {
+            return Err(StorageError::Forbidden(
+                "only the drawn expert answers".into(),
+            ));
+        };
+        let expert_id = *expert_id;
+        let mine = self
+            .assignments(draw_id)
+            .await?
+            .into_iter()
+            .find(|a| a.expert_id == expert_id)
+            .ok_or(StorageError::NotFound)?;
+        if mine.response != "pending" {
+            return Err(StorageError::Forbidden(
+                "the assignment was answered already".into(),
+            ));
+        }
+        let response = if accept { "accepted" } else { "declined" };
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE draw_assignments SET response = $1, no_conflict_confirmed = $2, \
+                 decline_reason = $3, responded_at = $4 WHERE draw_id = $5 AND expert_id = $6",
+            )
+            .bind(response)
+            .bind(accept && no_conflict)
+            .bind((!accept).then(|| reason.trim().to_string()))
+            .bind(timestamp(now))
+            .bind(draw_id)
+            .bind(expert_id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        if !accept && mine.role == "panel" {
+            promote_alternate(&mut tx, draw_id).await?;
+        }
+        chain
+            .append(
+                &mut tx,
+                actor,
+                &format!("draw.{response}"),
+                ("draw", &draw_id.to_string()),
+                None,
+                Some(
+                    &json!({"expert_id": expert_id, "no_conflict_confirmed": accept && no_conflict,
+                    "reason": reason.trim()}),
+                ),
+                now,
+            )
+            .await?;
+        chain.commit(tx).await?;
+        self.assignments(draw_id)
+            .await?
+            .into_iter()
+            .find(|a| a.expert_id == expert_id)
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// Marks the review finished: from now on the public copy shows the panel's names.
+    pub async fn finish_draw(&self, actor: &Principal, id: i64, now: DateTime<Utc>) -> Result<()> {
+        let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
+        require_organizer(actor, &draw.organizer_code)?;
+        if draw.stage != "drawn" || draw.finished_at.is_some() {
+            return Err(StorageError::Forbidden(
+                "only a drawn, unfinished review can be finished".into(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query("UPDATE draws SET finished_at = $1 WHERE id = $2")
+                .bind(timestamp(now))
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        chain
+            .append(
+                &mut tx,
+                actor,
+                "draw.finish",
+                ("draw", &id.to_string()),
+                None,
+                None,
+                now,
+            )
+            .await?;
+        chain.commit(tx).await
+    }
+}
+
+/// The best-ranked alternate still waiting takes the declined seat.
+async fn promote_alternate(tx: &mut crate::Tx, draw_id: i64) -> Result<()> {
+    let next: Option<i64> = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT expert_id FROM draw_assignments WHERE draw_id = $1 AND role = 'alternate' \
+             AND response = 'pending' ORDER BY rank LIMIT 1",
+        )
+        .bind(draw_id)
+        .fetch_optional(conn)
+        .await
+    })?;
+    if let Some(expert_id) = next {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE draw_assignments SET role = 'panel' WHERE draw_id = $1 AND expert_id = $2",
+            )
+            .bind(draw_id)
+            .bind(expert_id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// A stored date, or the earliest date when it is missing (an open-ended period's start).
+pub fn stored_date(text: Option<&str>) -> Option<NaiveDate> {
+    text.and_then(parse_date)
+}

@@ -1,0 +1,1180 @@
+//! The expert pool (专家库): the province's pool pages (applications checked against the entry
+//! conditions of the rule book, the life cycle, employment history, the yearly evaluation) and
+//! the expert's own page with its conflict declarations. Decisions come from core
+//! (`check_entry`, `expert_transition`, `evaluate`); storage applies them with the audit trail.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::{Datelike, NaiveDate};
+use cpaudit_core::experts::{
+    check_entry, evaluate, EntryRules, Evaluation, EvaluationRules, ExpertAction,
+    ExpertApplication, ExpertStatus, Proposal, Rating, ReviewRecord, TitleLevel,
+};
+use cpaudit_core::registry::{FieldError, JurisdictionLevel, Message, MAX_PERSON_CHARS};
+use cpaudit_storage::evidence::parse_date;
+use cpaudit_storage::experts::{
+    ActionError, DeclarationRow, EmploymentRow, ExpertEvent, ExpertRecord, NewExpert, Organisation,
+};
+use cpaudit_storage::Principal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, AppError};
+use crate::i18n::Lang;
+use crate::pages::{city_name, render, render_with, Ctx};
+use crate::AppState;
+
+// ---- reading ----------------------------------------------------------------------------------
+
+/// A filter of the pool by status.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct PoolQuery {
+    /// applied | admitted | suspended | removed; empty: all.
+    #[serde(default)]
+    pub status: String,
+}
+
+fn status_filter(text: &str) -> Result<Option<ExpertStatus>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    ExpertStatus::parse(text).map(Some).ok_or_else(|| {
+        AppError::bad_field(
+            "status",
+            "invalid_status",
+            "状态应为 applied、admitted、suspended 或 removed",
+            "status must be applied, admitted, suspended or removed",
+        )
+    })
+}
+
+fn specialties_of(record: &ExpertRecord) -> Vec<String> {
+    serde_json::from_str(&record.specialties).unwrap_or_default()
+}
+
+fn industry_name(state: &AppState, lang: Lang, id: &str) -> String {
+    state
+        .reference()
+        .key_industries
+        .iter()
+        .find(|k| k.id == id)
+        .map(|k| lang.pick(&k.name_zh, &k.name_en).to_string())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn status_label(lang: Lang, status: &str) -> String {
+    ExpertStatus::parse(status)
+        .map(|s| lang.pick(s.label_zh(), s.label_en()).to_string())
+        .unwrap_or_else(|| status.to_string())
+}
+
+/// One pool member with its status in words.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpertJson {
+    #[serde(flatten)]
+    pub record: ExpertRecord,
+    pub status_label: String,
+}
+
+/// The yearly evaluation of one member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvaluationJson {
+    pub expert_id: i64,
+    pub name: String,
+    pub pool_number: Option<i64>,
+    pub year: i32,
+    /// Reviews drawn for in the year, declined ones included.
+    pub count: u32,
+    pub rated_count: u32,
+    pub average_rating: Option<f64>,
+    pub late_count: u32,
+    /// Declined without a declared conflict with the reviewed enterprise.
+    pub declined_count: u32,
+    /// keep | warn | remove
+    pub proposal: String,
+    pub proposal_label: String,
+    /// Each reason with the rule it applies.
+    pub reasons: Vec<String>,
+}
+
+/// A member with its life cycle, employment, declarations and this year's evaluation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpertDetailJson {
+    pub expert: ExpertJson,
+    pub events: Vec<ExpertEvent>,
+    pub employment: Vec<EmploymentRow>,
+    pub declarations: Vec<DeclarationRow>,
+    pub evaluation: EvaluationJson,
+}
+
+fn expert_json(lang: Lang, record: ExpertRecord) -> ExpertJson {
+    ExpertJson {
+        status_label: status_label(lang, &record.status),
+        record,
+    }
+}
+
+/// The year's review records of every member, as core's evaluation reads them.
+async fn review_records(
+    state: &AppState,
+    principal: &Principal,
+    year: i32,
+) -> Result<Vec<ReviewRecord>, AppError> {
+    Ok(state
+        .db()
+        .review_figures(principal, year)
+        .await?
+        .into_iter()
+        .map(|row| ReviewRecord {
+            expert_id: row.expert_id.to_string(),
+            year,
+            rating: row
+                .rating
+                .and_then(|points| u8::try_from(points).ok())
+                .and_then(Rating::new),
+            late: row.late,
+            declined: row.response == "declined" && !row.conflict_declared,
+            // Undeclared conflicts found after a review are not recorded yet.
+            conflict_found_later: false,
+        })
+        .collect())
+}
+
+/// The thresholds in force at the end of the evaluated year (or today, for the current year).
+fn evaluation_rules(state: &AppState, year: i32) -> Result<EvaluationRules, AppError> {
+    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
+    EvaluationRules::from_book(state.rules(), year_end.min(state.today()))
+        .map_err(crate::cycle::rule_error)
+}
+
+fn evaluation_json(lang: Lang, record: &ExpertRecord, evaluation: Evaluation) -> EvaluationJson {
+    let proposal = match evaluation.proposal {
+        Proposal::Keep => "keep",
+        Proposal::Warn => "warn",
+        Proposal::Remove => "remove",
+    };
+    EvaluationJson {
+        expert_id: record.id,
+        name: record.name.clone(),
+        pool_number: record.pool_number,
+        year: evaluation.year,
+        count: evaluation.count,
+        rated_count: evaluation.rated_count,
+        average_rating: evaluation.average_rating,
+        late_count: evaluation.late_count,
+        declined_count: evaluation.declined_count,
+        proposal: proposal.to_string(),
+        proposal_label: lang
+            .pick(
+                evaluation.proposal.label_zh(),
+                evaluation.proposal.label_en(),
+            )
+            .to_string(),
+        reasons: evaluation
+            .reasons
+            .iter()
+            .map(|reason| match lang {
+                Lang::Zh => format!("{}（规则 {}）", reason.message.zh, reason.rule.id),
+                Lang::En => format!("{} (rule {})", reason.message.en, reason.rule.id),
+            })
+            .collect(),
+    }
+}
+
+fn year_of(state: &AppState, text: Option<&str>) -> Result<i32, AppError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(state.today().year()),
+        Some(text) => text
+            .parse::<i32>()
+            .ok()
+            .filter(|year| (2000..=2100).contains(year))
+            .ok_or_else(|| {
+                AppError::bad_field(
+                    "year",
+                    "invalid_year",
+                    "年度应为 2000 至 2100 之间的四位数字",
+                    "year must be a four-digit year between 2000 and 2100",
+                )
+            }),
+    }
+}
+
+/// Every admitted member's evaluation of `year`.
+async fn evaluations(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    year: i32,
+) -> Result<Vec<EvaluationJson>, AppError> {
+    let rules = evaluation_rules(state, year)?;
+    let records = review_records(state, principal, year).await?;
+    Ok(state
+        .db()
+        .expert_pool(principal, Some(ExpertStatus::Admitted))
+        .await?
+        .iter()
+        .map(|expert| {
+            let evaluation = evaluate(&expert.id.to_string(), year, &records, &rules);
+            evaluation_json(lang, expert, evaluation)
+        })
+        .collect())
+}
+
+async fn detail(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    id: i64,
+) -> Result<ExpertDetailJson, AppError> {
+    let record = state
+        .db()
+        .expert(principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let year = state.today().year();
+    let rules = evaluation_rules(state, year)?;
+    let records = review_records(state, principal, year).await?;
+    let evaluation = evaluation_json(
+        lang,
+        &record,
+        evaluate(&id.to_string(), year, &records, &rules),
+    );
+    Ok(ExpertDetailJson {
+        events: state.db().expert_events(principal, id).await?,
+        employment: state.db().expert_employment(principal, id).await?,
+        declarations: state.db().expert_declarations(principal, id).await?,
+        evaluation,
+        expert: expert_json(lang, record),
+    })
+}
+
+/// The pool (province), optionally of one status.
+#[utoipa::path(get, path = "/api/v1/experts", tag = "experts", params(PoolQuery),
+    responses((status = 200, body = [ExpertJson]), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_pool(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<PoolQuery>,
+) -> Result<Json<Vec<ExpertJson>>, ApiError> {
+    let principal = caller.principal()?;
+    let status = status_filter(&query.status)?;
+    let pool = state.db().expert_pool(principal, status).await?;
+    Ok(Json(
+        pool.into_iter()
+            .map(|record| expert_json(caller.lang, record))
+            .collect(),
+    ))
+}
+
+/// One member with its life cycle, employment, declarations and this year's evaluation
+/// (province).
+#[utoipa::path(get, path = "/api/v1/experts/{id}", tag = "experts", params(("id" = i64, Path)),
+    responses((status = 200, body = ExpertDetailJson), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_expert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ExpertDetailJson>, ApiError> {
+    let principal = caller.principal()?;
+    Ok(Json(detail(&state, principal, caller.lang, id).await?))
+}
+
+/// The year of the evaluation.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct EvaluationQuery {
+    /// Default: this year.
+    pub year: Option<String>,
+}
+
+/// The yearly evaluation of every admitted member: figures and a proposal with reasons
+/// (province). The province decides and acts through `/experts/{id}/actions`.
+#[utoipa::path(get, path = "/api/v1/experts/evaluation", tag = "experts", params(EvaluationQuery),
+    responses((status = 200, body = [EvaluationJson]), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn api_evaluation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<EvaluationQuery>,
+) -> Result<Json<Vec<EvaluationJson>>, ApiError> {
+    let principal = caller.principal()?;
+    let year = year_of(&state, query.year.as_deref())?;
+    Ok(Json(
+        evaluations(&state, principal, caller.lang, year).await?,
+    ))
+}
+
+/// The expert's own record and declarations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnRecordJson {
+    pub expert: ExpertJson,
+    pub declarations: Vec<DeclarationRow>,
+}
+
+fn own_id(principal: &Principal) -> Result<i64, AppError> {
+    match principal.scope().kind() {
+        cpaudit_storage::auth::ScopeKind::Expert(id) => Ok(*id),
+        _ => Err(AppError::forbidden()),
+    }
+}
+
+async fn own_record(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+) -> Result<OwnRecordJson, AppError> {
+    let id = own_id(principal)?;
+    let record = state
+        .db()
+        .expert(principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(OwnRecordJson {
+        declarations: state.db().expert_declarations(principal, id).await?,
+        expert: expert_json(lang, record),
+    })
+}
+
+/// The calling expert's own record and declarations.
+#[utoipa::path(get, path = "/api/v1/experts/me", tag = "experts",
+    responses((status = 200, body = OwnRecordJson), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_me(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<OwnRecordJson>, ApiError> {
+    let principal = caller.principal()?;
+    Ok(Json(own_record(&state, principal, caller.lang).await?))
+}
+
+// ---- applications -----------------------------------------------------------------------------
+
+/// An application to the pool.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ApplicationJson {
+    pub name: String,
+    /// 居民身份证号码 with the birth date masked, e.g. 620102********1234.
+    pub id_number_masked: String,
+    pub employer: String,
+    pub title: String,
+    /// junior | intermediate | senior | full_senior; empty: no professional title.
+    pub title_level: String,
+    pub years_experience: u32,
+    /// Key industry ids.
+    pub specialties: Vec<String>,
+    /// The city-level jurisdiction the expert lives or works in.
+    pub jurisdiction_code: String,
+    pub contact: String,
+    /// Whether the expert can be drawn now (default true).
+    pub available: Option<bool>,
+}
+
+/// The application as the form sent it: years as text, so that a wrong number is a field
+/// error, and specialties as repeated checkboxes.
+#[derive(Debug, Default)]
+struct ApplicationInput {
+    json: ApplicationJson,
+    years_text: String,
+}
+
+impl ApplicationInput {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut input = ApplicationInput::default();
+        let mut available = false;
+        for (key, value) in pairs {
+            let json = &mut input.json;
+            match key.as_str() {
+                "name" => json.name = value,
+                "id_number_masked" => json.id_number_masked = value,
+                "employer" => json.employer = value,
+                "title" => json.title = value,
+                "title_level" => json.title_level = value,
+                "years_experience" => input.years_text = value,
+                "specialties" => json.specialties.push(value),
+                "jurisdiction_code" => json.jurisdiction_code = value,
+                "contact" => json.contact = value,
+                // An unchecked checkbox sends nothing.
+                "available" => available = value == "true",
+                _ => {}
+            }
+        }
+        input.json.available = Some(available);
+        input
+    }
+}
+
+/// Checks an application: the person's data and the entry conditions (core), the city and
+/// the contact. Every problem at once, so the form can mark each field.
+fn check_application(
+    state: &AppState,
+    input: &ApplicationJson,
+    years_error: Option<FieldError>,
+) -> Result<NewExpert, Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = years_error.into_iter().collect();
+    let title_level = match input.title_level.trim() {
+        "" => None,
+        text => match TitleLevel::parse(text) {
+            Some(level) => Some(level),
+            None => {
+                errors.push(FieldError::new(
+                    "title_level",
+                    "invalid_title_level",
+                    Message::new(
+                        "职称级别应为初级、中级、副高级或正高级",
+                        "title_level must be junior, intermediate, senior or full_senior",
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    let application = ExpertApplication {
+        name: input.name.trim().to_string(),
+        id_number_masked: input.id_number_masked.trim().to_uppercase(),
+        employer: input.employer.trim().to_string(),
+        title: input.title.trim().to_string(),
+        title_level,
+        years_experience: input.years_experience,
+        specialties: input.specialties.clone(),
+    };
+    let rules = match EntryRules::from_book(state.rules(), state.today()) {
+        Ok(rules) => rules,
+        Err(error) => {
+            tracing::error!(%error, "rule book");
+            errors.push(FieldError::new(
+                "title_level",
+                "entry_rules_missing",
+                Message::new(
+                    "规则库缺少入库条件，请联系管理员",
+                    "the rule book lacks the entry conditions; contact the administrator",
+                ),
+            ));
+            return Err(errors);
+        }
+    };
+    let known: Vec<String> = state
+        .reference()
+        .key_industries
+        .iter()
+        .map(|k| k.id.clone())
+        .collect();
+    // A wrong number is already reported; the entry condition would only repeat it.
+    let years_reported = errors.iter().any(|e| e.field == "years_experience");
+    errors.extend(
+        check_entry(&application, &rules, &known)
+            .into_iter()
+            .filter(|e| !(years_reported && e.field == "years_experience")),
+    );
+    let city_known = state
+        .reference()
+        .jurisdictions
+        .iter()
+        .any(|j| j.code == input.jurisdiction_code && j.level == JurisdictionLevel::City);
+    if !city_known {
+        errors.push(FieldError::new(
+            "jurisdiction_code",
+            "unknown_city",
+            Message::new("请选择所在市（州）", "choose the city"),
+        ));
+    }
+    let contact_chars = input.contact.trim().chars().count();
+    if contact_chars > MAX_PERSON_CHARS {
+        errors.push(FieldError::new(
+            "contact",
+            "too_long",
+            Message::new(
+                format!("联系方式过长，最多 {MAX_PERSON_CHARS} 个字符"),
+                format!("contact is too long: at most {MAX_PERSON_CHARS} characters"),
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(NewExpert {
+        name: application.name,
+        title: application.title,
+        title_level: title_level
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default(),
+        employer: application.employer,
+        specialties: application.specialties,
+        jurisdiction_code: input.jurisdiction_code.clone(),
+        id_number_masked: application.id_number_masked,
+        years_experience: application.years_experience,
+        contact: input.contact.trim().to_string(),
+        available: input.available.unwrap_or(true),
+    })
+}
+
+/// Records an application (province): checked against the entry conditions in force; the
+/// applicant gets a pool number when admitted.
+#[utoipa::path(post, path = "/api/v1/experts", tag = "experts", request_body = ApplicationJson,
+    responses((status = 201, body = ExpertJson), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_apply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<ApplicationJson>,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let new = check_application(&state, &input, None).map_err(AppError::Validation)?;
+    let id = state
+        .db()
+        .apply_expert(principal, &new, state.now())
+        .await?;
+    let record = state
+        .db()
+        .expert(principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(expert_json(caller.lang, record))).into_response())
+}
+
+// ---- life cycle and employment ------------------------------------------------------------------
+
+/// A province decision on a member.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ActionJson {
+    /// admit | reject | suspend | reinstate | remove
+    pub action: String,
+    pub reason: String,
+}
+
+async fn act(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    input: &ActionJson,
+) -> Result<ExpertStatus, AppError> {
+    let action = ExpertAction::parse(input.action.trim()).ok_or_else(|| {
+        AppError::bad_field(
+            "action",
+            "invalid_action",
+            "操作应为 admit、reject、suspend、reinstate 或 remove",
+            "action must be admit, reject, suspend, reinstate or remove",
+        )
+    })?;
+    state
+        .db()
+        .act_on_expert(principal, id, action, &input.reason, state.now())
+        .await
+        .map_err(|error| match error {
+            ActionError::Transition(refusal) => {
+                let field = if matches!(
+                    refusal,
+                    cpaudit_core::experts::ExpertTransitionError::ReasonRequired { .. }
+                ) {
+                    "reason"
+                } else {
+                    "action"
+                };
+                AppError::bad_field(
+                    field,
+                    "transition_refused",
+                    &refusal.message_zh(),
+                    &refusal.message_en(),
+                )
+            }
+            ActionError::Storage(error) => error.into(),
+        })
+}
+
+/// Admits, rejects, suspends, reinstates or removes a member (province), with the reason;
+/// refused with the life cycle's message when the step is not allowed.
+#[utoipa::path(post, path = "/api/v1/experts/{id}/actions", tag = "experts",
+    params(("id" = i64, Path)), request_body = ActionJson,
+    responses((status = 200, body = ExpertJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<ActionJson>,
+) -> Result<Json<ExpertJson>, ApiError> {
+    let principal = caller.principal()?;
+    act(&state, principal, id, &input).await?;
+    let record = state
+        .db()
+        .expert(principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(expert_json(caller.lang, record)))
+}
+
+pub async fn action_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(input): Form<ActionJson>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    act(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/experts/{id}")).into_response())
+}
+
+/// An organisation named by kind and id: an employment or a declared conflict.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EmploymentJson {
+    /// enterprise | consultancy
+    pub kind: String,
+    pub organisation_id: i64,
+    pub starts_on: String,
+    /// Empty: still employed there.
+    pub ends_on: String,
+}
+
+async fn organisation(state: &AppState, kind: &str, id: i64) -> Result<Organisation, AppError> {
+    let organisation = match kind.trim() {
+        "enterprise" => Organisation::Enterprise(id),
+        "consultancy" => Organisation::Consultancy(id),
+        _ => {
+            return Err(AppError::bad_field(
+                "kind",
+                "invalid_kind",
+                "单位类型应为 enterprise（企业）或 consultancy（咨询服务机构）",
+                "kind must be enterprise or consultancy",
+            ))
+        }
+    };
+    if !state.db().organisation_exists(organisation).await? {
+        return Err(AppError::bad_field(
+            "organisation_id",
+            "unknown_organisation",
+            "没有该单位",
+            "no such organisation",
+        ));
+    }
+    Ok(organisation)
+}
+
+fn date_field(field: &str, text: &str, required: bool) -> Result<Option<NaiveDate>, AppError> {
+    let text = text.trim();
+    if text.is_empty() && !required {
+        return Ok(None);
+    }
+    parse_date(text).map(Some).ok_or_else(|| {
+        AppError::bad_field(
+            field,
+            "invalid_date",
+            &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
+            &format!("{field} must be a valid date written YYYY-MM-DD"),
+        )
+    })
+}
+
+async fn add_employment(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    input: &EmploymentJson,
+) -> Result<(), AppError> {
+    state
+        .db()
+        .expert(principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let organisation = organisation(state, &input.kind, input.organisation_id).await?;
+    let starts_on = date_field("starts_on", &input.starts_on, true)?.unwrap_or(NaiveDate::MIN);
+    let ends_on = date_field("ends_on", &input.ends_on, false)?;
+    if ends_on.is_some_and(|end| end < starts_on) {
+        return Err(AppError::bad_field(
+            "ends_on",
+            "before_start",
+            "离职日期不能早于入职日期",
+            "ends_on cannot be before starts_on",
+        ));
+    }
+    Ok(state
+        .db()
+        .add_employment(principal, id, organisation, starts_on, ends_on, state.now())
+        .await?)
+}
+
+/// Records a past or current employment of a member at an enterprise or consultancy
+/// (province); panel draws read it for conflicts of interest.
+#[utoipa::path(post, path = "/api/v1/experts/{id}/employment", tag = "experts",
+    params(("id" = i64, Path)), request_body = EmploymentJson,
+    responses((status = 201), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_employment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<EmploymentJson>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal()?;
+    add_employment(&state, principal, id, &input).await?;
+    Ok(StatusCode::CREATED)
+}
+
+pub async fn employment_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(input): Form<EmploymentJson>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    add_employment(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/experts/{id}")).into_response())
+}
+
+// ---- declarations -----------------------------------------------------------------------------
+
+/// A conflict of interest the expert declares with an enterprise or consultancy.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DeclarationJson {
+    /// enterprise | consultancy
+    pub kind: String,
+    pub organisation_id: i64,
+    pub reason: String,
+}
+
+async fn declare(
+    state: &AppState,
+    principal: &Principal,
+    input: &DeclarationJson,
+) -> Result<(), AppError> {
+    own_id(principal)?;
+    if input.reason.trim().is_empty() {
+        return Err(AppError::bad_field(
+            "reason",
+            "required",
+            "请说明利益冲突的理由",
+            "the reason for the conflict is required",
+        ));
+    }
+    let organisation = organisation(state, &input.kind, input.organisation_id).await?;
+    Ok(state
+        .db()
+        .declare_conflict(principal, organisation, &input.reason, state.now())
+        .await?)
+}
+
+/// The calling expert declares a conflict of interest; draws exclude it from reviews of that
+/// enterprise or of that consultancy's clients.
+#[utoipa::path(post, path = "/api/v1/experts/me/declarations", tag = "experts",
+    request_body = DeclarationJson,
+    responses((status = 201), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_declare(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<DeclarationJson>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal()?;
+    declare(&state, principal, &input).await?;
+    Ok(StatusCode::CREATED)
+}
+
+pub async fn declare_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(input): Form<DeclarationJson>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    declare(&state, principal, &input).await?;
+    Ok(Redirect::to("/experts/me").into_response())
+}
+
+// ---- pages ------------------------------------------------------------------------------------
+
+/// A pool row as the page shows it.
+struct PoolRow {
+    id: i64,
+    pool_number: String,
+    name: String,
+    title: String,
+    employer: String,
+    specialties: String,
+    city: String,
+    status: String,
+    available: String,
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The application form with what was sent and the error of each field.
+struct ApplicationForm {
+    values: Vec<(&'static str, String)>,
+    errors: Vec<FieldError>,
+    lang: Lang,
+}
+
+impl ApplicationForm {
+    fn value(&self, field: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every message of a field, joined, in the caller's language.
+    fn error(&self, field: &str) -> Option<String> {
+        let messages: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| self.lang.pick(&e.message.zh, &e.message.en))
+            .collect();
+        (!messages.is_empty()).then(|| messages.join("；"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "experts.html")]
+struct PoolPage {
+    ctx: Ctx,
+    rows: Vec<PoolRow>,
+    statuses: Vec<Choice>,
+    invalid: bool,
+    text_fields: Vec<TextField>,
+    level_error: Option<String>,
+    specialties_error: Option<String>,
+    city_error: Option<String>,
+    available: bool,
+    title_levels: Vec<Choice>,
+    industries: Vec<Choice>,
+    cities: Vec<Choice>,
+}
+
+/// A text input of the application form with its value and error.
+struct TextField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+async fn pool_page_of(
+    state: &AppState,
+    caller: &Caller,
+    status_text: &str,
+    form: ApplicationForm,
+) -> Result<PoolPage, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let status = status_filter(status_text)?;
+    let rows = state
+        .db()
+        .expert_pool(principal, status)
+        .await?
+        .into_iter()
+        .map(|e| PoolRow {
+            id: e.id,
+            pool_number: e.pool_number.map(|n| n.to_string()).unwrap_or_default(),
+            specialties: specialties_of(&e)
+                .iter()
+                .map(|s| industry_name(state, lang, s))
+                .collect::<Vec<_>>()
+                .join("、"),
+            city: city_name(state, lang, &e.jurisdiction_code),
+            status: status_label(lang, &e.status),
+            available: lang
+                .pick(
+                    if e.available {
+                        "可抽取"
+                    } else {
+                        "暂不可抽取"
+                    },
+                    if e.available {
+                        "available"
+                    } else {
+                        "unavailable"
+                    },
+                )
+                .to_string(),
+            name: e.name,
+            title: e.title,
+            employer: e.employer,
+        })
+        .collect();
+    let chosen_specialties: Vec<&str> = form
+        .values
+        .iter()
+        .filter(|(name, _)| *name == "specialties")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    let text_fields = [
+        ("name", "姓名", "Name"),
+        (
+            "id_number_masked",
+            "身份证号（出生日期以*遮盖）",
+            "ID number (birth date masked with *)",
+        ),
+        ("employer", "工作单位", "Employer"),
+        ("title", "职称名称", "Title"),
+        ("years_experience", "相关专业从业年限", "Years in the field"),
+        ("contact", "联系方式", "Contact"),
+    ]
+    .into_iter()
+    .map(|(name, zh, en)| TextField {
+        name,
+        label: lang.pick(zh, en),
+        value: form.value(name).to_string(),
+        error: form.error(name),
+    })
+    .collect();
+    Ok(PoolPage {
+        ctx: Ctx::new(caller),
+        rows,
+        invalid: !form.errors.is_empty(),
+        text_fields,
+        level_error: form.error("title_level"),
+        specialties_error: form.error("specialties"),
+        city_error: form.error("jurisdiction_code"),
+        available: form.value("available") == "true",
+        statuses: ExpertStatus::ALL
+            .into_iter()
+            .map(|s| Choice {
+                value: s.as_str().to_string(),
+                label: lang.pick(s.label_zh(), s.label_en()).to_string(),
+                selected: status == Some(s),
+            })
+            .collect(),
+        title_levels: TitleLevel::ALL
+            .into_iter()
+            .map(|l| Choice {
+                value: l.as_str().to_string(),
+                label: lang.pick(l.label_zh(), l.label_en()).to_string(),
+                selected: form.value("title_level") == l.as_str(),
+            })
+            .collect(),
+        industries: state
+            .reference()
+            .key_industries
+            .iter()
+            .map(|k| Choice {
+                selected: chosen_specialties.contains(&k.id.as_str()),
+                value: k.id.clone(),
+                label: lang.pick(&k.name_zh, &k.name_en).to_string(),
+            })
+            .collect(),
+        cities: state
+            .reference()
+            .jurisdictions
+            .iter()
+            .filter(|j| j.level == JurisdictionLevel::City)
+            .map(|j| Choice {
+                selected: form.value("jurisdiction_code") == j.code,
+                value: j.code.clone(),
+                label: lang.pick(&j.name_zh, &j.name_en).to_string(),
+            })
+            .collect(),
+    })
+}
+
+pub async fn pool_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<PoolQuery>,
+) -> Result<Response, AppError> {
+    let form = ApplicationForm {
+        values: vec![("available", "true".to_string())],
+        errors: Vec::new(),
+        lang: caller.lang,
+    };
+    Ok(render(
+        &pool_page_of(&state, &caller, &query.status, form).await?,
+    ))
+}
+
+/// The application form: stored as applied, or shown again with every field's error.
+pub async fn apply_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let values: Vec<(&'static str, String)> = pairs
+        .iter()
+        .filter_map(|(key, value)| {
+            const FIELDS: [&str; 10] = [
+                "name",
+                "id_number_masked",
+                "employer",
+                "title",
+                "title_level",
+                "years_experience",
+                "specialties",
+                "jurisdiction_code",
+                "contact",
+                "available",
+            ];
+            FIELDS
+                .into_iter()
+                .find(|field| field == key)
+                .map(|field| (field, value.clone()))
+        })
+        .collect();
+    let mut input = ApplicationInput::from_pairs(pairs);
+    let years_error = match input.years_text.trim().parse::<u32>() {
+        Ok(years) => {
+            input.json.years_experience = years;
+            None
+        }
+        Err(_) => Some(FieldError::new(
+            "years_experience",
+            "invalid_number",
+            Message::new(
+                "从业年限应为不小于 0 的整数",
+                "years of experience must be a whole number, 0 or more",
+            ),
+        )),
+    };
+    match check_application(&state, &input.json, years_error) {
+        Ok(new) => {
+            let id = state
+                .db()
+                .apply_expert(principal, &new, state.now())
+                .await?;
+            Ok(Redirect::to(&format!("/experts/{id}")).into_response())
+        }
+        Err(errors) => {
+            let form = ApplicationForm {
+                values,
+                errors,
+                lang: caller.lang,
+            };
+            let page = pool_page_of(&state, &caller, "", form).await?;
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "expert.html")]
+struct ExpertPage {
+    ctx: Ctx,
+    d: ExpertDetailJson,
+    specialties: String,
+    city: String,
+    title_level: String,
+    events: Vec<EventView>,
+    actions: Vec<Choice>,
+    today: String,
+}
+
+struct EventView {
+    action: String,
+    change: String,
+    reason: String,
+    actor: String,
+    at: String,
+}
+
+fn title_level_label(lang: Lang, text: &str) -> String {
+    TitleLevel::parse(text)
+        .map(|l| lang.pick(l.label_zh(), l.label_en()).to_string())
+        .unwrap_or_else(|| lang.pick("无职称", "no title").to_string())
+}
+
+pub async fn expert_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let d = detail(&state, principal, lang, id).await?;
+    let events = d
+        .events
+        .iter()
+        .map(|e| EventView {
+            action: ExpertAction::parse(&e.action)
+                .map(|a| lang.pick(a.label_zh(), a.label_en()).to_string())
+                .unwrap_or_else(|| lang.pick("提交申请", "application").to_string()),
+            change: format!(
+                "{} → {}",
+                e.from_status
+                    .as_deref()
+                    .map(|s| status_label(lang, s))
+                    .unwrap_or_else(|| "—".to_string()),
+                status_label(lang, &e.to_status)
+            ),
+            reason: e.reason.clone(),
+            actor: e.actor.clone(),
+            at: e.at.clone(),
+        })
+        .collect();
+    let current = ExpertStatus::parse(&d.expert.record.status);
+    // Only the steps the life cycle allows from here are offered.
+    let actions = cpaudit_core::experts::transition_table()
+        .into_iter()
+        .filter(|(from, _, _)| Some(*from) == current)
+        .map(|(_, action, _)| Choice {
+            value: action.as_str().to_string(),
+            label: lang.pick(action.label_zh(), action.label_en()).to_string(),
+            selected: false,
+        })
+        .collect();
+    Ok(render(&ExpertPage {
+        ctx: Ctx::new(&caller),
+        specialties: specialties_of(&d.expert.record)
+            .iter()
+            .map(|s| industry_name(&state, lang, s))
+            .collect::<Vec<_>>()
+            .join("、"),
+        city: city_name(&state, lang, &d.expert.record.jurisdiction_code),
+        title_level: title_level_label(lang, &d.expert.record.title_level),
+        events,
+        actions,
+        today: state.today().format("%Y-%m-%d").to_string(),
+        d,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "expert_evaluation.html")]
+struct EvaluationPage {
+    ctx: Ctx,
+    year: i32,
+    rows: Vec<EvaluationJson>,
+}
+
+pub async fn evaluation_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<EvaluationQuery>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let year = year_of(&state, query.year.as_deref())?;
+    let rows = evaluations(&state, principal, caller.lang, year).await?;
+    Ok(render(&EvaluationPage {
+        ctx: Ctx::new(&caller),
+        year,
+        rows,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "expert_me.html")]
+struct OwnPage {
+    ctx: Ctx,
+    d: OwnRecordJson,
+    specialties: String,
+    title_level: String,
+}
+
+pub async fn me_page(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lang = caller.lang;
+    let d = own_record(&state, principal, lang).await?;
+    Ok(render(&OwnPage {
+        ctx: Ctx::new(&caller),
+        specialties: specialties_of(&d.expert.record)
+            .iter()
+            .map(|s| industry_name(&state, lang, s))
+            .collect::<Vec<_>>()
+            .join("、"),
+        title_level: title_level_label(lang, &d.expert.record.title_level),
+        d,
+    }))
+}
