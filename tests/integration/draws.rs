@@ -272,3 +272,54 @@ async fn a_pool_smaller_than_the_panel_is_refused_naming_the_shortfall() {
         .await;
     assert_eq!(bad.json()["error"]["field"], "kind");
 }
+
+/// The demo places some experts at demo enterprises: a draw for such an enterprise excludes
+/// them as its employees.
+#[tokio::test]
+async fn an_expert_employed_by_the_enterprise_is_excluded_as_employer() {
+    let app = TestApp::new().await;
+    let query = "SELECT enterprise_id, expert_id FROM expert_employment \
+                 WHERE enterprise_id IS NOT NULL ORDER BY id LIMIT 1";
+    let (enterprise_id, expert_id): (i64, i64) = match app.db() {
+        cpaudit_storage::Db::Sqlite(pool) => sqlx::query_as(query).fetch_one(pool).await.unwrap(),
+        cpaudit_storage::Db::Postgres(pool) => sqlx::query_as(query).fetch_one(pool).await.unwrap(),
+    };
+    let province = app.token("province").await;
+    let frozen = app
+        .api(
+            "POST",
+            "/api/v1/draws",
+            Some(&province),
+            Some(json!({"kind": "assessment", "round_id": 9, "enterprise_id": enterprise_id, "review_on": "2027-03-01"})),
+        )
+        .await;
+    assert_eq!(frozen.status, StatusCode::CREATED, "{}", frozen.text());
+    let id = frozen.json()["draw"]["id"].as_i64().unwrap();
+    app.clock.advance(chrono::Duration::days(2));
+    let province = app.token("province").await;
+    let drawn = app
+        .api(
+            "POST",
+            &format!("/api/v1/draws/{id}/run"),
+            Some(&province),
+            Some(sources("2027-01-16")),
+        )
+        .await;
+    assert_eq!(drawn.status, StatusCode::OK, "{}", drawn.text());
+    assert!(!drawn.json()["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["expert_id"] == expert_id));
+    let public = app
+        .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+        .await
+        .json();
+    let categories: Vec<String> = public["record"]["exclusions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["category"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(categories.iter().any(|c| c == "employer"), "{categories:?}");
+}

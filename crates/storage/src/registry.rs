@@ -303,6 +303,7 @@ impl Db {
                 .await
             })?;
             ids.experts.push(id);
+            insert_demo_employment(&mut tx, data, &ids, id, &expert.employer, &at).await?;
         }
         // Consultancy c is engaged by enterprises c, c + n, c + 2n, … (six each), so that every
         // consultancy has clients and the set stays the same for a given seed.
@@ -396,4 +397,47 @@ fn registry_city(scope: &Scope) -> Result<Option<String>> {
             "registry lists are for officials".into(),
         )),
     }
+}
+
+/// An expert whose employer is a demo enterprise or consultancy works there now (since five
+/// years), so the conflict rules have something to exclude in a demo draw.
+async fn insert_demo_employment(
+    tx: &mut Tx,
+    data: &DemoData,
+    ids: &DemoIds,
+    expert_id: i64,
+    employer: &str,
+    at: &str,
+) -> Result<()> {
+    let enterprise = data
+        .enterprises
+        .iter()
+        .position(|e| e.enterprise.name == employer)
+        .and_then(|index| ids.enterprises.get(index).copied());
+    let consultancy = data
+        .consultancies
+        .iter()
+        .position(|c| c.name == employer)
+        .and_then(|index| ids.consultancies.get(index).copied());
+    if enterprise.is_none() && consultancy.is_none() {
+        return Ok(());
+    }
+    let since = chrono::DateTime::parse_from_rfc3339(at)
+        .map(|at| at.date_naive() - chrono::Duration::days(5 * 365))
+        .map(|day| day.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO expert_employment (expert_id, enterprise_id, consultancy_id, starts_on) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(expert_id)
+        .bind(enterprise)
+        .bind(consultancy)
+        .bind(&since)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    Ok(())
 }
