@@ -73,10 +73,22 @@ pub struct RuleView {
     pub unverified: bool,
 }
 
-fn rule_view(state: &AppState, rule: &RuleRef) -> RuleView {
+fn rule_view(state: &AppState, lang: Lang, rule: &RuleRef) -> RuleView {
+    // The recorded value is English ("5 years"); Chinese pages show it with the unit words
+    // legal texts use, read from the same value period of the rule book.
+    let value = match lang {
+        Lang::En => rule.value.clone(),
+        Lang::Zh => state
+            .rules()
+            .at(&rule.id, rule.effective_from)
+            .map(|in_force| {
+                crate::public::value_text_zh(&in_force.period.value, in_force.parameter.unit)
+            })
+            .unwrap_or_else(|_| rule.value.clone()),
+    };
     RuleView {
         id: rule.id.clone(),
-        value: rule.value.clone(),
+        value,
         citations: rule
             .citations
             .iter()
@@ -186,7 +198,11 @@ fn determination_json(state: &AppState, lang: Lang, item: Determined) -> Determi
             .pick(d.outcome.label_zh(), d.outcome.label_en())
             .to_string(),
         reasons_label: reasons_label(lang, &d.reasons, &d.toxic_categories),
-        rules: d.rules.iter().map(|rule| rule_view(state, rule)).collect(),
+        rules: d
+            .rules
+            .iter()
+            .map(|rule| rule_view(state, lang, rule))
+            .collect(),
         determination: d,
     }
 }
@@ -261,7 +277,7 @@ struct ClockView {
 
 fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
     let rule: Option<RuleRef> = serde_json::from_str(&row.rule_json).ok();
-    let view = rule.as_ref().map(|rule| rule_view(state, rule));
+    let view = rule.as_ref().map(|rule| rule_view(state, lang, rule));
     let kind = cpaudit_core::listing::ClockKind::parse(&row.kind);
     ClockView {
         label: kind.map_or(row.kind.clone(), |k| {
@@ -313,7 +329,11 @@ pub async fn determination_page(
             .iter()
             .map(|line| lang.pick(&line.zh, &line.en).to_string())
             .collect(),
-        rules: d.rules.iter().map(|rule| rule_view(&state, rule)).collect(),
+        rules: d
+            .rules
+            .iter()
+            .map(|rule| rule_view(&state, lang, rule))
+            .collect(),
         in_library: history.last().is_some_and(|v| v.action != "remove"),
         library: history
             .iter()

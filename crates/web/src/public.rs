@@ -1031,7 +1031,7 @@ pub struct RuleValueJson {
 }
 
 /// The value in Chinese, with the unit words legal texts use.
-fn value_text_zh(value: &RuleValue, unit: Unit) -> String {
+pub(crate) fn value_text_zh(value: &RuleValue, unit: Unit) -> String {
     match (value, unit) {
         (RuleValue::Integer(n), Unit::Day) => format!("{n} 日"),
         (RuleValue::Integer(n), Unit::Month) => format!("{n} 个月"),
