@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use cpaudit_core::determination::{EvidenceKind, EvidenceSource, EvidenceStatus, Reason};
-use cpaudit_core::evidence::{parse_name, EvidenceDraft, PastRoundDraft, ValidEvidence};
+use cpaudit_core::evidence::{parse_name, EvidenceDraft, PastRoundDraft};
 use cpaudit_core::registry::{FieldError, Message};
 use cpaudit_core::CreditCode;
 use cpaudit_office::{Table, TableFormat};
@@ -1300,6 +1300,69 @@ fn problems_of(line: usize, code: &str, errors: Vec<FieldError>, lang: Lang) -> 
         .collect()
 }
 
+/// The rows of an import checked one by one: the valid items and every problem by line.
+struct CheckedRows<T> {
+    total_rows: usize,
+    valid: Vec<T>,
+    invalid_rows: usize,
+    problems: Vec<RowProblem>,
+}
+
+impl<T> CheckedRows<T> {
+    /// Reads the file and checks each row with `check`, which reports a row's errors into the
+    /// vector it is given and returns the row's item when the row is valid.
+    async fn check(
+        state: &AppState,
+        file_name: &str,
+        bytes: &[u8],
+        columns: &[Column],
+        lang: Lang,
+        mut check: impl FnMut(
+            &ImportRow,
+            &str,
+            &HashMap<String, (i64, String)>,
+            &mut Vec<FieldError>,
+        ) -> Option<T>,
+    ) -> Result<Self, AppError> {
+        let rows = read_rows(file_name, bytes, columns)?;
+        let codes: Vec<String> = rows
+            .iter()
+            .map(|row| normalized_code(&row.text("credit_code")))
+            .collect();
+        let registered = state.db().registered_credit_codes(&codes).await?;
+        let mut checked = CheckedRows {
+            total_rows: rows.len(),
+            valid: Vec::with_capacity(rows.len()),
+            invalid_rows: 0,
+            problems: Vec::new(),
+        };
+        for (row, code) in rows.iter().zip(&codes) {
+            let mut errors = Vec::new();
+            let item = check(row, code, &registered, &mut errors);
+            if errors.is_empty() {
+                checked.valid.extend(item);
+            } else {
+                checked.invalid_rows += 1;
+                checked
+                    .problems
+                    .extend(problems_of(row.line, code, errors, lang));
+            }
+        }
+        Ok(checked)
+    }
+
+    /// The report, with the rows written (none unless every row was valid).
+    fn report(self, file_name: &str, written: usize) -> RowsReport {
+        RowsReport {
+            file_name: file_name.to_string(),
+            total_rows: self.total_rows,
+            invalid_rows: self.invalid_rows,
+            written,
+            problems: self.problems,
+        }
+    }
+}
+
 /// Checks every row; writes all of them in one transaction only when every row is valid.
 async fn import_evidence_file(
     state: &AppState,
@@ -1308,59 +1371,50 @@ async fn import_evidence_file(
     bytes: &[u8],
     lang: Lang,
 ) -> Result<RowsReport, AppError> {
-    let rows = read_rows(file_name, bytes, &EVIDENCE_COLUMNS)?;
-    let codes: Vec<String> = rows
-        .iter()
-        .map(|row| normalized_code(&row.text("credit_code")))
-        .collect();
-    let registered = state.db().registered_credit_codes(&codes).await?;
     let today = state.today();
-    let mut problems = Vec::new();
-    let mut invalid_rows = 0;
-    let mut valid: Vec<(i64, ValidEvidence)> = Vec::with_capacity(rows.len());
-    for (row, code) in rows.iter().zip(&codes) {
-        let mut errors = Vec::new();
-        let enterprise = enterprise_for(code, &registered, principal)
-            .map_err(|error| errors.push(error))
-            .ok();
-        let draft = EvidenceDraft {
-            kind: kind_code(&row.text("kind")),
-            observed_on: row.text("observed_on"),
-            source: source_code(&row.text("source")),
-            document_ref: row.text("document_ref"),
-            substance: row.text("substance"),
-            amount: row.text("amount"),
-            limit: row.text("limit"),
-            unit: row.text("unit"),
-            standard: row.text("standard"),
-            toxic_category: row.text("toxic_category"),
-            hw_code: row.text("hw_code"),
-        };
-        match (draft.validate(today), enterprise) {
-            (Ok(evidence), Some(id)) => valid.push((id, evidence)),
-            (Ok(_), None) => {}
-            (Err(mut found), _) => errors.append(&mut found),
-        }
-        if !errors.is_empty() {
-            invalid_rows += 1;
-            problems.extend(problems_of(row.line, code, errors, lang));
-        }
-    }
-    let written = if invalid_rows == 0 {
+    let checked = CheckedRows::check(
+        state,
+        file_name,
+        bytes,
+        &EVIDENCE_COLUMNS,
+        lang,
+        |row, code, registered, errors| {
+            let enterprise = enterprise_for(code, registered, principal)
+                .map_err(|error| errors.push(error))
+                .ok();
+            let draft = EvidenceDraft {
+                kind: kind_code(&row.text("kind")),
+                observed_on: row.text("observed_on"),
+                source: source_code(&row.text("source")),
+                document_ref: row.text("document_ref"),
+                substance: row.text("substance"),
+                amount: row.text("amount"),
+                limit: row.text("limit"),
+                unit: row.text("unit"),
+                standard: row.text("standard"),
+                toxic_category: row.text("toxic_category"),
+                hw_code: row.text("hw_code"),
+            };
+            match (draft.validate(today), enterprise) {
+                (Ok(evidence), Some(id)) => Some((id, evidence)),
+                (Ok(_), None) => None,
+                (Err(mut found), _) => {
+                    errors.append(&mut found);
+                    None
+                }
+            }
+        },
+    )
+    .await?;
+    let written = if checked.invalid_rows == 0 {
         state
             .db()
-            .import_evidence(principal, &valid, state.now())
+            .import_evidence(principal, &checked.valid, state.now())
             .await?
     } else {
         0
     };
-    Ok(RowsReport {
-        file_name: file_name.to_string(),
-        total_rows: rows.len(),
-        invalid_rows,
-        written,
-        problems,
-    })
+    Ok(checked.report(file_name, written))
 }
 
 /// Past rounds: the same checks, and one round per enterprise and year in a file (a second
@@ -1372,75 +1426,69 @@ async fn import_rounds_file(
     bytes: &[u8],
     lang: Lang,
 ) -> Result<RowsReport, AppError> {
-    let rows = read_rows(file_name, bytes, &ROUND_COLUMNS)?;
-    let codes: Vec<String> = rows
-        .iter()
-        .map(|row| normalized_code(&row.text("credit_code")))
-        .collect();
-    let registered = state.db().registered_credit_codes(&codes).await?;
     let today = state.today();
-    let mut problems = Vec::new();
-    let mut invalid_rows = 0;
-    let mut valid = Vec::with_capacity(rows.len());
     let mut first_line: HashMap<(i64, i32), usize> = HashMap::new();
-    for (row, code) in rows.iter().zip(&codes) {
-        let draft = PastRoundDraft {
-            credit_code: code.clone(),
-            list_year: row.text("list_year"),
-            reasons: row.text("reasons"),
-            accepted_on: row.text("accepted_on"),
-        };
-        let mut errors = Vec::new();
-        // A malformed code is reported by the round's own validation.
-        let enterprise = if CreditCode::parse(code).is_ok() {
-            enterprise_for(code, &registered, principal)
-                .map_err(|error| errors.push(error))
-                .ok()
-        } else {
-            None
-        };
-        match (draft.validate(today), enterprise) {
-            (Ok(round), Some(id)) => match first_line.get(&(id, round.list_year)) {
-                Some(first) => errors.push(FieldError::new(
-                    "list_year",
-                    "duplicate_in_file",
-                    Message::new(
-                        format!("与第 {first} 行重复：同一企业同一年份只能有一轮"),
-                        format!("same enterprise and year as line {first}"),
-                    ),
-                )),
-                None => {
-                    first_line.insert((id, round.list_year), row.line);
-                    valid.push((id, round));
+    let checked = CheckedRows::check(
+        state,
+        file_name,
+        bytes,
+        &ROUND_COLUMNS,
+        lang,
+        |row, code, registered, errors| {
+            let draft = PastRoundDraft {
+                credit_code: code.to_string(),
+                list_year: row.text("list_year"),
+                reasons: row.text("reasons"),
+                accepted_on: row.text("accepted_on"),
+            };
+            // A malformed code is reported by the round's own validation.
+            let enterprise = if CreditCode::parse(code).is_ok() {
+                enterprise_for(code, registered, principal)
+                    .map_err(|error| errors.push(error))
+                    .ok()
+            } else {
+                None
+            };
+            match (draft.validate(today), enterprise) {
+                (Ok(round), Some(id)) => match first_line.get(&(id, round.list_year)) {
+                    Some(first) => {
+                        errors.push(FieldError::new(
+                            "list_year",
+                            "duplicate_in_file",
+                            Message::new(
+                                format!("与第 {first} 行重复：同一企业同一年份只能有一轮"),
+                                format!("same enterprise and year as line {first}"),
+                            ),
+                        ));
+                        None
+                    }
+                    None => {
+                        first_line.insert((id, round.list_year), row.line);
+                        Some((id, round))
+                    }
+                },
+                (Ok(_), None) => None,
+                (Err(mut found), _) => {
+                    errors.append(&mut found);
+                    None
                 }
-            },
-            (Ok(_), None) => {}
-            (Err(mut found), _) => errors.append(&mut found),
-        }
-        if !errors.is_empty() {
-            invalid_rows += 1;
-            problems.extend(problems_of(row.line, code, errors, lang));
-        }
-    }
-    let written = if invalid_rows == 0 {
+            }
+        },
+    )
+    .await?;
+    let written = if checked.invalid_rows == 0 {
         let source: String = format!("import {today} {file_name}")
             .chars()
             .take(120)
             .collect();
         state
             .db()
-            .import_past_rounds(principal, &valid, &source, state.now())
+            .import_past_rounds(principal, &checked.valid, &source, state.now())
             .await?
     } else {
         0
     };
-    Ok(RowsReport {
-        file_name: file_name.to_string(),
-        total_rows: rows.len(),
-        invalid_rows,
-        written,
-        problems,
-    })
+    Ok(checked.report(file_name, written))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
