@@ -209,6 +209,8 @@ pub async fn load_demo_cycle(
                 document_number: format!("演示〔{year}〕1号"),
                 published_on,
                 entries: list_entries,
+                round_policy: cycle::round_policy(&state, published_on)
+                    .map_err(|error| anyhow::anyhow!("demo rounds: {error:?}"))?,
             },
             now,
         )

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use cpaudit_core::determination::Reason;
 use cpaudit_core::listing::clocks_from_publication;
 use cpaudit_core::periods::HolidayCalendar;
+use cpaudit_core::round::RoundPolicy;
 use cpaudit_core::rules::RuleBook;
 use cpaudit_office::TableFormat;
 use cpaudit_storage::enterprises::{EnterpriseFilter, EnterpriseRow, SortKey};
@@ -80,6 +81,8 @@ async fn publish(app: &TestApp) -> Published {
             entry(&c, &[Reason::ExceedTotalLoad, Reason::DoubleToxic], &[2]),
             entry(&d, &[Reason::DoubleToxic], &[5]),
         ],
+        round_policy: RoundPolicy::from_book(&RuleBook::embedded(), published_on, "620000")
+            .unwrap(),
     };
     let id = app
         .db()

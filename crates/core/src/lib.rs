@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod consultancy;
 pub mod credit_code;
+pub mod deadlines;
 pub mod demo;
 pub mod determination;
 pub mod draw;
@@ -14,6 +15,7 @@ pub mod periods;
 pub mod planning;
 pub mod reference;
 pub mod registry;
+pub mod round;
 pub mod rules;
 pub mod search;
 

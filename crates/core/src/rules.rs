@@ -1496,6 +1496,18 @@ confidence = "partly_verified"
             ("experts.evaluation.remove_on_conflict", Unit::Bool),
             ("sanctions.blacklist_basis", Unit::Text),
             ("sanctions.public_after_lift_days", Unit::Integer),
+            ("round.report_phases", Unit::List),
+            ("round.report_documents", Unit::List),
+            ("round.acceptance_documents", Unit::List),
+            ("round.close_phases", Unit::List),
+            ("round.small_micro.size_classes", Unit::List),
+            ("round.small_micro.report_phases", Unit::List),
+            ("round.small_micro.report_documents", Unit::List),
+            ("round.small_micro.close_phases", Unit::List),
+            ("deadline.rectify", Unit::Month),
+            ("deadline.accept", Unit::Year),
+            ("notices.reminder_days_before", Unit::Day),
+            ("notices.escalate_to_province_after_days", Unit::Day),
         ];
         for (id, unit) in expected {
             let parameter = book.parameter(id).unwrap_or_else(|| panic!("{id} missing"));

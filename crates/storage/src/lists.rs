@@ -14,6 +14,8 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use cpaudit_core::round::RoundPolicy;
+
 use crate::evidence::{categories_text, china_date, date_text, reasons_text};
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
@@ -196,6 +198,8 @@ pub struct NewList {
     pub document_number: String,
     pub published_on: NaiveDate,
     pub entries: Vec<NewListEntry>,
+    /// Track and organizer of the rounds publication opens (rules in force that day).
+    pub round_policy: RoundPolicy,
 }
 
 /// A stored clock.
@@ -630,12 +634,32 @@ impl Db {
         } else {
             "main"
         };
-        let id = insert_list(&mut tx, actor, list, batch, kind, None, now).await?;
+        let header = ListHeader {
+            list_year: list.list_year,
+            title: &list.title,
+            document_number: &list.document_number,
+            published_on: list.published_on,
+        };
+        let id = insert_list(&mut tx, actor, &header, batch, kind, None, now).await?;
         for entry in &list.entries {
             insert_entry(&mut tx, id, entry, list.published_on).await?;
             for clock in &entry.clocks {
                 insert_clock(&mut tx, id, entry.enterprise_id, clock).await?;
             }
+            crate::rounds::create_round(
+                &mut tx,
+                actor,
+                id,
+                list.list_year,
+                entry.enterprise_id,
+                &reasons_text(&entry.reasons),
+                &categories_text(&entry.toxic_categories),
+                &list.round_policy,
+                &entry.clocks,
+                list.published_on,
+                now,
+            )
+            .await?;
         }
         if !list.supplementary {
             mark_plans_published(&mut tx, list.list_year, now).await?;
@@ -1207,10 +1231,18 @@ async fn next_batch(tx: &mut Tx, list_year: i32) -> Result<i64> {
     Ok(last.unwrap_or(0) + 1)
 }
 
+/// The header of a list version.
+struct ListHeader<'a> {
+    list_year: i32,
+    title: &'a str,
+    document_number: &'a str,
+    published_on: NaiveDate,
+}
+
 async fn insert_list(
     tx: &mut Tx,
     actor: &Principal,
-    list: &NewList,
+    list: &ListHeader<'_>,
     batch: i64,
     kind: &str,
     supersedes: Option<(i64, i64, &str)>,
@@ -1249,13 +1281,11 @@ async fn insert_correction(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let list = NewList {
+    let list = ListHeader {
         list_year: i32::try_from(old.list_year).unwrap_or_default(),
-        supplementary: old.kind == "supplementary",
-        title: old.title.clone(),
-        document_number: old.document_number.clone(),
+        title: &old.title,
+        document_number: &old.document_number,
         published_on: china_date(now),
-        entries: Vec::new(),
     };
     insert_list(
         tx,

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use cpaudit_core::determination::{determine, Determination, DeterminationRules, Outcome};
 use cpaudit_core::listing::clocks_from_publication;
 use cpaudit_core::planning::{check_move, propose, Plan, PlanCandidate, PlanSettings};
+use cpaudit_core::round::RoundPolicy;
 use cpaudit_core::rules::{RuleBook, RuleError};
 use cpaudit_storage::evidence::FactsRecord;
 use cpaudit_storage::lists::{NewListEntry, PlanMove};
@@ -184,6 +185,15 @@ pub fn validate_move(
             &error.message_en(),
         )
     })
+}
+
+/// Track and organizer of the rounds a publication on `published_on` opens.
+pub fn round_policy(state: &AppState, published_on: NaiveDate) -> Result<RoundPolicy, AppError> {
+    let province = state
+        .reference()
+        .province()
+        .map_or(String::new(), |p| p.code.clone());
+    RoundPolicy::from_book(state.rules(), published_on, &province).map_err(rule_error)
 }
 
 /// The entries of a list published on `published_on`, each with the clocks publication starts.

@@ -1442,6 +1442,7 @@ async fn publish(
                 document_number: input.document_number.clone(),
                 published_on,
                 entries,
+                round_policy: cycle::round_policy(state, published_on)?,
             },
             state.now(),
         )

@@ -1,0 +1,291 @@
+//! The five deadlines of an audit round, and the notices each one sends: a reminder before it,
+//! an overdue notice the day after, and an escalation to the province later.
+//!
+//! Disclose, start and report run from the list's publication (their dates are computed by
+//! [`crate::listing::clocks_from_publication`] and copied onto the round); rectify runs from a
+//! review that asked for rectification, accept from the passed assessment. A deadline is met
+//! by the action named in [`DeadlineKind::met_by`]. Which notices are due on a day is pure
+//! arithmetic here; the scheduler stores each under a unique key, so a notice fires once even
+//! when the scheduler runs twice, restarts, or skips days.
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::listing::{period_rule, ClockKind};
+use crate::periods::{period_end, HolidayCalendar, PeriodEnd};
+use crate::round::RoundAction;
+use crate::rules::{RuleBook, RuleError, RuleRef};
+
+/// A deadline of one round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    Disclose,
+    Start,
+    Report,
+    Rectify,
+    Accept,
+}
+
+impl DeadlineKind {
+    pub const ALL: [DeadlineKind; 5] = [
+        Self::Disclose,
+        Self::Start,
+        Self::Report,
+        Self::Rectify,
+        Self::Accept,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disclose => "disclose",
+            Self::Start => "start",
+            Self::Report => "report",
+            Self::Rectify => "rectify",
+            Self::Accept => "accept",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    pub fn from_clock(kind: ClockKind) -> Self {
+        match kind {
+            ClockKind::Disclose => Self::Disclose,
+            ClockKind::Start => Self::Start,
+            ClockKind::Report => Self::Report,
+        }
+    }
+
+    /// The rule book parameter that fixes the period.
+    pub fn rule_id(self) -> &'static str {
+        match self {
+            Self::Disclose => "deadline.disclose",
+            Self::Start => "deadline.start",
+            Self::Report => "deadline.report",
+            Self::Rectify => "deadline.rectify",
+            Self::Accept => "deadline.accept",
+        }
+    }
+
+    /// The action that meets the deadline.
+    pub fn met_by(self) -> RoundAction {
+        match self {
+            Self::Disclose => RoundAction::Disclose,
+            Self::Start => RoundAction::FileStart,
+            Self::Report => RoundAction::SubmitReport,
+            Self::Rectify => RoundAction::Resubmit,
+            Self::Accept => RoundAction::ApplyAcceptance,
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Disclose => "信息公开",
+            Self::Start => "开展清洁生产审核",
+            Self::Report => "报送审核报告",
+            Self::Rectify => "评估整改后重新报送",
+            Self::Accept => "申请验收",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::Disclose => "Disclose information",
+            Self::Start => "Start the audit",
+            Self::Report => "Submit the audit report",
+            Self::Rectify => "Resubmit after rectification",
+            Self::Accept => "Apply for acceptance",
+        }
+    }
+}
+
+/// A deadline that a review decision starts (rectify or accept), with its rule and last day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartedDeadline {
+    pub kind: DeadlineKind,
+    pub starts_on: NaiveDate,
+    pub rule: RuleRef,
+    pub rest_day_rule: RuleRef,
+    pub end: PeriodEnd,
+}
+
+/// The deadline of `kind` running from `starts_on`, under the rules in force that day.
+pub fn deadline_from(
+    kind: DeadlineKind,
+    starts_on: NaiveDate,
+    book: &RuleBook,
+    calendar: &HolidayCalendar,
+) -> Result<StartedDeadline, RuleError> {
+    let (weekends_are_rest_days, rest_day_rule) =
+        book.bool_at("period.weekends_are_rest_days", starts_on)?;
+    let (amount, unit, rule) = period_rule(book, kind.rule_id(), starts_on)?;
+    Ok(StartedDeadline {
+        kind,
+        starts_on,
+        rule,
+        rest_day_rule,
+        end: period_end(starts_on, amount, unit, calendar, weekends_are_rest_days),
+    })
+}
+
+/// The notices a deadline sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// Before the deadline, to the enterprise and its consultancy.
+    Reminder,
+    /// The day after, to the enterprise, its consultancy and the city.
+    Overdue,
+    /// Later, to the province.
+    Escalation,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 3] = [Self::Reminder, Self::Overdue, Self::Escalation];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reminder => "reminder",
+            Self::Overdue => "overdue",
+            Self::Escalation => "escalation",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Reminder => "到期提醒",
+            Self::Overdue => "逾期",
+            Self::Escalation => "逾期上报省级",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::Reminder => "Reminder",
+            Self::Overdue => "Overdue",
+            Self::Escalation => "Escalated to the province",
+        }
+    }
+}
+
+/// When each notice of a deadline falls due, from the notice rules in force on the deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoticeSchedule {
+    pub reminder_on: NaiveDate,
+    pub overdue_on: NaiveDate,
+    pub escalation_on: NaiveDate,
+    pub rules: Vec<RuleRef>,
+}
+
+impl NoticeSchedule {
+    /// The schedule for a deadline whose effective last day is `due_on`.
+    pub fn for_due_date(book: &RuleBook, due_on: NaiveDate) -> Result<Self, RuleError> {
+        let (before, reminder_rule) = book.integer_at("notices.reminder_days_before", due_on)?;
+        let (after, escalation_rule) =
+            book.integer_at("notices.escalate_to_province_after_days", due_on)?;
+        let days = |n: i64| Days::new(n.unsigned_abs());
+        Ok(Self {
+            reminder_on: due_on.checked_sub_days(days(before)).unwrap_or(due_on),
+            // The last day itself is still in time (民法典 Art. 203: until 24:00).
+            overdue_on: due_on.succ_opt().unwrap_or(due_on),
+            escalation_on: due_on.checked_add_days(days(after)).unwrap_or(due_on),
+            rules: vec![reminder_rule, escalation_rule],
+        })
+    }
+
+    fn falls_on(&self, kind: NoticeKind) -> NaiveDate {
+        match kind {
+            NoticeKind::Reminder => self.reminder_on,
+            NoticeKind::Overdue => self.overdue_on,
+            NoticeKind::Escalation => self.escalation_on,
+        }
+    }
+
+    /// The notices due by `today` for a deadline still open (not met, round not finished).
+    /// A reminder whose day was missed is not sent once the deadline has passed: the overdue
+    /// notice says more.
+    pub fn due_by(&self, today: NaiveDate) -> Vec<NoticeKind> {
+        let due: Vec<NoticeKind> = NoticeKind::ALL
+            .into_iter()
+            .filter(|kind| self.falls_on(*kind) <= today)
+            .collect();
+        if today >= self.overdue_on {
+            due.into_iter()
+                .filter(|kind| *kind != NoticeKind::Reminder)
+                .collect()
+        } else {
+            due
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn an_assessment_passed_on_2027_06_30_must_be_followed_by_acceptance_by_2029_07_02() {
+        // deadline.accept: two years (local practice); 2029-06-30 is a Saturday, so the last
+        // day moves to Monday 2029-07-02 (民法典 Art. 203).
+        let book = RuleBook::embedded();
+        let calendar = HolidayCalendar::china();
+        let accept = deadline_from(DeadlineKind::Accept, day(2027, 6, 30), &book, &calendar)
+            .expect("rule in force");
+        assert_eq!(accept.end.nominal, day(2029, 6, 30));
+        assert_eq!(accept.end.effective, day(2029, 7, 2));
+        assert_eq!(accept.rule.id, "deadline.accept");
+    }
+
+    #[test]
+    fn a_rectification_asked_on_2027_03_31_is_due_by_2027_06_30() {
+        // Three months from the 31st ends on the last day of June (民法典 Art. 202).
+        let book = RuleBook::embedded();
+        let rectify = deadline_from(
+            DeadlineKind::Rectify,
+            day(2027, 3, 31),
+            &book,
+            &HolidayCalendar::china(),
+        )
+        .unwrap();
+        assert_eq!(rectify.end.nominal, day(2027, 6, 30));
+    }
+
+    #[test]
+    fn reminder_a_week_before_overdue_the_day_after_escalation_thirty_days_later() {
+        let book = RuleBook::embedded();
+        let schedule = NoticeSchedule::for_due_date(&book, day(2027, 2, 15)).unwrap();
+        assert_eq!(schedule.reminder_on, day(2027, 2, 8));
+        assert_eq!(schedule.overdue_on, day(2027, 2, 16));
+        assert_eq!(schedule.escalation_on, day(2027, 3, 17));
+        assert!(schedule.due_by(day(2027, 2, 7)).is_empty());
+        assert_eq!(schedule.due_by(day(2027, 2, 8)), vec![NoticeKind::Reminder]);
+        assert_eq!(
+            schedule.due_by(day(2027, 2, 15)),
+            vec![NoticeKind::Reminder]
+        );
+        assert_eq!(schedule.due_by(day(2027, 2, 16)), vec![NoticeKind::Overdue]);
+        assert_eq!(
+            schedule.due_by(day(2027, 12, 31)),
+            vec![NoticeKind::Overdue, NoticeKind::Escalation]
+        );
+    }
+
+    #[test]
+    fn each_deadline_is_met_by_its_own_action() {
+        assert_eq!(DeadlineKind::Disclose.met_by(), RoundAction::Disclose);
+        assert_eq!(DeadlineKind::Accept.met_by(), RoundAction::ApplyAcceptance);
+        for kind in DeadlineKind::ALL {
+            assert_eq!(DeadlineKind::parse(kind.as_str()), Some(kind));
+        }
+    }
+}
