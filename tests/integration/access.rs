@@ -28,11 +28,25 @@ use Expect::{Login, Status};
 /// The expected answer of every route for each caller, in the order of `CALLERS`.
 /// `C` stands for the consultancy's answer on the demo enterprise's routes, which depends on
 /// whether that consultancy is engaged by the enterprise (read from the table directly).
-fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[Expect; 7]> {
+fn expected(
+    method: &Method,
+    path: &str,
+    consultancy_sees_it: bool,
+    consultancy_sees_round: bool,
+) -> Option<[Expect; 7]> {
     let c = if consultancy_sees_it {
         Status(200)
     } else {
         Status(404)
+    };
+    // Round routes: `{id}` is round 1, a Lanzhou round of another enterprise than the demo
+    // enterprise user's; the consultancy sees it when engaged with that enterprise.
+    let cr = |seen: u16| {
+        if consultancy_sees_round {
+            Status(seen)
+        } else {
+            Status(404)
+        }
     };
     let all = |s: u16| [Status(s); 7];
     let readers = |ok: u16| {
@@ -90,6 +104,17 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
             Status(403),
         ]
     };
+    let readers_all = |ok: u16, anonymous: Expect| {
+        [
+            anonymous,
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+        ]
+    };
     let expert_only = |ok: u16, anonymous: Expect| {
         [
             anonymous,
@@ -102,6 +127,58 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
         ]
     };
     Some(match (method.as_str(), path) {
+        // Audit rounds (crates/web/src/rounds.rs).
+        ("GET", "/rounds" | "/rounds.xlsx") => readers_all(200, Login),
+        ("GET", "/api/v1/rounds") => readers_all(200, Status(401)),
+        ("GET", "/rounds/{id}") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            cr(200),
+            Status(404),
+        ],
+        ("GET", "/api/v1/rounds/{id}") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            cr(200),
+            Status(404),
+        ],
+        // Only the enterprise or its engaged consultancy files; officials are refused.
+        ("GET" | "POST", "/rounds/{id}/disclosure") => [
+            Login,
+            Status(403),
+            Status(403),
+            Status(404),
+            Status(404),
+            cr(403),
+            Status(403),
+        ],
+        ("PUT", "/api/v1/rounds/{id}/disclosure") => [
+            Status(401),
+            Status(403),
+            Status(403),
+            Status(404),
+            Status(404),
+            cr(403),
+            Status(403),
+        ],
+        // Empty bodies lack the required field.
+        ("POST", "/rounds/{id}/actions" | "/rounds/{id}/start" | "/rounds/{id}/phases") => {
+            readers(400)
+        }
+        ("POST", "/api/v1/rounds/{id}/actions")
+        | ("PUT", "/api/v1/rounds/{id}/start" | "/api/v1/rounds/{id}/phases") => api_readers(400),
+        ("POST", "/rounds/{id}/secret-claims/{item}/reject") => officials(400),
+        ("POST", "/api/v1/rounds/{id}/secret-claims/{item}/reject") => api_officials(400),
+        ("GET", "/public/disclosures" | "/api/v1/public/disclosures") => all(200),
+        ("GET", "/public/disclosures/{round_id}" | "/api/v1/public/disclosures/{round_id}") => {
+            all(404)
+        }
         // Panel draws (crates/web/src/draws.rs); the demo holds no draw.
         ("POST", "/api/v1/draws" | "/api/v1/draws/{id}/run") => api_officials(400),
         ("POST", "/api/v1/draws/{id}/finish") => api_officials(404),
@@ -442,6 +519,8 @@ async fn every_route_answers_every_role_as_expected() {
     let app = TestApp::new().await;
     let enterprise_id = demo_enterprise_id(app.db()).await;
     let consultancy_sees_it = consultancy_is_engaged(&app, enterprise_id).await;
+    let round_enterprise: i64 = round_enterprise(&app, ROUND_ID).await;
+    let consultancy_sees_round = consultancy_is_engaged(&app, round_enterprise).await;
     let mut browsers = vec![None];
     let mut tokens = vec![None];
     for caller in &CALLERS[1..] {
@@ -453,16 +532,27 @@ async fn every_route_answers_every_role_as_expected() {
     // Logging out ends the sessions the other routes use: it goes last.
     routes.sort_by_key(|spec| spec.path == "/logout");
     for spec in routes {
-        let Some(expectations) = expected(&spec.method, spec.path, consultancy_sees_it) else {
+        let Some(expectations) = expected(
+            &spec.method,
+            spec.path,
+            consultancy_sees_it,
+            consultancy_sees_round,
+        ) else {
             failures.push(format!(
                 "{} {} has no expected answers in this test",
                 spec.method, spec.path
             ));
             continue;
         };
+        let id = if spec.path.contains("rounds/{id}") {
+            ROUND_ID
+        } else {
+            enterprise_id
+        };
         let path = spec
             .path
-            .replace("{id}", &enterprise_id.to_string())
+            .replace("{id}", &id.to_string())
+            .replace("{round_id}", &ROUND_ID.to_string())
             .replace("{lang}", "en")
             .replace("{city}", "620100")
             .replace("{year}", "2028");
@@ -496,6 +586,21 @@ async fn every_route_answers_every_role_as_expected() {
         "route matrix:\n{}",
         failures.join("\n")
     );
+}
+
+/// The round the round routes are called with: the demo list's first, in Lanzhou.
+const ROUND_ID: i64 = 1;
+
+async fn round_enterprise(app: &TestApp, round_id: i64) -> i64 {
+    let operator = cpaudit_storage::Principal::console_operator("test");
+    let round = app
+        .db()
+        .get_round(operator.scope(), round_id)
+        .await
+        .unwrap()
+        .expect("the demo list opens round 1");
+    assert_eq!(round.jurisdiction_code, "620100", "round 1 is in Lanzhou");
+    round.enterprise_id
 }
 
 async fn consultancy_is_engaged(app: &TestApp, enterprise_id: i64) -> bool {

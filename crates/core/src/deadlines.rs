@@ -4,7 +4,7 @@
 //! Disclose, start and report run from the list's publication (their dates are computed by
 //! [`crate::listing::clocks_from_publication`] and copied onto the round); rectify runs from a
 //! review that asked for rectification, accept from the passed assessment. A deadline is met
-//! by the action named in [`DeadlineKind::met_by`]. Which notices are due on a day is pure
+//! by the actions [`DeadlineKind::is_met_by`] names. Which notices are due on a day is pure
 //! arithmetic here; the scheduler stores each under a unique key, so a notice fires once even
 //! when the scheduler runs twice, restarts, or skips days.
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::listing::{period_rule, ClockKind};
 use crate::periods::{period_end, HolidayCalendar, PeriodEnd};
-use crate::round::RoundAction;
+use crate::round::{ReviewConclusion, RoundAction};
 use crate::rules::{RuleBook, RuleError, RuleRef};
 
 /// A deadline of one round.
@@ -69,14 +69,31 @@ impl DeadlineKind {
         }
     }
 
-    /// The action that meets the deadline.
-    pub fn met_by(self) -> RoundAction {
+    /// Whether `action` meets the deadline. A rectification runs after a review asked for it
+    /// and is met by whatever files the corrected work: a resubmission, a new report after a
+    /// failed assessment, or a new acceptance application after an unqualified acceptance.
+    pub fn is_met_by(self, action: RoundAction) -> bool {
         match self {
-            Self::Disclose => RoundAction::Disclose,
-            Self::Start => RoundAction::FileStart,
-            Self::Report => RoundAction::SubmitReport,
-            Self::Rectify => RoundAction::Resubmit,
-            Self::Accept => RoundAction::ApplyAcceptance,
+            Self::Disclose => action == RoundAction::Disclose,
+            Self::Start => action == RoundAction::FileStart,
+            Self::Report => action == RoundAction::SubmitReport,
+            Self::Rectify => matches!(
+                action,
+                RoundAction::Resubmit | RoundAction::SubmitReport | RoundAction::ApplyAcceptance
+            ),
+            Self::Accept => action == RoundAction::ApplyAcceptance,
+        }
+    }
+
+    /// The deadline a review decision starts, if any: rectification after any conclusion that
+    /// sends the work back, acceptance after a passed assessment.
+    pub fn started_by(action: RoundAction) -> Option<Self> {
+        match action {
+            RoundAction::Decide(
+                ReviewConclusion::Rectify | ReviewConclusion::Fail | ReviewConclusion::NotQualified,
+            ) => Some(Self::Rectify),
+            RoundAction::Decide(ReviewConclusion::Pass) => Some(Self::Accept),
+            _ => None,
         }
     }
 
@@ -282,8 +299,19 @@ mod tests {
 
     #[test]
     fn each_deadline_is_met_by_its_own_action() {
-        assert_eq!(DeadlineKind::Disclose.met_by(), RoundAction::Disclose);
-        assert_eq!(DeadlineKind::Accept.met_by(), RoundAction::ApplyAcceptance);
+        assert!(DeadlineKind::Disclose.is_met_by(RoundAction::Disclose));
+        assert!(!DeadlineKind::Disclose.is_met_by(RoundAction::FileStart));
+        assert!(DeadlineKind::Rectify.is_met_by(RoundAction::Resubmit));
+        assert!(DeadlineKind::Accept.is_met_by(RoundAction::ApplyAcceptance));
+        assert_eq!(
+            DeadlineKind::started_by(RoundAction::Decide(ReviewConclusion::Pass)),
+            Some(DeadlineKind::Accept)
+        );
+        assert_eq!(
+            DeadlineKind::started_by(RoundAction::Decide(ReviewConclusion::Fail)),
+            Some(DeadlineKind::Rectify)
+        );
+        assert_eq!(DeadlineKind::started_by(RoundAction::Close), None);
         for kind in DeadlineKind::ALL {
             assert_eq!(DeadlineKind::parse(kind.as_str()), Some(kind));
         }

@@ -1508,6 +1508,9 @@ confidence = "partly_verified"
             ("deadline.accept", Unit::Year),
             ("notices.reminder_days_before", Unit::Day),
             ("notices.escalate_to_province_after_days", Unit::Day),
+            ("disclosure.items.common", Unit::List),
+            ("disclosure.items.double_exceed", Unit::List),
+            ("disclosure.items.double_toxic", Unit::List),
         ];
         for (id, unit) in expected {
             let parameter = book.parameter(id).unwrap_or_else(|| panic!("{id} missing"));

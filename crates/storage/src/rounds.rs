@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use cpaudit_core::deadlines::{DeadlineKind, StartedDeadline};
 use cpaudit_core::listing::Clock;
-use cpaudit_core::round::{RoundPolicy, RoundState, Track};
+use cpaudit_core::round::{AuditMode, Phase, RoundAction, RoundPolicy, RoundState, Track};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -106,11 +106,12 @@ impl DeadlineRow {
 
 pub(crate) const ROUND_SELECT: &str = "SELECT r.id, r.enterprise_id, e.name AS enterprise_name, \
     e.credit_code, r.jurisdiction_code, j.name_zh AS jurisdiction_name_zh, e.industry_code, \
-    e.key_industry_id, r.list_id, r.list_year, r.reasons, r.toxic_categories, r.track, \
+    i.key_industry_id, r.list_id, r.list_year, r.reasons, r.toxic_categories, r.track, \
     r.organizer_code, r.state, r.state_since, r.audit_mode, r.consultancy_id, \
     c.name AS consultancy_name, r.start_filing_json, r.listed_on, r.rule_book_version, r.version \
     FROM rounds r JOIN enterprises e ON e.id = r.enterprise_id \
     JOIN jurisdictions j ON j.code = r.jurisdiction_code \
+    LEFT JOIN industries i ON i.code = e.industry_code \
     LEFT JOIN consultancies c ON c.id = r.consultancy_id";
 
 /// The condition on the round alias `r` (joined with enterprise `e`) that limits rows to the
@@ -389,4 +390,517 @@ pub(crate) async fn audit_round_step(
             now,
         )
         .await
+}
+
+/// A transition decided by the core machine, to store.
+#[derive(Debug, Clone)]
+pub struct TransitionRecord<'a> {
+    pub action: RoundAction,
+    pub from: RoundState,
+    pub to: RoundState,
+    /// The round's version the caller read; a concurrent change makes the write fail.
+    pub expected_version: i64,
+    pub reason: &'a str,
+    pub attachments: &'a [i64],
+    pub today: NaiveDate,
+    /// The deadline the action starts (rectify or accept), computed by core.
+    pub started: Option<StartedDeadline>,
+    /// What else the action records, for the timeline and the audit log.
+    pub detail: Value,
+}
+
+/// Facts the guards read that live in several tables, gathered in one place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredFacts {
+    pub phases_completed: Vec<i64>,
+    pub document_kinds: Vec<String>,
+    pub option_count: i64,
+    pub medium_high_open: i64,
+    /// When the last review decision was recorded (RFC 3339), if any.
+    pub last_decision_at: Option<String>,
+    /// When the last rectification report was uploaded (RFC 3339), if any.
+    pub last_rectification_at: Option<String>,
+}
+
+/// A phase of a round as recorded.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhaseRow {
+    pub phase: i64,
+    pub started_on: Option<String>,
+    pub completed_on: Option<String>,
+    pub summary: String,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// A phase to record.
+#[derive(Debug, Clone)]
+pub struct PhaseRecord<'a> {
+    pub phase: Phase,
+    pub started_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    pub summary: &'a str,
+    pub attachments: &'a [i64],
+}
+
+/// The start filing to store: audit mode, consultancy and the filing itself as JSON.
+#[derive(Debug, Clone)]
+pub struct StartFiling {
+    pub mode: AuditMode,
+    pub consultancy_id: Option<i64>,
+    pub filing: Value,
+}
+
+impl Db {
+    /// Stores a transition the core machine allowed: the new state (only if nobody changed the
+    /// round meanwhile), the deadlines it meets, stops or starts, and the timeline and audit
+    /// entries, in one transaction.
+    pub async fn apply_transition(
+        &self,
+        actor: &Principal,
+        round: &RoundRow,
+        record: &TransitionRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        move_state(&mut tx, round.id, record, now).await?;
+        settle_deadlines(&mut tx, round.id, record).await?;
+        if record.action == RoundAction::Disclose {
+            publish_disclosure(&mut tx, round.id, record.today).await?;
+        }
+        if let Some(started) = &record.started {
+            let seq = next_deadline_seq(&mut tx, round.id, started.kind).await?;
+            insert_deadline(&mut tx, round.id, started, seq).await?;
+        }
+        append_round_event(
+            &mut tx,
+            round.id,
+            RoundEventInsert {
+                action: record.action.as_str(),
+                from_state: Some(record.from),
+                to_state: Some(record.to),
+                actor,
+                reason: record.reason,
+                detail: record.detail.clone(),
+                attachments: record.attachments,
+            },
+            now,
+        )
+        .await?;
+        chain
+            .append(
+                &mut tx,
+                actor,
+                &format!("round.{}", record.action.as_str()),
+                ("round", &round.id.to_string()),
+                Some(&json!({"state": record.from.as_str(), "version": record.expected_version})),
+                Some(
+                    &json!({"state": record.to.as_str(), "reason": record.reason.trim(),
+                    "attachments": record.attachments, "detail": record.detail}),
+                ),
+                now,
+            )
+            .await?;
+        chain.commit(tx).await
+    }
+
+    /// What the guards read from the round's phases, documents, options and reviews.
+    pub async fn stored_facts(&self, round: &RoundRow) -> Result<StoredFacts> {
+        let id = round.id;
+        Ok(on_pool!(self, |pool| {
+            let phases_completed = sqlx::query_scalar(
+                "SELECT phase FROM round_phases WHERE round_id = $1 AND completed_on IS NOT NULL \
+                 ORDER BY phase",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            let document_kinds = sqlx::query_scalar(
+                "SELECT DISTINCT kind FROM documents WHERE round_id = $1 ORDER BY kind",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            let (option_count, medium_high_open): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN cost_class = 'medium_high' \
+                 AND status NOT IN ('implemented', 'dropped') THEN 1 ELSE 0 END), 0) \
+                 FROM options WHERE round_id = $1",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+            let last_decision_at =
+                sqlx::query_scalar("SELECT MAX(decided_at) FROM reviews WHERE round_id = $1")
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await?;
+            let last_rectification_at = sqlx::query_scalar(
+                "SELECT MAX(uploaded_at) FROM documents WHERE round_id = $1 AND kind = 'rectification'",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+            StoredFacts {
+                phases_completed,
+                document_kinds,
+                option_count,
+                medium_high_open,
+                last_decision_at,
+                last_rectification_at,
+            }
+        }))
+    }
+
+    /// The recorded phases of a round, in order. The caller has read the round.
+    pub async fn round_phases(&self, round: &RoundRow) -> Result<Vec<PhaseRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT phase, started_on, completed_on, summary, updated_at, updated_by \
+                 FROM round_phases WHERE round_id = $1 ORDER BY phase",
+            )
+            .bind(round.id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Records the dates and summary of one phase (the caller checked the dates and that the
+    /// actor files for the round), with a timeline entry.
+    pub async fn record_phase(
+        &self,
+        actor: &Principal,
+        round: &RoundRow,
+        record: &PhaseRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        require_open(round)?;
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "INSERT INTO round_phases (round_id, phase, started_on, completed_on, summary, \
+                 updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (round_id, phase) DO UPDATE SET started_on = excluded.started_on, \
+                 completed_on = excluded.completed_on, summary = excluded.summary, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .bind(round.id)
+            .bind(i64::from(record.phase.number()))
+            .bind(record.started_on.map(date_text))
+            .bind(record.completed_on.map(date_text))
+            .bind(record.summary.trim())
+            .bind(timestamp(now))
+            .bind(actor.actor())
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        let detail = json!({"phase": record.phase.number(), "name": record.phase.label_zh(),
+            "started_on": record.started_on.map(date_text),
+            "completed_on": record.completed_on.map(date_text)});
+        append_round_event(
+            &mut tx,
+            round.id,
+            RoundEventInsert {
+                action: "phase_recorded",
+                from_state: None,
+                to_state: None,
+                actor,
+                reason: record.summary,
+                detail: detail.clone(),
+                attachments: record.attachments,
+            },
+            now,
+        )
+        .await?;
+        audit_round_step(
+            &mut tx,
+            &mut chain,
+            actor,
+            round.id,
+            "round.phase",
+            &detail,
+            now,
+        )
+        .await?;
+        chain.commit(tx).await
+    }
+
+    /// Saves the start filing (mode, consultancy, audit team, work plan, Art. 15 evidence). It
+    /// can change while the round is open: an enterprise whose consultancy is sanctioned
+    /// switches consultancy or turns to a self-audit here.
+    pub async fn save_start_filing(
+        &self,
+        actor: &Principal,
+        round: &RoundRow,
+        filing: &StartFiling,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        require_open(round)?;
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let changed = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE rounds SET audit_mode = $1, consultancy_id = $2, start_filing_json = $3, \
+                 version = version + 1 WHERE id = $4 AND version = $5",
+            )
+            .bind(filing.mode.as_str())
+            .bind(filing.consultancy_id)
+            .bind(filing.filing.to_string())
+            .bind(round.id)
+            .bind(round.version)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        if changed == 0 {
+            return Err(StorageError::VersionConflict {
+                current: round.version,
+            });
+        }
+        let detail = json!({"mode": filing.mode.as_str(), "consultancy_id": filing.consultancy_id,
+            "filing": filing.filing});
+        append_round_event(
+            &mut tx,
+            round.id,
+            RoundEventInsert {
+                action: "start_filing_saved",
+                from_state: None,
+                to_state: None,
+                actor,
+                reason: "",
+                detail: detail.clone(),
+                attachments: &[],
+            },
+            now,
+        )
+        .await?;
+        audit_round_step(
+            &mut tx,
+            &mut chain,
+            actor,
+            round.id,
+            "round.start_filing",
+            &detail,
+            now,
+        )
+        .await?;
+        chain.commit(tx).await
+    }
+}
+
+async fn move_state(
+    tx: &mut Tx,
+    round_id: i64,
+    record: &TransitionRecord<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let changed = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE rounds SET state = $1, state_since = $2, version = version + 1 \
+             WHERE id = $3 AND state = $4 AND version = $5",
+        )
+        .bind(record.to.as_str())
+        .bind(timestamp(now))
+        .bind(round_id)
+        .bind(record.from.as_str())
+        .bind(record.expected_version)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if changed == 0 {
+        return Err(StorageError::VersionConflict {
+            current: record.expected_version,
+        });
+    }
+    Ok(())
+}
+
+/// Marks met the open deadlines the action meets; a cancelled round stops all of them.
+async fn settle_deadlines(tx: &mut Tx, round_id: i64, record: &TransitionRecord<'_>) -> Result<()> {
+    if record.to == RoundState::Cancelled {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE round_deadlines SET closed_reason = 'round cancelled' \
+                 WHERE round_id = $1 AND met_on IS NULL AND closed_reason IS NULL",
+            )
+            .bind(round_id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        return Ok(());
+    }
+    for kind in DeadlineKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_met_by(record.action))
+    {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE round_deadlines SET met_on = $1 WHERE round_id = $2 AND kind = $3 \
+                 AND met_on IS NULL AND closed_reason IS NULL",
+            )
+            .bind(date_text(record.today))
+            .bind(round_id)
+            .bind(kind.as_str())
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+async fn next_deadline_seq(tx: &mut Tx, round_id: i64, kind: DeadlineKind) -> Result<i64> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM round_deadlines WHERE round_id = $1 AND kind = $2",
+        )
+        .bind(round_id)
+        .bind(kind.as_str())
+        .fetch_one(conn)
+        .await
+    })?)
+}
+
+/// Publishes the latest saved disclosure on `today`.
+async fn publish_disclosure(tx: &mut Tx, round_id: i64, today: NaiveDate) -> Result<()> {
+    let changed = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE disclosures SET published_on = $1 WHERE round_id = $2 AND version = \
+             (SELECT MAX(version) FROM disclosures WHERE round_id = $2)",
+        )
+        .bind(date_text(today))
+        .bind(round_id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if changed == 0 {
+        return Err(StorageError::Forbidden(
+            "there is no saved disclosure to publish".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Filters of the round work list.
+#[derive(Debug, Clone, Default)]
+pub struct RoundFilter {
+    pub state: Option<RoundState>,
+    pub city: Option<String>,
+    /// A key industry id.
+    pub industry: Option<String>,
+    /// Only rounds with an open deadline past its last day as of this date.
+    pub overdue_on: Option<NaiveDate>,
+    pub list_year: Option<i64>,
+    pub limit: i64,
+}
+
+/// A round on a work list: the round and its next open deadline.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoundListRow {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub round: RoundRow,
+    /// The earliest last day of the open deadlines.
+    pub next_due_on: Option<String>,
+    /// The kind of that deadline.
+    pub next_due_kind: Option<String>,
+}
+
+impl Db {
+    /// The rounds within the scope matching the filter, the most urgent first.
+    pub async fn list_rounds(
+        &self,
+        scope: &Scope,
+        filter: &RoundFilter,
+    ) -> Result<Vec<RoundListRow>> {
+        let mut sql = Sql::default();
+        let mut conditions = vec![round_scope_condition(&mut sql, scope)];
+        if let Some(state) = filter.state {
+            conditions.push(format!(
+                "r.state = {}",
+                sql.arg(Arg::Text(state.as_str().into()))
+            ));
+        }
+        if let Some(city) = &filter.city {
+            conditions.push(format!(
+                "r.jurisdiction_code = {}",
+                sql.arg(Arg::Text(city.clone()))
+            ));
+        }
+        if let Some(industry) = &filter.industry {
+            conditions.push(format!(
+                "i.key_industry_id = {}",
+                sql.arg(Arg::Text(industry.clone()))
+            ));
+        }
+        if let Some(year) = filter.list_year {
+            conditions.push(format!("r.list_year = {}", sql.arg(Arg::Int(year))));
+        }
+        if let Some(day) = filter.overdue_on {
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM round_deadlines o WHERE o.round_id = r.id AND {OPEN} \
+                 AND o.due_on < {})",
+                sql.arg(Arg::Text(date_text(day))),
+                OPEN = "o.met_on IS NULL AND o.closed_reason IS NULL"
+            ));
+        }
+        let limit = sql.arg(Arg::Int(filter.limit.clamp(1, 100_000)));
+        let next = "(SELECT MIN(o.due_on) FROM round_deadlines o WHERE o.round_id = r.id \
+                    AND o.met_on IS NULL AND o.closed_reason IS NULL)";
+        let select = ROUND_SELECT.replacen(
+            "SELECT ",
+            &format!(
+                "SELECT {next} AS next_due_on, (SELECT MIN(o2.kind) FROM round_deadlines o2 \
+                 WHERE o2.round_id = r.id AND o2.met_on IS NULL AND o2.closed_reason IS NULL \
+                 AND o2.due_on = {next}) AS next_due_kind, "
+            ),
+            1,
+        );
+        let text = format!(
+            "{select} WHERE {} ORDER BY CASE WHEN {next} IS NULL THEN 1 ELSE 0 END, {next}, r.id \
+             LIMIT {limit}",
+            conditions.join(" AND ")
+        );
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&text), &sql.args)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}
+
+impl Db {
+    /// Whether the enterprise has an engagement in force with the consultancy.
+    pub async fn is_engaged(&self, enterprise_id: i64, consultancy_id: i64) -> Result<bool> {
+        let count: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM engagements WHERE enterprise_id = $1 AND consultancy_id = $2 \
+                 AND ended_on IS NULL",
+            )
+            .bind(enterprise_id)
+            .bind(consultancy_id)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(count > 0)
+    }
+}
+
+impl Db {
+    /// The ids of a round's documents (attachments must be among them).
+    pub async fn round_document_ids(&self, round: &RoundRow) -> Result<Vec<i64>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT id FROM documents WHERE round_id = $1")
+                .bind(round.id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
 }

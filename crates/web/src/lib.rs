@@ -15,6 +15,7 @@ pub mod listing;
 mod pages;
 mod public;
 pub mod registry;
+pub mod rounds;
 pub mod routes;
 
 use std::sync::Arc;

@@ -53,9 +53,10 @@ impl Ctx {
         let lang = caller.lang;
         let t = lang.texts();
         let path = caller.path.split('?').next().unwrap_or("/");
-        let links: [(&'static str, &'static str, &[Role]); 11] = [
+        let links: [(&'static str, &'static str, &[Role]); 12] = [
             ("/", t.home, &Role::ALL),
             ("/enterprises", t.enterprises, REGISTRY_READERS),
+            ("/rounds", lang.pick("审核轮次", "Rounds"), &Role::ALL),
             ("/evidence", lang.pick("证据", "Evidence"), OFFICIALS),
             ("/library", lang.pick("名单管理库", "Library"), OFFICIALS),
             ("/plans", lang.pick("年度名单", "Yearly lists"), OFFICIALS),

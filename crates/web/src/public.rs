@@ -960,7 +960,7 @@ impl RulesQuery {
     }
 }
 
-fn confidence_label(confidence: Confidence, lang: Lang) -> &'static str {
+pub(crate) fn confidence_label(confidence: Confidence, lang: Lang) -> &'static str {
     match confidence {
         Confidence::Verified => lang.pick("已核实", "verified"),
         Confidence::PartlyVerified => {

@@ -1,0 +1,308 @@
+//! The Art. 11 disclosure of a round: saved versions, trade-secret claims and the city's
+//! decisions on them, and the published disclosures the public pages show. Publication itself
+//! is a round transition ([`Db::apply_transition`] with the disclose action).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::Chain;
+use crate::evidence::date_text;
+use crate::rounds::{
+    append_round_event, audit_round_step, require_open, RoundEventInsert, RoundRow,
+};
+use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
+
+/// A saved version of a disclosure.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisclosureRow {
+    pub round_id: i64,
+    pub version: i64,
+    /// The items by key, as a JSON object.
+    pub items_json: String,
+    /// Where else it was published: 主要媒体, 企业官网, 其他.
+    pub channel: String,
+    /// The URL or the medium's name.
+    pub channel_detail: String,
+    /// Set when the version is published (the disclose action, or a later correction).
+    pub published_on: Option<String>,
+    pub saved_at: String,
+    pub saved_by: String,
+}
+
+impl DisclosureRow {
+    pub fn items(&self) -> BTreeMap<String, String> {
+        serde_json::from_str(&self.items_json).unwrap_or_default()
+    }
+}
+
+/// A trade-secret claim on one item.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretClaimRow {
+    pub round_id: i64,
+    pub item_key: String,
+    pub reason: String,
+    /// claimed | rejected
+    pub status: String,
+    pub claimed_at: String,
+    pub claimed_by: String,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    pub decision_reason: Option<String>,
+}
+
+/// A disclosure to save.
+#[derive(Debug, Clone)]
+pub struct DisclosureDraft {
+    pub items: BTreeMap<String, String>,
+    pub channel: String,
+    pub channel_detail: String,
+    /// Item key → reason, for the items withheld as trade secrets.
+    pub claims: BTreeMap<String, String>,
+    /// Publish this version at once (a correction of an already published disclosure).
+    pub publish_on: Option<NaiveDate>,
+}
+
+/// A published disclosure on the public pages.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicDisclosureRow {
+    pub round_id: i64,
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub credit_code: String,
+    pub jurisdiction_name_zh: String,
+    pub list_year: i64,
+    pub reasons: String,
+    pub version: i64,
+    pub published_on: String,
+    /// The disclose deadline's last day, to flag late disclosure.
+    pub due_on: Option<String>,
+}
+
+const DISCLOSURE_SELECT: &str = "SELECT round_id, version, items_json, channel, channel_detail, \
+    published_on, saved_at, saved_by FROM disclosures";
+
+impl Db {
+    /// The latest saved version (published or not). The caller has read the round.
+    pub async fn latest_disclosure(&self, round: &RoundRow) -> Result<Option<DisclosureRow>> {
+        let text = format!("{DISCLOSURE_SELECT} WHERE round_id = $1 ORDER BY version DESC LIMIT 1");
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text)
+                .bind(round.id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The latest published version of a round's disclosure; public information.
+    pub async fn published_disclosure(&self, round_id: i64) -> Result<Option<DisclosureRow>> {
+        let text = format!(
+            "{DISCLOSURE_SELECT} WHERE round_id = $1 AND published_on IS NOT NULL \
+             ORDER BY version DESC LIMIT 1"
+        );
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text)
+                .bind(round_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The trade-secret claims of a round (public: the reason is shown with the withheld item).
+    pub async fn secret_claims(&self, round_id: i64) -> Result<Vec<SecretClaimRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT round_id, item_key, reason, status, claimed_at, claimed_by, decided_at, \
+                 decided_by, decision_reason FROM secret_claims WHERE round_id = $1 ORDER BY item_key",
+            )
+            .bind(round_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Published disclosures, newest first, optionally of one list year or one enterprise.
+    pub async fn public_disclosures(
+        &self,
+        list_year: Option<i64>,
+        enterprise_id: Option<i64>,
+    ) -> Result<Vec<PublicDisclosureRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT r.id AS round_id, r.enterprise_id, e.name AS enterprise_name, e.credit_code, \
+                 j.name_zh AS jurisdiction_name_zh, r.list_year, r.reasons, d.version, \
+                 d.published_on AS published_on, \
+                 (SELECT due_on FROM round_deadlines WHERE round_id = r.id AND kind = 'disclose' \
+                  AND seq = 1) AS due_on \
+                 FROM disclosures d JOIN rounds r ON r.id = d.round_id \
+                 JOIN enterprises e ON e.id = r.enterprise_id \
+                 JOIN jurisdictions j ON j.code = r.jurisdiction_code \
+                 WHERE d.published_on IS NOT NULL \
+                 AND d.version = (SELECT MAX(version) FROM disclosures x WHERE x.round_id = d.round_id \
+                     AND x.published_on IS NOT NULL) \
+                 AND ($1 IS NULL OR r.list_year = $1) AND ($2 IS NULL OR r.enterprise_id = $2) \
+                 ORDER BY d.published_on DESC, r.id DESC",
+            )
+            .bind(list_year)
+            .bind(enterprise_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Saves a new version of the disclosure with its trade-secret claims (the caller checked
+    /// the items against the form the round's reasons require). Claims not repeated are
+    /// withdrawn; a claim the city rejected stays rejected.
+    pub async fn save_disclosure(
+        &self,
+        actor: &Principal,
+        round: &RoundRow,
+        draft: &DisclosureDraft,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        require_open(round)?;
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let version: i64 = on_tx!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO disclosures (round_id, version, items_json, channel, channel_detail, \
+                 published_on, saved_at, saved_by) SELECT $1, COALESCE(MAX(version), 0) + 1, \
+                 $2, $3, $4, $5, $6, $7 FROM disclosures WHERE round_id = $1 RETURNING version",
+            )
+            .bind(round.id)
+            .bind(json!(draft.items).to_string())
+            .bind(draft.channel.trim())
+            .bind(draft.channel_detail.trim())
+            .bind(draft.publish_on.map(date_text))
+            .bind(timestamp(now))
+            .bind(actor.actor())
+            .fetch_one(conn)
+            .await
+        })?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query("DELETE FROM secret_claims WHERE round_id = $1 AND status = 'claimed'")
+                .bind(round.id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        for (item, reason) in &draft.claims {
+            on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                    "INSERT INTO secret_claims (round_id, item_key, reason, status, claimed_at, \
+                     claimed_by) VALUES ($1, $2, $3, 'claimed', $4, $5) \
+                     ON CONFLICT (round_id, item_key) DO NOTHING",
+                )
+                .bind(round.id)
+                .bind(item)
+                .bind(reason.trim())
+                .bind(timestamp(now))
+                .bind(actor.actor())
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
+        }
+        let detail = json!({"version": version, "claims": draft.claims.keys().collect::<Vec<_>>(),
+            "published_on": draft.publish_on.map(date_text)});
+        append_round_event(
+            &mut tx,
+            round.id,
+            RoundEventInsert {
+                action: if draft.publish_on.is_some() {
+                    "disclosure_corrected"
+                } else {
+                    "disclosure_saved"
+                },
+                from_state: None,
+                to_state: None,
+                actor,
+                reason: "",
+                detail: detail.clone(),
+                attachments: &[],
+            },
+            now,
+        )
+        .await?;
+        audit_round_step(
+            &mut tx,
+            &mut chain,
+            actor,
+            round.id,
+            "round.disclosure",
+            &detail,
+            now,
+        )
+        .await?;
+        chain.commit(tx).await?;
+        Ok(version)
+    }
+
+    /// The city's decision on a trade-secret claim: rejecting it publishes the item. Only an
+    /// official of the round's city or the province decides.
+    pub async fn reject_secret_claim(
+        &self,
+        actor: &Principal,
+        round: &RoundRow,
+        item_key: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if !actor.scope().may_manage_city(&round.jurisdiction_code) {
+            return Err(StorageError::Forbidden(
+                "trade-secret claims are decided by the enterprise's city".into(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let changed = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE secret_claims SET status = 'rejected', decided_at = $1, decided_by = $2, \
+                 decision_reason = $3 WHERE round_id = $4 AND item_key = $5 AND status = 'claimed'",
+            )
+            .bind(timestamp(now))
+            .bind(actor.actor())
+            .bind(reason.trim())
+            .bind(round.id)
+            .bind(item_key)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        if changed == 0 {
+            return Err(StorageError::NotFound);
+        }
+        let detail = json!({"item": item_key});
+        append_round_event(
+            &mut tx,
+            round.id,
+            RoundEventInsert {
+                action: "secret_claim_rejected",
+                from_state: None,
+                to_state: None,
+                actor,
+                reason,
+                detail: detail.clone(),
+                attachments: &[],
+            },
+            now,
+        )
+        .await?;
+        audit_round_step(
+            &mut tx,
+            &mut chain,
+            actor,
+            round.id,
+            "round.secret_rejected",
+            &detail,
+            now,
+        )
+        .await?;
+        chain.commit(tx).await
+    }
+}
