@@ -710,6 +710,17 @@ impl Db {
         let mut chain = Chain::open(&mut tx).await?;
         let id = insert_correction(&mut tx, actor, &old, reason, now).await?;
         copy_entries(&mut tx, old.id, id, removed).await?;
+        for enterprise_id in removed {
+            crate::rounds::cancel_for_correction(
+                &mut tx,
+                actor,
+                old.list_year,
+                *enterprise_id,
+                reason,
+                now,
+            )
+            .await?;
+        }
         on_tx!(&mut tx, |conn| {
             sqlx::query("UPDATE published_lists SET superseded_by = $1 WHERE id = $2")
                 .bind(id)

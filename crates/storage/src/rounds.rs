@@ -904,3 +904,64 @@ impl Db {
         }))
     }
 }
+
+/// Cancels the open round of an enterprise removed from a list by a correction, inside the
+/// correction's transaction: its deadlines stop and its timeline says why.
+pub(crate) async fn cancel_for_correction(
+    tx: &mut Tx,
+    actor: &Principal,
+    list_year: i64,
+    enterprise_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let open: Option<(i64, String)> = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT id, state FROM rounds WHERE enterprise_id = $1 AND list_year = $2 \
+             AND state NOT IN ('closed', 'cancelled') ORDER BY id DESC LIMIT 1",
+        )
+        .bind(enterprise_id)
+        .bind(list_year)
+        .fetch_optional(conn)
+        .await
+    })?;
+    let Some((round_id, state)) = open else {
+        return Ok(());
+    };
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE rounds SET state = 'cancelled', state_since = $1, version = version + 1 \
+             WHERE id = $2",
+        )
+        .bind(timestamp(now))
+        .bind(round_id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE round_deadlines SET closed_reason = 'removed from the list' \
+             WHERE round_id = $1 AND met_on IS NULL AND closed_reason IS NULL",
+        )
+        .bind(round_id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    append_round_event(
+        tx,
+        round_id,
+        RoundEventInsert {
+            action: RoundAction::Cancel.as_str(),
+            from_state: RoundState::parse(&state),
+            to_state: Some(RoundState::Cancelled),
+            actor,
+            reason: &format!("名单更正：{}", reason.trim()),
+            detail: json!({"list_correction": true}),
+            attachments: &[],
+        },
+        now,
+    )
+    .await
+}
