@@ -128,8 +128,8 @@ fn expected(
     };
     Some(match (method.as_str(), path) {
         // Audit rounds (crates/web/src/rounds.rs).
-        ("GET", "/rounds" | "/rounds.xlsx") => readers_all(200, Login),
-        ("GET", "/api/v1/rounds") => readers_all(200, Status(401)),
+        ("GET", "/rounds" | "/rounds.xlsx" | "/work") => readers_all(200, Login),
+        ("GET", "/api/v1/rounds" | "/api/v1/work") => readers_all(200, Status(401)),
         ("GET", "/rounds/{id}") => [
             Login,
             Status(200),

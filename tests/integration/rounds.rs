@@ -563,3 +563,37 @@ fn the_documented_transition_table_is_the_machine() {
         "docs/ROUND.md is stale: run UPDATE_SNAPSHOTS=1 cargo test --test integration documented_transition"
     );
 }
+
+#[tokio::test]
+async fn each_caller_sees_what_needs_its_action_now() {
+    let app = TestApp::new().await;
+    let token = enterprise_token(&app).await;
+    let mine = app
+        .api("GET", "/api/v1/work", Some(&token), None)
+        .await
+        .json();
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{mine}");
+    assert_eq!(items[0]["round_id"], ROUND);
+    assert_eq!(items[0]["actions"], json!(["disclose"]));
+    assert_eq!(items[0]["next_due_on"], "2027-02-10");
+    // The city has nothing to do while its enterprises disclose, except claims to look at.
+    disclose(
+        &app,
+        &token,
+        json!({secret_item(&app, &token).await: "核心工艺"}),
+    )
+    .await;
+    let city = app.token("lanzhou").await;
+    let work = app
+        .api("GET", "/api/v1/work", Some(&city), None)
+        .await
+        .json();
+    assert_eq!(work["secret_claims"].as_array().unwrap().len(), 1, "{work}");
+    assert_eq!(work["overdue_rounds"], 0);
+    let page = app.get("/work", Some(&app.browser("round1").await)).await;
+    assert!(
+        page.text().contains("开展审核备案"),
+        "the next step after disclosure"
+    );
+}

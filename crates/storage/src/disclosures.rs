@@ -10,10 +10,12 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::evidence::date_text;
+use crate::rounds::round_scope_condition;
 use crate::rounds::{
     append_round_event, audit_round_step, require_open, RoundEventInsert, RoundRow,
 };
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
+use crate::sql::{bind_args, Arg, Sql};
+use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError};
 
 /// A saved version of a disclosure.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -87,7 +89,36 @@ pub struct PublicDisclosureRow {
 const DISCLOSURE_SELECT: &str = "SELECT round_id, version, items_json, channel, channel_detail, \
     published_on, saved_at, saved_by FROM disclosures";
 
+/// A trade-secret claim awaiting the city's look, with its round.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingClaimRow {
+    pub round_id: i64,
+    pub enterprise_name: String,
+    pub item_key: String,
+    pub reason: String,
+    pub claimed_at: String,
+}
+
 impl Db {
+    /// Trade-secret claims not yet decided on, in the rounds of the scope's city (province:
+    /// all), oldest first.
+    pub async fn pending_secret_claims(&self, scope: &Scope) -> Result<Vec<PendingClaimRow>> {
+        let mut sql = Sql::default();
+        let condition = round_scope_condition(&mut sql, scope);
+        let text = format!(
+            "SELECT s.round_id, e.name AS enterprise_name, s.item_key, s.reason, s.claimed_at \
+             FROM secret_claims s JOIN rounds r ON r.id = s.round_id \
+             JOIN enterprises e ON e.id = r.enterprise_id \
+             WHERE {condition} AND s.status = 'claimed' ORDER BY s.claimed_at LIMIT 500"
+        );
+        Ok(on_pool!(self, |pool| {
+            bind_args!(sqlx::query_as(&text), &sql.args)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// The latest saved version (published or not). The caller has read the round.
     pub async fn latest_disclosure(&self, round: &RoundRow) -> Result<Option<DisclosureRow>> {
         let text = format!("{DISCLOSURE_SELECT} WHERE round_id = $1 ORDER BY version DESC LIMIT 1");

@@ -797,6 +797,8 @@ pub struct RoundFilter {
     /// Only rounds with an open deadline past its last day as of this date.
     pub overdue_on: Option<NaiveDate>,
     pub list_year: Option<i64>,
+    /// Only rounds not yet closed or cancelled.
+    pub open_only: bool,
     pub limit: i64,
 }
 
@@ -839,6 +841,9 @@ impl Db {
                 "i.key_industry_id = {}",
                 sql.arg(Arg::Text(industry.clone()))
             ));
+        }
+        if filter.open_only {
+            conditions.push("r.state NOT IN ('closed', 'cancelled')".into());
         }
         if let Some(year) = filter.list_year {
             conditions.push(format!("r.list_year = {}", sql.arg(Arg::Int(year))));

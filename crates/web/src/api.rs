@@ -84,6 +84,7 @@ use crate::AppState;
         crate::public::api_rules,
         crate::public::api_rule,
         crate::rounds::api_rounds,
+        crate::work::api_work,
         crate::rounds::api_round,
         crate::rounds::api_action,
         crate::rounds::api_save_disclosure,

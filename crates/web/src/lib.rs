@@ -17,6 +17,7 @@ mod public;
 pub mod registry;
 pub mod rounds;
 pub mod routes;
+mod work;
 
 use std::sync::Arc;
 

@@ -53,8 +53,9 @@ impl Ctx {
         let lang = caller.lang;
         let t = lang.texts();
         let path = caller.path.split('?').next().unwrap_or("/");
-        let links: [(&'static str, &'static str, &[Role]); 12] = [
+        let links: [(&'static str, &'static str, &[Role]); 13] = [
             ("/", t.home, &Role::ALL),
+            ("/work", lang.pick("待办", "To do"), &Role::ALL),
             ("/enterprises", t.enterprises, REGISTRY_READERS),
             ("/rounds", lang.pick("审核轮次", "Rounds"), &Role::ALL),
             ("/evidence", lang.pick("证据", "Evidence"), OFFICIALS),

@@ -774,6 +774,7 @@ fn round_filter(state: &AppState, query: &RoundQuery) -> Result<RoundFilter, App
         industry: text(&query.industry),
         overdue_on: (!query.overdue.trim().is_empty()).then(|| state.today()),
         list_year: query.year,
+        open_only: false,
         limit: 5000,
     })
 }

@@ -818,6 +818,18 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
         // ---- audit rounds ----
         page(
             M::GET,
+            "/work",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::work::work_page),
+        ),
+        api(
+            M::GET,
+            "/api/v1/work",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::work::api_work),
+        ),
+        page(
+            M::GET,
             "/rounds",
             Roles(EVERYONE_LOGGED_IN),
             get(crate::rounds::rounds_page),
