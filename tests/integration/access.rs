@@ -127,6 +127,29 @@ fn expected(
         ]
     };
     Some(match (method.as_str(), path) {
+        // Park pilots (crates/web/src/parks.rs): `{id}` is park 1, in Lanzhou.
+        ("GET", "/parks/{id}") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("GET", "/api/v1/parks/{id}/audits") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(403),
+            Status(403),
+            Status(403),
+        ],
+        ("POST", "/parks/{id}/audit") => officials(400),
+        ("PUT", "/api/v1/parks/{id}/audit") => api_officials(400),
+        ("POST", "/parks/{id}/audit/assessment") => province_only(400, Login),
+        ("POST", "/api/v1/parks/{id}/audit/assessment") => province_only(400, Status(401)),
         // Audit rounds (crates/web/src/rounds.rs).
         ("GET", "/rounds" | "/rounds.xlsx" | "/work") => readers_all(200, Login),
         ("GET", "/api/v1/rounds" | "/api/v1/work") => readers_all(200, Status(401)),

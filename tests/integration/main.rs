@@ -12,6 +12,7 @@ mod draws;
 mod evidence;
 mod experts;
 mod import_export;
+mod parks;
 mod public_lists;
 mod registry;
 mod rounds;

@@ -13,6 +13,7 @@ pub mod enterprises;
 pub mod evidence;
 pub mod experts;
 pub mod lists;
+pub mod park_audits;
 pub mod registry;
 pub mod rounds;
 mod sql;

@@ -13,6 +13,7 @@ pub mod experts;
 pub mod i18n;
 pub mod listing;
 mod pages;
+mod parks;
 mod public;
 pub mod registry;
 pub mod rounds;

@@ -815,6 +815,43 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Public,
             get(crate::draws::public_draw_page),
         ),
+        // ---- park pilots ----
+        page(
+            M::GET,
+            "/parks/{id}",
+            Roles(OFFICIALS),
+            get(crate::parks::park_page),
+        ),
+        page(
+            M::POST,
+            "/parks/{id}/audit",
+            Roles(OFFICIALS),
+            post(crate::parks::save_form),
+        ),
+        page(
+            M::POST,
+            "/parks/{id}/audit/assessment",
+            Roles(PROVINCE),
+            post(crate::parks::assess_form),
+        ),
+        api(
+            M::GET,
+            "/api/v1/parks/{id}/audits",
+            Roles(OFFICIALS),
+            get(crate::parks::api_audits),
+        ),
+        api(
+            M::PUT,
+            "/api/v1/parks/{id}/audit",
+            Roles(OFFICIALS),
+            axum::routing::put(crate::parks::api_save),
+        ),
+        api(
+            M::POST,
+            "/api/v1/parks/{id}/audit/assessment",
+            Roles(PROVINCE),
+            post(crate::parks::api_assess),
+        ),
         // ---- audit rounds ----
         page(
             M::GET,

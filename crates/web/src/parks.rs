@@ -1,0 +1,363 @@
+//! Whole-park audit pilots (工业园区整体清洁生产审核试点): the park's page with its pilot —
+//! targets and indicators, measures, the centralized wastewater treatment — and the
+//! province's assessment, whose pass makes every member count as audited for the cycle.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use cpaudit_storage::evidence::parse_date;
+use cpaudit_storage::park_audits::{ParkAuditDraft, ParkAuditRow};
+use cpaudit_storage::Principal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, AppError};
+use crate::pages::{render, Ctx};
+use crate::AppState;
+
+/// One target of a park pilot.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ParkTarget {
+    /// e.g. 单位工业增加值用水量, COD 排放量.
+    pub indicator: String,
+    pub baseline: f64,
+    pub target: f64,
+    pub unit: String,
+}
+
+/// A park pilot as entered.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ParkAuditJson {
+    pub title: String,
+    pub started_on: String,
+    pub targets: Vec<ParkTarget>,
+    #[serde(default)]
+    pub measures: String,
+    /// 集中式污水处理设施建设与运行情况.
+    #[serde(default)]
+    pub wastewater_status: String,
+    /// Whether the centralized treatment discharges stably within its standard.
+    #[serde(default)]
+    pub wastewater_compliant: bool,
+}
+
+fn required(field: &str, text: &str, zh: &str, en: &str) -> Result<(), AppError> {
+    if text.trim().is_empty() {
+        return Err(AppError::bad_field(field, "required", zh, en));
+    }
+    Ok(())
+}
+
+fn draft(input: &ParkAuditJson, today: chrono::NaiveDate) -> Result<ParkAuditDraft, AppError> {
+    required("title", &input.title, "请填写试点名称", "title is required")?;
+    let started_on = parse_date(input.started_on.trim())
+        .filter(|day| *day <= today)
+        .ok_or_else(|| {
+            AppError::bad_field(
+                "started_on",
+                "invalid_date",
+                "开始日期应为不晚于今天的有效日期（YYYY-MM-DD）",
+                "started_on must be a valid date (YYYY-MM-DD) not after today",
+            )
+        })?;
+    if input.targets.is_empty() {
+        return Err(AppError::bad_field(
+            "targets",
+            "required",
+            "试点须设定至少一项清洁生产目标",
+            "a pilot sets at least one target",
+        ));
+    }
+    for (index, target) in input.targets.iter().enumerate() {
+        let field = format!("targets[{index}]");
+        required(
+            &field,
+            &target.indicator,
+            "目标须写明指标名称",
+            "a target names its indicator",
+        )?;
+        required(
+            &field,
+            &target.unit,
+            "目标须写明计量单位",
+            "a target gives its unit",
+        )?;
+        if !target.baseline.is_finite() || !target.target.is_finite() {
+            return Err(AppError::bad_field(
+                &field,
+                "invalid_number",
+                "基准值和目标值应为数字",
+                "baseline and target must be numbers",
+            ));
+        }
+    }
+    required(
+        "wastewater_status",
+        &input.wastewater_status,
+        "请填写园区集中式污水处理情况",
+        "describe the park's centralized wastewater treatment",
+    )?;
+    Ok(ParkAuditDraft {
+        title: input.title.clone(),
+        started_on,
+        targets: serde_json::to_value(&input.targets).unwrap_or_default(),
+        measures: input.measures.clone(),
+        wastewater_status: input.wastewater_status.clone(),
+        wastewater_compliant: input.wastewater_compliant,
+    })
+}
+
+async fn save(
+    state: &AppState,
+    principal: &Principal,
+    park_id: i64,
+    input: &ParkAuditJson,
+) -> Result<(), AppError> {
+    let draft = draft(input, state.today())?;
+    state
+        .db()
+        .save_park_audit(principal, park_id, &draft, state.now())
+        .await?;
+    Ok(())
+}
+
+/// Starts or updates the park's pilot (the park's city or the province).
+#[utoipa::path(put, path = "/api/v1/parks/{id}/audit", tag = "parks", params(("id" = i64, Path)),
+    request_body = ParkAuditJson,
+    responses((status = 200, body = [ParkAuditRow]), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn api_save(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<ParkAuditJson>,
+) -> Result<Json<Vec<ParkAuditRow>>, ApiError> {
+    let principal = caller.principal()?;
+    save(&state, principal, id, &input).await?;
+    Ok(Json(state.db().park_audits(principal, id).await?))
+}
+
+/// The park's pilots, newest first.
+#[utoipa::path(get, path = "/api/v1/parks/{id}/audits", tag = "parks", params(("id" = i64, Path)),
+    responses((status = 200, body = [ParkAuditRow])))]
+pub async fn api_audits(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ParkAuditRow>>, ApiError> {
+    let principal = caller.principal()?;
+    Ok(Json(state.db().park_audits(principal, id).await?))
+}
+
+/// The province's assessment of the pilot under way.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AssessmentJson {
+    /// passed | failed
+    pub result: String,
+    /// Default today.
+    #[serde(default)]
+    pub assessed_on: String,
+    pub note: String,
+}
+
+async fn assess(
+    state: &AppState,
+    principal: &Principal,
+    park_id: i64,
+    input: &AssessmentJson,
+) -> Result<(), AppError> {
+    let passed = match input.result.trim() {
+        "passed" => true,
+        "failed" => false,
+        _ => {
+            return Err(AppError::bad_field(
+                "result",
+                "invalid_result",
+                "评估结果应为 passed（通过）或 failed（未通过）",
+                "result must be passed or failed",
+            ))
+        }
+    };
+    required(
+        "note",
+        &input.note,
+        "请填写评估意见",
+        "the assessment needs a note",
+    )?;
+    let today = state.today();
+    let assessed_on = if input.assessed_on.trim().is_empty() {
+        today
+    } else {
+        parse_date(input.assessed_on.trim())
+            .filter(|day| *day <= today)
+            .ok_or_else(|| {
+                AppError::bad_field(
+                    "assessed_on",
+                    "invalid_date",
+                    "评估日期应为不晚于今天的有效日期",
+                    "assessed_on must be a valid date not after today",
+                )
+            })?
+    };
+    state
+        .db()
+        .assess_park_audit(
+            principal,
+            park_id,
+            passed,
+            assessed_on,
+            &input.note,
+            state.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Records the assessment (province); a pass makes the members count as audited.
+#[utoipa::path(post, path = "/api/v1/parks/{id}/audit/assessment", tag = "parks",
+    params(("id" = i64, Path)), request_body = AssessmentJson,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn api_assess(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<AssessmentJson>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal()?;
+    assess(&state, principal, id, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn assess_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(input): Form<AssessmentJson>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    assess(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/parks/{id}")).into_response())
+}
+
+/// The pilot form: targets one per line, "指标，基准值，目标值，单位".
+#[derive(Debug, Deserialize)]
+pub struct ParkAuditForm {
+    pub title: String,
+    pub started_on: String,
+    pub targets: String,
+    #[serde(default)]
+    pub measures: String,
+    #[serde(default)]
+    pub wastewater_status: String,
+    #[serde(default)]
+    pub wastewater_compliant: Option<String>,
+}
+
+fn parse_targets(text: &str) -> Result<Vec<ParkTarget>, AppError> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(index, line)| {
+            let parts: Vec<&str> = line.split([',', '，']).map(str::trim).collect();
+            let number = |text: &str| text.parse::<f64>().ok();
+            let target =
+                match parts.as_slice() {
+                    [indicator, baseline, target, unit] => number(baseline)
+                        .zip(number(target))
+                        .map(|(baseline, target)| ParkTarget {
+                            indicator: indicator.to_string(),
+                            baseline,
+                            target,
+                            unit: unit.to_string(),
+                        }),
+                    _ => None,
+                };
+            target.ok_or_else(|| {
+                AppError::bad_field(
+                    "targets",
+                    "invalid_line",
+                    &format!("目标第 {} 行应为“指标，基准值，目标值，单位”", index + 1),
+                    &format!(
+                        "target line {} must read indicator, baseline, target, unit",
+                        index + 1
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+pub async fn save_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ParkAuditForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let input = ParkAuditJson {
+        targets: parse_targets(&form.targets)?,
+        title: form.title,
+        started_on: form.started_on,
+        measures: form.measures,
+        wastewater_status: form.wastewater_status,
+        wastewater_compliant: form.wastewater_compliant.is_some(),
+    };
+    save(&state, principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/parks/{id}")).into_response())
+}
+
+struct AuditView {
+    row: ParkAuditRow,
+    targets: Vec<ParkTarget>,
+}
+
+#[derive(Template)]
+#[template(path = "park.html")]
+struct ParkPage {
+    ctx: Ctx,
+    park_id: i64,
+    park_name: String,
+    members: i64,
+    pilot_passed_on: Option<String>,
+    audits: Vec<AuditView>,
+    is_province: bool,
+    today: String,
+}
+
+pub async fn park_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let park = state
+        .db()
+        .list_parks(principal.scope())
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(AppError::NotFound)?;
+    let audits = state
+        .db()
+        .park_audits(principal, id)
+        .await?
+        .into_iter()
+        .map(|row| AuditView {
+            targets: serde_json::from_str(&row.targets_json).unwrap_or_default(),
+            row,
+        })
+        .collect();
+    Ok(render(&ParkPage {
+        ctx: Ctx::new(&caller),
+        park_id: id,
+        park_name: park.name,
+        members: park.members,
+        pilot_passed_on: state.db().park_pilot_passed_on(id).await?,
+        audits,
+        is_province: principal.role == cpaudit_storage::Role::Province,
+        today: cpaudit_storage::evidence::date_text(state.today()),
+    }))
+}
