@@ -970,3 +970,46 @@ pub(crate) async fn cancel_for_correction(
     )
     .await
 }
+
+/// How one round a consultancy handled turned out, for its scorecard.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConsultancyRoundRow {
+    pub round_id: i64,
+    pub enterprise_id: i64,
+    pub list_year: i64,
+    /// Score and conclusion of the first decided assessment (or combined review).
+    pub first_score: Option<f64>,
+    pub first_conclusion: Option<String>,
+    /// Deadlines met late, or open past their last day as of the given date.
+    pub overdue: i64,
+}
+
+impl Db {
+    /// The rounds a consultancy was engaged for, with their first assessment and late
+    /// milestones (public figures of the consultancy's scorecard).
+    pub async fn consultancy_rounds(
+        &self,
+        consultancy_id: i64,
+        today: NaiveDate,
+    ) -> Result<Vec<ConsultancyRoundRow>> {
+        let first =
+            "FROM reviews rv WHERE rv.round_id = r.id AND rv.kind IN ('assessment', 'combined') \
+                     AND rv.conclusion IS NOT NULL ORDER BY rv.decided_at LIMIT 1";
+        let text = format!(
+            "SELECT r.id AS round_id, r.enterprise_id, r.list_year, \
+             (SELECT rv.score {first}) AS first_score, \
+             (SELECT rv.conclusion {first}) AS first_conclusion, \
+             (SELECT COUNT(*) FROM round_deadlines d WHERE d.round_id = r.id AND \
+              ((d.met_on IS NOT NULL AND d.met_on > d.due_on) OR \
+               (d.met_on IS NULL AND d.closed_reason IS NULL AND d.due_on < $2))) AS overdue \
+             FROM rounds r WHERE r.consultancy_id = $1 ORDER BY r.id"
+        );
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text)
+                .bind(consultancy_id)
+                .bind(date_text(today))
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}

@@ -10,7 +10,7 @@ use axum::{Form, Json};
 use chrono::NaiveDate;
 use cpaudit_core::consultancy::{
     art16_check, lift_check, public_blacklist, refuses_business, scorecard, Art16Evidence,
-    BlacklistRules, PublicSanction, Sanction, SanctionEnd, SanctionKind, Scorecard,
+    BlacklistRules, PublicSanction, RoundOutcome, Sanction, SanctionEnd, SanctionKind, Scorecard,
 };
 use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::registry::Message;
@@ -61,6 +61,27 @@ pub async fn refusal_of(
         lang.pick(&refusal.message_zh, &refusal.message_en)
             .to_string()
     }))
+}
+
+/// The outcomes of the rounds the consultancy was engaged for, as the scorecard reads them.
+async fn round_outcomes(state: &AppState, id: i64) -> Result<Vec<RoundOutcome>, AppError> {
+    Ok(state
+        .db()
+        .consultancy_rounds(id, state.today())
+        .await?
+        .into_iter()
+        .map(|row| RoundOutcome {
+            round_id: row.round_id.to_string(),
+            enterprise_id: row.enterprise_id.to_string(),
+            year: i32::try_from(row.list_year).unwrap_or_default(),
+            assessment_score: row.first_score,
+            first_assessment_passed: row
+                .first_conclusion
+                .as_deref()
+                .map(|c| matches!(c, "pass" | "qualified")),
+            overdue_milestones: u32::try_from(row.overdue).unwrap_or_default(),
+        })
+        .collect())
 }
 
 async fn consultancy(state: &AppState, id: i64) -> Result<ConsultancyRow, AppError> {
@@ -129,9 +150,7 @@ async fn detail(
         art16,
         refusal: refusal_of(state, id, lang).await?,
         engagements: state.db().engagements_of_consultancy(principal, id).await?,
-        // Assessment figures come from the audit rounds; until rounds are recorded the
-        // scorecard counts sanctions only.
-        scorecard: scorecard(&[], &core, state.today()),
+        scorecard: scorecard(&round_outcomes(state, id).await?, &core, state.today()),
         sanctions,
         consultancy,
     })
