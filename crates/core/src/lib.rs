@@ -7,6 +7,7 @@ pub mod credit_code;
 pub mod deadlines;
 pub mod demo;
 pub mod determination;
+pub mod documents;
 pub mod draw;
 pub mod evidence;
 pub mod experts;
