@@ -102,6 +102,47 @@ fn expected(method: &Method, path: &str, consultancy_sees_it: bool) -> Option<[E
         ]
     };
     Some(match (method.as_str(), path) {
+        // A round's documents (crates/web/src/documents.rs). `{id}` is round 1 here, a Lanzhou
+        // round of another enterprise than the demo one, and document 1, which does not exist;
+        // a post that is no multipart upload is malformed.
+        ("GET", "/rounds/{id}/documents") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ],
+        ("GET", "/api/v1/rounds/{id}/documents") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ],
+        ("POST", "/rounds/{id}/documents") => readers(400),
+        ("POST", "/api/v1/rounds/{id}/documents") => api_readers(400),
+        ("GET", "/documents/{id}/download") => [
+            Login,
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ],
+        ("GET", "/api/v1/documents/{id}/content") => [
+            Status(401),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ],
         // Panel draws (crates/web/src/draws.rs); the demo holds no draw.
         ("POST", "/api/v1/draws" | "/api/v1/draws/{id}/run") => api_officials(400),
         ("POST", "/api/v1/draws/{id}/finish") => api_officials(404),

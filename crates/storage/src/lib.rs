@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod consultancies;
 mod db;
+pub mod documents;
 pub mod draws;
 pub mod enterprises;
 pub mod evidence;
