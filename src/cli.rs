@@ -91,6 +91,9 @@ struct ServeArgs {
     /// Largest accepted upload in MiB (default 20).
     #[arg(long, env = "CPAUDIT_MAX_UPLOAD_MIB")]
     max_upload_mib: Option<usize>,
+    /// Largest document filed on an audit round in MiB (default 50).
+    #[arg(long, env = "CPAUDIT_MAX_DOCUMENT_MIB")]
+    max_document_mib: Option<usize>,
     /// Hours a login lasts (default 12).
     #[arg(long, env = "CPAUDIT_SESSION_HOURS")]
     session_hours: Option<i64>,
@@ -195,6 +198,7 @@ fn load_settings(cli: &Cli) -> Result<(Settings, Vec<String>)> {
     if let Command::Serve(serve) = &cli.command {
         overrides.listen = serve.listen.clone();
         overrides.max_upload_mib = serve.max_upload_mib;
+        overrides.max_document_mib = serve.max_document_mib;
         overrides.session_hours = serve.session_hours;
         overrides.secure_cookies = serve.secure_cookies;
     }
@@ -281,6 +285,7 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
     };
     let web = WebSettings {
         max_upload_bytes: settings.max_upload_mib * 1024 * 1024,
+        max_document_bytes: settings.max_document_mib * 1024 * 1024,
         session_lifetime: chrono::Duration::hours(settings.session_hours),
         secure_cookies: settings.secure_cookies,
         ..WebSettings::default()

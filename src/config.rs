@@ -13,6 +13,7 @@ pub struct FileSettings {
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub max_upload_mib: Option<usize>,
+    pub max_document_mib: Option<usize>,
     pub session_hours: Option<i64>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
@@ -26,6 +27,7 @@ pub struct Settings {
     pub database_url: String,
     pub listen: String,
     pub max_upload_mib: usize,
+    pub max_document_mib: usize,
     pub session_hours: i64,
     pub secure_cookies: bool,
     pub log: String,
@@ -34,6 +36,8 @@ pub struct Settings {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://cpaudit.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAX_UPLOAD_MIB: usize = 20;
+/// Audit reports with their scanned annexes run to tens of MiB.
+pub const DEFAULT_MAX_DOCUMENT_MIB: usize = 50;
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
 /// sqlx reports PostgreSQL notices (such as "relation already exists, skipping" on every
 /// start) at info level; they are noise for an operator.
@@ -46,6 +50,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "CPAUDIT_DATABASE_URL",
     "CPAUDIT_LISTEN",
     "CPAUDIT_MAX_UPLOAD_MIB",
+    "CPAUDIT_MAX_DOCUMENT_MIB",
     "CPAUDIT_SESSION_HOURS",
     "CPAUDIT_SECURE_COOKIES",
     "CPAUDIT_LOG",
@@ -91,6 +96,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub max_upload_mib: Option<usize>,
+    pub max_document_mib: Option<usize>,
     pub session_hours: Option<i64>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
@@ -111,6 +117,10 @@ impl Settings {
                 .max_upload_mib
                 .or(file.max_upload_mib)
                 .unwrap_or(DEFAULT_MAX_UPLOAD_MIB),
+            max_document_mib: overrides
+                .max_document_mib
+                .or(file.max_document_mib)
+                .unwrap_or(DEFAULT_MAX_DOCUMENT_MIB),
             session_hours: overrides
                 .session_hours
                 .or(file.session_hours)
@@ -145,6 +155,7 @@ mod tests {
         assert_eq!(settings.listen, "0.0.0.0:9000");
         assert_eq!(settings.max_upload_mib, 7);
         assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(settings.max_document_mib, DEFAULT_MAX_DOCUMENT_MIB);
     }
 
     #[test]

@@ -104,6 +104,17 @@ fn expected(
             Status(403),
         ]
     };
+    let all_but_anonymous = |ok: u16| {
+        [
+            Status(401),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+            Status(ok),
+        ]
+    };
     let readers_all = |ok: u16, anonymous: Expect| {
         [
             anonymous,
@@ -150,6 +161,39 @@ fn expected(
         ("PUT", "/api/v1/parks/{id}/audit") => api_officials(400),
         ("POST", "/parks/{id}/audit/assessment") => province_only(400, Login),
         ("POST", "/api/v1/parks/{id}/audit/assessment") => province_only(400, Status(401)),
+        // A round's documents (crates/web/src/documents.rs). `{id}` is round 1 for the round
+        // routes and document 1, which does not exist, for the others; a post that is no
+        // multipart upload is malformed.
+        ("GET", "/rounds/{id}/documents") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            cr(200),
+            Status(404),
+        ],
+        ("GET", "/api/v1/rounds/{id}/documents") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            cr(200),
+            Status(404),
+        ],
+        ("POST", "/rounds/{id}/documents") => readers(400),
+        ("POST", "/api/v1/rounds/{id}/documents") => api_readers(400),
+        ("GET", "/documents/{id}/download") => [
+            Login,
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ],
+        ("GET", "/api/v1/documents/{id}/content") => all_but_anonymous(404),
         // Audit rounds (crates/web/src/rounds.rs).
         ("GET", "/rounds" | "/rounds.xlsx" | "/work") => readers_all(200, Login),
         ("GET", "/api/v1/rounds" | "/api/v1/work") => readers_all(200, Status(401)),

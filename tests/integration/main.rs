@@ -7,6 +7,7 @@ mod audit_trail;
 mod cli_rules;
 mod consultancies;
 mod cycle;
+mod documents;
 mod draw_cli;
 mod draws;
 mod evidence;

@@ -8,6 +8,7 @@ pub mod deadlines;
 pub mod demo;
 pub mod determination;
 pub mod disclosure;
+pub mod documents;
 pub mod draw;
 pub mod evidence;
 pub mod experts;

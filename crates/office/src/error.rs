@@ -229,6 +229,12 @@ pub enum ContentKind {
     PowerPoint,
     /// An OpenDocument file (.ods, .odt, …).
     OpenDocument,
+    /// An OFD document (GB/T 33190, the Chinese fixed-layout format: a ZIP
+    /// package with `OFD.xml` at its root).
+    Ofd,
+    /// An OLE2 compound file that is neither a Word nor an Excel file
+    /// (a PowerPoint 97 presentation, an installer, …).
+    OtherCompoundFile,
     /// A ZIP archive that is none of the above.
     ZipArchive,
     /// Another compressed archive (RAR, 7z, gzip).
@@ -247,6 +253,8 @@ pub enum ContentKind {
     Html,
     /// Plain text (perhaps a CSV file).
     Text,
+    /// A program (Linux ELF, Windows or DOS .exe/.dll, macOS Mach-O).
+    Executable,
     /// Binary data of no kind recognised here.
     Binary,
 }
@@ -263,7 +271,9 @@ impl ContentKind {
             Self::WordDocument => "a Word .docx document",
             Self::PowerPoint => "a PowerPoint presentation",
             Self::OpenDocument => "an OpenDocument file (.ods/.odt)",
-            Self::ZipArchive => "a ZIP archive that is not a workbook",
+            Self::Ofd => "an OFD document",
+            Self::OtherCompoundFile => "an old-style Office file that is neither Word nor Excel",
+            Self::ZipArchive => "a ZIP archive that is not an Office document",
             Self::OtherArchive => "a compressed archive (RAR, 7z or gzip)",
             Self::Pdf => "a PDF document",
             Self::Png => "a PNG image",
@@ -272,6 +282,7 @@ impl ContentKind {
             Self::Bmp => "a BMP image",
             Self::Html => "an HTML web page",
             Self::Text => "plain text",
+            Self::Executable => "an executable program",
             Self::Binary => "binary data of an unknown kind",
         }
     }
@@ -287,7 +298,9 @@ impl ContentKind {
             Self::WordDocument => "Word 文档（.docx）",
             Self::PowerPoint => "PowerPoint 演示文稿",
             Self::OpenDocument => "OpenDocument 文件（.ods/.odt）",
-            Self::ZipArchive => "ZIP 压缩包（不是工作簿）",
+            Self::Ofd => "OFD 版式文档",
+            Self::OtherCompoundFile => "既不是 Word 也不是 Excel 的旧版 Office 格式文件",
+            Self::ZipArchive => "ZIP 压缩包（不是 Office 文档）",
             Self::OtherArchive => "压缩包（RAR、7z 或 gzip）",
             Self::Pdf => "PDF 文档",
             Self::Png => "PNG 图片",
@@ -296,6 +309,7 @@ impl ContentKind {
             Self::Bmp => "BMP 图片",
             Self::Html => "网页（HTML）文件",
             Self::Text => "纯文本",
+            Self::Executable => "可执行程序",
             Self::Binary => "无法识别的二进制数据",
         }
     }

@@ -1,5 +1,6 @@
 //! Office formats for cpaudit: reading uploaded tables from .xlsx and .csv
-//! files, and writing lists out as .xlsx and .csv.
+//! files, writing lists out as .xlsx and .csv, and telling which uploaded
+//! documents are PDF, OFD, Word or Excel files.
 //!
 //! The crate knows formats, not enterprises: it turns a file into a
 //! [`Table`] of trimmed text cells with the line each row came from, and a
@@ -61,12 +62,20 @@
 //!
 //! [`write_docx`] writes an [`OfficialDocument`] (公文: a notification, a
 //! review opinion) as a .docx laid out after GB/T 9704-2012; see [`docx`].
+//!
+//! # Documents uploaded to an audit round
+//!
+//! [`identify_document`] accepts PDF, OFD, .docx, .doc, .xlsx and .xls by
+//! their bytes and refuses anything else (or a name that disagrees with the
+//! content) with a message naming what the bytes are; [`clean_file_name`]
+//! gives the name to keep.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod csv_read;
 pub mod docx;
 mod error;
+mod identify;
 mod sniff;
 mod table;
 mod write;
@@ -79,6 +88,7 @@ use std::fmt;
 
 pub use docx::{chinese_date, write_docx, DocumentTable, OfficialDocument, DOCX_CONTENT_TYPE};
 pub use error::{column_letter, ContentKind, MalformedKind, OfficeError};
+pub use identify::{clean_file_name, identify_document, DocumentFormat, DocumentRefusal};
 pub use table::{ReadLimits, Row, Table};
 pub use write::{sanitize_sheet_name, write_csv, write_xlsx, Cell, SheetSpec};
 

@@ -44,8 +44,14 @@ pub(crate) fn sniff(bytes: &[u8]) -> Sniffed {
     if bytes.starts_with(ZIP_LOCAL) || bytes.starts_with(ZIP_EMPTY) {
         return Sniffed::Zip(read_zip_directory(bytes));
     }
-    let signatures: [(&[u8], ContentKind); 10] = [
+    let signatures: [(&[u8], ContentKind); 16] = [
         (b"%PDF-", ContentKind::Pdf),
+        (b"\x7FELF", ContentKind::Executable),
+        (&[0xCF, 0xFA, 0xED, 0xFE], ContentKind::Executable),
+        (&[0xCE, 0xFA, 0xED, 0xFE], ContentKind::Executable),
+        (&[0xFE, 0xED, 0xFA, 0xCE], ContentKind::Executable),
+        (&[0xFE, 0xED, 0xFA, 0xCF], ContentKind::Executable),
+        (b"MZ", ContentKind::Executable),
         (b"\x89PNG\r\n\x1a\n", ContentKind::Png),
         (&[0xFF, 0xD8, 0xFF], ContentKind::Jpeg),
         (b"GIF87a", ContentKind::Gif),
@@ -65,6 +71,9 @@ pub(crate) fn sniff(bytes: &[u8]) -> Sniffed {
             // "BM" is also how a text file could start; require a plausible
             // BMP header (the declared file size) and a NUL byte.
             ContentKind::Bmp if !looks_like_bmp(bytes) => break,
+            // So could "MZ"; a DOS or Windows program has NUL bytes in its
+            // header, text has none.
+            ContentKind::Executable if bytes.starts_with(b"MZ") && !bytes.contains(&0) => break,
             _ => Sniffed::Other(kind),
         };
     }
@@ -98,14 +107,17 @@ fn looks_like_bmp(bytes: &[u8]) -> bool {
 }
 
 /// An OLE2 compound file: the stream names in its directory (UTF-16LE) tell
-/// an encrypted OOXML file and a Word document from an Excel workbook.
+/// an encrypted OOXML file, a Word document and an Excel workbook ("Workbook",
+/// or "Book" before Excel 97) from the rest (PowerPoint 97, installers, …).
 fn ole2_kind(bytes: &[u8]) -> ContentKind {
     if contains_utf16le(bytes, "EncryptedPackage") {
         ContentKind::EncryptedOffice
     } else if contains_utf16le(bytes, "WordDocument") {
         ContentKind::LegacyWord
-    } else {
+    } else if contains_utf16le(bytes, "Workbook") || contains_utf16le(bytes, "Book") {
         ContentKind::LegacyExcel
+    } else {
+        ContentKind::OtherCompoundFile
     }
 }
 
@@ -171,6 +183,8 @@ fn kind_of_entry(name: &[u8]) -> ContentKind {
         "xl/workbook.xml" => ContentKind::XlsxWorkbook,
         "xl/workbook.bin" => ContentKind::XlsbWorkbook,
         "mimetype" => ContentKind::OpenDocument,
+        // GB/T 33190: the entry file of an OFD package sits at its root.
+        "ofd.xml" => ContentKind::Ofd,
         n if n.starts_with("word/") => ContentKind::WordDocument,
         n if n.starts_with("ppt/") => ContentKind::PowerPoint,
         _ => ContentKind::ZipArchive,

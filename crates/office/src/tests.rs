@@ -340,7 +340,10 @@ fn zip_that_is_not_a_workbook() {
     let zip = sniff::tests::zip_of(&[("readme.txt", b"hello")], None);
     let found = not_what_name_says(&zip, TableFormat::Xlsx);
     assert_eq!(found, ContentKind::ZipArchive);
-    assert_eq!(found.to_string(), "a ZIP archive that is not a workbook");
+    assert_eq!(
+        found.to_string(),
+        "a ZIP archive that is not an Office document"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod consultancies;
 mod db;
 pub mod disclosures;
+pub mod documents;
 pub mod draws;
 pub mod enterprises;
 pub mod evidence;

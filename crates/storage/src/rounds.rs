@@ -6,7 +6,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use cpaudit_core::deadlines::{DeadlineKind, StartedDeadline};
 use cpaudit_core::listing::Clock;
-use cpaudit_core::round::{AuditMode, Phase, RoundAction, RoundPolicy, RoundState, Track};
+use std::collections::BTreeSet;
+
+use cpaudit_core::round::{
+    AuditMode, Phase, RoundAction, RoundActor, RoundPolicy, RoundState, Track,
+};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -101,6 +105,47 @@ impl DeadlineRow {
     /// Whether the deadline still runs (neither met nor stopped).
     pub fn is_open(&self) -> bool {
         self.met_on.is_none() && self.closed_reason.is_none()
+    }
+}
+
+/// The parts a caller plays in a round read within the caller's scope. A consultancy acts for
+/// the round when the start filing names it, or, before the filing names one, when the
+/// enterprise engaged it (which is why the scope showed it the round). A province official is
+/// also the organizer of the rounds its cities do not organize.
+pub fn round_actors(principal: &Principal, round: &RoundRow) -> BTreeSet<RoundActor> {
+    let mut actors = BTreeSet::new();
+    match principal.scope().kind() {
+        ScopeKind::Province => {
+            actors.insert(RoundActor::Province);
+            // A round the city does not organize is organized by the province.
+            if round.organizer_code != round.jurisdiction_code {
+                actors.insert(RoundActor::Organizer);
+            }
+        }
+        ScopeKind::City(code) => {
+            if *code == round.jurisdiction_code {
+                actors.insert(RoundActor::City);
+            }
+            if *code == round.organizer_code {
+                actors.insert(RoundActor::Organizer);
+            }
+        }
+        ScopeKind::Enterprise(id) if *id == round.enterprise_id => {
+            actors.insert(RoundActor::Enterprise);
+        }
+        ScopeKind::Consultancy(id) if consultancy_acts_for(round, *id) => {
+            actors.insert(RoundActor::Consultancy);
+        }
+        _ => {}
+    }
+    actors
+}
+
+fn consultancy_acts_for(round: &RoundRow, consultancy_id: i64) -> bool {
+    match (round.audit_mode.as_deref(), round.consultancy_id) {
+        (Some("self"), _) => false,
+        (_, Some(named)) => named == consultancy_id,
+        (_, None) => true,
     }
 }
 
@@ -413,13 +458,10 @@ pub struct TransitionRecord<'a> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoredFacts {
     pub phases_completed: Vec<i64>,
-    pub document_kinds: Vec<String>,
     pub option_count: i64,
     pub medium_high_open: i64,
     /// When the last review decision was recorded (RFC 3339), if any.
     pub last_decision_at: Option<String>,
-    /// When the last rectification report was uploaded (RFC 3339), if any.
-    pub last_rectification_at: Option<String>,
 }
 
 /// A phase of a round as recorded.
@@ -506,19 +548,14 @@ impl Db {
         chain.commit(tx).await
     }
 
-    /// What the guards read from the round's phases, documents, options and reviews.
+    /// What the guards read from the round's phases, options and reviews (documents: see
+    /// `documents_on_file`).
     pub async fn stored_facts(&self, round: &RoundRow) -> Result<StoredFacts> {
         let id = round.id;
         Ok(on_pool!(self, |pool| {
             let phases_completed = sqlx::query_scalar(
                 "SELECT phase FROM round_phases WHERE round_id = $1 AND completed_on IS NOT NULL \
                  ORDER BY phase",
-            )
-            .bind(id)
-            .fetch_all(pool)
-            .await?;
-            let document_kinds = sqlx::query_scalar(
-                "SELECT DISTINCT kind FROM documents WHERE round_id = $1 ORDER BY kind",
             )
             .bind(id)
             .fetch_all(pool)
@@ -536,19 +573,11 @@ impl Db {
                     .bind(id)
                     .fetch_one(pool)
                     .await?;
-            let last_rectification_at = sqlx::query_scalar(
-                "SELECT MAX(uploaded_at) FROM documents WHERE round_id = $1 AND kind = 'rectification'",
-            )
-            .bind(id)
-            .fetch_one(pool)
-            .await?;
             StoredFacts {
                 phases_completed,
-                document_kinds,
                 option_count,
                 medium_high_open,
                 last_decision_at,
-                last_rectification_at,
             }
         }))
     }

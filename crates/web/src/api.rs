@@ -96,13 +96,17 @@ use crate::AppState;
         crate::rounds::api_record_phase,
         crate::rounds::api_public_disclosures,
         crate::rounds::api_public_disclosure,
+        crate::documents::api_round_documents,
+        crate::documents::api_upload,
+        crate::documents::api_content,
     ),
     components(schemas(ErrorBody, EnterpriseRow, Outlet, ImportOutcome, ImportReport, JurisdictionRow, IndustryRow,
         cpaudit_storage::evidence::EvidenceRow, cpaudit_storage::evidence::PastRoundRow, crate::evidence::EvidenceInput,
         crate::evidence::DecisionInput, crate::evidence::RowsReport, crate::evidence::RowProblem, crate::evidence::RowsRefusal,
         cpaudit_storage::lists::PublishedList, crate::public::OpenList, crate::public::OpenEntry, crate::public::EntryQuery,
         crate::public::RuleBookJson, crate::public::RuleDetailJson, crate::public::RuleJson, crate::public::RuleValueJson,
-        crate::public::RuleCitationJson, crate::public::RuleDocumentJson)),
+        crate::public::RuleCitationJson, crate::public::RuleDocumentJson,
+        cpaudit_storage::documents::DocumentRow, crate::documents::RoundDocumentsJson)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

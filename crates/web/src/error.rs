@@ -146,13 +146,13 @@ impl AppError {
                 .unwrap_or_else(|| Message::new("输入无效", "Invalid input")),
             AppError::Unauthorized => Message::new("请先登录", "Authentication required"),
             AppError::NotFound => Message::new("未找到", "Not found"),
-            AppError::PayloadTooLarge { limit_bytes } => Message::new(
-                format!("上传内容过大，上限为 {} MiB", limit_bytes / (1024 * 1024)),
-                format!(
-                    "The upload is too large; the limit is {} MiB",
-                    limit_bytes / (1024 * 1024)
-                ),
-            ),
+            AppError::PayloadTooLarge { limit_bytes } => {
+                let limit = byte_size(*limit_bytes as u64);
+                Message::new(
+                    format!("上传内容过大，上限为 {limit}"),
+                    format!("The upload is too large; the limit is {limit}"),
+                )
+            }
             AppError::TooManyRequests {
                 retry_after_seconds,
             } => Message::new(
@@ -198,6 +198,19 @@ impl AppError {
             }
         }
         response
+    }
+}
+
+/// A size in bytes as people read it: "50 MiB", "1.5 KiB", "312 B".
+pub fn byte_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    match bytes {
+        n if n >= MIB && n % MIB == 0 => format!("{} MiB", n / MIB),
+        n if n >= MIB => format!("{:.1} MiB", n as f64 / MIB as f64),
+        n if n >= KIB && n % KIB == 0 => format!("{} KiB", n / KIB),
+        n if n >= KIB => format!("{:.1} KiB", n as f64 / KIB as f64),
+        n => format!("{n} B"),
     }
 }
 
@@ -273,5 +286,21 @@ impl IntoResponse for ApiError {
             .try_with(|lang| *lang)
             .unwrap_or_default();
         self.0.into_json(lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(byte_size(50 * 1024 * 1024), "50 MiB");
+        assert_eq!(byte_size(1536 * 1024), "1.5 MiB");
+        assert_eq!(byte_size(4096), "4 KiB");
+        assert_eq!(byte_size(1536), "1.5 KiB");
+        assert_eq!(byte_size(312), "312 B");
+        let too_large = AppError::PayloadTooLarge { limit_bytes: 4096 }.message();
+        assert_eq!(too_large.zh, "上传内容过大，上限为 4 KiB");
     }
 }

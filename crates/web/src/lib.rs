@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod consultancies;
 pub mod cycle;
+pub mod documents;
 pub mod draws;
 pub mod error;
 mod evidence;
@@ -53,6 +54,9 @@ impl Clock for SystemClock {
 pub struct WebSettings {
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: usize,
+    /// Largest document (report, evidence, opinion) filed on an audit round, in bytes. Only the
+    /// document upload routes allow a body this large.
+    pub max_document_bytes: usize,
     /// How long a login lasts.
     pub session_lifetime: chrono::Duration,
     /// Mark cookies `Secure` (set when served over HTTPS, e.g. behind a TLS proxy).
@@ -64,6 +68,7 @@ impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
             max_upload_bytes: 20 * 1024 * 1024,
+            max_document_bytes: 50 * 1024 * 1024,
             session_lifetime: chrono::Duration::hours(12),
             secure_cookies: false,
             throttle: Throttle::default(),
@@ -155,16 +160,24 @@ impl AppState {
 
 /// The application: every route of [`routes::table`] behind [`auth::authorize`].
 pub fn app(state: AppState) -> Router {
+    // Uploads are checked against the configured limit; the extra room is for the multipart
+    // envelope, so the file itself may be as large as the limit says.
+    let envelope = 64 * 1024;
+    let body_limit = state.settings().max_upload_bytes + envelope;
+    let document_limit = state.settings().max_document_bytes + envelope;
     let mut router = Router::new();
     for (spec, handler) in routes::table() {
         let path = spec.path;
-        let guarded =
+        let is_document_upload =
+            spec.method == axum::http::Method::POST && documents::UPLOAD_PATHS.contains(&path);
+        let mut guarded =
             handler.route_layer(from_fn_with_state((state.clone(), spec), auth::authorize));
+        if is_document_upload {
+            // The route's own limit replaces the router's for this route alone.
+            guarded = guarded.layer(DefaultBodyLimit::max(document_limit));
+        }
         router = router.route(path, guarded);
     }
-    // Uploads are checked against the configured limit; the extra room is for the multipart
-    // envelope, so the file itself may be as large as the limit says.
-    let body_limit = state.settings().max_upload_bytes + 64 * 1024;
     router
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1144,7 +1144,14 @@ pub async fn read_upload(
     state: &AppState,
     multipart: &mut Multipart,
 ) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), AppError> {
-    let limit = state.settings().max_upload_bytes;
+    read_upload_within(multipart, state.settings().max_upload_bytes).await
+}
+
+/// Reads the one file field of an upload of at most `limit` bytes, and the other fields.
+pub async fn read_upload_within(
+    multipart: &mut Multipart,
+    limit: usize,
+) -> Result<(String, Vec<u8>, std::collections::HashMap<String, String>), AppError> {
     let too_large = || AppError::PayloadTooLarge { limit_bytes: limit };
     let mut file = None;
     let mut fields = std::collections::HashMap::new();

@@ -24,7 +24,6 @@ use cpaudit_core::round::{
     TransitionError,
 };
 use cpaudit_core::rules::RuleRef;
-use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::disclosures::{
     DisclosureDraft, DisclosureRow, PublicDisclosureRow, SecretClaimRow,
 };
@@ -60,29 +59,7 @@ async fn load_round(
 
 /// The parts the caller plays on this round.
 pub fn actors_for(principal: &Principal, round: &RoundRow) -> BTreeSet<RoundActor> {
-    let mut actors = BTreeSet::new();
-    match principal.scope().kind() {
-        ScopeKind::Enterprise(id) if *id == round.enterprise_id => {
-            actors.insert(RoundActor::Enterprise);
-        }
-        ScopeKind::Consultancy(id) if Some(*id) == round.consultancy_id => {
-            actors.insert(RoundActor::Consultancy);
-        }
-        ScopeKind::City(code) if *code == round.jurisdiction_code => {
-            actors.insert(RoundActor::City);
-            if *code == round.organizer_code {
-                actors.insert(RoundActor::Organizer);
-            }
-        }
-        ScopeKind::Province => {
-            actors.insert(RoundActor::Province);
-            if round.organizer_code != round.jurisdiction_code {
-                actors.insert(RoundActor::Organizer);
-            }
-        }
-        _ => {}
-    }
-    actors
+    cpaudit_storage::rounds::round_actors(principal, round)
 }
 
 fn rule_error(error: cpaudit_core::rules::RuleError) -> AppError {
@@ -236,7 +213,10 @@ async fn facts_for(
         _ => None,
     };
     let stored = db.stored_facts(round).await?;
-    let rectification_uploaded = match (&stored.last_rectification_at, &stored.last_decision_at) {
+    let last_rectification = db
+        .latest_upload_at(round.id, DocumentKind::Rectification)
+        .await?;
+    let rectification_uploaded = match (&last_rectification, &stored.last_decision_at) {
         (Some(upload), Some(decision)) => upload > decision,
         (Some(_), None) => true,
         _ => false,
@@ -250,11 +230,7 @@ async fn facts_for(
             .iter()
             .filter_map(|n| Phase::from_number(*n))
             .collect(),
-        documents: stored
-            .document_kinds
-            .iter()
-            .filter_map(|k| DocumentKind::parse(k))
-            .collect(),
+        documents: db.documents_on_file(round.id).await?,
         option_count: usize::try_from(stored.option_count).unwrap_or_default(),
         medium_high_open: usize::try_from(stored.medium_high_open).unwrap_or_default(),
         panel_ready: false,

@@ -31,6 +31,13 @@ pub const PROVINCE: &[Role] = &[Role::Province];
 pub const CONSULTANCY_READERS: &[Role] = &[Role::Province, Role::City, Role::Consultancy];
 /// Officials, and an enterprise for itself (checked in storage).
 pub const ENTERPRISE_ACTORS: &[Role] = &[Role::Province, Role::City, Role::Enterprise];
+/// Those who file a round's documents (which kinds, and on which rounds, is checked in storage).
+pub const DOCUMENT_FILERS: &[Role] = &[
+    Role::Province,
+    Role::City,
+    Role::Enterprise,
+    Role::Consultancy,
+];
 /// Those who see enterprise records (each within its scope); experts see only their reviews.
 pub const REGISTRY_READERS: &[Role] = &[
     Role::Province,
@@ -984,6 +991,44 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/public/disclosures/{round_id}",
             Public,
             get(crate::rounds::api_public_disclosure),
+        ),
+        // A round's documents (crates/web/src/documents.rs): read by everyone the round's scope
+        // covers (an expert once seated on its panel); filed by the audit team and officials.
+        page(
+            M::GET,
+            "/rounds/{id}/documents",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::documents::documents_page_get),
+        ),
+        page(
+            M::POST,
+            "/rounds/{id}/documents",
+            Roles(DOCUMENT_FILERS),
+            post(crate::documents::upload_form),
+        ),
+        page(
+            M::GET,
+            "/documents/{id}/download",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::documents::download),
+        ),
+        api(
+            M::GET,
+            "/api/v1/rounds/{id}/documents",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::documents::api_round_documents),
+        ),
+        api(
+            M::POST,
+            "/api/v1/rounds/{id}/documents",
+            Roles(DOCUMENT_FILERS),
+            post(crate::documents::api_upload),
+        ),
+        api(
+            M::GET,
+            "/api/v1/documents/{id}/content",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::documents::api_content),
         ),
     ]
 }
