@@ -122,6 +122,36 @@ impl Principal {
         }
     }
 
+    /// The console operator acting in the part of an enterprise or a consultancy (the demo
+    /// loader walks rounds through their steps this way). No more than the console operator
+    /// may do already; recorded as the console in the audit trail.
+    pub fn console_acting_for(name: &str, role: Role, subject_id: i64) -> Principal {
+        let kind = match role {
+            Role::Enterprise => ScopeKind::Enterprise(subject_id),
+            Role::Consultancy => ScopeKind::Consultancy(subject_id),
+            Role::Expert => ScopeKind::Expert(subject_id),
+            Role::Province | Role::City => ScopeKind::Province,
+        };
+        Principal {
+            user_id: None,
+            username: name.to_string(),
+            display_name: name.to_string(),
+            role,
+            scope: Scope(kind),
+        }
+    }
+
+    /// The console operator acting as an official of one city (see `console_acting_for`).
+    pub fn console_acting_for_city(name: &str, city_code: &str) -> Principal {
+        Principal {
+            user_id: None,
+            username: name.to_string(),
+            display_name: name.to_string(),
+            role: Role::City,
+            scope: Scope(ScopeKind::City(city_code.to_string())),
+        }
+    }
+
     /// How the audit trail names this caller.
     pub fn actor(&self) -> String {
         match self.user_id {
