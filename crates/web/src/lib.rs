@@ -12,10 +12,12 @@ mod evidence;
 pub mod experts;
 pub mod i18n;
 pub mod listing;
+pub mod notices;
 mod pages;
 mod public;
 pub mod registry;
 pub mod routes;
+pub mod scheduler;
 
 use std::sync::Arc;
 
