@@ -51,7 +51,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://cpaudit.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAX_UPLOAD_MIB: usize = 20;
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
-pub const DEFAULT_NOTICE_INTERVAL_MINUTES: u64 = 10;
+pub const DEFAULT_NOTICE_INTERVAL_MINUTES: u64 =
+    cpaudit_web::scheduler::DEFAULT_INTERVAL.as_secs() / 60;
 /// sqlx reports PostgreSQL notices (such as "relation already exists, skipping" on every
 /// start) at info level; they are noise for an operator.
 pub const DEFAULT_LOG: &str = "info,sqlx=warn";

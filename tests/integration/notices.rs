@@ -328,6 +328,45 @@ async fn runs_at_the_same_time_fire_each_notice_once_and_e_mail_is_queued_only_w
     );
 }
 
+/// Waits (briefly) until the query counts `want`.
+async fn wait_for(db: &Db, sql: &str, want: i64) {
+    for _ in 0..400 {
+        if numbers(db, sql).await == [want] {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{sql} never reached {want}");
+}
+
+#[tokio::test]
+async fn the_server_s_scheduler_fires_at_start_and_then_on_every_interval() {
+    let app = TestApp::new().await;
+    let reminders = "SELECT COUNT(*) FROM notices WHERE kind = 'reminder'";
+    let overdue = "SELECT COUNT(*) FROM notices WHERE kind = 'overdue'";
+    set_day(&app, day(2027, 2, 3));
+    let hourly = Scheduler {
+        interval: std::time::Duration::from_secs(3600),
+        ..Scheduler::default()
+    };
+    let running = tokio::spawn(hourly.run(scheduler_state(&app)));
+    wait_for(app.db(), reminders, 40).await;
+    running.abort();
+
+    let often = Scheduler {
+        interval: std::time::Duration::from_millis(20),
+        ..Scheduler::default()
+    };
+    let running = tokio::spawn(often.run(scheduler_state(&app)));
+    // Its first run, still on 2027-02-03, owes nothing; a later run finds the next day's due.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(numbers(app.db(), overdue).await, [0]);
+    set_day(&app, day(2027, 2, 11));
+    wait_for(app.db(), overdue, 40).await;
+    running.abort();
+    assert_eq!(numbers(app.db(), reminders).await, [40]);
+}
+
 /// The demo enterprise and consultancy have no round on list 1: give the enterprise of the
 /// first round (a Lanzhou enterprise) a user, and engage the demo consultancy.
 async fn reader_of_first_round(app: &TestApp) -> (i64, i64) {

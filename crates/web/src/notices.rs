@@ -102,9 +102,8 @@ pub(crate) async fn unread_badge(state: &AppState, principal: &Principal) -> Opt
 async fn notices(
     state: &AppState,
     principal: &Principal,
-    query: &NoticeQuery,
+    filter: NoticeFilter,
 ) -> Result<NoticesJson, AppError> {
-    let filter = query.to_filter()?;
     Ok(NoticesJson {
         unread: state.db().unread_notice_count(principal).await?,
         items: state.db().notices_for(principal, filter).await?,
@@ -120,7 +119,7 @@ pub async fn api_notices(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Json<NoticesJson>, ApiError> {
     let principal = caller.principal()?;
-    Ok(Json(notices(&state, principal, &query).await?))
+    Ok(Json(notices(&state, principal, query.to_filter()?).await?))
 }
 
 /// Marks a notice read for the caller; marking it again changes nothing.
@@ -195,7 +194,7 @@ pub async fn notices_page(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let filter = query.to_filter()?;
-    let listed = notices(&state, principal, &query).await?;
+    let listed = notices(&state, principal, filter).await?;
     Ok(render(&NoticesPage {
         ctx: Ctx::new(&caller),
         rows: listed

@@ -60,12 +60,16 @@ impl Scheduler {
             )
             .await?;
         // Counts only: notices name enterprises, which stay out of the logs.
-        tracing::info!(
-            reminders = fired.reminders,
-            overdue = fired.overdue,
-            escalations = fired.escalations,
-            "notice scheduler tick"
-        );
+        if fired.total() > 0 {
+            tracing::info!(
+                reminders = fired.reminders,
+                overdue = fired.overdue,
+                escalations = fired.escalations,
+                "notices fired"
+            );
+        } else {
+            tracing::debug!("no notice due");
+        }
         Ok(fired)
     }
 
