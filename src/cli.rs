@@ -10,6 +10,7 @@ use cpaudit_core::audit::ChainVerdict;
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::auth::NewUser;
 use cpaudit_storage::{Principal, Role};
+use cpaudit_web::scheduler::Scheduler;
 use cpaudit_web::{AppState, SystemClock, WebSettings};
 
 use crate::config::{self, Overrides, Settings};
@@ -100,6 +101,13 @@ struct ServeArgs {
     /// Mark cookies Secure (when served over HTTPS).
     #[arg(long, env = "CPAUDIT_SECURE_COOKIES")]
     secure_cookies: Option<bool>,
+    /// Minutes between runs of the deadline notice scheduler (default 10).
+    #[arg(long, env = "CPAUDIT_NOTICE_INTERVAL_MINUTES")]
+    notice_interval_minutes: Option<u64>,
+    /// Queue every fired notice in the notice_outbox table for an external mailer
+    /// (default false).
+    #[arg(long, env = "CPAUDIT_NOTICE_EMAIL")]
+    notice_email: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +209,8 @@ fn load_settings(cli: &Cli) -> Result<(Settings, Vec<String>)> {
         overrides.max_document_mib = serve.max_document_mib;
         overrides.session_hours = serve.session_hours;
         overrides.secure_cookies = serve.secure_cookies;
+        overrides.notice_interval_minutes = serve.notice_interval_minutes;
+        overrides.notice_email = serve.notice_email;
     }
     Ok((Settings::resolve(overrides, file), warnings))
 }
@@ -292,6 +302,10 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
     };
     let throttle = web.throttle;
     let state = AppState::new(db.clone(), reference, web, Arc::new(SystemClock));
+    let scheduler = Scheduler {
+        interval: std::time::Duration::from_secs(settings.notice_interval_minutes * 60),
+        email: settings.notice_email,
+    };
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -319,10 +333,12 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
             }
         }
     });
+    let notices = tokio::spawn(scheduler.run(state.clone()));
     axum::serve(listener, cpaudit_web::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
+    notices.abort();
     housekeeping.abort();
     db.close().await;
     println!("cpaudit stopped");

@@ -17,6 +17,18 @@ pub struct FileSettings {
     pub session_hours: Option<i64>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
+    /// The `[notices]` table.
+    #[serde(default)]
+    pub notices: NoticeFileSettings,
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, toml::Value>,
+}
+
+/// The `[notices]` table of the file: the deadline notice scheduler.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeFileSettings {
+    pub interval_minutes: Option<u64>,
+    pub email: Option<bool>,
     #[serde(flatten)]
     pub unknown: BTreeMap<String, toml::Value>,
 }
@@ -31,6 +43,10 @@ pub struct Settings {
     pub session_hours: i64,
     pub secure_cookies: bool,
     pub log: String,
+    /// Minutes between two runs of the notice scheduler.
+    pub notice_interval_minutes: u64,
+    /// Queue every fired notice for an external mailer (`notice_outbox`).
+    pub notice_email: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://cpaudit.db";
@@ -39,6 +55,8 @@ pub const DEFAULT_MAX_UPLOAD_MIB: usize = 20;
 /// Audit reports with their scanned annexes run to tens of MiB.
 pub const DEFAULT_MAX_DOCUMENT_MIB: usize = 50;
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
+pub const DEFAULT_NOTICE_INTERVAL_MINUTES: u64 =
+    cpaudit_web::scheduler::DEFAULT_INTERVAL.as_secs() / 60;
 /// sqlx reports PostgreSQL notices (such as "relation already exists, skipping" on every
 /// start) at info level; they are noise for an operator.
 pub const DEFAULT_LOG: &str = "info,sqlx=warn";
@@ -54,6 +72,8 @@ pub const KNOWN_ENV: &[&str] = &[
     "CPAUDIT_SESSION_HOURS",
     "CPAUDIT_SECURE_COOKIES",
     "CPAUDIT_LOG",
+    "CPAUDIT_NOTICE_INTERVAL_MINUTES",
+    "CPAUDIT_NOTICE_EMAIL",
     // Read by the test suite, not by the program.
     "CPAUDIT_TEST_DATABASE_URL",
 ];
@@ -78,9 +98,16 @@ pub fn unknown_keys(
     file_path: &Path,
     env: impl Iterator<Item = String>,
 ) -> Vec<String> {
+    let notice_keys = file
+        .notices
+        .unknown
+        .keys()
+        .map(|key| format!("notices.{key}"));
     let mut warnings: Vec<String> = file
         .unknown
         .keys()
+        .cloned()
+        .chain(notice_keys)
         .map(|key| format!("unknown key `{key}` in {} (ignored)", file_path.display()))
         .collect();
     warnings.extend(
@@ -100,6 +127,8 @@ pub struct Overrides {
     pub session_hours: Option<i64>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
+    pub notice_interval_minutes: Option<u64>,
+    pub notice_email: Option<bool>,
 }
 
 impl Settings {
@@ -133,6 +162,16 @@ impl Settings {
                 .log
                 .or(file.log)
                 .unwrap_or_else(|| DEFAULT_LOG.into()),
+            notice_interval_minutes: overrides
+                .notice_interval_minutes
+                .or(file.notices.interval_minutes)
+                .unwrap_or(DEFAULT_NOTICE_INTERVAL_MINUTES)
+                // Zero would make the scheduler spin; one minute is the shortest interval.
+                .max(1),
+            notice_email: overrides
+                .notice_email
+                .or(file.notices.email)
+                .unwrap_or(false),
         }
     }
 }
@@ -159,15 +198,29 @@ mod tests {
     }
 
     #[test]
+    fn notices_run_every_ten_minutes_without_e_mail_unless_the_file_says_otherwise() {
+        let defaults = Settings::resolve(Overrides::default(), FileSettings::default());
+        assert_eq!(defaults.notice_interval_minutes, 10);
+        assert!(!defaults.notice_email);
+        let file: FileSettings =
+            toml::from_str("[notices]\ninterval_minutes = 5\nemail = true\n").unwrap();
+        let settings = Settings::resolve(Overrides::default(), file);
+        assert_eq!(settings.notice_interval_minutes, 5);
+        assert!(settings.notice_email);
+    }
+
+    #[test]
     fn unknown_keys_are_reported() {
-        let file: FileSettings = toml::from_str("listn = \"x\"").unwrap();
+        let file: FileSettings =
+            toml::from_str("listn = \"x\"\n[notices]\nemial = true\n").unwrap();
         let warnings = unknown_keys(
             &file,
             Path::new("cpaudit.toml"),
             ["CPAUDIT_LISTEN".to_string(), "CPAUDIT_LISTN".to_string()].into_iter(),
         );
-        assert_eq!(warnings.len(), 2);
+        assert_eq!(warnings.len(), 3);
         assert!(warnings[0].contains("listn"));
-        assert!(warnings[1].contains("CPAUDIT_LISTN"));
+        assert!(warnings[1].contains("notices.emial"));
+        assert!(warnings[2].contains("CPAUDIT_LISTN"));
     }
 }

@@ -323,6 +323,13 @@ fn expected(
             Status(403),
         ],
         ("GET", "/public/blacklist" | "/api/v1/public/blacklist") => all(200),
+        // Notices (crates/web/src/notices.rs); the demo has fired none, so `{id}` names none.
+        ("GET", "/notices") => readers(200),
+        ("POST", "/notices/{id}/read") => readers(404),
+        ("GET", "/overdue/export.xlsx") => officials(200),
+        ("GET", "/api/v1/notices") => api_readers(200),
+        ("POST", "/api/v1/notices/{id}/read") => api_readers(404),
+        ("GET", "/api/v1/overdue" | "/api/v1/overdue/export.xlsx") => api_officials(200),
         // The yearly cycle (see crates/web/src/listing.rs).
         ("GET", "/enterprises/{id}/determination" | "/api/v1/enterprises/{id}/determination") => [
             if path.starts_with("/api") {

@@ -13,6 +13,7 @@ mod draws;
 mod evidence;
 mod experts;
 mod import_export;
+mod notices;
 mod parks;
 mod public_lists;
 mod registry;

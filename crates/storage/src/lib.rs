@@ -14,6 +14,7 @@ pub mod enterprises;
 pub mod evidence;
 pub mod experts;
 pub mod lists;
+pub mod notices;
 pub mod park_audits;
 pub mod registry;
 pub mod rounds;

@@ -99,6 +99,10 @@ use crate::AppState;
         crate::documents::api_round_documents,
         crate::documents::api_upload,
         crate::documents::api_content,
+        crate::notices::api_notices,
+        crate::notices::api_mark_read,
+        crate::notices::api_overdue,
+        crate::notices::api_overdue_xlsx,
     ),
     components(schemas(ErrorBody, EnterpriseRow, Outlet, ImportOutcome, ImportReport, JurisdictionRow, IndustryRow,
         cpaudit_storage::evidence::EvidenceRow, cpaudit_storage::evidence::PastRoundRow, crate::evidence::EvidenceInput,
@@ -106,7 +110,9 @@ use crate::AppState;
         cpaudit_storage::lists::PublishedList, crate::public::OpenList, crate::public::OpenEntry, crate::public::EntryQuery,
         crate::public::RuleBookJson, crate::public::RuleDetailJson, crate::public::RuleJson, crate::public::RuleValueJson,
         crate::public::RuleCitationJson, crate::public::RuleDocumentJson,
-        cpaudit_storage::documents::DocumentRow, crate::documents::RoundDocumentsJson)),
+        cpaudit_storage::documents::DocumentRow, crate::documents::RoundDocumentsJson,
+        crate::notices::NoticesJson, cpaudit_storage::notices::NoticeRow,
+        crate::notices::OverdueJson, cpaudit_storage::notices::OverdueRow)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -38,6 +38,9 @@ pub struct Caller {
     pub lang: Lang,
     /// The request path and query, for "log in and come back" and the language switch.
     pub path: String,
+    /// Unread notices, for the badge in a page's header; none on the API and for callers who
+    /// read no notices.
+    pub unread_notices: Option<i64>,
 }
 
 impl Caller {
@@ -141,6 +144,7 @@ async fn authorize_api(
         csrf: String::new(),
         lang,
         path,
+        unread_notices: None,
     });
     let response = next.run(request).await;
     json_for_plain_rejections(response, lang).await
@@ -173,11 +177,16 @@ async fn authorize_page(
         Some((principal, csrf)) => (Some(principal), csrf),
         None => (None, String::new()),
     };
+    let unread_notices = match &principal {
+        Some(principal) => crate::notices::unread_badge(&state, principal).await,
+        None => None,
+    };
     let mut caller = Caller {
         principal,
         csrf,
         lang,
         path: path.clone(),
+        unread_notices,
     };
     if let Err(error) = check_access(spec.access, caller.principal.as_ref()) {
         if matches!(error, AppError::Unauthorized) {

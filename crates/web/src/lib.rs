@@ -13,12 +13,14 @@ mod evidence;
 pub mod experts;
 pub mod i18n;
 pub mod listing;
+pub mod notices;
 mod pages;
 mod parks;
 mod public;
 pub mod registry;
 pub mod rounds;
 pub mod routes;
+pub mod scheduler;
 mod work;
 
 use std::sync::Arc;

@@ -35,6 +35,8 @@ pub struct Ctx {
     pub user: Option<UserView>,
     pub csrf: String,
     pub nav: Vec<NavLink>,
+    /// Unread notices (the header's badge); none for callers who read no notices.
+    pub unread_notices: Option<i64>,
 }
 
 pub struct UserView {
@@ -105,6 +107,7 @@ impl Ctx {
             }),
             csrf: caller.csrf.clone(),
             nav,
+            unread_notices: caller.unread_notices,
         }
     }
 
@@ -192,6 +195,7 @@ pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
         csrf: String::new(),
         lang: Lang::from_cookies(&headers),
         path: uri.path().to_string(),
+        unread_notices: None,
     };
     let message = AppError::NotFound.message();
     render_with(

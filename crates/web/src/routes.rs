@@ -1030,6 +1030,50 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Roles(EVERYONE_LOGGED_IN),
             get(crate::documents::api_content),
         ),
+        // Notices of round deadlines (crates/web/src/notices.rs): each reader sees those
+        // addressed to it within its scope; officials read the overdue list.
+        page(
+            M::GET,
+            "/notices",
+            Roles(REGISTRY_READERS),
+            get(crate::notices::notices_page),
+        ),
+        page(
+            M::POST,
+            "/notices/{id}/read",
+            Roles(REGISTRY_READERS),
+            post(crate::notices::mark_read_form),
+        ),
+        page(
+            M::GET,
+            "/overdue/export.xlsx",
+            Roles(OFFICIALS),
+            get(crate::notices::overdue_xlsx_page),
+        ),
+        api(
+            M::GET,
+            "/api/v1/notices",
+            Roles(REGISTRY_READERS),
+            get(crate::notices::api_notices),
+        ),
+        api(
+            M::POST,
+            "/api/v1/notices/{id}/read",
+            Roles(REGISTRY_READERS),
+            post(crate::notices::api_mark_read),
+        ),
+        api(
+            M::GET,
+            "/api/v1/overdue",
+            Roles(OFFICIALS),
+            get(crate::notices::api_overdue),
+        ),
+        api(
+            M::GET,
+            "/api/v1/overdue/export.xlsx",
+            Roles(OFFICIALS),
+            get(crate::notices::api_overdue_xlsx),
+        ),
     ]
 }
 
