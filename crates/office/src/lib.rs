@@ -61,11 +61,14 @@
 //!
 //! [`write_docx`] writes an [`OfficialDocument`] (公文: a notification, a
 //! review opinion) as a .docx laid out after GB/T 9704-2012; see [`docx`].
+//! [`review_opinion`] words the technical review opinion of an assessment or
+//! acceptance as such a document.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod csv_read;
 pub mod docx;
+pub mod review_opinion;
 mod error;
 mod sniff;
 mod table;
@@ -78,6 +81,7 @@ mod tests;
 use std::fmt;
 
 pub use docx::{chinese_date, write_docx, DocumentTable, OfficialDocument, DOCX_CONTENT_TYPE};
+pub use review_opinion::{write_review_opinion, ItemScore, PanelMember, ReviewOpinion};
 pub use error::{column_letter, ContentKind, MalformedKind, OfficeError};
 pub use table::{ReadLimits, Row, Table};
 pub use write::{sanitize_sheet_name, write_csv, write_xlsx, Cell, SheetSpec};
