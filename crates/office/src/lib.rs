@@ -68,8 +68,8 @@
 
 mod csv_read;
 pub mod docx;
-pub mod review_opinion;
 mod error;
+pub mod review_opinion;
 mod sniff;
 mod table;
 mod write;
@@ -81,8 +81,8 @@ mod tests;
 use std::fmt;
 
 pub use docx::{chinese_date, write_docx, DocumentTable, OfficialDocument, DOCX_CONTENT_TYPE};
-pub use review_opinion::{write_review_opinion, ItemScore, PanelMember, ReviewOpinion};
 pub use error::{column_letter, ContentKind, MalformedKind, OfficeError};
+pub use review_opinion::{write_review_opinion, ItemScore, PanelMember, ReviewOpinion};
 pub use table::{ReadLimits, Row, Table};
 pub use write::{sanitize_sheet_name, write_csv, write_xlsx, Cell, SheetSpec};
 

@@ -232,7 +232,10 @@ mod tests {
         assert!(text.contains("专家组未认定否定项"));
         assert!(text.contains("三、审查结论：整改后重新报送。"));
         assert!(text.contains("目标偏低"));
-        assert_eq!(opinion.closing(), vec!["专家组成员：张三（高级工程师）、李四"]);
+        assert_eq!(
+            opinion.closing(),
+            vec!["专家组成员：张三（高级工程师）、李四"]
+        );
         let table = opinion.table();
         assert_eq!(
             table.rows.last().unwrap(),

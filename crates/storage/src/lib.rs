@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod experts;
 pub mod lists;
 pub mod registry;
+pub mod reviews;
 pub mod rounds;
 mod sql;
 
