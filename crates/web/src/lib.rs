@@ -15,6 +15,7 @@ pub mod listing;
 mod pages;
 mod public;
 pub mod registry;
+pub mod reviews;
 pub mod routes;
 
 use std::sync::Arc;
