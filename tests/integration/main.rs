@@ -14,4 +14,5 @@ mod experts;
 mod import_export;
 mod public_lists;
 mod registry;
+mod reviews;
 mod support;
