@@ -183,6 +183,36 @@ fn conclusion_label(lang: Lang, text: Option<&str>) -> String {
         })
 }
 
+/// A score sheet as the review page lists it, veto items by their text.
+struct SheetView {
+    expert_name: String,
+    total: f64,
+    vetoes: String,
+    opinion: String,
+    submitted_at: String,
+}
+
+fn sheet_view(lang: Lang, form: &FormJson, row: &ScoreSheetRow) -> SheetView {
+    let vetoes: Vec<&str> = row
+        .sheet()
+        .vetoes
+        .iter()
+        .filter_map(|id| form.vetoes.iter().find(|v| &v.id == id))
+        .map(|v| lang.pick(&v.text_zh, &v.text_en))
+        .collect();
+    SheetView {
+        expert_name: row.expert_name.clone(),
+        total: row.total,
+        vetoes: if vetoes.is_empty() {
+            "—".into()
+        } else {
+            vetoes.join("；")
+        },
+        opinion: row.opinion.clone(),
+        submitted_at: row.submitted_at.clone(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "review.html")]
 struct ReviewPage {
@@ -192,6 +222,7 @@ struct ReviewPage {
     conclusion: String,
     proposed: String,
     explanation: String,
+    sheets: Vec<SheetView>,
 }
 
 /// The review page.
@@ -216,6 +247,11 @@ pub async fn review_page(
         conclusion: conclusion_label(lang, d.review.conclusion.as_deref()),
         proposed,
         explanation,
+        sheets: d
+            .sheets
+            .iter()
+            .map(|row| sheet_view(lang, &d.form, row))
+            .collect(),
         d,
     }))
 }
