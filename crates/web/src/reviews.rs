@@ -4,8 +4,19 @@
 //! .docx) once the organizer has decided; and the public list of decided reviews.
 //!
 //! Scheduling and deciding are round transitions (another module); this one scores. The forms
-//! are the embedded `rules/gansu/scoring.toml` (core `scoring`), and a review is scored with the
-//! form version it recorded when it was scheduled.
+//! are the embedded `rules/gansu/scoring.toml` (core `scoring`, [`scoring_book`]), and a review
+//! is scored with the form version it recorded when it was scheduled: the schedule transition
+//! passes `scoring_book().form_at(kind, meeting_on)` to `storage::reviews::insert_review`, and
+//! the decide transition records what [`proposal_of`] proposes.
+//!
+//! Routes: `GET /reviews/{id}` and `GET /api/v1/reviews/{id}` (anyone whose scope covers the
+//! round; the panel is shown to the organizer and the panel, to others once decided; sheets as
+//! [`cpaudit_storage::Db::review_sheets`] allows; the proposal to the organizer, and to the
+//! panel once decided); `GET|POST /reviews/{id}/score` and `POST /api/v1/reviews/{id}/scores`
+//! (a seated expert, until the decision; a bad sheet is a 400 naming `items.<id>`, `vetoes` or
+//! `opinion`); `GET /reviews/{id}/opinion` and `/reviews/{id}/opinion.docx` (in scope, after the
+//! decision; 404 before); `GET /public/reviews` and `GET /api/v1/public/reviews` (anyone:
+//! enterprise, kind, conclusion, date, opinion number; no expert, no score).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -38,7 +49,8 @@ pub fn scoring_book() -> &'static ScoringBook {
     BOOK.get_or_init(ScoringBook::embedded)
 }
 
-fn form_of(review: &ReviewRow) -> Result<&'static ScoringForm, AppError> {
+/// The scoring form a review recorded when it was scheduled.
+pub fn form_of(review: &ReviewRow) -> Result<&'static ScoringForm, AppError> {
     scoring_book().form(&review.scoring_form).ok_or_else(|| {
         tracing::error!(form = %review.scoring_form, "a review names an unknown scoring form");
         AppError::Internal
@@ -114,8 +126,9 @@ async fn review_in_scope(
         .ok_or(AppError::NotFound)
 }
 
-/// The proposal from every sheet in; `None` while none is.
-async fn proposal_of(
+/// The proposal from every sheet in, against `seated` accepted panel seats; `None` while no
+/// sheet is in. The decide transition records its conclusion and score beside the decision.
+pub async fn proposal_of(
     state: &AppState,
     review: &ReviewRow,
     seated: usize,
