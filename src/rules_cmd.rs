@@ -18,6 +18,7 @@ use cpaudit_core::rules::{
     Confidence, Parameter, RuleBook, RuleCitation, RuleError, RuleFault, ValuePeriod,
     DOCUMENTS_TOML, GANSU_PARAMETERS_TOML,
 };
+use cpaudit_core::scoring::{ScoringBook, GANSU_SCORING_TOML};
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -53,7 +54,7 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 pub struct RuleSource {
     /// Read the rule files from this folder instead of the embedded ones:
-    /// DIR/documents.toml, DIR/PROVINCE/{parameters,jurisdictions,industries}.toml and
+    /// DIR/documents.toml, DIR/PROVINCE/{parameters,scoring,jurisdictions,industries}.toml and
     /// DIR/calendars/china.toml.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -71,6 +72,7 @@ struct RuleText {
 struct RuleTexts {
     documents: RuleText,
     parameters: RuleText,
+    scoring: RuleText,
     jurisdictions: RuleText,
     industries: RuleText,
     calendar: RuleText,
@@ -87,6 +89,7 @@ impl RuleSource {
             return RuleTexts {
                 documents: embedded("rules/documents.toml", DOCUMENTS_TOML),
                 parameters: embedded("rules/gansu/parameters.toml", GANSU_PARAMETERS_TOML),
+                scoring: embedded("rules/gansu/scoring.toml", GANSU_SCORING_TOML),
                 jurisdictions: embedded("rules/gansu/jurisdictions.toml", GANSU_JURISDICTIONS_TOML),
                 industries: embedded("rules/gansu/industries.toml", GANSU_INDUSTRIES_TOML),
                 calendar: embedded("rules/calendars/china.toml", CHINA_CALENDAR_TOML),
@@ -103,6 +106,7 @@ impl RuleSource {
         RuleTexts {
             documents: read(dir.join("documents.toml")),
             parameters: read(province.join("parameters.toml")),
+            scoring: read(province.join("scoring.toml")),
             jurisdictions: read(province.join("jurisdictions.toml")),
             industries: read(province.join("industries.toml")),
             calendar: read(dir.join("calendars").join("china.toml")),
@@ -133,6 +137,19 @@ impl RuleTexts {
         };
         RuleBook::from_toml(documents, parameters)
             .map_err(|book_faults| faults.extend(book_faults.iter().map(|f| self.rule_fault(f))))
+            .ok()
+    }
+
+    /// The scoring forms; their citations name documents of the book.
+    fn scoring(&self, book: &RuleBook, faults: &mut Vec<String>) -> Option<ScoringBook> {
+        ScoringBook::from_toml(self.scoring.text.as_deref()?, book)
+            .map_err(|scoring_faults| {
+                faults.extend(
+                    scoring_faults
+                        .iter()
+                        .map(|f| format!("{}: {}: {}", self.scoring.label, f.location, f.message)),
+                )
+            })
             .ok()
     }
 
@@ -219,6 +236,9 @@ fn check(source: &RuleSource) -> std::process::ExitCode {
     let mut faults = Vec::new();
     let texts = source.read(&mut faults);
     let book = texts.book(&mut faults);
+    let scoring = book
+        .as_ref()
+        .and_then(|book| texts.scoring(book, &mut faults));
     let reference = texts.reference(&mut faults);
     let calendar = texts.calendar(&mut faults);
     if let (Some(book), Some(reference)) = (&book, &reference) {
@@ -235,6 +255,7 @@ fn check(source: &RuleSource) -> std::process::ExitCode {
         "{}",
         summary(book.as_ref(), reference.as_ref(), calendar.as_ref())
     );
+    println!("{}", scoring_summary(scoring.as_ref()));
     if faults.is_empty() {
         println!("OK: no faults");
         std::process::ExitCode::SUCCESS
@@ -299,6 +320,22 @@ fn summary(
         },
     );
     format!("{book}; {calendar}; {reference}")
+}
+
+/// One line on the scoring forms: how many, of which kinds.
+fn scoring_summary(scoring: Option<&ScoringBook>) -> String {
+    scoring.map_or_else(
+        || "scoring forms: not loaded".to_string(),
+        |scoring| {
+            let versions: Vec<&str> = scoring.forms.iter().map(|f| f.version.as_str()).collect();
+            format!(
+                "scoring forms {}: {} forms ({})",
+                scoring.version,
+                versions.len(),
+                versions.join(", ")
+            )
+        },
+    )
 }
 
 /// How settled a value is. A value resting only on partly verified or unverified citations needs

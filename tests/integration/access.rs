@@ -269,6 +269,28 @@ fn expected(
         ],
         ("GET", "/api/v1/public/draws/{id}" | "/public/draws/{id}") => all(404),
         ("GET", "/api/v1/public/draws" | "/public/draws") => all(200),
+        // Reviews (crates/web/src/reviews.rs); the demo holds no review, so `{id}` is none.
+        ("GET", "/reviews/{id}" | "/reviews/{id}/opinion" | "/reviews/{id}/opinion.docx") => [
+            Login,
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ],
+        ("GET", "/api/v1/reviews/{id}") => [
+            Status(401),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ],
+        ("GET" | "POST", "/reviews/{id}/score") => expert_only(404, Login),
+        ("POST", "/api/v1/reviews/{id}/scores") => expert_only(404, Status(401)),
+        ("GET", "/public/reviews" | "/api/v1/public/reviews") => all(200),
         // Consultancies (crates/web/src/consultancies.rs). `{id}` is consultancy 1 here, the
         // demo consultancy user's own.
         ("GET", "/consultancies/{id}") => [

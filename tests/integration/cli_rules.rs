@@ -280,3 +280,24 @@ async fn determine_runs_over_the_demo_database() {
     );
     assert!(!unknown.status.success());
 }
+
+#[test]
+fn rules_check_reads_the_scoring_forms_and_fails_when_points_do_not_add_up() {
+    let printed = stdout(&rules(&["check"]));
+    assert!(printed.contains("scoring forms"), "{printed}");
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&rules_dir(), dir.path());
+    let path = dir.path().join("gansu").join("scoring.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("max = 15", "max = 14", 1)).unwrap();
+    let output = rules(&["check", "--dir", dir.path().to_str().unwrap()]);
+    let printed = stdout(&output);
+    assert!(!output.status.success(), "{printed}");
+    assert!(
+        printed.contains(&format!(
+            "{}: form assessment-2016.1: the items' points add up to 99, not 100",
+            path.display()
+        )),
+        "{printed}"
+    );
+}

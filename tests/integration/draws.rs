@@ -16,7 +16,7 @@ fn sources(day: &str) -> serde_json::Value {
 }
 
 /// Logs in as the expert behind `expert_id` (the demo has one expert user only).
-async fn expert_token(app: &TestApp, expert_id: i64) -> String {
+pub(crate) async fn expert_token(app: &TestApp, expert_id: i64) -> String {
     let operator = Principal::console_operator("test");
     let username = format!("expert{expert_id}");
     app.db()

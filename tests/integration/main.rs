@@ -17,5 +17,6 @@ mod notices;
 mod parks;
 mod public_lists;
 mod registry;
+mod reviews;
 mod rounds;
 mod support;

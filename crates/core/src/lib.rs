@@ -19,6 +19,7 @@ pub mod reference;
 pub mod registry;
 pub mod round;
 pub mod rules;
+pub mod scoring;
 pub mod search;
 
 pub use credit_code::{CreditCode, CreditCodeError};

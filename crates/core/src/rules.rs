@@ -880,7 +880,7 @@ impl<'a> FileCheck<'a> {
     }
 }
 
-fn plain_date(value: &toml::value::Datetime) -> Option<NaiveDate> {
+pub(crate) fn plain_date(value: &toml::value::Datetime) -> Option<NaiveDate> {
     match (value.date, value.time, value.offset) {
         (Some(date), None, None) => {
             NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())

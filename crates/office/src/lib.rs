@@ -69,6 +69,8 @@
 //! their bytes and refuses anything else (or a name that disagrees with the
 //! content) with a message naming what the bytes are; [`clean_file_name`]
 //! gives the name to keep.
+//! [`review_opinion`] words the technical review opinion of an assessment or
+//! acceptance as such a document.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -76,6 +78,7 @@ mod csv_read;
 pub mod docx;
 mod error;
 mod identify;
+pub mod review_opinion;
 mod sniff;
 mod table;
 mod write;
@@ -89,6 +92,7 @@ use std::fmt;
 pub use docx::{chinese_date, write_docx, DocumentTable, OfficialDocument, DOCX_CONTENT_TYPE};
 pub use error::{column_letter, ContentKind, MalformedKind, OfficeError};
 pub use identify::{clean_file_name, identify_document, DocumentFormat, DocumentRefusal};
+pub use review_opinion::{write_review_opinion, ItemScore, PanelMember, ReviewOpinion};
 pub use table::{ReadLimits, Row, Table};
 pub use write::{sanitize_sheet_name, write_csv, write_xlsx, Cell, SheetSpec};
 

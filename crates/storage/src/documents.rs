@@ -258,8 +258,6 @@ impl Db {
 /// inside the caller's transaction, with an audit entry. No timeline event: the caller's own
 /// step lists the returned document id among its attachments. The same content may already be
 /// on file (a decision written twice reads the same); the blob is then shared.
-// Called by the review decision, which files the opinion it writes; built alongside this store.
-#[allow(dead_code)]
 pub(crate) async fn store_generated_document(
     tx: &mut Tx,
     chain: &mut Chain,
@@ -272,6 +270,25 @@ pub(crate) async fn store_generated_document(
     let after = stored.audit_json(document);
     audit_round_step(tx, chain, actor, round_id, "document.generate", &after, now).await?;
     Ok(stored.id)
+}
+
+impl Db {
+    /// Files a document the system wrote (the technical review opinion of a decided review) as
+    /// the next version of its kind, with the timeline step and the audit entry.
+    pub async fn file_generated_document(
+        &self,
+        actor: &Principal,
+        round_id: i64,
+        document: &NewDocument<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let id =
+            store_generated_document(&mut tx, &mut chain, actor, round_id, document, now).await?;
+        chain.commit(tx).await?;
+        Ok(id)
+    }
 }
 
 /// What [`insert_document`] wrote.

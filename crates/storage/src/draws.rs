@@ -20,6 +20,8 @@ pub struct DrawRow {
     pub round_ref: String,
     pub enterprise_id: i64,
     pub organizer_code: String,
+    /// The audit round the draw is for, when it was frozen for a stored round.
+    pub round_id: Option<i64>,
     /// frozen | drawn
     pub stage: String,
     /// The frozen inputs as JSON (core `draw::DrawInputs` without sources).
@@ -80,7 +82,7 @@ pub struct PoolSnapshot {
 }
 
 const DRAW_SELECT: &str =
-    "SELECT id, review_kind, round_ref, enterprise_id, organizer_code, stage, \
+    "SELECT id, review_kind, round_ref, enterprise_id, organizer_code, round_id, stage, \
      inputs_json, frozen_at, record_json, record_hash, finished_at FROM draws";
 
 const ASSIGNMENT_SELECT: &str = "SELECT draw_id, expert_id, rank, role, response, \
@@ -145,12 +147,15 @@ impl Db {
     }
 
     /// Records a frozen draw: the published pool and facts, before any random source exists.
+    /// With `round_id`, the draw is linked to that stored round (the caller has checked that
+    /// the enterprise and review kind are the round's): its accepted experts then see the round.
     #[allow(clippy::too_many_arguments)]
     pub async fn freeze_draw(
         &self,
         actor: &Principal,
         review_kind: &str,
         round_ref: &str,
+        round_id: Option<i64>,
         enterprise_id: i64,
         organizer: &str,
         inputs_json: &str,
@@ -162,8 +167,8 @@ impl Db {
         let id: i64 = on_tx!(&mut tx, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO draws (review_kind, round_ref, enterprise_id, organizer_code, stage, \
-                 inputs_json, frozen_at, created_at, created_by) \
-                 VALUES ($1, $2, $3, $4, 'frozen', $5, $6, $6, $7) RETURNING id",
+                 inputs_json, frozen_at, created_at, created_by, round_id) \
+                 VALUES ($1, $2, $3, $4, 'frozen', $5, $6, $6, $7, $8) RETURNING id",
             )
             .bind(review_kind)
             .bind(round_ref)
@@ -172,6 +177,7 @@ impl Db {
             .bind(inputs_json)
             .bind(timestamp(now))
             .bind(actor.actor())
+            .bind(round_id)
             .fetch_one(conn)
             .await
         })?;
@@ -183,7 +189,7 @@ impl Db {
                 ("draw", &id.to_string()),
                 None,
                 Some(&json!({"review_kind": review_kind, "round": round_ref,
-                    "enterprise_id": enterprise_id, "organizer": organizer})),
+                    "round_id": round_id, "enterprise_id": enterprise_id, "organizer": organizer})),
                 now,
             )
             .await?;

@@ -17,6 +17,7 @@ pub mod lists;
 pub mod notices;
 pub mod park_audits;
 pub mod registry;
+pub mod reviews;
 pub mod rounds;
 mod sql;
 

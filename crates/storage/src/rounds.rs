@@ -9,7 +9,7 @@ use cpaudit_core::listing::Clock;
 use std::collections::BTreeSet;
 
 use cpaudit_core::round::{
-    AuditMode, Phase, RoundAction, RoundActor, RoundPolicy, RoundState, Track,
+    AuditMode, Phase, ReviewKind, RoundAction, RoundActor, RoundPolicy, RoundState, Track,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -452,6 +452,24 @@ pub struct TransitionRecord<'a> {
     pub started: Option<StartedDeadline>,
     /// What else the action records, for the timeline and the audit log.
     pub detail: Value,
+    /// The review the action schedules or decides.
+    pub review: Option<ReviewStep<'a>>,
+}
+
+/// The review side of a schedule or decide action, written in the transition's transaction.
+#[derive(Debug, Clone)]
+pub enum ReviewStep<'a> {
+    Schedule {
+        kind: ReviewKind,
+        draw_id: i64,
+        meeting_on: NaiveDate,
+        place: &'a str,
+        scoring_form: &'a str,
+    },
+    Decide {
+        review_id: i64,
+        decision: crate::reviews::Decision<'a>,
+    },
 }
 
 /// Facts the guards read that live in several tables, gathered in one place.
@@ -511,6 +529,35 @@ impl Db {
         settle_deadlines(&mut tx, round.id, record).await?;
         if record.action == RoundAction::Disclose {
             publish_disclosure(&mut tx, round.id, record.today).await?;
+        }
+        match &record.review {
+            Some(ReviewStep::Schedule {
+                kind,
+                draw_id,
+                meeting_on,
+                place,
+                scoring_form,
+            }) => {
+                crate::reviews::insert_review(
+                    &mut tx,
+                    round.id,
+                    *kind,
+                    *draw_id,
+                    *meeting_on,
+                    place,
+                    scoring_form,
+                    actor,
+                    now,
+                )
+                .await?;
+            }
+            Some(ReviewStep::Decide {
+                review_id,
+                decision,
+            }) => {
+                crate::reviews::record_decision(&mut tx, *review_id, decision, actor, now).await?;
+            }
+            None => {}
         }
         if let Some(started) = &record.started {
             let seq = next_deadline_seq(&mut tx, round.id, started.kind).await?;

@@ -171,16 +171,116 @@ fn pool_and_facts(snapshot: &PoolSnapshot) -> (Vec<PoolEntry>, Vec<ExpertFacts>)
     (pool, facts)
 }
 
-/// A draw to freeze: the review it is for.
+/// A draw to freeze: the review it is for. With `audit_round_id` the draw is linked to that
+/// stored round: the kind and the enterprise then come from the round, and must match it when
+/// they are given as well. Without it, `kind`, `round_id` and `enterprise_id` are required.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FreezeJson {
     /// assessment | acceptance | combined
-    pub kind: String,
-    /// The audit round under review.
-    pub round_id: i64,
-    pub enterprise_id: i64,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The round's reference as the organizer numbers it (default: `audit_round_id`).
+    #[serde(default)]
+    pub round_id: Option<i64>,
+    #[serde(default)]
+    pub enterprise_id: Option<i64>,
+    /// The stored audit round (its id) the draw is for.
+    #[serde(default)]
+    pub audit_round_id: Option<i64>,
     /// The day of the review (YYYY-MM-DD).
     pub review_on: String,
+}
+
+/// The review a draw is frozen for: its kind, reference, enterprise and linked round.
+struct DrawTarget {
+    kind: ReviewKind,
+    round_ref: i64,
+    enterprise_id: i64,
+    audit_round_id: Option<i64>,
+}
+
+fn required_field<T>(value: Option<T>, field: &str) -> Result<T, AppError> {
+    value.ok_or_else(|| {
+        AppError::bad_field(
+            field,
+            "required",
+            &format!("{field} 为必填项（未给出 audit_round_id 时）"),
+            &format!("{field} is required when audit_round_id is not given"),
+        )
+    })
+}
+
+fn parse_kind(text: &str) -> Result<ReviewKind, AppError> {
+    parse_name(text).ok_or_else(|| {
+        AppError::bad_field(
+            "kind",
+            "invalid_kind",
+            "评审类型应为 assessment、acceptance 或 combined",
+            "kind must be assessment, acceptance or combined",
+        )
+    })
+}
+
+fn mismatch(field: &str, zh: &str, en: &str) -> AppError {
+    AppError::bad_field(field, "round_mismatch", zh, en)
+}
+
+/// Who the draw is for: from the stored round when one is named, else as given.
+async fn draw_target(
+    state: &AppState,
+    principal: &Principal,
+    input: &FreezeJson,
+) -> Result<DrawTarget, AppError> {
+    let given_kind = input.kind.as_deref().map(parse_kind).transpose()?;
+    let Some(audit_round_id) = input.audit_round_id else {
+        return Ok(DrawTarget {
+            kind: required_field(given_kind, "kind")?,
+            round_ref: required_field(input.round_id, "round_id")?,
+            enterprise_id: required_field(input.enterprise_id, "enterprise_id")?,
+            audit_round_id: None,
+        });
+    };
+    let round = state
+        .db()
+        .get_round(principal.scope(), audit_round_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = cpaudit_core::round::review_kind(round.state(), round.track())
+        .map(|kind| parse_kind(kind.as_str()))
+        .transpose()?
+        .ok_or_else(|| {
+            mismatch(
+                "audit_round_id",
+                &format!("该审核轮次处于“{}”，不在评审环节", round.state().label_zh()),
+                &format!(
+                    "the round is {}, not awaiting a review",
+                    round.state().label_en()
+                ),
+            )
+        })?;
+    if given_kind.is_some_and(|given| given != kind) {
+        return Err(mismatch(
+            "kind",
+            &format!("该审核轮次的评审类型为 {}", name_of(&kind)),
+            &format!("the round's review is {}", name_of(&kind)),
+        ));
+    }
+    if input
+        .enterprise_id
+        .is_some_and(|id| id != round.enterprise_id)
+    {
+        return Err(mismatch(
+            "enterprise_id",
+            "企业与该审核轮次的企业不一致",
+            "the enterprise is not the round's",
+        ));
+    }
+    Ok(DrawTarget {
+        kind,
+        round_ref: input.round_id.unwrap_or(audit_round_id),
+        enterprise_id: round.enterprise_id,
+        audit_round_id: Some(audit_round_id),
+    })
 }
 
 /// A draw as the API returns it.
@@ -195,14 +295,7 @@ async fn freeze(
     principal: &Principal,
     input: &FreezeJson,
 ) -> Result<i64, AppError> {
-    let kind: ReviewKind = parse_name(&input.kind).ok_or_else(|| {
-        AppError::bad_field(
-            "kind",
-            "invalid_kind",
-            "评审类型应为 assessment、acceptance 或 combined",
-            "kind must be assessment, acceptance or combined",
-        )
-    })?;
+    let target = draw_target(state, principal, input).await?;
     let review_on = parse_date(input.review_on.trim()).ok_or_else(|| {
         AppError::bad_field(
             "review_on",
@@ -213,14 +306,14 @@ async fn freeze(
     })?;
     let today = state.today();
     let (organizer, industry, consultancy_id) =
-        organizer_of(state, principal, input.enterprise_id, today).await?;
+        organizer_of(state, principal, target.enterprise_id, today).await?;
     let rules = PanelRules::from_book(state.rules(), today).map_err(draw_error)?;
     let (pool, experts) = pool_and_facts(&state.db().pool_snapshot().await?);
     let frozen = FrozenInputs {
         review: ReviewRef {
-            round_id: input.round_id,
-            kind,
-            enterprise_id: input.enterprise_id,
+            round_id: target.round_ref,
+            kind: target.kind,
+            enterprise_id: target.enterprise_id,
             enterprise_industry: industry,
             consultancy_id,
             organizer: organizer.clone(),
@@ -236,9 +329,10 @@ async fn freeze(
         .db()
         .freeze_draw(
             principal,
-            &name_of(&kind),
-            &input.round_id.to_string(),
-            input.enterprise_id,
+            &name_of(&target.kind),
+            &target.round_ref.to_string(),
+            target.audit_round_id,
+            target.enterprise_id,
             &organizer,
             &json,
             state.now(),

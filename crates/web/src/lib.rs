@@ -18,6 +18,7 @@ mod pages;
 mod parks;
 mod public;
 pub mod registry;
+pub mod reviews;
 pub mod rounds;
 pub mod routes;
 pub mod scheduler;

@@ -20,17 +20,19 @@ use cpaudit_core::disclosure::{
     check as check_disclosure, public_item, required_items, DisclosureItem, PublicItem, SecretClaim,
 };
 use cpaudit_core::round::{
-    AuditMode, DocumentKind, Phase, RoundAction, RoundActor, RoundFacts, RoundMachine, RoundState,
-    TransitionError,
+    review_kind, AuditMode, DocumentKind, Phase, RoundAction, RoundActor, RoundFacts, RoundMachine,
+    RoundState, TransitionError,
 };
 use cpaudit_core::rules::RuleRef;
 use cpaudit_storage::disclosures::{
     DisclosureDraft, DisclosureRow, PublicDisclosureRow, SecretClaimRow,
 };
+use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::{date_text, parse_date, parse_reasons};
+use cpaudit_storage::reviews::{Decision, ReviewRow};
 use cpaudit_storage::rounds::{
-    DeadlineRow, PhaseRecord, PhaseRow, RoundEventRow, RoundFilter, RoundListRow, RoundRow,
-    StartFiling, TransitionRecord,
+    DeadlineRow, PhaseRecord, PhaseRow, ReviewStep, RoundEventRow, RoundFilter, RoundListRow,
+    RoundRow, StartFiling, TransitionRecord,
 };
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
@@ -187,6 +189,134 @@ impl StartFilingJson {
     }
 }
 
+/// The round's latest review, read with the console's authority (the caller has read the round).
+async fn current_review(state: &AppState, round: &RoundRow) -> Result<Option<ReviewRow>, AppError> {
+    let operator = Principal::console_operator("rounds");
+    Ok(state
+        .db()
+        .current_review(operator.scope(), round.id)
+        .await?)
+}
+
+/// The review side of a schedule or decide action: the drawn panel, meeting and scoring form;
+/// or the proposal from the sheets beside the organizer's conclusion.
+async fn review_step<'a>(
+    state: &AppState,
+    round: &RoundRow,
+    action: RoundAction,
+    input: &'a ActionJson,
+    scoring_form: &'a mut String,
+    opinion_number: &'a mut String,
+) -> Result<Option<ReviewStep<'a>>, AppError> {
+    match action {
+        RoundAction::ScheduleReview => {
+            let Some(kind) = review_kind(round.state(), round.track()) else {
+                return Ok(None);
+            };
+            let meeting_on = parse_date(input.meeting_on.trim())
+                .filter(|day| *day >= state.today())
+                .ok_or_else(|| {
+                    AppError::bad_field(
+                        "meeting_on",
+                        "invalid_date",
+                        "请填写评审会日期（不早于今天，YYYY-MM-DD）",
+                        "give the meeting day (today or later, YYYY-MM-DD)",
+                    )
+                })?;
+            if input.place.trim().is_empty() {
+                return Err(AppError::bad_field(
+                    "place",
+                    "required",
+                    "请填写评审会地点",
+                    "give the meeting place",
+                ));
+            }
+            let form = crate::reviews::scoring_book()
+                .form_at(kind, meeting_on)
+                .ok_or_else(|| {
+                    AppError::bad_field(
+                        "meeting_on",
+                        "no_scoring_form",
+                        "该日期没有适用的评分表",
+                        "no scoring form applies on that day",
+                    )
+                })?;
+            *scoring_form = form.version.clone();
+            // The guard made sure a ready panel exists.
+            let draw_id = state
+                .db()
+                .ready_panel_draw(round.id, kind)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(Some(ReviewStep::Schedule {
+                kind,
+                draw_id,
+                meeting_on,
+                place: input.place.as_str(),
+                scoring_form: scoring_form.as_str(),
+            }))
+        }
+        RoundAction::Decide(conclusion) => {
+            let review = current_review(state, round)
+                .await?
+                .filter(|review| !review.is_decided())
+                .ok_or(AppError::NotFound)?;
+            let seated = state.db().review_panel(&review).await?.len();
+            let proposal = crate::reviews::proposal_of(state, &review, seated).await?;
+            *opinion_number = if input.opinion_number.trim().is_empty() {
+                format!("评审意见〔{}〕{}号", state.today().format("%Y"), review.id)
+            } else {
+                input.opinion_number.trim().to_string()
+            };
+            Ok(Some(ReviewStep::Decide {
+                review_id: review.id,
+                decision: Decision {
+                    proposed: proposal.as_ref().map(|p| p.conclusion),
+                    conclusion,
+                    score: proposal.as_ref().map(|p| p.score),
+                    reasons: input.reason.as_str(),
+                    decided_on: state.today(),
+                    opinion_number: opinion_number.as_str(),
+                },
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Files the technical review opinion the decision produced as the round's document.
+async fn file_opinion(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+) -> Result<(), AppError> {
+    let Some(review) = current_review(state, round).await? else {
+        return Ok(());
+    };
+    let opinion = crate::reviews::opinion_of(state, principal, review.id).await?;
+    let bytes = cpaudit_office::write_review_opinion(&opinion).map_err(|error| {
+        tracing::error!(%error, "review opinion");
+        AppError::Internal
+    })?;
+    let file_name = format!("技术审查意见-{}.docx", review.id);
+    state
+        .db()
+        .file_generated_document(
+            principal,
+            round.id,
+            &NewDocument {
+                kind: DocumentKind::ReviewOpinion,
+                file_name: &file_name,
+                content_type: cpaudit_office::DOCX_CONTENT_TYPE,
+                content: &bytes,
+                note: &opinion.opinion_number,
+            },
+            state.now(),
+        )
+        .await?;
+    Ok(())
+}
+
 /// The facts the guards read, as of now.
 async fn facts_for(
     state: &AppState,
@@ -233,8 +363,14 @@ async fn facts_for(
         documents: db.documents_on_file(round.id).await?,
         option_count: usize::try_from(stored.option_count).unwrap_or_default(),
         medium_high_open: usize::try_from(stored.medium_high_open).unwrap_or_default(),
-        panel_ready: false,
-        scores_complete: false,
+        panel_ready: match review_kind(round.state(), round.track()) {
+            Some(kind) => db.ready_panel_draw(round.id, kind).await?.is_some(),
+            None => false,
+        },
+        scores_complete: match current_review(state, round).await? {
+            Some(review) if !review.is_decided() => db.scores_complete(review.id).await?,
+            _ => false,
+        },
         rectification_uploaded,
         reason_given,
     })
@@ -252,6 +388,15 @@ pub struct ActionJson {
     /// Ids of the round's documents attached to the step.
     #[serde(default)]
     pub attachments: Vec<i64>,
+    /// schedule_review: the meeting day (YYYY-MM-DD).
+    #[serde(default)]
+    pub meeting_on: String,
+    /// schedule_review: where the panel meets.
+    #[serde(default)]
+    pub place: String,
+    /// decide_*: the opinion's number (文号); default 评审意见〔year〕id号.
+    #[serde(default)]
+    pub opinion_number: String,
 }
 
 fn transition_error(error: &TransitionError) -> AppError {
@@ -313,6 +458,17 @@ pub async fn take_action(
             &facts,
         )
         .map_err(|error| transition_error(&error))?;
+    let mut scoring_form = String::new();
+    let mut opinion_number = String::new();
+    let review = review_step(
+        state,
+        &round,
+        action,
+        input,
+        &mut scoring_form,
+        &mut opinion_number,
+    )
+    .await?;
     let today = state.today();
     let started = DeadlineKind::started_by(action)
         .filter(|_| to != RoundState::Accepted)
@@ -333,11 +489,15 @@ pub async fn take_action(
                 attachments: &input.attachments,
                 today,
                 started,
-                detail: json!({}),
+                detail: json!({"meeting_on": input.meeting_on.trim(), "place": input.place.trim()}),
+                review,
             },
             state.now(),
         )
         .await?;
+    if matches!(action, RoundAction::Decide(_)) {
+        file_opinion(state, principal, &round).await?;
+    }
     Ok(to)
 }
 
@@ -430,6 +590,8 @@ pub struct RoundJson {
     pub start_gaps: Vec<String>,
     pub disclosure: Option<DisclosureRow>,
     pub secret_claims: Vec<SecretClaimRow>,
+    /// The round's latest review (scheduled or decided), if any.
+    pub review_id: Option<i64>,
     pub timeline: Vec<RoundEventRow>,
 }
 
@@ -542,6 +704,7 @@ async fn round_json(
         start_filing: filing,
         disclosure: db.latest_disclosure(&round).await?,
         secret_claims: db.secret_claims(round.id).await?,
+        review_id: current_review(state, &round).await?.map(|r| r.id),
         timeline: db.round_events(&round).await?,
         round,
     })

@@ -1074,6 +1074,63 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Roles(OFFICIALS),
             get(crate::notices::api_overdue_xlsx),
         ),
+        // Reviews (crates/web/src/reviews.rs): anyone whose scope covers the round reads the
+        // review (what they see is decided there); a seated expert scores; the public list
+        // shows decided reviews only.
+        page(
+            M::GET,
+            "/reviews/{id}",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::reviews::review_page),
+        ),
+        page(
+            M::GET,
+            "/reviews/{id}/score",
+            Roles(&[Role::Expert]),
+            get(crate::reviews::score_page),
+        ),
+        page(
+            M::POST,
+            "/reviews/{id}/score",
+            Roles(&[Role::Expert]),
+            post(crate::reviews::score_form),
+        ),
+        page(
+            M::GET,
+            "/reviews/{id}/opinion",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::reviews::opinion_page),
+        ),
+        page(
+            M::GET,
+            "/reviews/{id}/opinion.docx",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::reviews::opinion_docx),
+        ),
+        api(
+            M::GET,
+            "/api/v1/reviews/{id}",
+            Roles(EVERYONE_LOGGED_IN),
+            get(crate::reviews::api_review),
+        ),
+        api(
+            M::POST,
+            "/api/v1/reviews/{id}/scores",
+            Roles(&[Role::Expert]),
+            post(crate::reviews::api_submit),
+        ),
+        page(
+            M::GET,
+            "/public/reviews",
+            Public,
+            get(crate::reviews::public_reviews_page),
+        ),
+        api(
+            M::GET,
+            "/api/v1/public/reviews",
+            Public,
+            get(crate::reviews::api_public_reviews),
+        ),
     ]
 }
 
