@@ -12,6 +12,7 @@ pub mod enterprises;
 pub mod evidence;
 pub mod experts;
 pub mod lists;
+pub mod options;
 pub mod registry;
 pub mod rounds;
 mod sql;
