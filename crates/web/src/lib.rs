@@ -16,6 +16,7 @@ mod pages;
 mod public;
 pub mod registry;
 pub mod routes;
+mod rows;
 
 use std::sync::Arc;
 
