@@ -12,6 +12,7 @@ mod draws;
 mod evidence;
 mod experts;
 mod import_export;
+mod options;
 mod public_lists;
 mod registry;
 mod support;

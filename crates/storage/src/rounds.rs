@@ -106,11 +106,12 @@ impl DeadlineRow {
 
 pub(crate) const ROUND_SELECT: &str = "SELECT r.id, r.enterprise_id, e.name AS enterprise_name, \
     e.credit_code, r.jurisdiction_code, j.name_zh AS jurisdiction_name_zh, e.industry_code, \
-    e.key_industry_id, r.list_id, r.list_year, r.reasons, r.toxic_categories, r.track, \
+    i.key_industry_id, r.list_id, r.list_year, r.reasons, r.toxic_categories, r.track, \
     r.organizer_code, r.state, r.state_since, r.audit_mode, r.consultancy_id, \
     c.name AS consultancy_name, r.start_filing_json, r.listed_on, r.rule_book_version, r.version \
     FROM rounds r JOIN enterprises e ON e.id = r.enterprise_id \
     JOIN jurisdictions j ON j.code = r.jurisdiction_code \
+    LEFT JOIN industries i ON i.code = e.industry_code \
     LEFT JOIN consultancies c ON c.id = r.consultancy_id";
 
 /// The condition on the round alias `r` (joined with enterprise `e`) that limits rows to the

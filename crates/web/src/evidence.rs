@@ -102,7 +102,9 @@ impl EvidenceInput {
 
 /// Forms send text; JSON clients naturally send quantities as numbers. Both become text, which
 /// validation then reads the same way.
-fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
     struct Text;
     impl serde::de::Visitor<'_> for Text {
         type Value = String;

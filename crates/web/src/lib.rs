@@ -12,6 +12,7 @@ mod evidence;
 pub mod experts;
 pub mod i18n;
 pub mod listing;
+mod options;
 mod pages;
 mod public;
 pub mod registry;
