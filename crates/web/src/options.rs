@@ -911,10 +911,19 @@ fn export_row(entry: &OptionEntry, lang: Lang) -> Vec<Cell> {
     ];
     row.extend(quantity_cells(&entry.expected));
     row.extend(quantity_cells(&entry.verified));
-    let mut bases: Vec<&str> = entry.verified.iter().map(|v| v.basis.as_str()).collect();
-    bases.dedup();
-    row.push(Cell::from(bases.join("；")));
+    row.push(Cell::from(verified_bases(entry, lang)));
     row
+}
+
+/// The distinct bases of an option's verified values, in the order first given.
+fn verified_bases(entry: &OptionEntry, lang: Lang) -> String {
+    let mut bases: Vec<&str> = Vec::new();
+    for value in &entry.verified {
+        if !bases.contains(&value.basis.as_str()) {
+            bases.push(&value.basis);
+        }
+    }
+    bases.join(lang.pick("；", "; "))
 }
 
 fn indicator_header(indicator: Indicator, lang: Lang) -> String {
@@ -1047,12 +1056,14 @@ fn quantity_text(quantity: f64) -> String {
     }
 }
 
+/// The messages of a failed form; those about values stand in the values grid instead.
 fn errors_of(redisplay: Option<&Redisplay>, lang: Lang) -> Vec<String> {
     redisplay
         .map(|r| {
             r.errors
                 .iter()
-                .map(|e| format!("{}：{}", e.field, lang.pick(&e.message.zh, &e.message.en)))
+                .filter(|e| !e.field.starts_with("values."))
+                .map(|e| lang.pick(&e.message.zh, &e.message.en).to_string())
                 .collect()
         })
         .unwrap_or_default()
@@ -1160,18 +1171,15 @@ struct PageInput<'a> {
 fn option_view(
     entry: &OptionEntry,
     columns: &[Indicator],
-    permissions: (bool, bool, bool),
+    permissions: Permissions,
     redisplay: Option<&Redisplay>,
     lang: Lang,
 ) -> OptionView {
-    let (may_edit, may_change_status, may_verify) = permissions;
     let option = &entry.option;
     let id = Some(option.id);
     let failed = |form: &str| redisplay.filter(|r| r.is(id, form));
     let class = option.cost_class();
     let status = option.status();
-    let mut bases: Vec<&str> = entry.verified.iter().map(|v| v.basis.as_str()).collect();
-    bases.dedup();
     OptionView {
         id: option.id,
         code: option.code.clone(),
@@ -1184,12 +1192,12 @@ fn option_view(
         implemented_on: option.implemented_on.clone().unwrap_or_default(),
         expected: values_in(&entry.expected, columns),
         verified: values_in(&entry.verified, columns),
-        verified_bases: bases.join(lang.pick("；", "; ")),
+        verified_bases: verified_bases(entry, lang),
         open: redisplay.is_some_and(|r| r.option_id == id),
-        deletable: may_edit && status == OptionStatus::Proposed,
+        deletable: permissions.edit && status == OptionStatus::Proposed,
         edit: option_form(Some(entry), failed("edit"), lang),
         status: StatusFormView {
-            choices: if may_change_status {
+            choices: if permissions.change_status {
                 status
                     .next()
                     .into_iter()
@@ -1200,7 +1208,7 @@ fn option_view(
             },
             errors: errors_of(failed("status"), lang),
         },
-        verify: (may_verify && status == OptionStatus::Implemented).then(|| {
+        verify: (permissions.enter_verified && status == OptionStatus::Implemented).then(|| {
             let failed = failed("verified");
             VerifyFormView {
                 grid: grid(&entry.verified, failed, lang),
@@ -1210,37 +1218,51 @@ fn option_view(
     }
 }
 
-fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, AppError> {
-    let lang = caller.lang;
-    let principal = caller.principal()?;
-    let round = input.round;
-    let permissions = (
-        may(OptionWork::Edit, round, principal),
-        may(OptionWork::ChangeStatus, round, principal),
-        may(OptionWork::EnterVerified, round, principal),
-    );
-    let columns: Vec<Indicator> = Indicator::ALL
+/// What the caller may do on the round now.
+#[derive(Debug, Clone, Copy)]
+struct Permissions {
+    edit: bool,
+    change_status: bool,
+    enter_verified: bool,
+}
+
+impl Permissions {
+    fn of(round: &RoundRow, principal: &Principal) -> Self {
+        Self {
+            edit: may(OptionWork::Edit, round, principal),
+            change_status: may(OptionWork::ChangeStatus, round, principal),
+            enter_verified: may(OptionWork::EnterVerified, round, principal),
+        }
+    }
+}
+
+/// The indicators the tables show: those any option has a value of, at either stage.
+fn shown_indicators(sheet: &OptionSheet) -> Vec<Indicator> {
+    Indicator::ALL
         .into_iter()
         .filter(|i| {
-            input.sheet.totals.expected.contains_key(i)
-                || input.sheet.totals.verified.contains_key(i)
-                || input.sheet.options.iter().any(|e| {
-                    e.expected
-                        .iter()
-                        .chain(&e.verified)
-                        .any(|v| v.indicator == i.key())
-                })
+            sheet.options.iter().any(|e| {
+                e.expected
+                    .iter()
+                    .chain(&e.verified)
+                    .any(|v| v.indicator == i.key())
+            })
         })
-        .collect();
-    let redisplay = input.redisplay.as_ref();
-    let stage_row = |label: String, totals: &IndicatorTotals| TotalView {
-        label,
-        values: totals_in(totals, &columns),
-    };
-    let stage_label = |stage: Stage| lang.pick(stage.label_zh(), stage.label_en()).to_string();
-    let totals = &input.sheet.totals;
-    let mut class_totals = Vec::new();
+        .collect()
+}
+
+fn stage_label(stage: Stage, lang: Lang) -> String {
+    lang.pick(stage.label_zh(), stage.label_en()).to_string()
+}
+
+/// Per cost class: the counts and investment, and a totals row per stage.
+fn class_views(
+    totals: &Totals,
+    columns: &[Indicator],
+    lang: Lang,
+) -> (Vec<ClassView>, Vec<TotalView>) {
     let mut classes = Vec::new();
+    let mut rows = Vec::new();
     for (class, figures) in [
         (CostClass::NoLow, &totals.no_low),
         (CostClass::MediumHigh, &totals.medium_high),
@@ -1255,13 +1277,18 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
             (Stage::Expected, &figures.expected),
             (Stage::Verified, &figures.verified),
         ] {
-            class_totals.push(stage_row(
-                format!("{label} · {}", stage_label(stage)),
-                values,
-            ));
+            rows.push(TotalView {
+                label: format!("{label} · {}", stage_label(stage, lang)),
+                values: totals_in(values, columns),
+            });
         }
     }
-    let locks = [
+    (classes, rows)
+}
+
+/// Why the caller's work is locked in the round's present state, for each locked work.
+fn lock_notes(round: &RoundRow, principal: &Principal, lang: Lang) -> Vec<String> {
+    [
         OptionWork::Edit,
         OptionWork::ChangeStatus,
         OptionWork::EnterVerified,
@@ -1275,8 +1302,26 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
         }) => Some(lang.pick(&message.zh, &message.en).to_string()),
         _ => None,
     })
-    .collect();
+    .collect()
+}
+
+fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, AppError> {
+    let lang = caller.lang;
+    let principal = caller.principal()?;
+    let round = input.round;
+    let permissions = Permissions::of(round, principal);
+    let columns = shown_indicators(&input.sheet);
+    let redisplay = input.redisplay.as_ref();
+    let totals = &input.sheet.totals;
+    let (classes, class_totals) = class_views(totals, &columns, lang);
     let (alert, notice, problems) = import_outcome(input.import, lang);
+    let failed_form = redisplay.map(|_| {
+        lang.pick(
+            "提交的内容有误，未保存，请按提示修改。",
+            "Nothing was saved: correct the fields marked below.",
+        )
+        .to_string()
+    });
     Ok(OptionsPage {
         ctx: Ctx::new(caller),
         lang,
@@ -1284,8 +1329,8 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
         enterprise: round.enterprise_name.clone(),
         round_facts: round_facts(round, lang),
         verify_hint: verify_hint(round.track(), lang),
-        may_edit: permissions.0,
-        locks,
+        may_edit: permissions.edit,
+        locks: lock_notes(round, principal, lang),
         columns: columns.iter().map(|i| indicator_header(*i, lang)).collect(),
         options: input
             .sheet
@@ -1293,24 +1338,22 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
             .iter()
             .map(|entry| option_view(entry, &columns, permissions, redisplay, lang))
             .collect(),
-        totals: vec![
-            stage_row(stage_label(Stage::Expected), &totals.expected),
-            stage_row(stage_label(Stage::Verified), &totals.verified),
-        ],
+        totals: [
+            (Stage::Expected, &totals.expected),
+            (Stage::Verified, &totals.verified),
+        ]
+        .into_iter()
+        .map(|(stage, values)| TotalView {
+            label: stage_label(stage, lang),
+            values: totals_in(values, &columns),
+        })
+        .collect(),
         classes,
         class_totals,
         medium_high_open: input.medium_high_open,
         add: option_form(None, redisplay.filter(|r| r.is(None, "add")), lang),
         add_open: redisplay.is_some_and(|r| r.is(None, "add")),
-        alert: alert.or_else(|| {
-            redisplay.map(|_| {
-                lang.pick(
-                    "提交的内容有误，未保存，请按提示修改。",
-                    "Nothing was saved: correct the fields marked below.",
-                )
-                .to_string()
-            })
-        }),
+        alert: alert.or(failed_form),
         notice,
         problems,
         import_columns: COLUMNS
