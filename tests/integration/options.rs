@@ -10,7 +10,7 @@ use cpaudit_office::{Cell, SheetSpec, TableFormat};
 use cpaudit_storage::Db;
 use serde_json::{json, Value};
 
-use crate::support::{raw_execute, Auth, TestApp};
+use crate::support::{raw_execute, Auth, Browser, TestApp};
 
 /// The first Lanzhou round of the demo list that Lanzhou organizes, with the demo consultancy
 /// engaged by its enterprise and the demo enterprise user moved to that enterprise: (round id,
@@ -813,4 +813,93 @@ async fn a_round_outside_the_callers_scope_is_not_found() {
     let refused = create(&app, &lanzhou, round, option_json("F-09", "no_low")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.json()["error"]["code"], "not_your_option_work");
+}
+
+#[tokio::test]
+async fn the_page_forms_edit_change_status_verify_and_delete() {
+    let app = TestApp::new().await;
+    let (round, _) = lanzhou_round(&app).await;
+    set_round(&app, round, "started", "standard").await;
+    let token = app.token("enterprise").await;
+    let kept = create(&app, &token, round, option_json("F-01", "medium_high"))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let gone = create(&app, &token, round, option_json("F-02", "no_low"))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let browser = app.browser("enterprise").await;
+    let page = format!("/rounds/{round}/options");
+    let post = |path: String, fields: Vec<(&'static str, &'static str)>| {
+        let (app, browser) = (&app, &browser);
+        async move { app.post_form(&path, Some(browser), &fields).await }
+    };
+
+    let edited = post(
+        format!("{page}/{kept}/edit"),
+        vec![
+            ("code", "F-01"),
+            ("name", "低氮燃烧改造（修订）"),
+            ("cost_class", "medium_high"),
+            ("description", "更换低氮燃烧器"),
+            ("investment_10k_yuan", "150"),
+            ("values.nox", "40"),
+            ("values.co2", "-20"),
+            ("values.co2.basis", "增加风机电耗"),
+        ],
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.text());
+    let deleted = post(format!("{page}/{gone}/delete"), Vec::new()).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    for fields in [
+        vec![("status", "selected")],
+        vec![("status", "implemented"), ("implemented_on", "2027-01-14")],
+    ] {
+        let changed = post(format!("{page}/{kept}/status"), fields).await;
+        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.text());
+    }
+
+    set_round(&app, round, "assessed", "standard").await;
+    let unsupported = post(
+        format!("{page}/{kept}/verified"),
+        vec![("values.nox", "38")],
+    )
+    .await;
+    assert_eq!(unsupported.status, StatusCode::BAD_REQUEST);
+    assert!(unsupported.text().contains("须注明依据"));
+    let verified = post(
+        format!("{page}/{kept}/verified"),
+        vec![("basis", "兰环监〔2027〕第9号"), ("values.nox", "38")],
+    )
+    .await;
+    assert_eq!(
+        verified.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        verified.text()
+    );
+
+    let listed = options_of(&app, &token, round).await;
+    assert_eq!(listed["option_count"], 1);
+    let option = &listed["options"][0];
+    assert_eq!(option["name"], "低氮燃烧改造（修订）");
+    assert_eq!(option["status"], "implemented");
+    // In the order of the indicators: NOx before CO2.
+    assert_eq!(option["expected"][0]["quantity"], 40.0);
+    assert_eq!(option["expected"][1]["indicator"], "co2");
+    assert_eq!(option["expected"][1]["basis"], "增加风机电耗");
+    assert_eq!(option["verified"][0]["basis"], "兰环监〔2027〕第9号");
+
+    // The page in English.
+    let english = Browser {
+        cookie: format!("{}; cpaudit_lang=en", browser.cookie),
+        ..browser.clone()
+    };
+    let html = app.get(&page, Some(&english)).await.text();
+    assert!(html.contains("Verified (acceptance)"), "{html}");
+    assert!(html.contains("NOx (t/a)"));
 }
