@@ -137,6 +137,29 @@ fn expected(
             Status(ok),
         ]
     };
+    // Round 1 of the demo list: see the options routes below.
+    let round_readers = |anonymous: Expect, ok: u16| {
+        [
+            anonymous,
+            Status(ok),
+            Status(ok),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(404),
+        ]
+    };
+    let round_writers = |anonymous: Expect, official: u16| {
+        [
+            anonymous,
+            Status(official),
+            Status(official),
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(403),
+        ]
+    };
     Some(match (method.as_str(), path) {
         // Park pilots (crates/web/src/parks.rs): `{id}` is park 1, in Lanzhou.
         ("GET", "/parks/{id}") => [
@@ -606,6 +629,37 @@ fn expected(
             | "/api/v1/public/lists/{id}",
         ) => all(200),
         ("GET", "/rules/{id}" | "/api/v1/rules/{id}") => all(404),
+        // Cleaner production options (crates/web/src/options.rs). `{id}` read as a round is
+        // round 1 of the demo list, of a Lanzhou enterprise that is neither the demo enterprise
+        // nor engaged by the demo consultancy: Lanzhou and the province read it but do not
+        // write the report's content (403); the others do not see it, and the expert is on no
+        // panel. `{option}` is no option.
+        ("GET", "/rounds/{id}/options" | "/rounds/{id}/options/export.xlsx") => {
+            round_readers(Login, 200)
+        }
+        ("GET", "/api/v1/rounds/{id}/options" | "/api/v1/rounds/{id}/options/export.xlsx") => {
+            round_readers(Status(401), 200)
+        }
+        ("GET", "/rounds/{id}/options/template.xlsx") => round_writers(Login, 200),
+        ("POST", "/rounds/{id}/options") => round_writers(Login, 403),
+        ("POST", "/api/v1/rounds/{id}/options") => round_writers(Status(401), 403),
+        // A form post is no multipart upload: malformed for everyone allowed to try.
+        ("POST", "/rounds/{id}/options/import") => readers(400),
+        ("POST", "/api/v1/rounds/{id}/options/import") => api_readers(400),
+        (
+            "POST",
+            "/rounds/{id}/options/{option}/edit"
+            | "/rounds/{id}/options/{option}/status"
+            | "/rounds/{id}/options/{option}/verified"
+            | "/rounds/{id}/options/{option}/delete",
+        ) => readers(404),
+        (
+            "PUT" | "DELETE" | "POST",
+            "/api/v1/rounds/{id}/options/{option}"
+            | "/api/v1/rounds/{id}/options/{option}/status"
+            | "/api/v1/rounds/{id}/options/{option}/expected"
+            | "/api/v1/rounds/{id}/options/{option}/verified",
+        ) => api_readers(404),
         _ => return None,
     })
 }
@@ -651,7 +705,8 @@ async fn every_route_answers_every_role_as_expected() {
             .replace("{round_id}", &ROUND_ID.to_string())
             .replace("{lang}", "en")
             .replace("{city}", "620100")
-            .replace("{year}", "2028");
+            .replace("{year}", "2028")
+            .replace("{option}", "1");
         for (index, caller) in CALLERS.iter().enumerate() {
             let response = match spec.kind {
                 Kind::Page => {

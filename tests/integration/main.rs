@@ -14,6 +14,7 @@ mod evidence;
 mod experts;
 mod import_export;
 mod notices;
+mod options;
 mod parks;
 mod public_lists;
 mod registry;

@@ -13,6 +13,7 @@ pub mod draw;
 pub mod evidence;
 pub mod experts;
 pub mod listing;
+pub mod options;
 pub mod periods;
 pub mod planning;
 pub mod reference;

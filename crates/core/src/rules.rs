@@ -1511,6 +1511,13 @@ confidence = "partly_verified"
             ("disclosure.items.common", Unit::List),
             ("disclosure.items.double_exceed", Unit::List),
             ("disclosure.items.double_toxic", Unit::List),
+            ("options.max_investment_10k_yuan", Unit::Integer),
+            ("options.max_pollutant_t_per_year", Unit::Integer),
+            ("options.max_co2_t_per_year", Unit::Integer),
+            ("options.max_heavy_metal_kg_per_year", Unit::Integer),
+            ("options.max_energy_tce_per_year", Unit::Integer),
+            ("options.max_water_t_per_year", Unit::Integer),
+            ("options.max_benefit_10k_yuan_per_year", Unit::Integer),
         ];
         for (id, unit) in expected {
             let parameter = book.parameter(id).unwrap_or_else(|| panic!("{id} missing"));

@@ -40,7 +40,8 @@
 //! row; text stays text (leading zeros kept), numbers are numbers.
 //! [`write_csv`] writes UTF-8 with a BOM and CRLF, quotes as RFC 4180 says,
 //! and defuses formula injection (see there). Whatever either writes,
-//! [`read_table`] reads back as the same text.
+//! [`read_table`] reads back as the same text. [`write_xlsx_grouped`] adds a
+//! row of headings over groups of columns, for tables people read.
 //!
 //! ```
 //! use cpaudit_office::{read_table, write_xlsx, Cell, ReadLimits, SheetSpec, TableFormat};
@@ -94,7 +95,9 @@ pub use error::{column_letter, ContentKind, MalformedKind, OfficeError};
 pub use identify::{clean_file_name, identify_document, DocumentFormat, DocumentRefusal};
 pub use review_opinion::{write_review_opinion, ItemScore, PanelMember, ReviewOpinion};
 pub use table::{ReadLimits, Row, Table};
-pub use write::{sanitize_sheet_name, write_csv, write_xlsx, Cell, SheetSpec};
+pub use write::{
+    sanitize_sheet_name, write_csv, write_xlsx, write_xlsx_grouped, Cell, ColumnGroup, SheetSpec,
+};
 
 use sniff::{sniff, Sniffed};
 

@@ -169,10 +169,44 @@ const XLSX_MAX_EXACT_INTEGER: i64 = 999_999_999_999_999;
 /// are those of `sheet.column_widths`, else estimated from the content
 /// (a CJK character counting as two).
 pub fn write_xlsx(sheet: &SheetSpec<'_>, rows: &[Vec<Cell>]) -> Result<Vec<u8>, OfficeError> {
+    write_sheet(sheet, &[], rows)
+}
+
+/// A heading over a run of adjacent columns, such as "预期（评估）" over the
+/// expected values and "已验证（验收）" over the verified ones.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnGroup<'a> {
+    /// The heading.
+    pub title: &'a str,
+    /// The first column it spans, 0-based.
+    pub first: usize,
+    /// How many columns it spans (at least 1).
+    pub count: usize,
+}
+
+/// Like [`write_xlsx`], with a row of group headings above the header row:
+/// each group's title in bold, merged across its columns. Both rows are
+/// frozen; the autofilter sits on the header row. A table read back with
+/// [`read_table`](crate::read_table) has the group row as its header, so
+/// this layout is for reading by people, not for re-import.
+pub fn write_xlsx_grouped(
+    sheet: &SheetSpec<'_>,
+    groups: &[ColumnGroup<'_>],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, OfficeError> {
+    write_sheet(sheet, groups, rows)
+}
+
+fn write_sheet(
+    sheet: &SheetSpec<'_>,
+    groups: &[ColumnGroup<'_>],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, OfficeError> {
     let columns = rows
         .iter()
         .map(Vec::len)
         .chain([sheet.headers.len()])
+        .chain(groups.iter().map(|g| g.first + g.count.max(1)))
         .max()
         .unwrap_or(0);
     if columns > XLSX_MAX_COLUMNS {
@@ -180,11 +214,14 @@ pub fn write_xlsx(sheet: &SheetSpec<'_>, rows: &[Vec<Cell>]) -> Result<Vec<u8>, 
             limit: XLSX_MAX_COLUMNS,
         });
     }
-    if rows.len() >= XLSX_MAX_ROWS {
+    // The header row, and the group row above it when there are groups.
+    let header_rows = if groups.is_empty() { 1 } else { 2 };
+    if rows.len() + header_rows > XLSX_MAX_ROWS {
         return Err(OfficeError::TooManyRows {
-            limit: XLSX_MAX_ROWS - 1,
+            limit: XLSX_MAX_ROWS - header_rows,
         });
     }
+    let header_row = u32::try_from(header_rows - 1).unwrap_or(0);
 
     let mut workbook = Workbook::new();
     let worksheet = workbook.add_worksheet();
@@ -193,12 +230,13 @@ pub fn write_xlsx(sheet: &SheetSpec<'_>, rows: &[Vec<Cell>]) -> Result<Vec<u8>, 
         .map_err(write_error)?;
 
     let bold = Format::new().set_bold();
+    write_groups(worksheet, groups, &bold)?;
     for (col, header) in (0u16..).zip(sheet.headers) {
         worksheet
-            .write_string_with_format(0, col, *header, &bold)
+            .write_string_with_format(header_row, col, *header, &bold)
             .map_err(write_error)?;
     }
-    for (row_number, row) in (1u32..).zip(rows) {
+    for (row_number, row) in (header_row + 1..).zip(rows) {
         for (col, cell) in (0u16..).zip(row) {
             match cell {
                 Cell::Text(text) if !text.is_empty() => {
@@ -222,12 +260,17 @@ pub fn write_xlsx(sheet: &SheetSpec<'_>, rows: &[Vec<Cell>]) -> Result<Vec<u8>, 
         let last_col = u16::try_from(last_col).map_err(|_| OfficeError::TooManyColumns {
             limit: XLSX_MAX_COLUMNS,
         })?;
-        let last_row = u32::try_from(rows.len()).map_err(|_| OfficeError::TooManyRows {
-            limit: XLSX_MAX_ROWS - 1,
-        })?;
-        worksheet.set_freeze_panes(1, 0).map_err(write_error)?;
+        let last_row = u32::try_from(rows.len())
+            .ok()
+            .and_then(|n| n.checked_add(header_row))
+            .ok_or(OfficeError::TooManyRows {
+                limit: XLSX_MAX_ROWS - header_rows,
+            })?;
         worksheet
-            .autofilter(0, 0, last_row, last_col)
+            .set_freeze_panes(header_row + 1, 0)
+            .map_err(write_error)?;
+        worksheet
+            .autofilter(header_row, 0, last_row, last_col)
             .map_err(write_error)?;
     }
 
@@ -243,6 +286,30 @@ pub fn write_xlsx(sheet: &SheetSpec<'_>, rows: &[Vec<Cell>]) -> Result<Vec<u8>, 
     }
 
     workbook.save_to_buffer().map_err(write_error)
+}
+
+/// The group headings in the first row, each merged across its columns.
+fn write_groups(
+    worksheet: &mut rust_xlsxwriter::Worksheet,
+    groups: &[ColumnGroup<'_>],
+    bold: &Format,
+) -> Result<(), OfficeError> {
+    let column = |index: usize| {
+        u16::try_from(index).map_err(|_| OfficeError::TooManyColumns {
+            limit: XLSX_MAX_COLUMNS,
+        })
+    };
+    for group in groups {
+        let first = column(group.first)?;
+        let last = column(group.first + group.count.max(1) - 1)?;
+        if last > first {
+            worksheet.merge_range(0, first, 0, last, group.title, bold)
+        } else {
+            worksheet.write_string_with_format(0, first, group.title, bold)
+        }
+        .map_err(write_error)?;
+    }
+    Ok(())
 }
 
 fn write_error(error: rust_xlsxwriter::XlsxError) -> OfficeError {
@@ -413,6 +480,41 @@ mod tests {
         };
         let err = write_xlsx(&spec, &[vec![Cell::Text("x".repeat(40_000))]]).unwrap_err();
         assert!(matches!(err, OfficeError::Write { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn group_headings_stand_in_a_row_above_the_header() {
+        let spec = SheetSpec {
+            name: "方案",
+            headers: &["编号", "SO2", "COD", "SO2", "COD"],
+            column_widths: None,
+        };
+        let groups = [
+            ColumnGroup {
+                title: "预期（评估）",
+                first: 1,
+                count: 2,
+            },
+            ColumnGroup {
+                title: "已验证（验收）",
+                first: 3,
+                count: 2,
+            },
+        ];
+        let rows = vec![vec![
+            Cell::from("F1"),
+            Cell::Number(1.5),
+            Cell::Empty,
+            Cell::Number(1.2),
+            Cell::Number(-3.0),
+        ]];
+        let bytes = write_xlsx_grouped(&spec, &groups, &rows).unwrap();
+        let table =
+            crate::read_table(&bytes, crate::TableFormat::Xlsx, &Default::default()).unwrap();
+        assert_eq!(table.headers, ["", "预期（评估）", "", "已验证（验收）"]);
+        assert_eq!(table.rows[0].cells, ["编号", "SO2", "COD", "SO2", "COD"]);
+        assert_eq!(table.rows[1].line, 3);
+        assert_eq!(table.rows[1].cells, ["F1", "1.5", "", "1.2", "-3"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod experts;
 pub mod lists;
 pub mod notices;
+pub mod options;
 pub mod park_audits;
 pub mod registry;
 pub mod reviews;

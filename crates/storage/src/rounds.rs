@@ -476,8 +476,6 @@ pub enum ReviewStep<'a> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoredFacts {
     pub phases_completed: Vec<i64>,
-    pub option_count: i64,
-    pub medium_high_open: i64,
     /// When the last review decision was recorded (RFC 3339), if any.
     pub last_decision_at: Option<String>,
 }
@@ -595,8 +593,8 @@ impl Db {
         chain.commit(tx).await
     }
 
-    /// What the guards read from the round's phases, options and reviews (documents: see
-    /// `documents_on_file`).
+    /// What the guards read from the round's phases and reviews (documents and options: see
+    /// `documents_on_file` and `option_summary`).
     pub async fn stored_facts(&self, round: &RoundRow) -> Result<StoredFacts> {
         let id = round.id;
         Ok(on_pool!(self, |pool| {
@@ -607,14 +605,6 @@ impl Db {
             .bind(id)
             .fetch_all(pool)
             .await?;
-            let (option_count, medium_high_open): (i64, i64) = sqlx::query_as(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN cost_class = 'medium_high' \
-                 AND status NOT IN ('implemented', 'dropped') THEN 1 ELSE 0 END), 0) \
-                 FROM options WHERE round_id = $1",
-            )
-            .bind(id)
-            .fetch_one(pool)
-            .await?;
             let last_decision_at =
                 sqlx::query_scalar("SELECT MAX(decided_at) FROM reviews WHERE round_id = $1")
                     .bind(id)
@@ -622,8 +612,6 @@ impl Db {
                     .await?;
             StoredFacts {
                 phases_completed,
-                option_count,
-                medium_high_open,
                 last_decision_at,
             }
         }))

@@ -18,20 +18,21 @@ use cpaudit_core::determination::{EvidenceKind, EvidenceSource, EvidenceStatus, 
 use cpaudit_core::evidence::{parse_name, EvidenceDraft, PastRoundDraft};
 use cpaudit_core::registry::{FieldError, Message};
 use cpaudit_core::CreditCode;
-use cpaudit_office::{Table, TableFormat};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::{
     evidence_sources, EvidenceDecision, EvidenceFilter, EvidenceRow, PastRoundRow,
 };
 use cpaudit_storage::{Principal, StorageError};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
-use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail};
+use crate::error::{ApiError, AppError, ErrorBody};
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx, OptionView};
+use crate::rows::{read_rows, CheckedRows, Column, ImportRow};
+pub use crate::rows::{RowProblem, RowsRefusal, RowsReport};
 use crate::AppState;
 
 /// Longest decision reason, in characters.
@@ -101,7 +102,9 @@ impl EvidenceInput {
 
 /// Forms send text; JSON clients naturally send quantities as numbers. Both become text, which
 /// validation then reads the same way.
-fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
     struct Text;
     impl serde::de::Visitor<'_> for Text {
         type Value = String;
@@ -1002,15 +1005,6 @@ pub async fn queue(
 // ----------------------------------------------------------------------------------------------
 // Imports
 
-/// One column of an import file: the field, the headers accepted (the first is the Chinese
-/// template header; the field name itself is the English one), and what it holds.
-struct Column {
-    field: &'static str,
-    aliases: &'static [&'static str],
-    required: bool,
-    note: (&'static str, &'static str),
-}
-
 const EVIDENCE_COLUMNS: [Column; 12] = [
     Column {
         field: "credit_code",
@@ -1137,105 +1131,6 @@ const ROUND_COLUMNS: [Column; 4] = [
     },
 ];
 
-/// One refused cell of an import.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RowProblem {
-    /// Line in the file (the header is line 1).
-    pub line: usize,
-    pub credit_code: String,
-    /// The column's field name, e.g. "observed_on".
-    pub field: String,
-    pub code: String,
-    /// In the caller's language.
-    pub message: String,
-}
-
-/// The outcome of an all-or-nothing import.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RowsReport {
-    pub file_name: String,
-    pub total_rows: usize,
-    pub invalid_rows: usize,
-    /// Rows written: all of them, or none when any row is invalid.
-    pub written: usize,
-    /// Every problem of every invalid row, in file order.
-    pub problems: Vec<RowProblem>,
-}
-
-/// The 422 answer of an import with invalid rows: the error and the row-by-row report.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RowsRefusal {
-    pub error: ErrorDetail,
-    pub report: RowsReport,
-}
-
-/// A data row by field name.
-struct ImportRow {
-    line: usize,
-    cells: HashMap<&'static str, String>,
-}
-
-impl ImportRow {
-    fn text(&self, field: &str) -> String {
-        self.cells.get(field).cloned().unwrap_or_default()
-    }
-}
-
-fn read_rows(
-    file_name: &str,
-    bytes: &[u8],
-    columns: &[Column],
-) -> Result<Vec<ImportRow>, AppError> {
-    let format = TableFormat::from_file_name(file_name).ok_or_else(|| {
-        AppError::UnsupportedMediaType(Message::new(
-            format!("不支持的文件类型“{file_name}”：请上传 .xlsx 或 .csv 文件"),
-            format!("unsupported file \"{file_name}\": upload an .xlsx or .csv file"),
-        ))
-    })?;
-    let table: Table =
-        cpaudit_office::read_table(bytes, format, &cpaudit_office::ReadLimits::default()).map_err(
-            |error| {
-                let message = Message::new(error.message_zh(), error.message_en());
-                match error {
-                    cpaudit_office::OfficeError::NotWhatNameSays { .. } => {
-                        AppError::UnsupportedMediaType(message)
-                    }
-                    _ => AppError::bad_request("invalid_file", Some("file"), message),
-                }
-            },
-        )?;
-    let mut positions = Vec::new();
-    let mut missing = Vec::new();
-    for column in columns {
-        match table.column(column.aliases) {
-            Some(index) => positions.push((column.field, index)),
-            None if column.required => missing.push(column.aliases[0]),
-            None => {}
-        }
-    }
-    if !missing.is_empty() {
-        return Err(AppError::bad_request(
-            "missing_column",
-            Some("file"),
-            Message::new(
-                format!("表头缺少必需的列：{}", missing.join("、")),
-                format!("the header lacks required columns: {}", missing.join(", ")),
-            ),
-        ));
-    }
-    Ok(table
-        .rows
-        .iter()
-        .map(|row| ImportRow {
-            line: row.line,
-            cells: positions
-                .iter()
-                .map(|(field, index)| (*field, row.get(Some(*index)).trim().to_string()))
-                .collect(),
-        })
-        .collect())
-}
-
 /// Spreadsheets carry names as people write them: the code, or its Chinese or English label.
 fn kind_code(text: &str) -> String {
     EvidenceKind::all()
@@ -1287,80 +1182,32 @@ fn enterprise_for(
     }
 }
 
-fn problems_of(line: usize, code: &str, errors: Vec<FieldError>, lang: Lang) -> Vec<RowProblem> {
-    errors
-        .into_iter()
-        .map(|e| RowProblem {
-            line,
-            credit_code: code.to_string(),
-            field: e.field,
-            code: e.code.to_string(),
-            message: lang.pick(&e.message.zh, &e.message.en).to_string(),
-        })
-        .collect()
-}
-
-/// The rows of an import checked one by one: the valid items and every problem by line.
-struct CheckedRows<T> {
-    total_rows: usize,
-    valid: Vec<T>,
-    invalid_rows: usize,
-    problems: Vec<RowProblem>,
-}
-
-impl<T> CheckedRows<T> {
-    /// Reads the file and checks each row with `check`, which reports a row's errors into the
-    /// vector it is given and returns the row's item when the row is valid.
-    async fn check(
-        state: &AppState,
-        file_name: &str,
-        bytes: &[u8],
-        columns: &[Column],
-        lang: Lang,
-        mut check: impl FnMut(
-            &ImportRow,
-            &str,
-            &HashMap<String, (i64, String)>,
-            &mut Vec<FieldError>,
-        ) -> Option<T>,
-    ) -> Result<Self, AppError> {
-        let rows = read_rows(file_name, bytes, columns)?;
-        let codes: Vec<String> = rows
-            .iter()
-            .map(|row| normalized_code(&row.text("credit_code")))
-            .collect();
-        let registered = state.db().registered_credit_codes(&codes).await?;
-        let mut checked = CheckedRows {
-            total_rows: rows.len(),
-            valid: Vec::with_capacity(rows.len()),
-            invalid_rows: 0,
-            problems: Vec::new(),
-        };
-        for (row, code) in rows.iter().zip(&codes) {
-            let mut errors = Vec::new();
-            let item = check(row, code, &registered, &mut errors);
-            if errors.is_empty() {
-                checked.valid.extend(item);
-            } else {
-                checked.invalid_rows += 1;
-                checked
-                    .problems
-                    .extend(problems_of(row.line, code, errors, lang));
-            }
-        }
-        Ok(checked)
-    }
-
-    /// The report, with the rows written (none unless every row was valid).
-    fn report(self, file_name: &str, written: usize) -> RowsReport {
-        RowsReport {
-            file_name: file_name.to_string(),
-            total_rows: self.total_rows,
-            invalid_rows: self.invalid_rows,
-            written,
-            problems: self.problems,
-        }
-    }
+/// Reads and checks a file whose rows each name an enterprise by credit code: `check` gets the
+/// row, its normalized code and the registered enterprises (id, city) by code.
+async fn check_enterprise_rows<T>(
+    state: &AppState,
+    file_name: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    lang: Lang,
+    mut check: impl FnMut(
+        &ImportRow,
+        &str,
+        &HashMap<String, (i64, String)>,
+        &mut Vec<FieldError>,
+    ) -> Option<T>,
+) -> Result<CheckedRows<T>, AppError> {
+    let rows = read_rows(file_name, bytes, columns)?;
+    let code_of = |row: &ImportRow| normalized_code(&row.text("credit_code"));
+    let codes: Vec<String> = rows.iter().map(code_of).collect();
+    let registered = state.db().registered_credit_codes(&codes).await?;
+    Ok(CheckedRows::check(
+        &rows,
+        columns,
+        lang,
+        |row| Some(code_of(row)),
+        |row, errors| check(row, &code_of(row), &registered, errors),
+    ))
 }
 
 /// Checks every row; writes all of them in one transaction only when every row is valid.
@@ -1372,7 +1219,7 @@ async fn import_evidence_file(
     lang: Lang,
 ) -> Result<RowsReport, AppError> {
     let today = state.today();
-    let checked = CheckedRows::check(
+    let checked = check_enterprise_rows(
         state,
         file_name,
         bytes,
@@ -1428,7 +1275,7 @@ async fn import_rounds_file(
 ) -> Result<RowsReport, AppError> {
     let today = state.today();
     let mut first_line: HashMap<(i64, i32), usize> = HashMap::new();
-    let checked = CheckedRows::check(
+    let checked = check_enterprise_rows(
         state,
         file_name,
         bytes,
@@ -1627,7 +1474,7 @@ fn import_page(
                 .map(|p| ProblemView {
                     field: field_label(&p.field),
                     line: p.line,
-                    credit_code: p.credit_code,
+                    credit_code: p.credit_code.unwrap_or_default(),
                     message: p.message,
                 })
                 .collect();
@@ -1920,27 +1767,7 @@ async fn api_import(
             import_rounds_file(state, principal, &file_name, &bytes, caller.lang).await?
         }
     };
-    if report.invalid_rows == 0 {
-        return Ok(Json(report).into_response());
-    }
-    let message = Message::new(
-        format!("{} 行有错误，未写入任何数据", report.invalid_rows),
-        format!(
-            "{} rows are invalid; nothing was written",
-            report.invalid_rows
-        ),
-    );
-    let error = ErrorDetail {
-        code: "invalid_rows".into(),
-        message: caller.lang.pick(&message.zh, &message.en).to_string(),
-        field: Some("file".into()),
-        details: Vec::new(),
-    };
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(RowsRefusal { error, report }),
-    )
-        .into_response())
+    Ok(crate::rows::api_answer(report, caller.lang))
 }
 
 /// Imports evidence from an .xlsx or .csv file (multipart field `file`): all rows in one

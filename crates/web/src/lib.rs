@@ -14,6 +14,7 @@ pub mod experts;
 pub mod i18n;
 pub mod listing;
 pub mod notices;
+mod options;
 mod pages;
 mod parks;
 mod public;
@@ -21,6 +22,7 @@ pub mod registry;
 pub mod reviews;
 pub mod rounds;
 pub mod routes;
+mod rows;
 pub mod scheduler;
 mod work;
 

@@ -343,6 +343,7 @@ async fn facts_for(
         _ => None,
     };
     let stored = db.stored_facts(round).await?;
+    let (option_count, medium_high_open) = db.option_summary(round.id).await?;
     let last_rectification = db
         .latest_upload_at(round.id, DocumentKind::Rectification)
         .await?;
@@ -361,8 +362,8 @@ async fn facts_for(
             .filter_map(|n| Phase::from_number(*n))
             .collect(),
         documents: db.documents_on_file(round.id).await?,
-        option_count: usize::try_from(stored.option_count).unwrap_or_default(),
-        medium_high_open: usize::try_from(stored.medium_high_open).unwrap_or_default(),
+        option_count,
+        medium_high_open,
         panel_ready: match review_kind(round.state(), round.track()) {
             Some(kind) => db.ready_panel_draw(round.id, kind).await?.is_some(),
             None => false,

@@ -1,0 +1,1673 @@
+//! Cleaner production options (清洁生产方案) of a round: the page `/rounds/{id}/options` and the
+//! JSON API under `/api/v1/rounds/{id}/options`.
+//!
+//! The page shows every option with its status and investment, its expected and its verified
+//! values, and the totals per indicator in two separate rows, 预期（评估） and 已验证（验收）,
+//! then per cost class. Its forms add and edit options (with their expected values), change a
+//! status, enter verified values, delete a proposed option, and import options from the .xlsx
+//! template (or .csv) with a row-by-row report, all rows or none. The export puts expected and
+//! verified values in separate column groups.
+//!
+//! Who may do what and when is `cpaudit_core::options::check_work`: the enterprise and its
+//! engaged consultancy enter options and expected values until the report is submitted (and
+//! while rectifying), change statuses until acceptance, and enter verified values from the
+//! passed assessment (small/micro track: at the combined review) until acceptance; the review
+//! organizer's officials enter verified values at acceptance. Anyone who may read the round
+//! (experts on its panel among them) reads its options. A round outside the caller's scope is
+//! 404; bad input is 400 naming each field; work the caller may not do (now) is 403.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use cpaudit_core::options::{
+    check_status_change, check_values, check_work, value_field, CostClass, Indicator,
+    IndicatorTotals, OptionDraft, OptionLimits, OptionStatus, OptionWork, Stage, StatusDraft,
+    StatusRefusal, Totals, ValueDraft,
+};
+use cpaudit_core::registry::{FieldError, Message};
+use cpaudit_core::round::Track;
+use cpaudit_office::{Cell, ColumnGroup, SheetSpec, TableFormat};
+use cpaudit_storage::options::{round_actors, OptionEntry, OptionSheet, OptionValueRow};
+use cpaudit_storage::rounds::RoundRow;
+use cpaudit_storage::Principal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail, FieldDetail};
+use crate::evidence::text_or_number;
+use crate::i18n::Lang;
+use crate::pages::{render_with, Ctx};
+use crate::rows::{read_rows, CheckedRows, Column, ImportRow, RowProblem, RowsReport};
+use crate::AppState;
+
+// ----------------------------------------------------------------------------------------------
+// Input shared by forms and the API
+
+/// One value of an indicator.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ValueInput {
+    /// so2 | nox | dust | co2 | vocs | cod | ammonia_nitrogen | total_nitrogen |
+    /// total_phosphorus | pb | hg | cd | cr | as | energy | water | economic_benefit
+    pub indicator: String,
+    /// The yearly reduction (saving, benefit) in the indicator's unit; a number or its text.
+    /// Negative only for co2, energy, water and economic_benefit, with a basis saying why.
+    #[serde(deserialize_with = "text_or_number")]
+    pub quantity: String,
+    /// Optional: the indicator's unit (t/a; tCO2/a; kg/a for heavy metals; tce/a; 万元/a).
+    /// Another unit is refused, not converted.
+    pub unit: String,
+    /// Expected: how it was estimated. Verified: the monitoring report it rests on (required).
+    pub basis: String,
+}
+
+impl ValueInput {
+    fn draft(self) -> ValueDraft {
+        ValueDraft {
+            indicator: self.indicator,
+            quantity: self.quantity,
+            unit: self.unit,
+            basis: self.basis,
+        }
+    }
+}
+
+/// An option as a JSON client sends it (create, or replace all its fields).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct OptionInput {
+    /// Unique in the round (letter case ignored), e.g. F-01.
+    pub code: String,
+    pub name: String,
+    /// no_low (无/低费) | medium_high (中/高费)
+    pub cost_class: String,
+    pub description: String,
+    /// 万元, at least 0; a number or its text.
+    #[serde(deserialize_with = "text_or_number")]
+    pub investment_10k_yuan: String,
+    /// Expected values, replacing any stored.
+    pub expected: Vec<ValueInput>,
+}
+
+impl OptionInput {
+    fn draft(self) -> OptionDraft {
+        OptionDraft {
+            code: self.code,
+            name: self.name,
+            cost_class: self.cost_class,
+            description: self.description,
+            investment_10k_yuan: self.investment_10k_yuan,
+            expected: self.expected.into_iter().map(ValueInput::draft).collect(),
+        }
+    }
+}
+
+/// The values of one stage, replacing those stored.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ValuesInput {
+    pub values: Vec<ValueInput>,
+    /// The basis of every value that gives none (e.g. the monitoring report of all of them).
+    pub basis: String,
+}
+
+impl ValuesInput {
+    fn drafts(self) -> Vec<ValueDraft> {
+        let basis = self.basis;
+        self.values
+            .into_iter()
+            .map(|value| {
+                let mut draft = value.draft();
+                if draft.basis.trim().is_empty() {
+                    draft.basis = basis.clone();
+                }
+                draft
+            })
+            .collect()
+    }
+}
+
+/// A status change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct StatusInput {
+    /// selected | implemented | dropped (proposed → selected → implemented; proposed or
+    /// selected → dropped).
+    pub status: String,
+    /// Required to drop.
+    pub reason: String,
+    /// YYYY-MM-DD, not after today; required to mark implemented.
+    pub implemented_on: String,
+}
+
+impl StatusInput {
+    fn draft(self) -> StatusDraft {
+        StatusDraft {
+            status: self.status,
+            reason: self.reason,
+            implemented_on: self.implemented_on,
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Rules shared by pages and API
+
+/// The round if the caller may see it; anything else is "not found".
+async fn visible_round(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+) -> Result<RoundRow, AppError> {
+    state
+        .db()
+        .get_round(principal.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Whether the caller may do `work` on the round now; the refusal says who may, or when.
+fn check(work: OptionWork, round: &RoundRow, principal: &Principal) -> Result<(), AppError> {
+    check_work(
+        work,
+        round.state(),
+        round.track(),
+        &round_actors(principal, round),
+    )
+    .map_err(|refusal| AppError::ForbiddenField {
+        code: refusal.code(),
+        message: refusal.message(),
+        field: None,
+    })
+}
+
+fn may(work: OptionWork, round: &RoundRow, principal: &Principal) -> bool {
+    check(work, round, principal).is_ok()
+}
+
+fn limits(state: &AppState) -> Result<OptionLimits, AppError> {
+    OptionLimits::from_book(state.rules(), state.today()).map_err(crate::cycle::rule_error)
+}
+
+fn entry(sheet: &OptionSheet, option_id: i64) -> Result<&OptionEntry, AppError> {
+    sheet
+        .options
+        .iter()
+        .find(|entry| entry.option.id == option_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// The codes of the round's options other than `except`.
+fn other_codes(sheet: &OptionSheet, except: Option<i64>) -> Vec<String> {
+    sheet
+        .options
+        .iter()
+        .filter(|entry| Some(entry.option.id) != except)
+        .map(|entry| entry.option.code.clone())
+        .collect()
+}
+
+async fn create(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+    draft: OptionDraft,
+) -> Result<i64, AppError> {
+    check(OptionWork::Edit, round, principal)?;
+    let sheet = state.db().option_sheet(round).await?;
+    let option = draft
+        .validate(&other_codes(&sheet, None), &limits(state)?)
+        .map_err(AppError::Validation)?;
+    Ok(state
+        .db()
+        .add_option(principal, round, &option, state.now())
+        .await?)
+}
+
+async fn update(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+    option_id: i64,
+    draft: OptionDraft,
+) -> Result<(), AppError> {
+    let sheet = state.db().option_sheet(round).await?;
+    entry(&sheet, option_id)?;
+    check(OptionWork::Edit, round, principal)?;
+    let option = draft
+        .validate(&other_codes(&sheet, Some(option_id)), &limits(state)?)
+        .map_err(AppError::Validation)?;
+    Ok(state
+        .db()
+        .update_option(principal, round, option_id, &option, state.now())
+        .await?)
+}
+
+async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+    option_id: i64,
+) -> Result<(), AppError> {
+    let sheet = state.db().option_sheet(round).await?;
+    let found = entry(&sheet, option_id)?;
+    check(OptionWork::Edit, round, principal)?;
+    if found.option.status() != OptionStatus::Proposed {
+        return Err(AppError::Conflict {
+            code: "not_proposed",
+            message: Message::new(
+                "只能删除尚为“已提出”的方案；已确定的方案请改为“已放弃”并说明理由",
+                "only a proposed option can be deleted; drop a selected one with a reason",
+            ),
+            field: Some("status".into()),
+        });
+    }
+    Ok(state
+        .db()
+        .delete_option(principal, round, option_id, state.now())
+        .await?)
+}
+
+async fn change_status(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+    option_id: i64,
+    draft: StatusDraft,
+) -> Result<(), AppError> {
+    let sheet = state.db().option_sheet(round).await?;
+    let found = entry(&sheet, option_id)?;
+    check(OptionWork::ChangeStatus, round, principal)?;
+    let change =
+        check_status_change(found.option.status(), &draft, state.today()).map_err(|refusal| {
+            match refusal {
+                StatusRefusal::Invalid(errors) => AppError::Validation(errors),
+                not_allowed => AppError::Conflict {
+                    code: "invalid_transition",
+                    message: not_allowed.message(),
+                    field: Some("status".into()),
+                },
+            }
+        })?;
+    Ok(state
+        .db()
+        .change_option_status(principal, round, option_id, &change, state.now())
+        .await?)
+}
+
+async fn set_values(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+    option_id: i64,
+    stage: Stage,
+    drafts: Vec<ValueDraft>,
+) -> Result<(), AppError> {
+    let sheet = state.db().option_sheet(round).await?;
+    let found = entry(&sheet, option_id)?;
+    let work = match stage {
+        Stage::Expected => OptionWork::Edit,
+        Stage::Verified => OptionWork::EnterVerified,
+    };
+    check(work, round, principal)?;
+    if stage == Stage::Verified && found.option.status() != OptionStatus::Implemented {
+        return Err(AppError::Conflict {
+            code: "not_implemented",
+            message: Message::new(
+                "只有已实施的方案才能录入验证值",
+                "only an implemented option has verified values",
+            ),
+            field: Some("status".into()),
+        });
+    }
+    let values = check_values(stage, &drafts, &limits(state)?).map_err(AppError::Validation)?;
+    Ok(state
+        .db()
+        .set_option_values(principal, round, option_id, stage, &values, state.now())
+        .await?)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The API
+
+/// What the caller may do on the round now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MayJson {
+    /// Add, edit and delete options and set expected values.
+    pub edit: bool,
+    pub change_status: bool,
+    pub enter_verified: bool,
+}
+
+/// A round's options with their values, the totals of each stage (never mixed) and what the
+/// acceptance guard reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionsJson {
+    pub round_id: i64,
+    pub round_state: String,
+    pub track: String,
+    pub options: Vec<OptionEntry>,
+    /// Totals per indicator: `expected` (options not dropped) and `verified` (implemented
+    /// options), and the same per cost class (`no_low`, `medium_high`).
+    #[schema(value_type = Object)]
+    pub totals: Totals,
+    pub option_count: usize,
+    /// Medium/high-cost options neither implemented nor dropped (acceptance needs 0).
+    pub medium_high_open: usize,
+    pub may: MayJson,
+}
+
+async fn options_json(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+) -> Result<OptionsJson, AppError> {
+    let sheet = state.db().option_sheet(round).await?;
+    let (option_count, medium_high_open) = state.db().option_summary(round.id).await?;
+    Ok(OptionsJson {
+        round_id: round.id,
+        round_state: round.state.clone(),
+        track: round.track.clone(),
+        options: sheet.options,
+        totals: sheet.totals,
+        option_count,
+        medium_high_open,
+        may: MayJson {
+            edit: may(OptionWork::Edit, round, principal),
+            change_status: may(OptionWork::ChangeStatus, round, principal),
+            enter_verified: may(OptionWork::EnterVerified, round, principal),
+        },
+    })
+}
+
+/// Bad input answers 400 naming each field (`details` lists every one when there are several).
+fn bad_input(errors: Vec<FieldError>, lang: Lang) -> Response {
+    let detail = |e: &FieldError| FieldDetail {
+        code: e.code.to_string(),
+        message: lang.pick(&e.message.zh, &e.message.en).to_string(),
+        field: e.field.clone(),
+    };
+    let first = errors.first().map(detail);
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: first
+                .as_ref()
+                .map_or_else(|| "invalid".into(), |f| f.code.clone()),
+            message: first
+                .as_ref()
+                .map(|f| f.message.clone())
+                .unwrap_or_default(),
+            field: first.map(|f| f.field),
+            details: if errors.len() > 1 {
+                errors.iter().map(detail).collect()
+            } else {
+                Vec::new()
+            },
+        },
+    };
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+/// The API's rendering of an outcome: validation failures as 400, other errors as usual.
+fn api_outcome(outcome: Result<Response, AppError>, lang: Lang) -> Result<Response, ApiError> {
+    match outcome {
+        Err(AppError::Validation(errors)) => Ok(bad_input(errors, lang)),
+        other => Ok(other?),
+    }
+}
+
+async fn entry_json(
+    state: &AppState,
+    round: &RoundRow,
+    option_id: i64,
+) -> Result<OptionEntry, AppError> {
+    let sheet = state.db().option_sheet(round).await?;
+    entry(&sheet, option_id).cloned()
+}
+
+/// A round's options, their values and totals; 404 outside the caller's scope.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/options", tag = "options",
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, body = OptionsJson), (status = 404, body = ErrorBody)))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<OptionsJson>, ApiError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    Ok(Json(options_json(&state, principal, &round).await?))
+}
+
+/// Adds an option with its expected values (the round's enterprise or engaged consultancy,
+/// until the report is submitted or while rectifying).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/options", tag = "options",
+    params(("id" = i64, Path, description = "round id")), request_body = OptionInput,
+    responses((status = 201, body = OptionEntry), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn api_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<OptionInput>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let principal = caller.principal()?;
+        let round = visible_round(&state, principal, id).await?;
+        let option_id = create(&state, principal, &round, input.draft()).await?;
+        let created = entry_json(&state, &round, option_id).await?;
+        Ok((StatusCode::CREATED, Json(created)).into_response())
+    };
+    api_outcome(outcome.await, caller.lang)
+}
+
+/// Replaces an option's fields and expected values.
+#[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}", tag = "options",
+    params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = OptionInput,
+    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn api_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, option_id)): Path<(i64, i64)>,
+    Json(input): Json<OptionInput>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let principal = caller.principal()?;
+        let round = visible_round(&state, principal, id).await?;
+        update(&state, principal, &round, option_id, input.draft()).await?;
+        Ok(Json(entry_json(&state, &round, option_id).await?).into_response())
+    };
+    api_outcome(outcome.await, caller.lang)
+}
+
+/// Deletes an option that is still only proposed.
+#[utoipa::path(delete, path = "/api/v1/rounds/{id}/options/{option}", tag = "options",
+    params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn api_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, option_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    delete(&state, principal, &round, option_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes an option's status: proposed → selected → implemented (with a date not in the
+/// future); proposed or selected → dropped (with a reason). 409 for another change.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/options/{option}/status", tag = "options",
+    params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = StatusInput,
+    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn api_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, option_id)): Path<(i64, i64)>,
+    Json(input): Json<StatusInput>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let principal = caller.principal()?;
+        let round = visible_round(&state, principal, id).await?;
+        change_status(&state, principal, &round, option_id, input.draft()).await?;
+        Ok(Json(entry_json(&state, &round, option_id).await?).into_response())
+    };
+    api_outcome(outcome.await, caller.lang)
+}
+
+async fn api_values(
+    state: &AppState,
+    caller: &Caller,
+    (id, option_id): (i64, i64),
+    stage: Stage,
+    input: ValuesInput,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let principal = caller.principal()?;
+        let round = visible_round(state, principal, id).await?;
+        set_values(state, principal, &round, option_id, stage, input.drafts()).await?;
+        Ok(Json(entry_json(state, &round, option_id).await?).into_response())
+    };
+    api_outcome(outcome.await, caller.lang)
+}
+
+/// Replaces an option's expected values (while the report's content may change).
+#[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}/expected", tag = "options",
+    params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = ValuesInput,
+    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn api_expected(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ids): Path<(i64, i64)>,
+    Json(input): Json<ValuesInput>,
+) -> Result<Response, ApiError> {
+    api_values(&state, &caller, ids, Stage::Expected, input).await
+}
+
+/// Replaces an implemented option's verified values, each with its basis: from the passed
+/// assessment (small/micro track: at the combined review) until acceptance; the organizer's
+/// officials at acceptance.
+#[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}/verified", tag = "options",
+    params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = ValuesInput,
+    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn api_verified(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ids): Path<(i64, i64)>,
+    Json(input): Json<ValuesInput>,
+) -> Result<Response, ApiError> {
+    api_values(&state, &caller, ids, Stage::Verified, input).await
+}
+
+/// Imports options from the .xlsx template or a .csv with its columns (multipart field `file`):
+/// every row is checked, and either all are added (status proposed) or none (422 with the
+/// problems by line and column).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/options/import", tag = "options",
+    params(("id" = i64, Path, description = "round id")),
+    request_body(content_type = "multipart/form-data", description = "field: file (.xlsx or .csv) with the columns of the template: code, name, cost_class, description, investment_10k_yuan, one column per indicator key, note"),
+    responses((status = 200, body = RowsReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = crate::rows::RowsRefusal, description = "invalid rows; nothing written")))]
+pub async fn api_import(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    let (file_name, bytes, _) = crate::pages::read_upload(&state, &mut multipart).await?;
+    let report = import_file(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
+    Ok(crate::rows::api_answer(report, caller.lang))
+}
+
+/// The round's options as .xlsx: expected and verified values in separate column groups.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/options/export.xlsx", tag = "options",
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 404, body = ErrorBody)))]
+pub async fn api_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    Ok(export(&state, &caller, id).await?)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Import, template and export
+
+/// The template's Chinese headers of the indicator columns, with their units.
+static INDICATOR_HEADERS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    Indicator::ALL
+        .iter()
+        .map(|i| format!("{}（{}）", i.label_zh(), i.unit().symbol()))
+        .collect()
+});
+
+/// The headers each indicator column accepts: the Chinese one and the key.
+static INDICATOR_ALIASES: LazyLock<Vec<[&'static str; 2]>> = LazyLock::new(|| {
+    INDICATOR_HEADERS
+        .iter()
+        .zip(Indicator::ALL)
+        .map(|(header, indicator)| [header.as_str(), indicator.key()])
+        .collect()
+});
+
+const NOTE_FIELD: &str = "note";
+
+/// The columns of the options template: the option's fields, one column per indicator for its
+/// expected value, and a note that becomes the basis of the row's expected values.
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    let mut columns = vec![
+        Column {
+            field: "code",
+            aliases: &["方案编号", "code", "编号"],
+            required: true,
+            note: ("本轮内唯一，如 F-01", "unique in the round, e.g. F-01"),
+        },
+        Column {
+            field: "name",
+            aliases: &["方案名称", "name", "名称"],
+            required: true,
+            note: ("", ""),
+        },
+        Column {
+            field: "cost_class",
+            aliases: &["方案类别", "cost_class", "类别"],
+            required: true,
+            note: (
+                "无/低费 或 中/高费（也可填 no_low、medium_high）",
+                "no_low or medium_high (or 无/低费, 中/高费)",
+            ),
+        },
+        Column {
+            field: "description",
+            aliases: &["方案简述", "description", "简述", "方案内容"],
+            required: true,
+            note: ("", ""),
+        },
+        Column {
+            field: "investment_10k_yuan",
+            aliases: &["投资（万元）", "investment_10k_yuan", "投资额（万元）"],
+            required: true,
+            note: ("不小于 0，单位万元", "at least 0, in 10k yuan"),
+        },
+    ];
+    for (indicator, aliases) in Indicator::ALL.iter().zip(INDICATOR_ALIASES.iter()) {
+        columns.push(Column {
+            field: indicator.key(),
+            aliases,
+            required: false,
+            note: if indicator.may_be_negative() {
+                (
+                    "预期年效益，单位见表头；可为负值，须在“说明”列写明原因；可留空",
+                    "expected yearly effect in the header's unit; may be negative with a note saying why; may be empty",
+                )
+            } else {
+                (
+                    "预期年削减量，单位见表头，不为负；可留空",
+                    "expected yearly reduction in the header's unit, not negative; may be empty",
+                )
+            },
+        });
+    }
+    columns.push(Column {
+        field: NOTE_FIELD,
+        aliases: &["说明", NOTE_FIELD, "备注"],
+        required: false,
+        note: (
+            "预期值的测算依据；有负值时必填",
+            "how the expected values were estimated; required when one is negative",
+        ),
+    });
+    columns
+});
+
+/// The column a core field error is about: `values.<key>` is the indicator's column, a value's
+/// basis is the note column.
+fn import_field(field: &str) -> String {
+    match field.strip_prefix("values.") {
+        Some(rest) if rest.ends_with(".basis") => NOTE_FIELD.to_string(),
+        Some(rest) => rest.split('.').next().unwrap_or(rest).to_string(),
+        None => field.to_string(),
+    }
+}
+
+fn row_draft(row: &ImportRow) -> OptionDraft {
+    let note = row.text(NOTE_FIELD);
+    OptionDraft {
+        code: row.text("code"),
+        name: row.text("name"),
+        cost_class: row.text("cost_class"),
+        description: row.text("description"),
+        investment_10k_yuan: row.text("investment_10k_yuan"),
+        expected: Indicator::ALL
+            .iter()
+            .filter(|i| !row.text(i.key()).is_empty())
+            .map(|i| ValueDraft {
+                indicator: i.key().to_string(),
+                quantity: row.text(i.key()),
+                unit: String::new(),
+                basis: note.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Checks every row against the round's options and the file's earlier rows; adds all of them
+/// in one transaction only when every row is valid.
+async fn import_file(
+    state: &AppState,
+    principal: &Principal,
+    round: &RoundRow,
+    file_name: &str,
+    bytes: &[u8],
+    lang: Lang,
+) -> Result<RowsReport, AppError> {
+    check(OptionWork::Edit, round, principal)?;
+    let limits = limits(state)?;
+    let rows = read_rows(file_name, bytes, &COLUMNS)?;
+    let mut codes = other_codes(&state.db().option_sheet(round).await?, None);
+    let checked = CheckedRows::check(
+        &rows,
+        &COLUMNS,
+        lang,
+        |_| None,
+        |row, errors| match row_draft(row).validate(&codes, &limits) {
+            Ok(option) => {
+                codes.push(option.code.clone());
+                Some(option)
+            }
+            Err(found) => {
+                errors.extend(found.into_iter().map(|mut e| {
+                    e.field = import_field(&e.field);
+                    e
+                }));
+                None
+            }
+        },
+    );
+    let written = if checked.invalid_rows == 0 {
+        state
+            .db()
+            .import_options(principal, round, &checked.valid, file_name, state.now())
+            .await?
+    } else {
+        0
+    };
+    Ok(checked.report(file_name, written))
+}
+
+fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                TableFormat::Xlsx.content_type().to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn office_error(error: cpaudit_office::OfficeError) -> AppError {
+    tracing::error!(%error, "options workbook");
+    AppError::Internal
+}
+
+/// The import template: the header row in the caller's language (either is accepted back).
+async fn template(state: &AppState, caller: &Caller, id: i64) -> Result<Response, AppError> {
+    visible_round(state, caller.principal()?, id).await?;
+    let lang = caller.lang;
+    let headers: Vec<&str> = COLUMNS.iter().map(|c| c.header(lang)).collect();
+    let bytes = cpaudit_office::write_xlsx(
+        &SheetSpec {
+            name: lang.pick("清洁生产方案", "Options"),
+            headers: &headers,
+            column_widths: None,
+        },
+        &[],
+    )
+    .map_err(office_error)?;
+    Ok(xlsx_download("options-template.xlsx", bytes))
+}
+
+fn quantity_cells(values: &[OptionValueRow]) -> Vec<Cell> {
+    Indicator::ALL
+        .iter()
+        .map(|i| {
+            values
+                .iter()
+                .find(|v| v.indicator == i.key())
+                .map_or(Cell::Empty, |v| Cell::Number(v.quantity))
+        })
+        .collect()
+}
+
+fn total_cells(totals: &IndicatorTotals) -> Vec<Cell> {
+    Indicator::ALL
+        .iter()
+        .map(|i| totals.get(i).map_or(Cell::Empty, |q| Cell::Number(*q)))
+        .collect()
+}
+
+/// The round's options: the option's fields, then its expected values and its verified values
+/// under their own group headings, then the totals, each stage in its own group.
+async fn export(state: &AppState, caller: &Caller, id: i64) -> Result<Response, AppError> {
+    let round = visible_round(state, caller.principal()?, id).await?;
+    let sheet = state.db().option_sheet(&round).await?;
+    let lang = caller.lang;
+    let mut headers: Vec<String> = [
+        ("方案编号", "Code"),
+        ("方案名称", "Name"),
+        ("方案类别", "Cost class"),
+        ("状态", "Status"),
+        ("投资（万元）", "Investment (10k yuan)"),
+        ("实施日期", "Implemented on"),
+        ("状态说明", "Status note"),
+    ]
+    .iter()
+    .map(|(zh, en)| lang.pick(zh, en).to_string())
+    .collect();
+    let fixed = headers.len();
+    for _stage in [Stage::Expected, Stage::Verified] {
+        headers.extend(Indicator::ALL.iter().map(|i| indicator_header(*i, lang)));
+    }
+    headers.push(
+        lang.pick("验证依据", "Basis of verified values")
+            .to_string(),
+    );
+    let mut rows: Vec<Vec<Cell>> = sheet
+        .options
+        .iter()
+        .map(|entry| export_row(entry, lang))
+        .collect();
+    let mut total = vec![Cell::Empty; fixed];
+    total[1] = Cell::from(lang.pick(
+        "合计（不含已放弃的方案）",
+        "Total (dropped options excluded)",
+    ));
+    total[4] = Cell::Number(sheet.totals.investment_10k_yuan);
+    total.extend(total_cells(&sheet.totals.expected));
+    total.extend(total_cells(&sheet.totals.verified));
+    rows.push(total);
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let groups = [
+        ColumnGroup {
+            title: lang.pick(Stage::Expected.label_zh(), Stage::Expected.label_en()),
+            first: fixed,
+            count: Indicator::ALL.len(),
+        },
+        ColumnGroup {
+            title: lang.pick(Stage::Verified.label_zh(), Stage::Verified.label_en()),
+            first: fixed + Indicator::ALL.len(),
+            count: Indicator::ALL.len(),
+        },
+    ];
+    let bytes = cpaudit_office::write_xlsx_grouped(
+        &SheetSpec {
+            name: lang.pick("清洁生产方案", "Options"),
+            headers: &header_refs,
+            column_widths: None,
+        },
+        &groups,
+        &rows,
+    )
+    .map_err(office_error)?;
+    Ok(xlsx_download(
+        &format!("round-{}-options.xlsx", round.id),
+        bytes,
+    ))
+}
+
+fn export_row(entry: &OptionEntry, lang: Lang) -> Vec<Cell> {
+    let option = &entry.option;
+    let class = option.cost_class();
+    let status = option.status();
+    let mut row = vec![
+        Cell::from(option.code.as_str()),
+        Cell::from(option.name.as_str()),
+        Cell::from(lang.pick(class.label_zh(), class.label_en())),
+        Cell::from(lang.pick(status.label_zh(), status.label_en())),
+        Cell::Number(option.investment_10k_yuan),
+        Cell::from(option.implemented_on.clone()),
+        Cell::from(option.status_note.as_str()),
+    ];
+    row.extend(quantity_cells(&entry.expected));
+    row.extend(quantity_cells(&entry.verified));
+    row.push(Cell::from(verified_bases(entry, lang)));
+    row
+}
+
+/// The distinct bases of an option's verified values, in the order first given.
+fn verified_bases(entry: &OptionEntry, lang: Lang) -> String {
+    let mut bases: Vec<&str> = Vec::new();
+    for value in &entry.verified {
+        if !bases.contains(&value.basis.as_str()) {
+            bases.push(&value.basis);
+        }
+    }
+    bases.join(lang.pick("；", "; "))
+}
+
+fn indicator_header(indicator: Indicator, lang: Lang) -> String {
+    format!(
+        "{} ({})",
+        lang.pick(indicator.label_zh(), indicator.label_en()),
+        indicator.unit().symbol()
+    )
+}
+
+// ----------------------------------------------------------------------------------------------
+// The page
+
+/// A form that failed and is shown again with what was typed and what was wrong.
+struct Redisplay {
+    option_id: Option<i64>,
+    form: &'static str,
+    fields: HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl Redisplay {
+    fn is(&self, option_id: Option<i64>, form: &str) -> bool {
+        self.option_id == option_id && self.form == form
+    }
+}
+
+/// One indicator's inputs in a values grid.
+struct GridRow {
+    label: String,
+    unit: &'static str,
+    quantity_name: String,
+    quantity: String,
+    basis_name: String,
+    basis: String,
+    error: Option<String>,
+}
+
+/// The fields of an option form.
+struct OptionFormView {
+    code: String,
+    name: String,
+    cost_class: String,
+    description: String,
+    investment: String,
+    grid: Vec<GridRow>,
+    errors: Vec<String>,
+}
+
+struct StatusFormView {
+    choices: Vec<(&'static str, &'static str)>,
+    errors: Vec<String>,
+}
+
+struct OptionView {
+    id: i64,
+    code: String,
+    name: String,
+    class_label: &'static str,
+    description: String,
+    investment: String,
+    status_label: &'static str,
+    status_note: String,
+    implemented_on: String,
+    expected: Vec<String>,
+    verified: Vec<String>,
+    verified_bases: String,
+    open: bool,
+    deletable: bool,
+    edit: OptionFormView,
+    status: StatusFormView,
+    verify: Option<VerifyFormView>,
+}
+
+struct VerifyFormView {
+    grid: Vec<GridRow>,
+    errors: Vec<String>,
+}
+
+struct TotalView {
+    label: String,
+    values: Vec<String>,
+}
+
+struct ClassView {
+    label: &'static str,
+    options: usize,
+    investment: String,
+}
+
+struct ProblemView {
+    line: usize,
+    column: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "options.html")]
+struct OptionsPage {
+    ctx: Ctx,
+    lang: Lang,
+    round_id: i64,
+    enterprise: String,
+    round_facts: String,
+    verify_hint: &'static str,
+    may_edit: bool,
+    locks: Vec<String>,
+    /// The indicators shown as columns: those with a value at either stage.
+    columns: Vec<String>,
+    options: Vec<OptionView>,
+    totals: Vec<TotalView>,
+    classes: Vec<ClassView>,
+    class_totals: Vec<TotalView>,
+    medium_high_open: usize,
+    add: OptionFormView,
+    add_open: bool,
+    alert: Option<String>,
+    notice: Option<String>,
+    problems: Vec<ProblemView>,
+    import_columns: Vec<(&'static str, &'static str, bool, &'static str)>,
+}
+
+/// A quantity as people read it: at most four decimals, no trailing zeros.
+fn quantity_text(quantity: f64) -> String {
+    let text = format!("{quantity:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The messages of a failed form; those about values stand in the values grid instead.
+fn errors_of(redisplay: Option<&Redisplay>, lang: Lang) -> Vec<String> {
+    redisplay
+        .map(|r| {
+            r.errors
+                .iter()
+                .filter(|e| !e.field.starts_with("values."))
+                .map(|e| lang.pick(&e.message.zh, &e.message.en).to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A values grid, filled from what was typed (when the form failed) or from the stored values.
+fn grid(stored: &[OptionValueRow], redisplay: Option<&Redisplay>, lang: Lang) -> Vec<GridRow> {
+    Indicator::ALL
+        .iter()
+        .map(|indicator| {
+            let field = value_field(indicator.key());
+            let basis_field = format!("{field}.basis");
+            let stored = stored.iter().find(|v| v.indicator == indicator.key());
+            let typed =
+                |name: &str| redisplay.map(|r| r.fields.get(name).cloned().unwrap_or_default());
+            let messages: Vec<&str> = redisplay
+                .map(|r| {
+                    r.errors
+                        .iter()
+                        .filter(|e| e.field.starts_with(&field))
+                        .map(|e| lang.pick(&e.message.zh, &e.message.en))
+                        .collect()
+                })
+                .unwrap_or_default();
+            GridRow {
+                label: lang
+                    .pick(indicator.label_zh(), indicator.label_en())
+                    .to_string(),
+                unit: indicator.unit().symbol(),
+                quantity: typed(&field).unwrap_or_else(|| {
+                    stored
+                        .map(|v| quantity_text(v.quantity))
+                        .unwrap_or_default()
+                }),
+                basis: typed(&basis_field)
+                    .unwrap_or_else(|| stored.map(|v| v.basis.clone()).unwrap_or_default()),
+                quantity_name: field.clone(),
+                basis_name: basis_field.clone(),
+                error: (!messages.is_empty()).then(|| messages.join(lang.pick("；", "; "))),
+            }
+        })
+        .collect()
+}
+
+fn option_form(
+    entry: Option<&OptionEntry>,
+    redisplay: Option<&Redisplay>,
+    lang: Lang,
+) -> OptionFormView {
+    let field = |name: &str, stored: String| match redisplay {
+        Some(r) => r.fields.get(name).cloned().unwrap_or_default(),
+        None => stored,
+    };
+    let option = entry.map(|e| &e.option);
+    OptionFormView {
+        code: field("code", option.map(|o| o.code.clone()).unwrap_or_default()),
+        name: field("name", option.map(|o| o.name.clone()).unwrap_or_default()),
+        cost_class: field(
+            "cost_class",
+            option.map(|o| o.cost_class.clone()).unwrap_or_default(),
+        ),
+        description: field(
+            "description",
+            option.map(|o| o.description.clone()).unwrap_or_default(),
+        ),
+        investment: field(
+            "investment_10k_yuan",
+            option
+                .map(|o| quantity_text(o.investment_10k_yuan))
+                .unwrap_or_default(),
+        ),
+        grid: grid(entry.map_or(&[], |e| &e.expected), redisplay, lang),
+        errors: errors_of(redisplay, lang),
+    }
+}
+
+fn values_in(values: &[OptionValueRow], columns: &[Indicator]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|i| {
+            values
+                .iter()
+                .find(|v| v.indicator == i.key())
+                .map(|v| quantity_text(v.quantity))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn totals_in(totals: &IndicatorTotals, columns: &[Indicator]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|i| totals.get(i).map(|q| quantity_text(*q)).unwrap_or_default())
+        .collect()
+}
+
+struct PageInput<'a> {
+    round: &'a RoundRow,
+    sheet: OptionSheet,
+    medium_high_open: usize,
+    redisplay: Option<Redisplay>,
+    import: Option<RowsReport>,
+}
+
+fn option_view(
+    entry: &OptionEntry,
+    columns: &[Indicator],
+    permissions: Permissions,
+    redisplay: Option<&Redisplay>,
+    lang: Lang,
+) -> OptionView {
+    let option = &entry.option;
+    let id = Some(option.id);
+    let failed = |form: &str| redisplay.filter(|r| r.is(id, form));
+    let class = option.cost_class();
+    let status = option.status();
+    OptionView {
+        id: option.id,
+        code: option.code.clone(),
+        name: option.name.clone(),
+        class_label: lang.pick(class.label_zh(), class.label_en()),
+        description: option.description.clone(),
+        investment: quantity_text(option.investment_10k_yuan),
+        status_label: lang.pick(status.label_zh(), status.label_en()),
+        status_note: option.status_note.clone(),
+        implemented_on: option.implemented_on.clone().unwrap_or_default(),
+        expected: values_in(&entry.expected, columns),
+        verified: values_in(&entry.verified, columns),
+        verified_bases: verified_bases(entry, lang),
+        open: redisplay.is_some_and(|r| r.option_id == id),
+        deletable: permissions.edit && status == OptionStatus::Proposed,
+        edit: option_form(Some(entry), failed("edit"), lang),
+        status: StatusFormView {
+            choices: if permissions.change_status {
+                status
+                    .next()
+                    .into_iter()
+                    .map(|s| (s.as_str(), lang.pick(s.label_zh(), s.label_en())))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            errors: errors_of(failed("status"), lang),
+        },
+        verify: (permissions.enter_verified && status == OptionStatus::Implemented).then(|| {
+            let failed = failed("verified");
+            VerifyFormView {
+                grid: grid(&entry.verified, failed, lang),
+                errors: errors_of(failed, lang),
+            }
+        }),
+    }
+}
+
+/// What the caller may do on the round now.
+#[derive(Debug, Clone, Copy)]
+struct Permissions {
+    edit: bool,
+    change_status: bool,
+    enter_verified: bool,
+}
+
+impl Permissions {
+    fn of(round: &RoundRow, principal: &Principal) -> Self {
+        Self {
+            edit: may(OptionWork::Edit, round, principal),
+            change_status: may(OptionWork::ChangeStatus, round, principal),
+            enter_verified: may(OptionWork::EnterVerified, round, principal),
+        }
+    }
+}
+
+/// The indicators the tables show: those any option has a value of, at either stage.
+fn shown_indicators(sheet: &OptionSheet) -> Vec<Indicator> {
+    Indicator::ALL
+        .into_iter()
+        .filter(|i| {
+            sheet.options.iter().any(|e| {
+                e.expected
+                    .iter()
+                    .chain(&e.verified)
+                    .any(|v| v.indicator == i.key())
+            })
+        })
+        .collect()
+}
+
+fn stage_label(stage: Stage, lang: Lang) -> String {
+    lang.pick(stage.label_zh(), stage.label_en()).to_string()
+}
+
+/// Per cost class: the counts and investment, and a totals row per stage.
+fn class_views(
+    totals: &Totals,
+    columns: &[Indicator],
+    lang: Lang,
+) -> (Vec<ClassView>, Vec<TotalView>) {
+    let mut classes = Vec::new();
+    let mut rows = Vec::new();
+    for (class, figures) in [
+        (CostClass::NoLow, &totals.no_low),
+        (CostClass::MediumHigh, &totals.medium_high),
+    ] {
+        let label = lang.pick(class.label_zh(), class.label_en());
+        classes.push(ClassView {
+            label,
+            options: figures.options,
+            investment: quantity_text(figures.investment_10k_yuan),
+        });
+        for (stage, values) in [
+            (Stage::Expected, &figures.expected),
+            (Stage::Verified, &figures.verified),
+        ] {
+            rows.push(TotalView {
+                label: format!("{label} · {}", stage_label(stage, lang)),
+                values: totals_in(values, columns),
+            });
+        }
+    }
+    (classes, rows)
+}
+
+/// Why the caller's work is locked in the round's present state, for each locked work.
+fn lock_notes(round: &RoundRow, principal: &Principal, lang: Lang) -> Vec<String> {
+    [
+        OptionWork::Edit,
+        OptionWork::ChangeStatus,
+        OptionWork::EnterVerified,
+    ]
+    .into_iter()
+    .filter_map(|work| match check(work, round, principal) {
+        Err(AppError::ForbiddenField {
+            code: "options_locked",
+            message,
+            ..
+        }) => Some(lang.pick(&message.zh, &message.en).to_string()),
+        _ => None,
+    })
+    .collect()
+}
+
+fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, AppError> {
+    let lang = caller.lang;
+    let principal = caller.principal()?;
+    let round = input.round;
+    let permissions = Permissions::of(round, principal);
+    let columns = shown_indicators(&input.sheet);
+    let redisplay = input.redisplay.as_ref();
+    let totals = &input.sheet.totals;
+    let (classes, class_totals) = class_views(totals, &columns, lang);
+    let (alert, notice, problems) = import_outcome(input.import, lang);
+    let failed_form = redisplay.map(|_| {
+        lang.pick(
+            "提交的内容有误，未保存，请按提示修改。",
+            "Nothing was saved: correct the fields marked below.",
+        )
+        .to_string()
+    });
+    Ok(OptionsPage {
+        ctx: Ctx::new(caller),
+        lang,
+        round_id: round.id,
+        enterprise: round.enterprise_name.clone(),
+        round_facts: round_facts(round, lang),
+        verify_hint: verify_hint(round.track(), lang),
+        may_edit: permissions.edit,
+        locks: lock_notes(round, principal, lang),
+        columns: columns.iter().map(|i| indicator_header(*i, lang)).collect(),
+        options: input
+            .sheet
+            .options
+            .iter()
+            .map(|entry| option_view(entry, &columns, permissions, redisplay, lang))
+            .collect(),
+        totals: [
+            (Stage::Expected, &totals.expected),
+            (Stage::Verified, &totals.verified),
+        ]
+        .into_iter()
+        .map(|(stage, values)| TotalView {
+            label: stage_label(stage, lang),
+            values: totals_in(values, &columns),
+        })
+        .collect(),
+        classes,
+        class_totals,
+        medium_high_open: input.medium_high_open,
+        add: option_form(None, redisplay.filter(|r| r.is(None, "add")), lang),
+        add_open: redisplay.is_some_and(|r| r.is(None, "add")),
+        alert: alert.or(failed_form),
+        notice,
+        problems,
+        import_columns: COLUMNS
+            .iter()
+            .map(|c| {
+                (
+                    c.aliases[0],
+                    c.field,
+                    c.required,
+                    lang.pick(c.note.0, c.note.1),
+                )
+            })
+            .collect(),
+    })
+}
+
+fn round_facts(round: &RoundRow, lang: Lang) -> String {
+    let state = round.state();
+    let track = round.track();
+    format!(
+        "{} {} · {} · {}",
+        round.list_year,
+        lang.pick("年度名单", "list"),
+        lang.pick(state.label_zh(), state.label_en()),
+        lang.pick(track.label_zh(), track.label_en()),
+    )
+}
+
+fn import_outcome(
+    report: Option<RowsReport>,
+    lang: Lang,
+) -> (Option<String>, Option<String>, Vec<ProblemView>) {
+    match report {
+        None => (None, None, Vec::new()),
+        Some(report) if report.invalid_rows == 0 => (
+            None,
+            Some(match lang {
+                Lang::Zh => format!("已从 {} 导入 {} 项方案", report.file_name, report.written),
+                Lang::En => format!("{} options imported from {}", report.written, report.file_name),
+            }),
+            Vec::new(),
+        ),
+        Some(report) => (
+            Some(match lang {
+                Lang::Zh => format!(
+                    "{}：共 {} 行，其中 {} 行有错误，未导入任何方案。请修改后重新上传。",
+                    report.file_name, report.total_rows, report.invalid_rows
+                ),
+                Lang::En => format!(
+                    "{}: {} of {} rows have errors; nothing was imported. Correct them and upload again.",
+                    report.file_name, report.invalid_rows, report.total_rows
+                ),
+            }),
+            None,
+            report
+                .problems
+                .into_iter()
+                .map(|p: RowProblem| ProblemView {
+                    line: p.line,
+                    column: p.column,
+                    message: p.message,
+                })
+                .collect(),
+        ),
+    }
+}
+
+async fn page_response(
+    state: &AppState,
+    caller: &Caller,
+    round: &RoundRow,
+    status: StatusCode,
+    redisplay: Option<Redisplay>,
+    import: Option<RowsReport>,
+) -> Result<Response, AppError> {
+    let sheet = state.db().option_sheet(round).await?;
+    let (_, medium_high_open) = state.db().option_summary(round.id).await?;
+    let page = options_page(
+        caller,
+        PageInput {
+            round,
+            sheet,
+            medium_high_open,
+            redisplay,
+            import,
+        },
+    )?;
+    Ok(render_with(status, &page))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let round = visible_round(&state, caller.principal()?, id).await?;
+    page_response(&state, &caller, &round, StatusCode::OK, None, None).await
+}
+
+/// Back to the page after a form succeeded; the page again with the form's errors after bad
+/// input; any other refusal as an error page.
+async fn form_outcome(
+    state: &AppState,
+    caller: &Caller,
+    round: &RoundRow,
+    outcome: Result<(), AppError>,
+    (option_id, form): (Option<i64>, &'static str),
+    fields: HashMap<String, String>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/rounds/{}/options", round.id)).into_response()),
+        Err(AppError::Validation(errors)) => {
+            let redisplay = Redisplay {
+                option_id,
+                form,
+                fields,
+                errors,
+            };
+            page_response(
+                state,
+                caller,
+                round,
+                StatusCode::BAD_REQUEST,
+                Some(redisplay),
+                None,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn text(fields: &HashMap<String, String>, name: &str) -> String {
+    fields.get(name).cloned().unwrap_or_default()
+}
+
+/// The values a grid sent: an indicator whose quantity and basis are both empty has no value.
+fn grid_drafts(fields: &HashMap<String, String>, common_basis: &str) -> Vec<ValueDraft> {
+    Indicator::ALL
+        .iter()
+        .filter_map(|indicator| {
+            let field = value_field(indicator.key());
+            let quantity = text(fields, &field);
+            let mut basis = text(fields, &format!("{field}.basis"));
+            if quantity.trim().is_empty() && basis.trim().is_empty() {
+                return None;
+            }
+            if basis.trim().is_empty() {
+                basis = common_basis.to_string();
+            }
+            Some(ValueDraft {
+                indicator: indicator.key().to_string(),
+                quantity,
+                unit: String::new(),
+                basis,
+            })
+        })
+        .collect()
+}
+
+fn form_draft(fields: &HashMap<String, String>) -> OptionDraft {
+    OptionDraft {
+        code: text(fields, "code"),
+        name: text(fields, "name"),
+        cost_class: text(fields, "cost_class"),
+        description: text(fields, "description"),
+        investment_10k_yuan: text(fields, "investment_10k_yuan"),
+        expected: grid_drafts(fields, ""),
+    }
+}
+
+pub async fn add_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    let outcome = create(&state, principal, &round, form_draft(&fields))
+        .await
+        .map(drop);
+    form_outcome(&state, &caller, &round, outcome, (None, "add"), fields).await
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, option_id)): Path<(i64, i64)>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    let outcome = update(&state, principal, &round, option_id, form_draft(&fields)).await;
+    form_outcome(
+        &state,
+        &caller,
+        &round,
+        outcome,
+        (Some(option_id), "edit"),
+        fields,
+    )
+    .await
+}
+
+pub async fn status_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, option_id)): Path<(i64, i64)>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    let draft = StatusDraft {
+        status: text(&fields, "status"),
+        reason: text(&fields, "reason"),
+        implemented_on: text(&fields, "implemented_on"),
+    };
+    let outcome = change_status(&state, principal, &round, option_id, draft).await;
+    form_outcome(
+        &state,
+        &caller,
+        &round,
+        outcome,
+        (Some(option_id), "status"),
+        fields,
+    )
+    .await
+}
+
+pub async fn verified_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, option_id)): Path<(i64, i64)>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    let drafts = grid_drafts(&fields, &text(&fields, "basis"));
+    let outcome = set_values(
+        &state,
+        principal,
+        &round,
+        option_id,
+        Stage::Verified,
+        drafts,
+    )
+    .await;
+    form_outcome(
+        &state,
+        &caller,
+        &round,
+        outcome,
+        (Some(option_id), "verified"),
+        fields,
+    )
+    .await
+}
+
+pub async fn delete_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, option_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    delete(&state, principal, &round, option_id).await?;
+    Ok(Redirect::to(&format!("/rounds/{id}/options")).into_response())
+}
+
+pub async fn import_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let round = visible_round(&state, principal, id).await?;
+    let (file_name, bytes, _) = crate::pages::read_upload(&state, &mut multipart).await?;
+    let report = import_file(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
+    let status = if report.invalid_rows == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page_response(&state, &caller, &round, status, None, Some(report)).await
+}
+
+pub async fn template_download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    template(&state, &caller, id).await
+}
+
+pub async fn export_download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    export(&state, &caller, id).await
+}
+
+/// When verified values are entered, as the page says it for the round's track.
+fn verify_hint(track: Track, lang: Lang) -> &'static str {
+    match track {
+        Track::Standard => lang.pick(
+            "验证值在评估通过后录入，依据方案实施前后的监测报告；验收时由评估验收组织单位核定。",
+            "Verified values are entered after the assessment is passed, from the monitoring before and after implementation; the review organizer settles them at acceptance.",
+        ),
+        Track::SmallMicro => lang.pick(
+            "小微企业简化程序：验证值在合并评审时录入。",
+            "Small/micro track: verified values are entered at the combined review.",
+        ),
+    }
+}
