@@ -19,5 +19,6 @@ mod parks;
 mod public_lists;
 mod registry;
 mod reviews;
+mod round_flow;
 mod rounds;
 mod support;
