@@ -99,9 +99,11 @@ impl EvidenceInput {
     }
 }
 
-/// Forms send text; JSON clients naturally send quantities as numbers. Both become text, which
-/// validation then reads the same way.
-fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+/// Forms send text; JSON clients naturally send quantities as numbers and flags as booleans.
+/// All become text, which validation then reads the same way.
+pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
     struct Text;
     impl serde::de::Visitor<'_> for Text {
         type Value = String;
@@ -118,6 +120,9 @@ fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, 
             Ok(value.to_string())
         }
         fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<String, E> {
             Ok(value.to_string())
         }
         fn visit_unit<E: serde::de::Error>(self) -> Result<String, E> {
