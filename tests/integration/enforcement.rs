@@ -250,6 +250,21 @@ async fn no_fine_and_no_finding_of_refusal_before_the_date_to_correct_has_passed
         enforcement(&app, &lanzhou).await["awaiting_outcome"],
         json!([order])
     );
+    let work = app
+        .api("GET", "/api/v1/work", Some(&lanzhou), None)
+        .await
+        .json();
+    assert_eq!(work["orders_awaiting_outcome"][0]["id"], order);
+    let tianshui = app.token("tianshui").await;
+    let work = app
+        .api("GET", "/api/v1/work", Some(&tianshui), None)
+        .await
+        .json();
+    assert_eq!(
+        work["orders_awaiting_outcome"],
+        json!([]),
+        "another city's order"
+    );
     let fine = decide(&app, &lanzhou, art_39_fine(60_000, Some(order))).await;
     assert_refused(&fine, "follows", "outcome_missing");
 }
