@@ -269,6 +269,32 @@ fn expected(
         ("GET", "/public/disclosures/{round_id}" | "/api/v1/public/disclosures/{round_id}") => {
             all(404)
         }
+        // Enforcement on a round (crates/web/src/enforcement.rs): round 1 has no enforcement
+        // and no consultancy; an empty request lacks its kind (or outcome) and is malformed.
+        ("GET", "/rounds/{id}/enforcement") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            cr(200),
+            Status(403),
+        ],
+        ("GET", "/api/v1/rounds/{id}/enforcement") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(404),
+            cr(200),
+            Status(403),
+        ],
+        ("POST", "/rounds/{id}/enforcement" | "/enforcement/{id}/outcome") => officials(400),
+        ("POST", "/api/v1/rounds/{id}/enforcement" | "/api/v1/enforcement/{id}/outcome") => {
+            api_officials(400)
+        }
+        ("POST", "/rounds/{id}/enforcement/sanction") => province_only(400, Login),
+        ("GET", "/public/enforcement" | "/api/v1/public/enforcement") => all(200),
         // Panel draws (crates/web/src/draws.rs); the demo holds no draw.
         ("POST", "/api/v1/draws" | "/api/v1/draws/{id}/run") => api_officials(400),
         ("POST", "/api/v1/draws/{id}/finish") => api_officials(404),

@@ -10,6 +10,7 @@ mod cycle;
 mod documents;
 mod draw_cli;
 mod draws;
+mod enforcement;
 mod evidence;
 mod experts;
 mod import_export;

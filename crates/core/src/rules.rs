@@ -138,6 +138,8 @@ pub enum Unit {
     List,
     /// A day of the year: "12-31", or "02-end" for a month's last day.
     MonthDay,
+    /// What one article lets the authorities decide: a [`Penalty`].
+    Penalty,
 }
 
 impl Unit {
@@ -151,6 +153,7 @@ impl Unit {
             Self::Text => "text",
             Self::List => "list",
             Self::MonthDay => "month_day",
+            Self::Penalty => "penalty",
         }
     }
 
@@ -163,6 +166,9 @@ impl Unit {
             Self::Text => "a non-empty string",
             Self::List => "an array of non-empty strings",
             Self::MonthDay => "a string \"MM-DD\" or \"MM-end\"",
+            Self::Penalty => {
+                "a table { kinds = [...], fine_min_yuan, fine_max_yuan, fine_after_expired_order }"
+            }
         }
     }
 }
@@ -252,6 +258,205 @@ impl Serialize for MonthDay {
     }
 }
 
+/// A decision the authorities may take under an article (the vocabulary of unit `penalty`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PenaltyKind {
+    /// 责令（限期）改正: an order to correct by a date.
+    OrderToCorrect,
+    /// 罚款.
+    Fine,
+    /// 通报批评: a public criticism.
+    PublicCriticism,
+}
+
+impl PenaltyKind {
+    pub const ALL: [PenaltyKind; 3] = [Self::OrderToCorrect, Self::Fine, Self::PublicCriticism];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrderToCorrect => "order_to_correct",
+            Self::Fine => "fine",
+            Self::PublicCriticism => "public_criticism",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::OrderToCorrect => "责令改正",
+            Self::Fine => "罚款",
+            Self::PublicCriticism => "通报批评",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::OrderToCorrect => "order to correct",
+            Self::Fine => "fine",
+            Self::PublicCriticism => "public criticism",
+        }
+    }
+}
+
+/// What one article lets the authorities decide: the kinds of decision and, when a fine is
+/// among them, its range. Serialised in the file's flat form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Penalty {
+    pub kinds: Vec<PenaltyKind>,
+    /// Present exactly when `kinds` has a fine.
+    #[serde(flatten)]
+    pub fine: Option<FineRange>,
+}
+
+impl Penalty {
+    pub fn allows(&self, kind: PenaltyKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
+    /// "责令改正、罚款；罚款五万元以上五十万元以下，须在责令限期改正逾期未改正后".
+    pub fn describe_zh(&self) -> String {
+        let kinds: Vec<&str> = self.kinds.iter().map(|kind| kind.label_zh()).collect();
+        let mut text = kinds.join("、");
+        if let Some(fine) = &self.fine {
+            text.push_str(&format!("；罚款{}", fine.describe_zh()));
+            if fine.after_expired_order {
+                text.push_str("，须在责令限期改正逾期未改正后");
+            }
+        }
+        text
+    }
+}
+
+/// "order to correct, fine; fine of 50,000 to 500,000 yuan, only after an order to correct has
+/// expired uncorrected".
+impl fmt::Display for Penalty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kinds: Vec<&str> = self.kinds.iter().map(|kind| kind.label_en()).collect();
+        f.write_str(&kinds.join(", "))?;
+        if let Some(fine) = &self.fine {
+            write!(f, "; fine of {}", fine.describe_en())?;
+            if fine.after_expired_order {
+                f.write_str(", only after an order to correct has expired uncorrected")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The fine an article allows, in whole yuan. Both ends are included: statutes read 以上 and 以下
+/// as including the number itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FineRange {
+    /// None when the article sets only a maximum (十万元以下); a fine is then at least 1 yuan.
+    #[serde(rename = "fine_min_yuan", skip_serializing_if = "Option::is_none")]
+    pub min_yuan: Option<i64>,
+    #[serde(rename = "fine_max_yuan")]
+    pub max_yuan: i64,
+    /// The fine may only follow an order to correct whose date passed without correction
+    /// (拒不改正的，处以罚款).
+    #[serde(rename = "fine_after_expired_order")]
+    pub after_expired_order: bool,
+}
+
+impl FineRange {
+    pub fn contains(&self, amount_yuan: i64) -> bool {
+        (self.min_yuan.unwrap_or(1)..=self.max_yuan).contains(&amount_yuan)
+    }
+
+    /// As statutes word it: "五万元以上五十万元以下", "十万元以下".
+    pub fn describe_zh(&self) -> String {
+        match self.min_yuan {
+            Some(min) => format!("{}以上{}以下", yuan_zh(min), yuan_zh(self.max_yuan)),
+            None => format!("{}以下", yuan_zh(self.max_yuan)),
+        }
+    }
+
+    /// "50,000 to 500,000 yuan", "up to 100,000 yuan".
+    pub fn describe_en(&self) -> String {
+        match self.min_yuan {
+            Some(min) => format!(
+                "{} to {} yuan",
+                grouped_digits(min),
+                grouped_digits(self.max_yuan)
+            ),
+            None => format!("up to {} yuan", grouped_digits(self.max_yuan)),
+        }
+    }
+}
+
+/// An amount in yuan as statutes write it, in Chinese numerals: "五万元", "十万元", "一万零五百元".
+/// Amounts below 1 or of 一亿 and more are written in digits.
+pub fn yuan_zh(amount: i64) -> String {
+    if !(1..100_000_000).contains(&amount) {
+        return format!("{amount}元");
+    }
+    let (wan, rest) = (amount / 10_000, amount % 10_000);
+    let mut text = String::new();
+    if wan > 0 {
+        text.push_str(&below_ten_thousand_zh(wan, true));
+        text.push('万');
+        if (1..1000).contains(&rest) {
+            text.push('零');
+        }
+    }
+    if rest > 0 {
+        text.push_str(&below_ten_thousand_zh(rest, wan == 0));
+    }
+    text.push('元');
+    text
+}
+
+/// 1–9999 in Chinese numerals. `leading`: the number starts the amount, so a leading ten is
+/// written 十, not 一十 (十二万, but 一百一十万).
+fn below_ten_thousand_zh(number: i64, leading: bool) -> String {
+    const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    const PLACES: [&str; 4] = ["千", "百", "十", ""];
+    let digits = [
+        number / 1000 % 10,
+        number / 100 % 10,
+        number / 10 % 10,
+        number % 10,
+    ];
+    let mut text = String::new();
+    let mut zero_pending = false;
+    for (place, digit) in digits.into_iter().enumerate() {
+        if digit == 0 {
+            zero_pending = !text.is_empty();
+            continue;
+        }
+        if zero_pending {
+            text.push('零');
+            zero_pending = false;
+        }
+        let bare_ten = leading && text.is_empty() && place == 2 && digit == 1;
+        if !bare_ten {
+            text.push(DIGITS[usize::try_from(digit).unwrap_or(0)]);
+        }
+        text.push_str(PLACES[place]);
+    }
+    text
+}
+
+/// 500000 → "500,000".
+fn grouped_digits(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut text = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    if amount < 0 {
+        text.insert(0, '-');
+    }
+    text
+}
+
 /// The value of one period; its variant follows the parameter's [`Unit`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -262,6 +467,7 @@ pub enum RuleValue {
     Text(String),
     List(Vec<String>),
     MonthDay(MonthDay),
+    Penalty(Penalty),
 }
 
 impl RuleValue {
@@ -291,6 +497,7 @@ impl fmt::Display for RuleValue {
             Self::Text(value) => f.write_str(value),
             Self::List(items) => f.write_str(&items.join(", ")),
             Self::MonthDay(value) => write!(f, "{value}"),
+            Self::Penalty(value) => write!(f, "{value}"),
         }
     }
 }
@@ -586,6 +793,14 @@ impl RuleBook {
     ) -> Result<(MonthDay, RuleRef), RuleError> {
         self.typed_at(id, date, "a month-day", |value| match value {
             RuleValue::MonthDay(value) => Some(*value),
+            _ => None,
+        })
+    }
+
+    /// A parameter of unit penalty: what an article lets the authorities decide.
+    pub fn penalty_at(&self, id: &str, date: NaiveDate) -> Result<(Penalty, RuleRef), RuleError> {
+        self.typed_at(id, date, "a penalty", |value| match value {
+            RuleValue::Penalty(value) => Some(value.clone()),
             _ => None,
         })
     }
@@ -1301,6 +1516,7 @@ fn typed_value(unit: Unit, allowed: &[String], raw: &toml::Value) -> Result<Rule
         (Unit::MonthDay, toml::Value::String(text)) => {
             parse_month_day(text).map(RuleValue::MonthDay)
         }
+        (Unit::Penalty, toml::Value::Table(table)) => parse_penalty(table).map(RuleValue::Penalty),
         _ => Err(mismatch()),
     }
 }
@@ -1340,6 +1556,88 @@ fn parse_month_day(text: &str) -> Result<MonthDay, String> {
     } else {
         Err(format!("\"{text}\" is not a day of the calendar"))
     }
+}
+
+/// The file form of a penalty value: one inline table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PenaltyRow {
+    #[serde(default)]
+    kinds: Vec<String>,
+    fine_min_yuan: Option<i64>,
+    fine_max_yuan: Option<i64>,
+    fine_after_expired_order: Option<bool>,
+}
+
+fn parse_penalty(table: &toml::Table) -> Result<Penalty, String> {
+    let row: PenaltyRow = table
+        .clone()
+        .try_into()
+        .map_err(|error: toml::de::Error| error.message().to_string())?;
+    let known = || {
+        PenaltyKind::ALL
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if row.kinds.is_empty() {
+        return Err(format!(
+            "kinds is missing or empty: name one or more of {}",
+            known()
+        ));
+    }
+    let mut kinds = Vec::with_capacity(row.kinds.len());
+    for text in &row.kinds {
+        let kind = PenaltyKind::parse(text)
+            .ok_or_else(|| format!("\"{text}\" is not a penalty kind: {}", known()))?;
+        if kinds.contains(&kind) {
+            return Err(format!("\"{text}\" is listed twice"));
+        }
+        kinds.push(kind);
+    }
+    let fine = match (kinds.contains(&PenaltyKind::Fine), row.fine_max_yuan) {
+        (true, Some(max_yuan)) => Some(fine_range(&kinds, &row, max_yuan)?),
+        (true, None) => return Err("kinds has fine, so fine_max_yuan is required".into()),
+        (false, None) if row.fine_min_yuan.is_none() && row.fine_after_expired_order.is_none() => {
+            None
+        }
+        (false, _) => {
+            return Err(
+                "fine_min_yuan, fine_max_yuan and fine_after_expired_order apply only when kinds \
+                 has fine"
+                    .into(),
+            )
+        }
+    };
+    Ok(Penalty { kinds, fine })
+}
+
+fn fine_range(kinds: &[PenaltyKind], row: &PenaltyRow, max_yuan: i64) -> Result<FineRange, String> {
+    if max_yuan < 1 {
+        return Err(format!(
+            "fine_max_yuan must be at least 1, found {max_yuan}"
+        ));
+    }
+    if let Some(min_yuan) = row.fine_min_yuan {
+        if !(1..=max_yuan).contains(&min_yuan) {
+            return Err(format!(
+                "fine_min_yuan must be from 1 to fine_max_yuan ({max_yuan}), found {min_yuan}"
+            ));
+        }
+    }
+    let after_expired_order = row.fine_after_expired_order.unwrap_or(false);
+    if after_expired_order && !kinds.contains(&PenaltyKind::OrderToCorrect) {
+        return Err(
+            "fine_after_expired_order needs order_to_correct in kinds: the fine follows an order"
+                .into(),
+        );
+    }
+    Ok(FineRange {
+        min_yuan: row.fine_min_yuan,
+        max_yuan,
+        after_expired_order,
+    })
 }
 
 /// Faults of a parameter's periods taken in order: out of order, starting on the same day, or a
@@ -1518,6 +1816,11 @@ confidence = "partly_verified"
             ("options.max_energy_tce_per_year", Unit::Integer),
             ("options.max_water_t_per_year", Unit::Integer),
             ("options.max_benefit_10k_yuan_per_year", Unit::Integer),
+            ("penalty.law_36", Unit::Penalty),
+            ("penalty.law_39_1", Unit::Penalty),
+            ("penalty.order24_art28", Unit::Penalty),
+            ("penalty.order24_art29", Unit::Penalty),
+            ("penalty.gansu_plan_4_4", Unit::Penalty),
         ];
         for (id, unit) in expected {
             let parameter = book.parameter(id).unwrap_or_else(|| panic!("{id} missing"));
@@ -1815,6 +2118,18 @@ note = "a test overlay"
             ("unit = \"list\"", "[]", ""),
             ("unit = \"month_day\"", "\"12-31\"", "12-31"),
             ("unit = \"month_day\"", "\"02-end\"", "end of February"),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"order_to_correct\", \"fine\"], fine_min_yuan = 50000, \
+                 fine_max_yuan = 500000, fine_after_expired_order = true }",
+                "order to correct, fine; fine of 50,000 to 500,000 yuan, only after an order to \
+                 correct has expired uncorrected",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"public_criticism\"] }",
+                "public criticism",
+            ),
         ];
         for (definition, value, described) in cases {
             let book = book(definition, &period("2020-01-01", value));
@@ -2095,6 +2410,46 @@ note = "a test overlay"
             ("unit = \"month_day\"", "\"12/31\"", "is not a month-day"),
             ("unit = \"month_day\"", "\"2-end\"", "is not a month-day"),
             ("unit = \"month_day\"", "1231", "found integer"),
+            (
+                "unit = \"penalty\"",
+                "\"fine\"",
+                "unit penalty expects a table",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [] }",
+                "kinds is missing or empty",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"warning\"] }",
+                "\"warning\" is not a penalty kind: order_to_correct, fine, public_criticism",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"fine\"] }",
+                "fine_max_yuan is required",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"public_criticism\"], fine_max_yuan = 100 }",
+                "apply only when kinds has fine",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"fine\"], fine_min_yuan = 600000, fine_max_yuan = 500000 }",
+                "fine_min_yuan must be from 1 to fine_max_yuan (500000), found 600000",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"fine\"], fine_max_yuan = 100, fine_after_expired_order = true }",
+                "fine_after_expired_order needs order_to_correct",
+            ),
+            (
+                "unit = \"penalty\"",
+                "{ kinds = [\"fine\"], fine_max_yuan = 100, fine_maximum = 3 }",
+                "unknown field `fine_maximum`",
+            ),
         ];
         for (definition, value, message) in cases {
             let file = parameters(definition, &period("2020-01-01", value));
@@ -2381,5 +2736,68 @@ note = "a test overlay"
                 .unwrap(),
             "\"12-31\""
         );
+    }
+
+    #[test]
+    fn fine_ranges_read_as_statutes_word_them_and_include_both_ends() {
+        let law_39 = FineRange {
+            min_yuan: Some(50_000),
+            max_yuan: 500_000,
+            after_expired_order: true,
+        };
+        assert_eq!(law_39.describe_zh(), "五万元以上五十万元以下");
+        assert_eq!(law_39.describe_en(), "50,000 to 500,000 yuan");
+        assert!(law_39.contains(50_000) && law_39.contains(500_000));
+        assert!(!law_39.contains(49_999) && !law_39.contains(500_001));
+        let law_36 = FineRange {
+            min_yuan: None,
+            max_yuan: 100_000,
+            after_expired_order: false,
+        };
+        assert_eq!(law_36.describe_zh(), "十万元以下");
+        assert_eq!(law_36.describe_en(), "up to 100,000 yuan");
+        assert!(law_36.contains(1) && law_36.contains(100_000));
+        assert!(!law_36.contains(0) && !law_36.contains(100_001));
+    }
+
+    #[test]
+    fn amounts_are_written_in_chinese_numerals() {
+        for (amount, text) in [
+            (1, "一元"),
+            (10, "十元"),
+            (105, "一百零五元"),
+            (1_001, "一千零一元"),
+            (10_000, "一万元"),
+            (10_010, "一万零一十元"),
+            (10_500, "一万零五百元"),
+            (15_000, "一万五千元"),
+            (50_000, "五万元"),
+            (100_000, "十万元"),
+            (120_000, "十二万元"),
+            (500_000, "五十万元"),
+            (1_100_000, "一百一十万元"),
+            (99_999_999, "九千九百九十九万九千九百九十九元"),
+            (100_000_000, "100000000元"),
+        ] {
+            assert_eq!(yuan_zh(amount), text, "{amount}");
+        }
+    }
+
+    #[test]
+    fn a_penalty_serialises_in_the_file_form() {
+        let penalty = Penalty {
+            kinds: vec![PenaltyKind::OrderToCorrect, PenaltyKind::Fine],
+            fine: Some(FineRange {
+                min_yuan: None,
+                max_yuan: 100_000,
+                after_expired_order: false,
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(RuleValue::Penalty(penalty.clone())).unwrap(),
+            serde_json::json!({"kinds": ["order_to_correct", "fine"], "fine_max_yuan": 100000,
+                "fine_after_expired_order": false})
+        );
+        assert_eq!(penalty.describe_zh(), "责令改正、罚款；罚款十万元以下");
     }
 }

@@ -10,6 +10,7 @@ mod db;
 pub mod disclosures;
 pub mod documents;
 pub mod draws;
+pub mod enforcement;
 pub mod enterprises;
 pub mod evidence;
 pub mod experts;

@@ -255,7 +255,7 @@ pub struct SanctionJson {
     pub ends_on: String,
 }
 
-fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
+pub(crate) fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -282,7 +282,8 @@ fn required(field: &str, text: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn impose(
+/// Imposes a sanction (province): the one path for the consultancy page and a round's page.
+pub(crate) async fn impose(
     state: &AppState,
     principal: &Principal,
     id: i64,

@@ -100,8 +100,8 @@ impl EvidenceInput {
     }
 }
 
-/// Forms send text; JSON clients naturally send quantities as numbers. Both become text, which
-/// validation then reads the same way.
+/// Forms send text; JSON clients naturally send quantities as numbers and flags as booleans.
+/// All become text, which validation then reads the same way.
 pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<String, D::Error> {
@@ -121,6 +121,9 @@ pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(
             Ok(value.to_string())
         }
         fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<String, E> {
             Ok(value.to_string())
         }
         fn visit_unit<E: serde::de::Error>(self) -> Result<String, E> {

@@ -8,6 +8,7 @@ pub mod consultancies;
 pub mod cycle;
 pub mod documents;
 pub mod draws;
+pub mod enforcement;
 pub mod error;
 mod evidence;
 pub mod experts;

@@ -1041,6 +1041,7 @@ pub(crate) fn value_text_zh(value: &RuleValue, unit: Unit) -> String {
         (RuleValue::List(items), _) => items.join("、"),
         (RuleValue::MonthDay(MonthDay::Day { month, day }), _) => format!("{month}月{day}日"),
         (RuleValue::MonthDay(MonthDay::MonthEnd { month }), _) => format!("{month}月底"),
+        (RuleValue::Penalty(penalty), _) => penalty.describe_zh(),
         (other, _) => other.to_string(),
     }
 }
@@ -1154,6 +1155,7 @@ impl RuleJson {
             Unit::Text => lang.pick("文本", "text"),
             Unit::List => lang.pick("列表", "list"),
             Unit::MonthDay => lang.pick("每年的日期", "day of the year"),
+            Unit::Penalty => lang.pick("处罚规定", "penalty"),
         }
     }
 }

@@ -765,7 +765,7 @@ fn event_label(lang: Lang, event: &RoundEventRow) -> String {
         };
         return format!("{label} → {to}");
     }
-    let known: [(&str, &str, &str); 9] = [
+    let known: [(&str, &str, &str); 13] = [
         ("listed", "列入名单", "Listed"),
         ("phase_recorded", "记录审核阶段", "Phase recorded"),
         (
@@ -790,6 +790,22 @@ fn event_label(lang: Lang, event: &RoundEventRow) -> String {
             "scores_submitted",
             "专家提交评分",
             "Expert scores submitted",
+        ),
+        (
+            "enforcement_order_to_correct",
+            "责令改正",
+            "Order to correct",
+        ),
+        ("enforcement_fine", "罚款决定", "Fine decided"),
+        (
+            "enforcement_public_criticism",
+            "通报批评",
+            "Public criticism",
+        ),
+        (
+            "enforcement_outcome",
+            "记录责令改正结果",
+            "Outcome of an order recorded",
         ),
     ];
     known

@@ -1242,6 +1242,64 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Roles(REGISTRY_READERS),
             axum::routing::put(crate::options::api_verified),
         ),
+        // Enforcement on a round (crates/web/src/enforcement.rs): readers of the round see its
+        // record; the round's city or the province decides (checked against the round); the
+        // province sanctions the round's consultancy from the page. Published fines and
+        // criticisms are public.
+        page(
+            M::GET,
+            "/rounds/{id}/enforcement",
+            Roles(REGISTRY_READERS),
+            get(crate::enforcement::enforcement_page),
+        ),
+        page(
+            M::POST,
+            "/rounds/{id}/enforcement",
+            Roles(OFFICIALS),
+            post(crate::enforcement::decide_form),
+        ),
+        page(
+            M::POST,
+            "/rounds/{id}/enforcement/sanction",
+            Roles(PROVINCE),
+            post(crate::enforcement::sanction_form),
+        ),
+        page(
+            M::POST,
+            "/enforcement/{id}/outcome",
+            Roles(OFFICIALS),
+            post(crate::enforcement::outcome_form),
+        ),
+        page(
+            M::GET,
+            "/public/enforcement",
+            Public,
+            get(crate::enforcement::public_enforcement_page),
+        ),
+        api(
+            M::GET,
+            "/api/v1/rounds/{id}/enforcement",
+            Roles(REGISTRY_READERS),
+            get(crate::enforcement::api_round_enforcement),
+        ),
+        api(
+            M::POST,
+            "/api/v1/rounds/{id}/enforcement",
+            Roles(OFFICIALS),
+            post(crate::enforcement::api_decide),
+        ),
+        api(
+            M::POST,
+            "/api/v1/enforcement/{id}/outcome",
+            Roles(OFFICIALS),
+            post(crate::enforcement::api_outcome),
+        ),
+        api(
+            M::GET,
+            "/api/v1/public/enforcement",
+            Public,
+            get(crate::enforcement::api_public_enforcement),
+        ),
     ]
 }
 

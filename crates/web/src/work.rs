@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use cpaudit_core::deadlines::DeadlineKind;
 use cpaudit_core::round::{RoundAction, RoundMachine};
 use cpaudit_storage::disclosures::PendingClaimRow;
+use cpaudit_storage::enforcement::OverdueOrderRow;
 use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::rounds::{RoundFilter, RoundListRow};
 use cpaudit_storage::{Principal, Role};
@@ -47,6 +48,8 @@ pub struct WorkJson {
     pub items: Vec<WorkItem>,
     /// Trade-secret claims awaiting the city (officials only).
     pub secret_claims: Vec<PendingClaimRow>,
+    /// Orders to correct whose date passed with no outcome recorded (officials only).
+    pub orders_awaiting_outcome: Vec<OverdueOrderRow>,
     /// Rounds in scope with an overdue deadline.
     pub overdue_rounds: usize,
 }
@@ -117,14 +120,24 @@ async fn work(state: &AppState, principal: &Principal, lang: Lang) -> Result<Wor
         .filter_map(|row| work_item(lang, today, &machine, principal, row))
         .collect();
     let overdue_rounds = items.iter().filter(|i| i.overdue).count();
-    let secret_claims = if matches!(principal.role, Role::Province | Role::City) {
+    let official = matches!(principal.role, Role::Province | Role::City);
+    let secret_claims = if official {
         state.db().pending_secret_claims(principal.scope()).await?
+    } else {
+        Vec::new()
+    };
+    let orders_awaiting_outcome = if official {
+        state
+            .db()
+            .orders_awaiting_outcome(principal.scope(), today)
+            .await?
     } else {
         Vec::new()
     };
     Ok(WorkJson {
         items,
         secret_claims,
+        orders_awaiting_outcome,
         overdue_rounds,
     })
 }
