@@ -1073,7 +1073,7 @@ pub struct DisclosureJson {
     pub secrets: BTreeMap<String, String>,
 }
 
-async fn save_disclosure(
+pub async fn save_disclosure(
     state: &AppState,
     principal: &Principal,
     round_id: i64,
@@ -1308,7 +1308,7 @@ pub async fn reject_claim_form(
 
 // ---- start filing and phases -----------------------------------------------------------------
 
-async fn save_start(
+pub async fn save_start(
     state: &AppState,
     principal: &Principal,
     lang: Lang,
@@ -1433,7 +1433,7 @@ fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError>
     })
 }
 
-async fn record_phase(
+pub async fn record_phase(
     state: &AppState,
     principal: &Principal,
     id: i64,
