@@ -216,6 +216,8 @@ pub async fn load_demo_cycle(
         )
         .await
         .context("publishing the demo list")?;
+        let walked = crate::demo_rounds::walk_demo_rounds(db, reference, published_on, now).await?;
+        tracing::info!(?walked, "demo rounds walked into their states");
     }
     Ok(())
 }

@@ -290,7 +290,7 @@ pub struct DrawJson {
     pub assignments: Vec<AssignmentRow>,
 }
 
-async fn freeze(
+pub async fn freeze(
     state: &AppState,
     principal: &Principal,
     input: &FreezeJson,
@@ -368,7 +368,7 @@ pub struct RunJson {
     pub sources: Vec<RandomSource>,
 }
 
-async fn run(
+pub async fn run(
     state: &AppState,
     principal: &Principal,
     id: i64,

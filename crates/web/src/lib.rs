@@ -15,7 +15,7 @@ pub mod experts;
 pub mod i18n;
 pub mod listing;
 pub mod notices;
-mod options;
+pub mod options;
 mod pages;
 mod parks;
 mod public;

@@ -96,7 +96,7 @@ pub struct OptionInput {
 }
 
 impl OptionInput {
-    fn draft(self) -> OptionDraft {
+    pub fn draft(self) -> OptionDraft {
         OptionDraft {
             code: self.code,
             name: self.name,
@@ -118,7 +118,7 @@ pub struct ValuesInput {
 }
 
 impl ValuesInput {
-    fn drafts(self) -> Vec<ValueDraft> {
+    pub fn drafts(self) -> Vec<ValueDraft> {
         let basis = self.basis;
         self.values
             .into_iter()
@@ -147,7 +147,7 @@ pub struct StatusInput {
 }
 
 impl StatusInput {
-    fn draft(self) -> StatusDraft {
+    pub fn draft(self) -> StatusDraft {
         StatusDraft {
             status: self.status,
             reason: self.reason,
@@ -213,7 +213,7 @@ fn other_codes(sheet: &OptionSheet, except: Option<i64>) -> Vec<String> {
         .collect()
 }
 
-async fn create(
+pub async fn create(
     state: &AppState,
     principal: &Principal,
     round: &RoundRow,
@@ -274,7 +274,7 @@ async fn delete(
         .await?)
 }
 
-async fn change_status(
+pub async fn change_status(
     state: &AppState,
     principal: &Principal,
     round: &RoundRow,
@@ -301,7 +301,7 @@ async fn change_status(
         .await?)
 }
 
-async fn set_values(
+pub async fn set_values(
     state: &AppState,
     principal: &Principal,
     round: &RoundRow,

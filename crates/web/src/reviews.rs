@@ -284,7 +284,7 @@ pub struct SheetJson {
     pub opinion: String,
 }
 
-async fn submit(
+pub async fn submit(
     state: &AppState,
     principal: &Principal,
     id: i64,

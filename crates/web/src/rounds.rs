@@ -1089,7 +1089,7 @@ pub struct DisclosureJson {
     pub secrets: BTreeMap<String, String>,
 }
 
-async fn save_disclosure(
+pub async fn save_disclosure(
     state: &AppState,
     principal: &Principal,
     round_id: i64,
@@ -1324,7 +1324,7 @@ pub async fn reject_claim_form(
 
 // ---- start filing and phases -----------------------------------------------------------------
 
-async fn save_start(
+pub async fn save_start(
     state: &AppState,
     principal: &Principal,
     lang: Lang,
@@ -1449,7 +1449,7 @@ fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError>
     })
 }
 
-async fn record_phase(
+pub async fn record_phase(
     state: &AppState,
     principal: &Principal,
     id: i64,
