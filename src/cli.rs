@@ -289,7 +289,22 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
 async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Result<()> {
     let db = setup::open_database(&settings.database_url, &reference).await?;
     let logins = if demo {
-        Some(setup::load_demo(&db, &reference, setup::DEMO_ENTERPRISES, chrono::Utc::now()).await?)
+        let now = chrono::Utc::now();
+        let fresh = db.is_empty().await?;
+        let logins = setup::load_demo(&db, &reference, setup::DEMO_ENTERPRISES, now).await?;
+        if fresh {
+            // Rounds in every state, walked through their steps on past dates.
+            let today = cpaudit_storage::evidence::china_date(now);
+            let walked = crate::demo_rounds::walk_demo_rounds(
+                &db,
+                &reference,
+                setup::demo_published_on(today),
+                now,
+            )
+            .await?;
+            tracing::info!(?walked, "demo rounds walked into their states");
+        }
+        Some(logins)
     } else {
         None
     };

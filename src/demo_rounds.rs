@@ -133,9 +133,12 @@ async fn pick_rounds(db: &Db) -> Result<Vec<(RoundState, RoundRow)>> {
     }
     let mut picked = Vec::new();
     for (target, track) in TARGETS {
-        // Every second round, so that the walked rounds spread over cities and industries.
-        if let Some(index) = rounds.iter().step_by(2).position(|r| r.track() == track) {
-            picked.push((target, rounds.remove(index * 2)));
+        // Only enterprises of a key industry, since a panel needs a member of that industry.
+        if let Some(index) = rounds
+            .iter()
+            .position(|r| r.track() == track && r.key_industry_id.is_some())
+        {
+            picked.push((target, rounds.remove(index)));
         }
     }
     Ok(picked)

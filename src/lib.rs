@@ -3,7 +3,7 @@
 
 pub mod cli;
 pub mod config;
-mod demo_rounds;
+pub mod demo_rounds;
 mod determine_cmd;
 mod draw_cmd;
 mod rules_cmd;

@@ -192,9 +192,7 @@ pub async fn load_demo_cycle(
                 .filter_map(|a| proposal.determined.get(&a.enterprise_id).cloned()),
         );
     }
-    let published_on = NaiveDate::from_ymd_opt(year, 1, 10)
-        .filter(|day| *day <= today)
-        .unwrap_or(today);
+    let published_on = demo_published_on(today);
     let refs: Vec<&cycle::Determined> = entries.iter().collect();
     let list_entries = cycle::list_entries(&state, &refs, published_on)
         .map_err(|error| anyhow::anyhow!("demo list: {error:?}"))?;
@@ -216,10 +214,15 @@ pub async fn load_demo_cycle(
         )
         .await
         .context("publishing the demo list")?;
-        let walked = crate::demo_rounds::walk_demo_rounds(db, reference, published_on, now).await?;
-        tracing::info!(?walked, "demo rounds walked into their states");
     }
     Ok(())
+}
+
+/// The day the demo publishes this year's list: 10 January, or today early in January.
+pub fn demo_published_on(today: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(today.year(), 1, 10)
+        .filter(|day| *day <= today)
+        .unwrap_or(today)
 }
 
 /// A clock that always says the same time: the demo is generated as of one instant.

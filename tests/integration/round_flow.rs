@@ -455,3 +455,53 @@ async fn a_round_goes_online_from_listing_to_close() {
         .all(|d| d["standing"] == "met"));
     assert!(closed["actions"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_demo_walks_rounds_into_every_state_through_the_real_steps() {
+    let app = TestApp::new().await;
+    let published_on = chrono::NaiveDate::from_ymd_opt(2027, 1, 10).unwrap();
+    let walked = cpaudit::demo_rounds::walk_demo_rounds(
+        app.db(),
+        &crate::support::reference(),
+        published_on,
+        test_now(),
+    )
+    .await
+    .unwrap();
+    for state in [
+        "disclosed",
+        "started",
+        "report_submitted",
+        "assessment_scheduled",
+        "rectifying",
+        "assessed",
+        "acceptance_applied",
+        "accepted",
+        "closed",
+        "cancelled",
+    ] {
+        let ids = walked
+            .get(state)
+            .unwrap_or_else(|| panic!("{state}: {walked:?}"));
+        assert!(!ids.is_empty(), "{state}");
+        let operator = Principal::console_operator("test");
+        let round = app
+            .db()
+            .get_round(operator.scope(), ids[0])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(round.state, state);
+    }
+    let documents: i64 = match app.db() {
+        Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM documents")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM documents")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    };
+    assert!(documents > 10, "{documents} documents filed");
+}

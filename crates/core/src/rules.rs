@@ -1739,7 +1739,7 @@ confidence = "partly_verified"
     #[test]
     fn embedded_book_loads_and_agrees_with_the_gansu_reference_data() {
         let book = RuleBook::embedded();
-        assert_eq!(book.version, "gansu-2021.1");
+        assert_eq!(book.version, "gansu-2021.2");
         let faults = book.check_against(&ReferenceData::gansu());
         assert!(faults.is_empty(), "{}", join_faults(&faults));
     }
@@ -1849,7 +1849,7 @@ confidence = "partly_verified"
         let (months, rule) = book.integer_at("deadline.disclose", on).unwrap();
         assert_eq!((months, rule.value.as_str()), (1, "1 month"));
         assert_eq!(rule.effective_from, day(2016, 7, 1));
-        assert_eq!(rule.book_version, "gansu-2021.1");
+        assert_eq!(rule.book_version, "gansu-2021.2");
         assert_eq!(rule.citations[0].article, "第十一条");
         assert!(!rule.needs_verification());
 
@@ -1961,7 +1961,7 @@ note = "a test overlay"
         let book = base
             .with_parameters_overlay(overlay)
             .unwrap_or_else(|faults| panic!("{}", join_faults(&faults)));
-        assert_eq!(book.version, "gansu-2021.1+overlay-1");
+        assert_eq!(book.version, "gansu-2021.2+overlay-1");
 
         let (before, rule) = book
             .integer_at("deadline.disclose", day(2027, 5, 31))
@@ -1976,7 +1976,7 @@ note = "a test overlay"
         assert_eq!(after, 2);
         assert_eq!(rule.value, "2 months");
         assert_eq!(rule.effective_from, day(2027, 6, 1));
-        assert_eq!(rule.book_version, "gansu-2021.1+overlay-1");
+        assert_eq!(rule.book_version, "gansu-2021.2+overlay-1");
         assert_eq!(rule.citations.len(), 1);
         assert_eq!(rule.citations[0].article, "假设的修订条款");
 
