@@ -27,7 +27,7 @@ use cpaudit_web::rounds::{ActionJson, DisclosureJson, PhaseJson, StartFilingJson
 use cpaudit_web::{AppState, Clock};
 
 /// Where a demo round is walked to, in the order the rounds are picked.
-const TARGETS: [(RoundState, Track); 11] = [
+const TARGETS: [(RoundState, Track); 12] = [
     (RoundState::Disclosed, Track::Standard),
     (RoundState::Started, Track::Standard),
     (RoundState::ReportSubmitted, Track::Standard),
@@ -35,6 +35,7 @@ const TARGETS: [(RoundState, Track); 11] = [
     (RoundState::Rectifying, Track::Standard),
     (RoundState::Assessed, Track::Standard),
     (RoundState::AcceptanceApplied, Track::Standard),
+    (RoundState::AcceptanceScheduled, Track::Standard),
     (RoundState::Accepted, Track::Standard),
     (RoundState::Closed, Track::Standard),
     (RoundState::Closed, Track::SmallMicro),
@@ -118,7 +119,48 @@ pub async fn walk_demo_rounds(
         }
     }
     walk.set_day(today, now);
+    if let Some(round) = order_for_overdue_disclosure(&walk, today).await? {
+        walked
+            .entry("enforcement")
+            .or_insert_with(Vec::new)
+            .push(round);
+    }
     Ok(walked)
+}
+
+/// The enforcement case: the first listed round (not round 1) whose disclosure is overdue gets
+/// its city's order to publish (促进法 Art. 36), to be corrected within a month.
+async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<Option<i64>> {
+    let operator = Principal::console_operator("demo");
+    let overdue = walk
+        .state
+        .db()
+        .list_rounds(
+            operator.scope(),
+            &cpaudit_storage::rounds::RoundFilter {
+                state: Some(RoundState::Listed),
+                overdue_on: Some(today),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let Some(row) = overdue.into_iter().find(|row| row.round.id != 1) else {
+        return Ok(None);
+    };
+    let city = Principal::console_acting_for_city("demo", &row.round.jurisdiction_code);
+    let input = cpaudit_web::enforcement::EnforcementInput {
+        kind: "order_to_correct".into(),
+        basis: "penalty.law_36".into(),
+        reason: "列入名单后逾期未公布企业相关信息（演示）".into(),
+        document_number: "演示责改〔2026〕1号".into(),
+        correct_by: cpaudit_storage::evidence::date_text(today + chrono::Duration::days(30)),
+        ..Default::default()
+    };
+    cpaudit_web::enforcement::decide(&walk.state, &city, row.round.id, &input)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo enforcement: {error:?}"))?;
+    Ok(Some(row.round.id))
 }
 
 /// One round per target: round 1 stays listed (tests and the demo city user start there);
@@ -261,6 +303,9 @@ impl Walk {
             return Ok(());
         }
         self.review(round.id, 3).await?;
+        if target == RoundState::AcceptanceScheduled {
+            return Ok(());
+        }
         self.verify_options(round.id).await?;
         self.decide(round.id, "decide_qualified", 0.9).await?;
         if target == RoundState::Accepted {

@@ -476,6 +476,7 @@ async fn the_demo_walks_rounds_into_every_state_through_the_real_steps() {
         "rectifying",
         "assessed",
         "acceptance_applied",
+        "acceptance_scheduled",
         "accepted",
         "closed",
         "cancelled",

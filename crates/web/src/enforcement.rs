@@ -201,7 +201,7 @@ fn require_decider(principal: &Principal, round: &RoundRow) -> Result<(), AppErr
 
 /// Records a decision on a round; the kind is read first, so a malformed request is refused
 /// the same way whatever the round.
-async fn decide(
+pub async fn decide(
     state: &AppState,
     principal: &Principal,
     round_id: i64,
