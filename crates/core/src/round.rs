@@ -1614,6 +1614,114 @@ mod tests {
         }
     }
 
+    /// Facts with exactly one guard unmet.
+    fn without(guard: &Guard) -> RoundFacts {
+        let mut facts = everything_done();
+        match guard {
+            Guard::DisclosureComplete => facts.disclosure_complete = false,
+            Guard::StartFiled => facts.start_filed = false,
+            Guard::PreparerNotSanctioned => facts.preparer_sanction = Some("弄虚作假".into()),
+            Guard::PhasesCompleted(phases) => {
+                facts.phases_completed.remove(&phases[0]);
+            }
+            Guard::DocumentsOnFile(kinds) => {
+                facts.documents.remove(&kinds[0]);
+            }
+            Guard::OptionsRecorded => facts.option_count = 0,
+            Guard::MediumHighOptionsDone => facts.medium_high_open = 1,
+            Guard::PanelReady => facts.panel_ready = false,
+            Guard::ScoresComplete => facts.scores_complete = false,
+            Guard::RectificationUploaded => facts.rectification_uploaded = false,
+            Guard::ReasonGiven => facts.reason_given = false,
+        }
+        facts
+    }
+
+    #[test]
+    fn every_transition_succeeds_when_met_and_each_guard_alone_refuses_it() {
+        let book = RuleBook::embedded();
+        let day = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        let m = RoundMachine::from_book(&book, day).unwrap();
+        let everyone: BTreeSet<RoundActor> = [
+            RoundActor::Enterprise,
+            RoundActor::Consultancy,
+            RoundActor::City,
+            RoundActor::Province,
+            RoundActor::Organizer,
+        ]
+        .into_iter()
+        .collect();
+        for rule in m.rules() {
+            for track in &rule.tracks {
+                for actor in &rule.actors {
+                    let allowed = m.transition(
+                        rule.from,
+                        *track,
+                        rule.action,
+                        &actors(&[*actor]),
+                        &everything_done(),
+                    );
+                    assert_eq!(allowed, Ok(rule.to), "{rule:?} by {actor:?}");
+                }
+                let outsiders: BTreeSet<RoundActor> = everyone
+                    .iter()
+                    .filter(|a| !rule.actors.contains(a))
+                    .copied()
+                    .collect();
+                if !outsiders.is_empty() {
+                    let refused = m.transition(
+                        rule.from,
+                        *track,
+                        rule.action,
+                        &outsiders,
+                        &everything_done(),
+                    );
+                    assert!(
+                        matches!(refused, Err(TransitionError::NotYourAction { .. })),
+                        "{rule:?} by {outsiders:?}: {refused:?}"
+                    );
+                }
+                for guard in &rule.guards {
+                    let refused = m.transition(
+                        rule.from,
+                        *track,
+                        rule.action,
+                        &actors(&rule.actors),
+                        &without(guard),
+                    );
+                    let Err(TransitionError::GuardsUnmet { unmet, .. }) = refused else {
+                        panic!("{rule:?} without {guard:?}: {refused:?}");
+                    };
+                    assert_eq!(unmet, vec![guard.clone()], "{rule:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_action_is_possible_from_a_state_the_table_does_not_list_it_for() {
+        let m = machine();
+        for track in [Track::Standard, Track::SmallMicro] {
+            for state in RoundState::ALL {
+                for action in all_actions() {
+                    if m.find(state, track, action).is_none() {
+                        let refused = m.transition(
+                            state,
+                            track,
+                            action,
+                            &actors(&[RoundActor::Organizer, RoundActor::Enterprise]),
+                            &everything_done(),
+                        );
+                        assert!(
+                            matches!(refused, Err(TransitionError::NotFromState { .. })),
+                            "{state} {action:?} on {track:?}: {refused:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn names_round_trip() {
         for state in RoundState::ALL {
