@@ -332,6 +332,21 @@ async fn a_round_goes_online_from_listing_to_close() {
         "assessment_scheduled"
     );
     round.scored(0.95).await;
+    // The enterprise sees that experts scored, not who.
+    let seen = round
+        .call("filer", "GET", &format!("/api/v1/rounds/{id}"), None)
+        .await;
+    let sheets: Vec<&Value> = seen["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "score_sheet_submitted")
+        .collect();
+    assert_eq!(sheets.len(), 5);
+    assert!(
+        sheets.iter().all(|e| e["actor"] == "评审专家 expert"),
+        "{sheets:?}"
+    );
     assert_eq!(
         round.act(round.organizer, "decide_pass", json!({})).await,
         "assessed"

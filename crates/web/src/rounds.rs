@@ -706,7 +706,7 @@ async fn round_json(
         disclosure: db.latest_disclosure(&round).await?,
         secret_claims: db.secret_claims(round.id).await?,
         review_id: current_review(state, &round).await?.map(|r| r.id),
-        timeline: db.round_events(&round).await?,
+        timeline: masked_timeline(db.round_events(&round).await?, &actors),
         round,
     })
 }
@@ -765,7 +765,7 @@ fn event_label(lang: Lang, event: &RoundEventRow) -> String {
         };
         return format!("{label} → {to}");
     }
-    let known: [(&str, &str, &str); 13] = [
+    let known: [(&str, &str, &str); 19] = [
         ("listed", "列入名单", "Listed"),
         ("phase_recorded", "记录审核阶段", "Phase recorded"),
         (
@@ -785,11 +785,21 @@ fn event_label(lang: Lang, event: &RoundEventRow) -> String {
             "Trade-secret claim rejected",
         ),
         ("document_uploaded", "上传材料", "Document uploaded"),
-        ("option_changed", "清洁生产方案变更", "Option changed"),
+        ("option_added", "新增清洁生产方案", "Option added"),
+        ("options_imported", "导入清洁生产方案", "Options imported"),
+        ("option_updated", "修改清洁生产方案", "Option changed"),
+        ("option_deleted", "删除清洁生产方案", "Option deleted"),
+        ("option_status", "方案状态变更", "Option status changed"),
+        ("option_values", "录入方案削减量", "Option values entered"),
         (
-            "scores_submitted",
-            "专家提交评分",
-            "Expert scores submitted",
+            "score_sheet_submitted",
+            "专家提交评分表",
+            "Expert score sheet submitted",
+        ),
+        (
+            "score_sheet_replaced",
+            "专家更新评分表",
+            "Expert score sheet replaced",
         ),
         (
             "enforcement_order_to_correct",
@@ -814,6 +824,26 @@ fn event_label(lang: Lang, event: &RoundEventRow) -> String {
         .map_or(event.action.clone(), |(_, zh, en)| {
             lang.pick(zh, en).to_string()
         })
+}
+
+/// The timeline as the caller may read it: who scored is the organizer's to know (the panel
+/// is published only when the review is finished), so others see "评审专家" instead.
+fn masked_timeline(
+    events: Vec<RoundEventRow>,
+    actors: &BTreeSet<RoundActor>,
+) -> Vec<RoundEventRow> {
+    if actors.contains(&RoundActor::Organizer) {
+        return events;
+    }
+    events
+        .into_iter()
+        .map(|mut event| {
+            if event.action.starts_with("score_sheet_") {
+                event.actor = "评审专家 expert".into();
+            }
+            event
+        })
+        .collect()
 }
 
 /// The username of a stored actor ("user:12:lanzhou" → "lanzhou").
