@@ -161,6 +161,35 @@ fn expected(
         ]
     };
     Some(match (method.as_str(), path) {
+        // A consultancy's Art. 16 documents: `{id}` is consultancy 1, the demo consultancy's
+        // own; an empty body is no multipart upload; document 1 does not exist.
+        ("POST", "/consultancies/{id}/documents") => [
+            Login,
+            Status(400),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(400),
+            Status(403),
+        ],
+        ("POST", "/api/v1/consultancies/{id}/documents") => [
+            Status(401),
+            Status(400),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(400),
+            Status(403),
+        ],
+        ("GET", "/consultancy-documents/{id}/download") => [
+            Login,
+            Status(404),
+            Status(404),
+            Status(404),
+            Status(403),
+            Status(404),
+            Status(403),
+        ],
         // Park pilots (crates/web/src/parks.rs): `{id}` is park 1, in Lanzhou.
         ("GET", "/parks/{id}") => [
             Login,

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use cpaudit_storage::Principal;
 use serde_json::json;
 
-use crate::support::{enterprise_in, TestApp};
+use crate::support::{enterprise_in, Auth, TestApp};
 
 async fn sanctioned_consultancy(app: &TestApp) -> (i64, String) {
     let sanction = app.db().sanctions(None).await.unwrap();
@@ -16,15 +16,35 @@ async fn sanctioned_consultancy(app: &TestApp) -> (i64, String) {
     (row.consultancy_id, row.consultancy_name.clone())
 }
 
-fn complete_art16(submitted_on: &str) -> serde_json::Value {
+fn complete_art16(submitted_on: &str, hashes: &[String; 3]) -> serde_json::Value {
     json!({
         "submitted_on": submitted_on,
         "legal_person_credit_code": "91330100716105852F",
-        "quality_system": {"title": "质量手册（2027版）", "content_hash": "ab".repeat(32)},
+        "quality_system": {"title": "质量手册（2027版）", "content_hash": hashes[0]},
         "instruments": ["超声波流量计", "烟气分析仪"],
-        "industry_staff": [{"name": "王工", "evidence": {"title": "化工工程师证", "content_hash": "cd".repeat(32)}, "audit_rounds": 0}],
-        "audit_staff": [{"name": "李工", "evidence": {"title": "审核业绩证明", "content_hash": "ef".repeat(32)}, "audit_rounds": 4}],
+        "industry_staff": [{"name": "王工", "evidence": {"title": "化工工程师证", "content_hash": hashes[1]}, "audit_rounds": 0}],
+        "audit_staff": [{"name": "李工", "evidence": {"title": "审核业绩证明", "content_hash": hashes[2]}, "audit_rounds": 4}],
     })
+}
+
+/// Uploads the three Art. 16 documents as the province and returns their SHA-256.
+async fn art16_documents(app: &TestApp, token: &str, consultancy_id: i64) -> [String; 3] {
+    let mut hashes = Vec::new();
+    for title in ["质量手册", "工程师证", "审核业绩"] {
+        let pdf = format!("%PDF-1.4\n% {title}\n%%EOF\n");
+        let uploaded = app
+            .upload(
+                &format!("/api/v1/consultancies/{consultancy_id}/documents"),
+                Auth::Bearer(token),
+                &format!("{title}.pdf"),
+                pdf.as_bytes(),
+                &[("note", title)],
+            )
+            .await;
+        assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.text());
+        hashes.push(uploaded.json()["sha256"].as_str().unwrap().to_string());
+    }
+    hashes.try_into().unwrap()
 }
 
 #[tokio::test]
@@ -111,13 +131,58 @@ async fn lifting_needs_a_province_decision_and_fresh_complete_art16_evidence() {
     assert_eq!(without_evidence.status, StatusCode::BAD_REQUEST);
     assert_eq!(without_evidence.json()["error"]["field"], "art16");
 
+    // The evidence names documents on file only; the consultancy's documents are uploaded
+    // (type checked by content, stored by SHA-256) and downloadable.
+    let unknown = ["ab".repeat(32), "cd".repeat(32), "ef".repeat(32)];
+    let unfiled = app
+        .api(
+            "PUT",
+            &format!("/api/v1/consultancies/{consultancy_id}/art16"),
+            Some(&province),
+            Some(complete_art16("2027-01-14", &unknown)),
+        )
+        .await;
+    assert_eq!(unfiled.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unfiled.json()["error"]["field"], "quality_system");
+    let not_pdf = app
+        .upload(
+            &format!("/api/v1/consultancies/{consultancy_id}/documents"),
+            Auth::Bearer(&province),
+            "手册.pdf",
+            b"just text",
+            &[],
+        )
+        .await;
+    assert_eq!(not_pdf.status, StatusCode::BAD_REQUEST);
+    let hashes = art16_documents(&app, &province, consultancy_id).await;
+    let listed = app
+        .api(
+            "GET",
+            &format!("/api/v1/consultancies/{consultancy_id}"),
+            Some(&province),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["documents"].as_array().unwrap().len(), 3);
+    let first = listed["documents"][0]["id"].as_i64().unwrap();
+    let browser = app.browser("province").await;
+    let download = app
+        .get(
+            &format!("/consultancy-documents/{first}/download"),
+            Some(&browser),
+        )
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert!(download.body.starts_with(b"%PDF-1.4"));
+
     // Evidence from before the sanction started does not count.
     let old = app
         .api(
             "PUT",
             &format!("/api/v1/consultancies/{consultancy_id}/art16"),
             Some(&province),
-            Some(complete_art16("2026-01-05")),
+            Some(complete_art16("2026-01-05", &hashes)),
         )
         .await;
     assert_eq!(old.status, StatusCode::OK, "{}", old.text());
@@ -128,7 +193,7 @@ async fn lifting_needs_a_province_decision_and_fresh_complete_art16_evidence() {
             "PUT",
             &format!("/api/v1/consultancies/{consultancy_id}/art16"),
             Some(&province),
-            Some(complete_art16("2027-01-14")),
+            Some(complete_art16("2027-01-14", &hashes)),
         )
         .await;
     assert_eq!(fresh.status, StatusCode::OK);

@@ -358,3 +358,132 @@ impl Db {
         chain.commit(tx).await
     }
 }
+
+/// One of a consultancy's Art. 16 documents.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsultancyDocumentRow {
+    pub id: i64,
+    pub consultancy_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// SHA-256 of the content: what the Art. 16 filing names the document by.
+    pub sha256: String,
+    pub note: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+const CONSULTANCY_DOCUMENT_SELECT: &str = "SELECT id, consultancy_id, file_name, content_type, \
+    size, sha256, note, uploaded_by, uploaded_at FROM consultancy_documents";
+
+/// The consultancy itself or the province keeps its documents.
+fn may_keep_documents(actor: &Principal, consultancy_id: i64) -> bool {
+    match actor.scope().kind() {
+        ScopeKind::Province => true,
+        ScopeKind::Consultancy(own) => *own == consultancy_id,
+        _ => false,
+    }
+}
+
+impl Db {
+    /// Stores one of a consultancy's Art. 16 documents (the caller checked its type by content).
+    /// The same content twice is a duplicate.
+    pub async fn upload_consultancy_document(
+        &self,
+        actor: &Principal,
+        consultancy_id: i64,
+        file_name: &str,
+        content_type: &str,
+        content: &[u8],
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ConsultancyDocumentRow> {
+        if !may_keep_documents(actor, consultancy_id) {
+            return Err(StorageError::Forbidden(
+                "a consultancy's documents are filed by the consultancy or the province".into(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let mut chain = Chain::open(&mut tx).await?;
+        let sha256 = crate::documents::store_blob(&mut tx, content, now).await?;
+        let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+        let inserted: Option<i64> = on_tx!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO consultancy_documents (consultancy_id, file_name, content_type, size, \
+                 sha256, note, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (consultancy_id, sha256) DO NOTHING RETURNING id",
+            )
+            .bind(consultancy_id)
+            .bind(file_name)
+            .bind(content_type)
+            .bind(size)
+            .bind(&sha256)
+            .bind(note.trim())
+            .bind(actor.actor())
+            .bind(timestamp(now))
+            .fetch_optional(conn)
+            .await
+        })?;
+        let Some(id) = inserted else {
+            return Err(StorageError::Duplicate {
+                field: "file",
+                value: file_name.to_string(),
+            });
+        };
+        chain
+            .append(
+                &mut tx,
+                actor,
+                "consultancy.document",
+                ("consultancy", &consultancy_id.to_string()),
+                None,
+                Some(&json!({"document_id": id, "file_name": file_name, "sha256": sha256})),
+                now,
+            )
+            .await?;
+        let text = format!("{CONSULTANCY_DOCUMENT_SELECT} WHERE id = $1");
+        let row = on_tx!(&mut tx, |conn| {
+            sqlx::query_as(&text).bind(id).fetch_one(conn).await
+        })?;
+        chain.commit(tx).await?;
+        Ok(row)
+    }
+
+    /// A consultancy's documents, newest first (officials and the consultancy read them).
+    pub async fn consultancy_documents(
+        &self,
+        consultancy_id: i64,
+    ) -> Result<Vec<ConsultancyDocumentRow>> {
+        let text =
+            format!("{CONSULTANCY_DOCUMENT_SELECT} WHERE consultancy_id = $1 ORDER BY id DESC");
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text)
+                .bind(consultancy_id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// One document with its content.
+    pub async fn consultancy_document_content(
+        &self,
+        id: i64,
+    ) -> Result<Option<(ConsultancyDocumentRow, Vec<u8>)>> {
+        let text = format!("{CONSULTANCY_DOCUMENT_SELECT} WHERE id = $1");
+        let row: Option<ConsultancyDocumentRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&text).bind(id).fetch_optional(pool).await?
+        });
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let content: Vec<u8> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = $1")
+                .bind(&row.sha256)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(Some((row, content)))
+    }
+}

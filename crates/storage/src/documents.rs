@@ -307,6 +307,27 @@ impl Stored {
     }
 }
 
+/// Stores a content once under its SHA-256 (a second upload of it shares the copy); returns
+/// the hash.
+pub(crate) async fn store_blob(tx: &mut Tx, content: &[u8], now: DateTime<Utc>) -> Result<String> {
+    let sha256 = sha256_hex(content);
+    let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&sha256)
+        .bind(size)
+        .bind(content)
+        .bind(timestamp(now))
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    Ok(sha256)
+}
+
 /// Writes the content (once per hash) and the document row as the next version of its kind.
 /// The caller holds the audit chain, which serializes writers, so the version cannot race.
 async fn insert_document(
@@ -317,22 +338,9 @@ async fn insert_document(
     prepared_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Stored> {
-    let sha256 = sha256_hex(document.content);
+    let sha256 = store_blob(tx, document.content, now).await?;
     let size = i64::try_from(document.content.len()).unwrap_or(i64::MAX);
     let at = timestamp(now);
-    on_tx!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (sha256) DO NOTHING",
-        )
-        .bind(&sha256)
-        .bind(size)
-        .bind(document.content)
-        .bind(&at)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected())
-    })?;
     let version: i64 = on_tx!(tx, |conn| {
         sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM documents WHERE round_id = $1 AND kind = $2",

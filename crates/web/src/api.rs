@@ -55,6 +55,7 @@ use crate::AppState;
         crate::consultancies::api_lift,
         crate::consultancies::api_engage,
         crate::consultancies::api_blacklist,
+        crate::consultancies::api_upload_document,
         crate::experts::api_pool,
         crate::experts::api_apply,
         crate::experts::api_evaluation,
@@ -131,7 +132,8 @@ use crate::AppState;
         crate::notices::OverdueJson, cpaudit_storage::notices::OverdueRow,
         crate::options::OptionInput, crate::options::ValueInput, crate::options::ValuesInput, crate::options::StatusInput,
         crate::options::OptionsJson, crate::options::MayJson, cpaudit_storage::options::OptionEntry,
-        cpaudit_storage::options::OptionRow, cpaudit_storage::options::OptionValueRow)),
+        cpaudit_storage::options::OptionRow, cpaudit_storage::options::OptionValueRow,
+        cpaudit_storage::consultancies::ConsultancyDocumentRow)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -15,7 +15,9 @@ use cpaudit_core::consultancy::{
 use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::registry::Message;
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::consultancies::{EngagementRow, NewSanction, SanctionRow};
+use cpaudit_storage::consultancies::{
+    ConsultancyDocumentRow, EngagementRow, NewSanction, SanctionRow,
+};
 use cpaudit_storage::evidence::{date_text, parse_date};
 use cpaudit_storage::registry::ConsultancyRow;
 use cpaudit_storage::Principal;
@@ -118,6 +120,8 @@ pub struct ConsultancyJson {
     pub engagements: Vec<EngagementRow>,
     #[schema(value_type = Object)]
     pub scorecard: Scorecard,
+    /// The Art. 16 documents on file, newest first.
+    pub documents: Vec<ConsultancyDocumentRow>,
 }
 
 async fn detail(
@@ -151,6 +155,7 @@ async fn detail(
         refusal: refusal_of(state, id, lang).await?,
         engagements: state.db().engagements_of_consultancy(principal, id).await?,
         scorecard: scorecard(&round_outcomes(state, id).await?, &core, state.today()),
+        documents: state.db().consultancy_documents(id).await?,
         sanctions,
         consultancy,
     })
@@ -449,6 +454,7 @@ pub async fn api_file_art16(
         )
         .into());
     }
+    check_evidence_files(&state, id, &evidence).await?;
     let json = serde_json::to_string(&evidence).map_err(|_| AppError::Internal)?;
     state
         .db()
@@ -597,4 +603,120 @@ pub async fn blacklist_page(
         ctx: Ctx::new(&caller),
         rows,
     }))
+}
+
+// ---- Art. 16 documents ----------------------------------------------------------------------
+
+/// Stores one Art. 16 document from a multipart upload (fields `file`, `note`), its type
+/// checked by content.
+async fn upload_document(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    multipart: &mut axum::extract::Multipart,
+) -> Result<ConsultancyDocumentRow, AppError> {
+    check_access(principal, id)?;
+    consultancy(state, id).await?;
+    let limit = state.settings().max_document_bytes;
+    let (file_name, bytes, fields) = crate::pages::read_upload_within(multipart, limit).await?;
+    let format = cpaudit_office::identify_document(&file_name, &bytes)
+        .map_err(crate::documents::refusal_error)?;
+    let name = cpaudit_office::clean_file_name(&file_name, format);
+    let note = fields.get("note").map(String::as_str).unwrap_or_default();
+    Ok(state
+        .db()
+        .upload_consultancy_document(
+            principal,
+            id,
+            &name,
+            format.content_type(),
+            &bytes,
+            note,
+            state.now(),
+        )
+        .await?)
+}
+
+/// Files one of the consultancy's Art. 16 documents (the consultancy itself or the province);
+/// the Art. 16 filing then names it by its SHA-256.
+#[utoipa::path(post, path = "/api/v1/consultancies/{id}/documents", tag = "consultancies",
+    params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", description = "fields: file (PDF, OFD, Word or Excel), note"),
+    responses((status = 201, body = ConsultancyDocumentRow), (status = 400, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn api_upload_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let principal = caller.principal()?;
+    let row = upload_document(&state, principal, id, &mut multipart).await?;
+    Ok((StatusCode::CREATED, Json(row)).into_response())
+}
+
+pub async fn upload_document_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    upload_document(&state, principal, id, &mut multipart).await?;
+    Ok(Redirect::to(&format!("/consultancies/{id}")).into_response())
+}
+
+/// Downloads an Art. 16 document (officials; the consultancy its own).
+pub async fn download_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let (row, content) = state
+        .db()
+        .consultancy_document_content(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_access(principal, row.consultancy_id)?;
+    crate::documents::file_response(&row.file_name, &row.content_type, &row.sha256, content)
+}
+
+/// The Art. 16 filing may name only documents on file, by their SHA-256.
+async fn check_evidence_files(
+    state: &AppState,
+    id: i64,
+    evidence: &Art16Evidence,
+) -> Result<(), AppError> {
+    let on_file = state.db().consultancy_documents(id).await?;
+    let named = evidence
+        .quality_system
+        .iter()
+        .map(|file| ("quality_system", file))
+        .chain(
+            evidence
+                .industry_staff
+                .iter()
+                .filter_map(|s| Some(("industry_staff", s.evidence.as_ref()?))),
+        )
+        .chain(
+            evidence
+                .audit_staff
+                .iter()
+                .filter_map(|s| Some(("audit_staff", s.evidence.as_ref()?))),
+        );
+    for (field, file) in named {
+        if !on_file.iter().any(|d| d.sha256 == file.content_hash.trim()) {
+            return Err(AppError::bad_field(
+                field,
+                "document_not_on_file",
+                &format!("“{}”须先上传，再以其 SHA-256 引用", file.title),
+                &format!(
+                    "upload \"{}\" first, then name it by its SHA-256",
+                    file.title
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

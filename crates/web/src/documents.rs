@@ -44,8 +44,12 @@ use crate::AppState;
 
 /// The routes whose POST carries a document, and so may have a body as large as
 /// `WebSettings::max_document_bytes`.
-pub(crate) const UPLOAD_PATHS: [&str; 2] =
-    ["/rounds/{id}/documents", "/api/v1/rounds/{id}/documents"];
+pub(crate) const UPLOAD_PATHS: [&str; 4] = [
+    "/rounds/{id}/documents",
+    "/api/v1/rounds/{id}/documents",
+    "/consultancies/{id}/documents",
+    "/api/v1/consultancies/{id}/documents",
+];
 
 /// Longest note kept with an upload, in characters.
 const MAX_NOTE_CHARS: usize = 500;
@@ -178,7 +182,7 @@ fn kind_error() -> AppError {
     )
 }
 
-fn refusal_error(refusal: DocumentRefusal) -> AppError {
+pub(crate) fn refusal_error(refusal: DocumentRefusal) -> AppError {
     let code = match refusal {
         DocumentRefusal::Empty => "empty_file",
         DocumentRefusal::NotAccepted { .. } => "file_type_not_accepted",
@@ -342,23 +346,36 @@ async fn content_response(
         .document_content(principal.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    file_response(
+        &document.file_name,
+        &document.content_type,
+        &document.sha256,
+        content,
+    )
+}
+
+/// A stored file as a download: its content type, an attachment name, no sniffing, its hash as
+/// the ETag, and no shared caching (documents may hold trade secrets).
+pub(crate) fn file_response(
+    file_name: &str,
+    content_type: &str,
+    sha256: &str,
+    content: Vec<u8>,
+) -> Result<Response, AppError> {
     let header_value = |text: &str| HeaderValue::from_str(text).map_err(|_| AppError::Internal);
     let mut response = content.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, header_value(&document.content_type)?);
+    headers.insert(header::CONTENT_TYPE, header_value(content_type)?);
     headers.insert(
         header::CONTENT_DISPOSITION,
-        header_value(&content_disposition(&document.file_name))?,
+        header_value(&content_disposition(file_name))?,
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::ETAG,
-        header_value(&format!("\"{}\"", document.sha256))?,
-    );
-    headers.insert("x-content-sha256", header_value(&document.sha256)?);
+    headers.insert(header::ETAG, header_value(&format!("\"{sha256}\""))?);
+    headers.insert("x-content-sha256", header_value(sha256)?);
     // Documents may hold trade secrets: no shared cache keeps them.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
     Ok(response)

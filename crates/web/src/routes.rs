@@ -822,6 +822,25 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Public,
             get(crate::draws::public_draw_page),
         ),
+        // ---- a consultancy's Art. 16 documents (crates/web/src/consultancies.rs) ----
+        page(
+            M::POST,
+            "/consultancies/{id}/documents",
+            Roles(&[Role::Province, Role::Consultancy]),
+            post(crate::consultancies::upload_document_form),
+        ),
+        api(
+            M::POST,
+            "/api/v1/consultancies/{id}/documents",
+            Roles(&[Role::Province, Role::Consultancy]),
+            post(crate::consultancies::api_upload_document),
+        ),
+        page(
+            M::GET,
+            "/consultancy-documents/{id}/download",
+            Roles(CONSULTANCY_READERS),
+            get(crate::consultancies::download_document),
+        ),
         // ---- park pilots ----
         page(
             M::GET,
