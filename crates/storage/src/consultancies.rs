@@ -375,6 +375,15 @@ pub struct ConsultancyDocumentRow {
     pub uploaded_at: String,
 }
 
+/// A document to file for a consultancy.
+#[derive(Debug, Clone, Copy)]
+pub struct NewConsultancyDocument<'a> {
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub content: &'a [u8],
+    pub note: &'a str,
+}
+
 const CONSULTANCY_DOCUMENT_SELECT: &str = "SELECT id, consultancy_id, file_name, content_type, \
     size, sha256, note, uploaded_by, uploaded_at FROM consultancy_documents";
 
@@ -394,12 +403,15 @@ impl Db {
         &self,
         actor: &Principal,
         consultancy_id: i64,
-        file_name: &str,
-        content_type: &str,
-        content: &[u8],
-        note: &str,
+        file: &NewConsultancyDocument<'_>,
         now: DateTime<Utc>,
     ) -> Result<ConsultancyDocumentRow> {
+        let NewConsultancyDocument {
+            file_name,
+            content_type,
+            content,
+            note,
+        } = *file;
         if !may_keep_documents(actor, consultancy_id) {
             return Err(StorageError::Forbidden(
                 "a consultancy's documents are filed by the consultancy or the province".into(),

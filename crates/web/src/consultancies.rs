@@ -16,7 +16,7 @@ use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::registry::Message;
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::consultancies::{
-    ConsultancyDocumentRow, EngagementRow, NewSanction, SanctionRow,
+    ConsultancyDocumentRow, EngagementRow, NewConsultancyDocument, NewSanction, SanctionRow,
 };
 use cpaudit_storage::evidence::{date_text, parse_date};
 use cpaudit_storage::registry::ConsultancyRow;
@@ -628,10 +628,12 @@ async fn upload_document(
         .upload_consultancy_document(
             principal,
             id,
-            &name,
-            format.content_type(),
-            &bytes,
-            note,
+            &NewConsultancyDocument {
+                file_name: &name,
+                content_type: format.content_type(),
+                content: &bytes,
+                note,
+            },
             state.now(),
         )
         .await?)
