@@ -1085,94 +1085,73 @@ pub enum TransitionError {
 
 impl TransitionError {
     pub fn message_zh(&self) -> String {
-        match self {
-            Self::NotFromState {
-                state, possible, ..
-            } => {
-                let possible = if possible.is_empty() {
-                    "无".to_string()
-                } else {
-                    possible
-                        .iter()
-                        .map(|a| a.label_zh())
-                        .collect::<Vec<_>>()
-                        .join("、")
-                };
-                format!(
-                    "本轮当前状态为“{}”，不能进行此操作；当前可进行的操作：{possible}",
-                    state.label_zh()
-                )
-            }
-            Self::NotYourAction { allowed, .. } => format!(
-                "此操作只能由{}进行",
-                allowed
-                    .iter()
-                    .map(|a| a.label_zh())
-                    .collect::<Vec<_>>()
-                    .join("或")
-            ),
-            Self::GuardsUnmet {
-                unmet, sanction, ..
-            } => {
-                let mut text = format!(
-                    "尚不满足以下条件：{}",
-                    unmet
-                        .iter()
-                        .map(|g| g.describe_zh())
-                        .collect::<Vec<_>>()
-                        .join("；")
-                );
-                if let Some(reason) = sanction {
-                    text.push_str(&format!(
-                        "。编制材料的咨询服务机构正处于处理期（{reason}），依实施方案四(四)各级生态环境部门不得再受理其清洁生产相关业务，请更换咨询服务机构或改为自行审核"
-                    ));
-                }
-                text
-            }
-        }
+        self.message(true)
     }
 
     pub fn message_en(&self) -> String {
+        self.message(false)
+    }
+
+    fn message(&self, zh: bool) -> String {
+        let pick = |chinese: &str, english: &str| {
+            if zh {
+                chinese.to_string()
+            } else {
+                english.to_string()
+            }
+        };
         match self {
             Self::NotFromState {
                 state, possible, ..
             } => {
                 let possible = if possible.is_empty() {
-                    "none".to_string()
+                    pick("无", "none")
                 } else {
                     possible
                         .iter()
-                        .map(|a| a.label_en())
+                        .map(|a| if zh { a.label_zh() } else { a.label_en() })
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(if zh { "、" } else { ", " })
                 };
-                format!(
-                    "The round is \"{}\"; this action is not possible now. Possible now: {possible}",
-                    state.label_en()
+                if zh {
+                    format!(
+                        "本轮当前状态为“{}”，不能进行此操作；当前可进行的操作：{possible}",
+                        state.label_zh()
+                    )
+                } else {
+                    format!(
+                        "The round is \"{}\"; this action is not possible now. Possible now: {possible}",
+                        state.label_en()
+                    )
+                }
+            }
+            Self::NotYourAction { allowed, .. } => {
+                let parties = allowed
+                    .iter()
+                    .map(|a| pick(a.label_zh(), a.label_en()))
+                    .collect::<Vec<_>>()
+                    .join(if zh { "或" } else { " or " });
+                pick(
+                    &format!("此操作只能由{parties}进行"),
+                    &format!("Only the {parties} may take this action"),
                 )
             }
-            Self::NotYourAction { allowed, .. } => format!(
-                "Only the {} may take this action",
-                allowed
-                    .iter()
-                    .map(|a| a.label_en())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ),
             Self::GuardsUnmet {
                 unmet, sanction, ..
             } => {
-                let mut text = format!(
-                    "Not yet possible: {}",
-                    unmet
-                        .iter()
-                        .map(|g| g.describe_en())
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                let conditions = unmet
+                    .iter()
+                    .map(|g| if zh { g.describe_zh() } else { g.describe_en() })
+                    .collect::<Vec<_>>()
+                    .join(if zh { "；" } else { "; " });
+                let mut text = pick(
+                    &format!("尚不满足以下条件：{conditions}"),
+                    &format!("Not yet possible: {conditions}"),
                 );
                 if let Some(reason) = sanction {
-                    text.push_str(&format!(
-                        ". The consultancy preparing the filing is under a sanction in force ({reason}); under Gansu plan §四(四) no authority accepts its cleaner production business, so switch consultancy or audit on your own"
+                    text.push_str(&pick(
+                        &format!("。编制材料的咨询服务机构正处于处理期（{reason}），依实施方案四(四)各级生态环境部门不得再受理其清洁生产相关业务，请更换咨询服务机构或改为自行审核"),
+                        &format!(". The consultancy preparing the filing is under a sanction in force ({reason}); under Gansu plan §四(四) no authority accepts its cleaner production business, so switch consultancy or audit on your own"),
                     ));
                 }
                 text

@@ -1464,21 +1464,6 @@ pub struct PhaseJson {
     pub attachments: Vec<i64>,
 }
 
-fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    parse_date(text).map(Some).ok_or_else(|| {
-        AppError::bad_field(
-            field,
-            "invalid_date",
-            &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
-            &format!("{field} must be a valid date written YYYY-MM-DD"),
-        )
-    })
-}
-
 pub async fn record_phase(
     state: &AppState,
     principal: &Principal,
@@ -1503,8 +1488,8 @@ pub async fn record_phase(
             "phase must be 1 to 7",
         )
     })?;
-    let started_on = optional_date("started_on", &input.started_on)?;
-    let completed_on = optional_date("completed_on", &input.completed_on)?;
+    let started_on = crate::consultancies::optional_date("started_on", &input.started_on)?;
+    let completed_on = crate::consultancies::optional_date("completed_on", &input.completed_on)?;
     let today = state.today();
     for (field, date) in [("started_on", started_on), ("completed_on", completed_on)] {
         if date.is_some_and(|d| d > today || d < listed_on(&round)) {
