@@ -11,12 +11,15 @@
 //! `&str` slices, so reading a packet allocates nothing. The text was checked once when the
 //! segment was parsed, so iteration cannot fail.
 
+use crate::scan::{prefix_xor, Block, Delimiters, BLOCK};
 use crate::segment::ParseError;
 
 /// The data area between `CP=&&` and the closing `&&`, already checked for well-formedness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Cp<'a> {
     text: &'a str,
+    /// Whether `text` is [`Shape::Simple`] (a function of `text`, so the derived traits agree).
+    simple: bool,
 }
 
 /// One `name=value` item of the data area, with spaces around name and value trimmed.
@@ -35,6 +38,8 @@ pub struct CpItem<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CpGroup<'a> {
     text: &'a str,
+    /// Whether the data area it comes from is [`Shape::Simple`]; then so is the group.
+    simple: bool,
 }
 
 // Delimiter search, eight bytes at a time ("SWAR"): the data area is mostly short keys and
@@ -83,15 +88,9 @@ fn find_eq_or_sep(b: &[u8], from: usize) -> usize {
     )
 }
 
-/// Index of the first `;` at or after `from`, or `b.len()` (header fields).
-#[inline]
-pub(crate) fn find_semicolon(b: &[u8], from: usize) -> usize {
-    find_by(b, from, |w| byte_mask(w, b';'), |c| c == b';')
-}
-
 /// Index of the first `;` or `,` at or after `from`, or `b.len()`.
 #[inline]
-pub(crate) fn find_sep(b: &[u8], from: usize) -> usize {
+fn find_sep(b: &[u8], from: usize) -> usize {
     find_by(
         b,
         from,
@@ -108,9 +107,71 @@ fn blank(b: &[u8], from: usize, to: usize) -> bool {
 
 /// Checks the structure of the data area: every non-blank item has `=` and a non-empty name, and
 /// no `&&` appears inside. `base` is the offset of `text` in the data segment, for error offsets.
-///
-/// It walks item by item with the same two searches as [`Items`].
-pub(crate) fn validate(text: &str, base: usize) -> Result<(), ParseError> {
+pub(crate) fn validate(text: &str, base: usize) -> Result<Shape, ParseError> {
+    match shape(text.as_bytes()) {
+        Shape::General => validate_exactly(text, base).map(|()| Shape::General),
+        plain => Ok(plain),
+    }
+}
+
+/// How the items of a data area can be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Anything valid; items are found by looking at each delimiter.
+    General,
+    /// Valid: `=` and separators strictly alternate, starting with `=` (see [`shape`]).
+    Plain,
+    /// Plain, and without any byte ≤ `0x20`: nothing to trim either.
+    Simple,
+}
+
+/// A sufficient condition for a valid data area, checked 64 bytes at a time with bit arithmetic:
+/// the `=` and the separators strictly alternate, starting with `=`; no `=` directly follows a
+/// separator, the start or a byte ≤ `0x20` (so every name is non-blank); no `&`; and the text
+/// does not end in a piece without `=`. Nearly every real data area is plain; the others are
+/// [`Shape::General`] and get [`validate_exactly`], which also finds the error.
+pub(crate) fn shape(b: &[u8]) -> Shape {
+    // All ones while an odd number of structural bytes has been seen.
+    let mut odd = 0u64;
+    // Bit 0: whether the byte before this block was a separator or ≤ 0x20 (or there is none).
+    let mut before = 1u64;
+    let mut bad = 0u64;
+    let mut low = 0u64;
+    let mut last_sep_end = 0;
+    let mut check = |c: Block, at: usize| {
+        let structural = c.eq | c.sep;
+        let parity = prefix_xor(structural) ^ odd;
+        // An '=' must be the first structural byte of its piece, a separator the second.
+        bad |= (c.eq & !parity) | (c.sep & parity) | c.amp;
+        bad |= c.eq & (((c.sep | c.low) << 1) | before);
+        before = (c.sep | c.low) >> 63;
+        low |= c.low;
+        odd = 0u64.wrapping_sub(parity >> 63);
+        if c.sep != 0 {
+            last_sep_end = at + (63 - c.sep.leading_zeros() as usize) + 1;
+        }
+    };
+    let mut blocks = b.chunks_exact(BLOCK);
+    let mut at = 0;
+    for block in &mut blocks {
+        check(Block::of(block.try_into().expect("64 bytes")), at);
+        at += BLOCK;
+    }
+    if at < b.len() {
+        check(Block::tail(b, at), at);
+    }
+    // After the last separator there must be an '=' (odd count), or nothing at all.
+    if bad != 0 || (odd == 0 && last_sep_end != b.len()) {
+        Shape::General
+    } else if low != 0 {
+        Shape::Plain
+    } else {
+        Shape::Simple
+    }
+}
+
+/// Checks the data area item by item, reporting the first error.
+fn validate_exactly(text: &str, base: usize) -> Result<(), ParseError> {
     let b = text.as_bytes();
     // `contains` is a word-at-a-time search; almost no data area has any '&' at all.
     if b.contains(&b'&') {
@@ -153,9 +214,17 @@ fn trimmed(text: &str, from: usize, to: usize) -> &str {
 }
 
 impl<'a> Cp<'a> {
-    /// Wraps text that [`validate`] accepted.
+    /// Wraps text that [`validate`] accepted, with the shape it found.
+    pub(crate) fn new(text: &'a str, shape: Shape) -> Cp<'a> {
+        Cp {
+            text,
+            simple: shape == Shape::Simple,
+        }
+    }
+
+    /// Wraps text that [`validate`] accepted earlier.
     pub(crate) fn from_validated(text: &'a str) -> Cp<'a> {
-        Cp { text }
+        Cp::new(text, shape(text.as_bytes()))
     }
 
     /// Parses the inner text of a data area (without the `&&` delimiters), e.g. to read a data
@@ -164,8 +233,8 @@ impl<'a> Cp<'a> {
     /// # Errors
     /// [`ParseError`] if an item lacks `=` or a name, or `&&` appears inside.
     pub fn parse(text: &'a str) -> Result<Cp<'a>, ParseError> {
-        validate(text, 0)?;
-        Ok(Cp { text })
+        let shape = validate(text, 0)?;
+        Ok(Cp::new(text, shape))
     }
 
     /// The inner text, without the `&&` delimiters.
@@ -183,15 +252,16 @@ impl<'a> Cp<'a> {
     /// All items in order, across `;` and `,` separators.
     #[must_use]
     pub fn items(&self) -> Items<'a> {
-        Items::new(self.text)
+        Items::new(self.text, self.simple)
     }
 
     /// The `;`-separated projects in order (blank ones skipped).
     pub fn groups(&self) -> impl Iterator<Item = CpGroup<'a>> + 'a {
+        let simple = self.simple;
         self.text
             .split(';')
             .filter(|g| !g.trim_ascii().is_empty())
-            .map(|text| CpGroup { text })
+            .map(move |text| CpGroup { text, simple })
     }
 
     /// Value of the first item named `key`.
@@ -217,43 +287,95 @@ impl<'a> CpGroup<'a> {
     /// The group's `,`-separated items.
     #[must_use]
     pub fn items(&self) -> Items<'a> {
-        Items::new(self.text)
+        Items::new(self.text, self.simple)
     }
 }
 
 /// Iterator over the items of a [`Cp`] or [`CpGroup`].
+///
+/// It walks a bit mask of the delimiters, 64 bytes at a time, rather than searching for each
+/// delimiter separately.
 #[derive(Clone, Debug)]
 pub struct Items<'a> {
     text: &'a str,
+    /// Start of the next piece.
     pos: usize,
+    delimiters: Delimiters,
+    /// The text is [`Shape::Simple`]: delimiters alternate `=`, separator, and nothing needs
+    /// trimming.
+    simple: bool,
 }
 
 impl<'a> Items<'a> {
-    fn new(text: &'a str) -> Items<'a> {
-        Items { text, pos: 0 }
+    #[inline]
+    fn new(text: &'a str, simple: bool) -> Items<'a> {
+        Items {
+            text,
+            pos: 0,
+            delimiters: Delimiters::new(text.as_bytes()),
+            simple,
+        }
     }
 }
 
 impl<'a> Iterator for Items<'a> {
     type Item = CpItem<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<CpItem<'a>> {
         let b = self.text.as_bytes();
-        while self.pos < b.len() {
-            let start = self.pos;
-            let stop = find_eq_or_sep(b, start);
-            if stop < b.len() && b[stop] == b'=' {
-                let end = find_sep(b, stop + 1);
-                self.pos = end + 1;
-                return Some(CpItem {
-                    key: trimmed(self.text, start, stop),
-                    value: trimmed(self.text, stop + 1, end),
-                });
-            }
-            // Validation guarantees that a piece without '=' is blank: skip it.
-            self.pos = stop + 1;
+        if self.simple {
+            // The next delimiter is an '=', the one after it the separator ending the value.
+            let (stop, end) = match self.delimiters.next_pair() {
+                Some(pair) => pair,
+                None => {
+                    let stop = self.delimiters.next(b)?;
+                    (stop, self.delimiters.next(b).unwrap_or(b.len()))
+                }
+            };
+            debug_assert!(self.pos <= stop && stop < end && end <= b.len());
+            debug_assert!(b[stop] == b'=' && b.get(end).is_none_or(|&c| c == b';' || c == b','));
+            // SAFETY: `stop` is the position of an '=' and `end` that of the next ';' or ','
+            // (or the end of the text), and `pos` is 0 or just past the ';' or ',' that ended
+            // the previous item, so `pos <= stop < end <= len`. Bytes next to an ASCII byte are
+            // character boundaries, so both ranges are. Only the bounds checks are skipped:
+            // this is the inner loop of reading a packet.
+            #[allow(unsafe_code)]
+            let item = unsafe {
+                CpItem {
+                    key: self.text.get_unchecked(self.pos..stop),
+                    value: self.text.get_unchecked(stop + 1..end),
+                }
+            };
+            self.pos = end + 1;
+            return Some(item);
         }
-        None
+        loop {
+            let Some(stop) = self.delimiters.next(b) else {
+                // Validation guarantees that a last piece without '=' is blank.
+                self.pos = b.len();
+                return None;
+            };
+            if b[stop] != b'=' {
+                // Validation guarantees that a piece without '=' is blank: skip it.
+                self.pos = stop + 1;
+                continue;
+            }
+            // The value runs to the next separator; a later '=' belongs to it.
+            let end = loop {
+                match self.delimiters.next(b) {
+                    Some(at) if b[at] == b'=' => continue,
+                    Some(at) => break at,
+                    None => break b.len(),
+                }
+            };
+            let item = CpItem {
+                key: trimmed(self.text, self.pos, stop),
+                value: trimmed(self.text, stop + 1, end),
+            };
+            self.pos = end + 1;
+            return Some(item);
+        }
     }
 }
 
@@ -600,11 +722,10 @@ mod tests {
             };
             prop_assert_eq!(find_eq_or_sep(&bytes, from), naive(b"=;,"));
             prop_assert_eq!(find_sep(&bytes, from), naive(b";,"));
-            prop_assert_eq!(find_semicolon(&bytes, from), naive(b";"));
         }
 
         #[test]
-        fn items_match_a_naive_split(text in "[a-c =;,]{0,40}") {
+        fn items_match_a_naive_split(text in "[a-c =;,]{0,200}") {
             if let Ok(cp) = Cp::parse(&text) {
                 let naive: Vec<(&str, &str)> = text
                     .split([';', ','])
@@ -618,6 +739,46 @@ mod tests {
                 prop_assert_eq!(fast, naive);
             }
         }
+    }
+
+    proptest! {
+        #[test]
+        fn the_plain_fast_path_accepts_only_valid_data_areas(
+            text in "([a-c]{0,3}=[a-c=]{0,3}[;,]{0,2}|[ &=;,]){0,60}",
+        ) {
+            if shape(text.as_bytes()) != Shape::General {
+                prop_assert_eq!(validate_exactly(&text, 0), Ok(()));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_data_areas() {
+        for plain in [
+            "",
+            "a=1",
+            "a=1;",
+            "DataTime=20160801084000;w00000-Cou=10.5,w00000-Flag=N; LA-Rtd=50.1",
+        ] {
+            assert_ne!(shape(plain.as_bytes()), Shape::General, "{plain}");
+        }
+        // Valid but not plain: decided by the exact check.
+        for other in [";a=1", "a=1;;b=2", "a=b=c", "a =1", "a=1; ", " ", "a=x&y"] {
+            assert_eq!(shape(other.as_bytes()), Shape::General, "{other}");
+            assert_eq!(Cp::parse(other).map(|_| ()), Ok(()), "{other}");
+        }
+        // Invalid: never plain.
+        for bad in ["=1", "a=1;=2", "a=1;b", "a", "a=1&&b=2", "a=1, =2"] {
+            assert_eq!(shape(bad.as_bytes()), Shape::General, "{bad}");
+            assert!(Cp::parse(bad).is_err(), "{bad}");
+        }
+        // Across block boundaries.
+        let long: String = (0..40).map(|i| format!("w{i:05}-Avg={i}.5,")).collect();
+        assert_eq!(shape(long.as_bytes()), Shape::Simple);
+        assert_eq!(Cp::parse(&long).unwrap().items().count(), 40);
+        let broken = format!("{long}x,{long}");
+        assert_eq!(shape(broken.as_bytes()), Shape::General);
+        assert!(Cp::parse(&broken).is_err());
     }
 
     #[test]

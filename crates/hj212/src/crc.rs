@@ -94,30 +94,12 @@ static SLICE: [[u8; 256]; 8] = slicing_tables();
 /// ```
 #[must_use]
 pub fn hj212(data: &[u8]) -> u16 {
-    hj212_visiting(data, |_| {})
+    hj212_sliced(data)
 }
 
-/// HJ 212 CRC of `data`, and whether `data` contains a line feed.
-///
-/// The frame decoder needs both; finding the line feed with word-wide bit tricks inside the CRC
-/// loop uses execution slots the table lookups leave idle, instead of a second pass.
-pub(crate) fn hj212_and_has_lf(data: &[u8]) -> (u16, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut zero_bytes = 0u64;
-    let crc = hj212_visiting(data, |word| {
-        // Classic "has a zero byte" test on word XOR '\n' in every byte.
-        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
-        zero_bytes |= x.wrapping_sub(ONES) & !x & HIGHS;
-    });
-    // The loop visits whole words of all but the last byte; check what it did not visit.
-    let visited = data.len().saturating_sub(1) / 8 * 8;
-    (crc, zero_bytes != 0 || data[visited..].contains(&b'\n'))
-}
-
-/// The sliced CRC loop; `visit` sees every full 8-byte word of all but the last byte.
+/// The sliced CRC loop.
 #[inline(always)]
-fn hj212_visiting(data: &[u8], mut visit: impl FnMut([u8; 8])) -> u16 {
+fn hj212_sliced(data: &[u8]) -> u16 {
     let Some((&last, body)) = data.split_last() else {
         return 0xFFFF;
     };
@@ -125,7 +107,6 @@ fn hj212_visiting(data: &[u8], mut visit: impl FnMut([u8; 8])) -> u16 {
     let mut chunks = body.chunks_exact(8);
     for c in &mut chunks {
         let c: [u8; 8] = c.try_into().expect("chunks_exact(8)");
-        visit(c);
         // Eight independent lookups; only the first depends on the running state.
         h = SLICE[7][usize::from(h ^ c[0])]
             ^ SLICE[6][usize::from(c[1])]
@@ -294,24 +275,6 @@ mod tests {
         fn sliced_crc_equals_the_standard_text(data in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
             proptest::prop_assert_eq!(hj212(&data), appendix_a(&data));
             proptest::prop_assert_eq!(modbus(&data), modbus_bitwise(&data));
-            proptest::prop_assert_eq!(hj212_and_has_lf(&data), (appendix_a(&data), data.contains(&b'\n')));
-        }
-    }
-
-    #[test]
-    fn fused_line_feed_search() {
-        for len in 0..40 {
-            let clean: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
-            assert_eq!(
-                hj212_and_has_lf(&clean),
-                (hj212(&clean), false),
-                "len {len}"
-            );
-            for at in 0..len {
-                let mut d = clean.clone();
-                d[at] = b'\n';
-                assert_eq!(hj212_and_has_lf(&d), (hj212(&d), true), "len {len} at {at}");
-            }
         }
     }
 

@@ -5,6 +5,7 @@
 //! verdict whichever way it arrives.
 
 use crate::crc::{self, CrcAlgorithm};
+use crate::scan;
 use crate::segment::{parse_segment, DataSegment, ParseError};
 use crate::tolerance::{Deviation, Deviations, Tolerance};
 
@@ -24,6 +25,8 @@ pub struct Frame<'a> {
     crc_sent: u16,
     algorithm: CrcAlgorithm,
     crc_lowercase: bool,
+    /// Whether the data segment is all ASCII (found by the frame check).
+    ascii: bool,
     deviations: Deviations,
 }
 
@@ -35,6 +38,7 @@ impl<'a> Frame<'a> {
             crc_sent: meta.crc_sent,
             algorithm: meta.algorithm,
             crc_lowercase: meta.crc_lowercase,
+            ascii: meta.ascii,
             deviations: meta.deviations,
         }
     }
@@ -81,9 +85,19 @@ impl<'a> Frame<'a> {
     /// # Errors
     /// [`ParseError`] if the segment is not UTF-8 or not a well-formed HJ 212 data segment.
     pub fn parse(&self, tolerance: &Tolerance) -> Result<DataSegment<'a>, ParseError> {
-        let text = std::str::from_utf8(self.segment()).map_err(|e| ParseError::NotUtf8 {
-            valid_up_to: e.valid_up_to(),
-        })?;
+        let segment = self.segment();
+        let text = if self.ascii {
+            // SAFETY: the frame check found every byte of this segment to be ASCII (see
+            // `examine`; `Frame` is only built from its result), and ASCII is valid UTF-8.
+            #[allow(unsafe_code)]
+            unsafe {
+                std::str::from_utf8_unchecked(segment)
+            }
+        } else {
+            std::str::from_utf8(segment).map_err(|e| ParseError::NotUtf8 {
+                valid_up_to: e.valid_up_to(),
+            })?
+        };
         parse_segment(text, tolerance)
     }
 }
@@ -188,6 +202,7 @@ pub(crate) struct FrameMeta {
     crc_sent: u16,
     algorithm: CrcAlgorithm,
     crc_lowercase: bool,
+    ascii: bool,
     deviations: Deviations,
 }
 
@@ -276,7 +291,8 @@ pub(crate) fn examine(
     }
     // Complete: one pass computes the CRC and looks for a line feed in the segment.
     let segment = &buf[HEADER_LEN..crc_at];
-    let (computed, segment_has_lf) = crc::hj212_and_has_lf(segment);
+    let computed = crc::hj212(segment);
+    let (segment_has_lf, ascii) = scan::line_feed_and_ascii(segment);
     if segment_has_lf || buf[crc_at..tail_at].contains(&b'\n') {
         if let Some(lf) = find_lf(buf, HEADER_LEN, tail_at) {
             return misplaced_tail(buf, declared, lf);
@@ -341,6 +357,7 @@ pub(crate) fn examine(
         crc_sent,
         algorithm,
         crc_lowercase,
+        ascii,
         deviations,
     })
 }

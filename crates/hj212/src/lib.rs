@@ -110,7 +110,7 @@
 //! assert_eq!(valid_means, [("w01018", 40.1)]); // w21003 is flagged D (instrument fault)
 //! # Ok::<(), cpaudit_hj212::ParseError>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cp;
@@ -119,6 +119,7 @@ mod encode;
 mod frame;
 mod packet;
 mod reassembly;
+mod scan;
 mod segment;
 mod stream;
 mod tolerance;

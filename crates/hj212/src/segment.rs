@@ -6,6 +6,7 @@
 //! runs to the end of the segment, because its content contains `;`.
 
 use crate::cp::{self, Cp, Timestamp};
+use crate::scan::Delimiters;
 use crate::tolerance::{Deviation, Deviations, Tolerance};
 
 /// The `Flag=` field: `V5 V4 V3 V2 V1 V0 D A` (HJ 212-2017 Table 3).
@@ -374,27 +375,29 @@ impl Key {
         }
     }
 
-    /// The known key `name` denotes, and whether it was spelled exactly.
-    fn lookup(name: &str) -> Option<(Key, bool)> {
-        let exact = match name {
-            "QN" => Key::Qn,
-            "ST" => Key::St,
-            "CN" => Key::Cn,
-            "PW" => Key::Pw,
-            "MN" => Key::Mn,
-            "Flag" => Key::Flag,
-            "PNUM" => Key::Pnum,
-            "PNO" => Key::Pno,
-            "RF" => Key::Rf,
-            "CP" => Key::Cp,
-            _ => {
-                return Key::ALL
-                    .into_iter()
-                    .find(|k| k.name().eq_ignore_ascii_case(name))
-                    .map(|k| (k, false))
-            }
-        };
-        Some((exact, true))
+    /// The known key spelled exactly `name`.
+    #[inline]
+    fn exact(name: &[u8]) -> Option<Key> {
+        Some(match name {
+            b"QN" => Key::Qn,
+            b"ST" => Key::St,
+            b"CN" => Key::Cn,
+            b"PW" => Key::Pw,
+            b"MN" => Key::Mn,
+            b"Flag" => Key::Flag,
+            b"PNUM" => Key::Pnum,
+            b"PNO" => Key::Pno,
+            b"RF" => Key::Rf,
+            b"CP" => Key::Cp,
+            _ => return None,
+        })
+    }
+
+    /// The known key `name` denotes when letter case is ignored.
+    fn lookup_ignoring_case(name: &[u8]) -> Option<Key> {
+        Key::ALL
+            .into_iter()
+            .find(|k| k.name().as_bytes().eq_ignore_ascii_case(name))
     }
 }
 
@@ -442,6 +445,9 @@ pub fn parse_segment<'a>(
     let (mut flag, mut pnum, mut pno, mut rf) = (None, None, None, None);
     let mut unknown_fields: u16 = 0;
 
+    // Fields are found through the positions of '=', ';' and ',' (see `scan`), so the parse
+    // touches the bytes of a field only to recognise its key.
+    let mut delimiters = Delimiters::new(bytes);
     let mut pos = 0;
     let (header_end, cp_value) = loop {
         let Some(&first) = bytes.get(pos) else {
@@ -456,42 +462,59 @@ pub fn parse_segment<'a>(
             continue;
         }
         let key_start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_alphanumeric() {
-            pos += 1;
-        }
-        match bytes.get(pos) {
-            Some(b'=') if pos > key_start => {}
-            None | Some(b';' | b',') if pos > key_start => {
-                return Err(ParseError::FieldWithoutEquals { offset: key_start })
-            }
-            _ => return Err(ParseError::InvalidKey { offset: pos }),
-        }
-        let name = &text[key_start..pos];
-        pos += 1;
-        let key = match Key::lookup(name) {
-            Some((key, true)) => Some(key),
-            Some((key, false)) => {
-                if !case_ok {
-                    return Err(ParseError::KeyCase {
-                        offset: key_start,
-                        expected: key.name(),
+        let stop = delimiters
+            .next_from(bytes, key_start)
+            .unwrap_or(bytes.len());
+        let name = &bytes[key_start..stop];
+        let exact = if bytes.get(stop) == Some(&b'=') {
+            Key::exact(name)
+        } else {
+            None
+        };
+        let key = match exact {
+            Some(key) => Some(key),
+            None => {
+                // Not a key spelled as the standard does: check it byte by byte.
+                if let Some(at) = name.iter().position(|b| !b.is_ascii_alphanumeric()) {
+                    return Err(ParseError::InvalidKey {
+                        offset: key_start + at,
                     });
                 }
-                deviations.insert(Deviation::HeaderKeyCase);
-                Some(key)
+                if bytes.get(stop) != Some(&b'=') {
+                    return Err(ParseError::FieldWithoutEquals { offset: key_start });
+                }
+                if name.is_empty() {
+                    return Err(ParseError::InvalidKey { offset: stop });
+                }
+                match Key::lookup_ignoring_case(name) {
+                    Some(key) if case_ok => {
+                        deviations.insert(Deviation::HeaderKeyCase);
+                        Some(key)
+                    }
+                    Some(key) => {
+                        return Err(ParseError::KeyCase {
+                            offset: key_start,
+                            expected: key.name(),
+                        })
+                    }
+                    None => None,
+                }
             }
-            None => None,
         };
+        pos = stop + 1;
         if key == Some(Key::Cp) {
             break (key_start, &text[pos..]);
         }
-        let value_start = pos;
-        pos = if stray_ok {
-            cp::find_sep(bytes, pos)
-        } else {
-            cp::find_semicolon(bytes, pos)
+        // The value runs to the next ';' (or ',' when stray separators are tolerated).
+        let end = loop {
+            match delimiters.next(bytes) {
+                Some(at) if bytes[at] == b';' || (stray_ok && bytes[at] == b',') => break at,
+                Some(_) => continue,
+                None => break bytes.len(),
+            }
         };
-        let value = &text[value_start..pos];
+        let value = &text[pos..end];
+        pos = end;
         if pos < bytes.len() {
             if bytes[pos] == b',' {
                 deviations.insert(Deviation::HeaderStraySeparator);
@@ -519,8 +542,7 @@ pub fn parse_segment<'a>(
         .strip_prefix("&&")
         .and_then(|v| v.strip_suffix("&&"))
         .ok_or(ParseError::MalformedCp { offset: cp_offset })?;
-    cp::validate(inner, cp_offset + 2)?;
-    let cp = Cp::from_validated(inner);
+    let cp = Cp::new(inner, cp::validate(inner, cp_offset + 2)?);
 
     let require = |v: Option<&'a str>, name| v.ok_or(ParseError::MissingField(name));
     let (st, cn, pw, mn) = (
