@@ -114,6 +114,15 @@ pub(crate) fn validate(text: &str, base: usize) -> Result<Shape, ParseError> {
     }
 }
 
+/// What the frame check found out about the data area beside the CRC: where it assumed it to
+/// start (after the first `&&`; it ends before the final `&&`) and its [`Shape`]. The segment
+/// parser uses it when the data area really starts there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CpHint {
+    pub(crate) start: usize,
+    pub(crate) shape: Shape,
+}
+
 /// How the items of a data area can be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Shape {
@@ -131,42 +140,97 @@ pub(crate) enum Shape {
 /// does not end in a piece without `=`. Nearly every real data area is plain; the others are
 /// [`Shape::General`] and get [`validate_exactly`], which also finds the error.
 pub(crate) fn shape(b: &[u8]) -> Shape {
-    // All ones while an odd number of structural bytes has been seen.
-    let mut odd = 0u64;
-    // Bit 0: whether the byte before this block was a separator or ≤ 0x20 (or there is none).
-    let mut before = 1u64;
-    let mut bad = 0u64;
-    let mut low = 0u64;
-    let mut last_sep_end = 0;
-    let mut check = |c: Block, at: usize| {
-        let structural = c.eq | c.sep;
-        let parity = prefix_xor(structural) ^ odd;
-        // An '=' must be the first structural byte of its piece, a separator the second.
-        bad |= (c.eq & !parity) | (c.sep & parity) | c.amp;
-        bad |= c.eq & (((c.sep | c.low) << 1) | before);
-        before = (c.sep | c.low) >> 63;
-        low |= c.low;
-        odd = 0u64.wrapping_sub(parity >> 63);
-        if c.sep != 0 {
-            last_sep_end = at + (63 - c.sep.leading_zeros() as usize) + 1;
-        }
-    };
+    let mut check = ShapeCheck::new(0, b.len());
     let mut blocks = b.chunks_exact(BLOCK);
     let mut at = 0;
     for block in &mut blocks {
-        check(Block::of(block.try_into().expect("64 bytes")), at);
+        check.feed(Block::of(block.try_into().expect("64 bytes")), at);
         at += BLOCK;
     }
     if at < b.len() {
-        check(Block::tail(b, at), at);
+        check.feed(Block::tail(b, at), at);
     }
-    // After the last separator there must be an '=' (odd count), or nothing at all.
-    if bad != 0 || (odd == 0 && last_sep_end != b.len()) {
-        Shape::General
-    } else if low != 0 {
-        Shape::Plain
-    } else {
-        Shape::Simple
+    check.finish()
+}
+
+/// The check of [`shape`] for the data area `start..end` of a longer text, fed block by block:
+/// the frame check runs it beside the CRC, so that reading the segment need not look at the
+/// data area again.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ShapeCheck {
+    start: usize,
+    end: usize,
+    /// All ones while an odd number of structural bytes has been seen.
+    odd: u64,
+    /// Bit 0: whether the byte before the next block was a separator or ≤ 0x20.
+    before: u64,
+    bad: u64,
+    low: u64,
+    /// Just past the last separator seen (`start` if none).
+    last_sep_end: usize,
+}
+
+impl ShapeCheck {
+    /// A check of the data area `start..end`.
+    pub(crate) fn new(start: usize, end: usize) -> ShapeCheck {
+        ShapeCheck {
+            start,
+            end,
+            odd: 0,
+            before: 0,
+            bad: 0,
+            low: 0,
+            last_sep_end: start,
+        }
+    }
+
+    /// Feeds the classes of the 64 bytes at offset `at` of the text (blocks in order, each
+    /// once; bytes outside the data area are ignored).
+    #[inline(always)]
+    pub(crate) fn feed(&mut self, c: Block, at: usize) {
+        if at + BLOCK <= self.start || at >= self.end {
+            return;
+        }
+        let below_end = match self.end - at {
+            n if n >= BLOCK => u64::MAX,
+            n => (1u64 << n) - 1,
+        };
+        // The data area starts in this block: nothing before it counts, and its first byte
+        // counts as following a separator (an '=' there is an empty name).
+        let (from_start, first) = match self.start.checked_sub(at) {
+            Some(k) if k > 0 => (u64::MAX << k, 1u64 << k),
+            Some(_) => (u64::MAX, 1),
+            None => (u64::MAX, self.before),
+        };
+        let keep = from_start & below_end;
+        let (eq, sep, amp, low) = (c.eq & keep, c.sep & keep, c.amp & keep, c.low & keep);
+        let parity = prefix_xor(eq | sep) ^ self.odd;
+        // An '=' must be the first structural byte of its piece, a separator the second.
+        self.bad |= (eq & !parity) | (sep & parity) | amp;
+        self.bad |= eq & (((sep | low) << 1) | first);
+        self.before = (sep | low) >> 63;
+        self.low |= low;
+        self.odd = 0u64.wrapping_sub(parity >> 63);
+        if sep != 0 {
+            self.last_sep_end = at + (63 - sep.leading_zeros() as usize) + 1;
+        }
+    }
+
+    /// Where the data area starts.
+    pub(crate) fn start(&self) -> usize {
+        self.start
+    }
+
+    /// The verdict once every block of the data area has been fed.
+    pub(crate) fn finish(&self) -> Shape {
+        // After the last separator there must be an '=' (odd count), or nothing at all.
+        if self.bad != 0 || (self.odd == 0 && self.last_sep_end != self.end) {
+            Shape::General
+        } else if self.low != 0 {
+            Shape::Plain
+        } else {
+            Shape::Simple
+        }
     }
 }
 

@@ -4,9 +4,10 @@
 //! applies the same check to a TCP byte stream. Both share [`examine`], so a packet gets the same
 //! verdict whichever way it arrives.
 
+use crate::cp::{CpHint, ShapeCheck};
 use crate::crc::{self, CrcAlgorithm};
-use crate::scan;
-use crate::segment::{parse_segment, DataSegment, ParseError};
+use crate::scan::{Block, BLOCK};
+use crate::segment::{parse_segment_hinted, DataSegment, ParseError};
 use crate::tolerance::{Deviation, Deviations, Tolerance};
 
 /// Bytes of a frame that are not data segment: `##`, length, CRC, CRLF.
@@ -27,6 +28,8 @@ pub struct Frame<'a> {
     crc_lowercase: bool,
     /// Whether the data segment is all ASCII (found by the frame check).
     ascii: bool,
+    /// The data area as the frame check saw it.
+    cp: Option<CpHint>,
     deviations: Deviations,
 }
 
@@ -39,6 +42,7 @@ impl<'a> Frame<'a> {
             algorithm: meta.algorithm,
             crc_lowercase: meta.crc_lowercase,
             ascii: meta.ascii,
+            cp: meta.cp,
             deviations: meta.deviations,
         }
     }
@@ -98,7 +102,7 @@ impl<'a> Frame<'a> {
                 valid_up_to: e.valid_up_to(),
             })?
         };
-        parse_segment(text, tolerance)
+        parse_segment_hinted(text, tolerance, self.cp)
     }
 }
 
@@ -203,7 +207,80 @@ pub(crate) struct FrameMeta {
     algorithm: CrcAlgorithm,
     crc_lowercase: bool,
     ascii: bool,
+    cp: Option<CpHint>,
     deviations: Deviations,
+}
+
+/// What the frame check learns about a data segment in its pass over the bytes, beside the
+/// CRC: whether there is a line feed, whether it is all ASCII, and the shape of the data area.
+struct SegmentScan<'s> {
+    segment: &'s [u8],
+    lf: bool,
+    high: bool,
+    cp: CpScan,
+}
+
+enum CpScan {
+    /// No `&` seen yet.
+    Searching,
+    /// Checking the data area that follows the first `&&`.
+    Checking(ShapeCheck),
+    /// The first `&` is not a `&&` that leaves room for the closing one: leave it to the parser.
+    Unknown,
+}
+
+impl<'s> SegmentScan<'s> {
+    fn new(segment: &'s [u8]) -> SegmentScan<'s> {
+        SegmentScan {
+            segment,
+            lf: false,
+            high: false,
+            cp: CpScan::Searching,
+        }
+    }
+
+    #[inline(always)]
+    fn feed(&mut self, block: Block, at: usize) {
+        self.lf |= block.lf != 0;
+        self.high |= block.high != 0;
+        match &mut self.cp {
+            CpScan::Checking(check) => check.feed(block, at),
+            CpScan::Searching if block.amp != 0 => {
+                let amp = at + block.amp.trailing_zeros() as usize;
+                let (start, end) = (amp + 2, self.segment.len().saturating_sub(2));
+                self.cp = if self.segment.get(amp + 1) == Some(&b'&') && start <= end {
+                    let mut check = ShapeCheck::new(start, end);
+                    check.feed(block, at);
+                    CpScan::Checking(check)
+                } else {
+                    CpScan::Unknown
+                };
+            }
+            CpScan::Searching | CpScan::Unknown => {}
+        }
+    }
+
+    /// The CRC of the segment, computed while feeding every block to the scan.
+    fn crc(&mut self) -> u16 {
+        let segment = self.segment;
+        let crc = crc::hj212_visiting(segment, |block, at| self.feed(Block::of(block), at));
+        // The CRC loop visits whole blocks of all but the last byte; classify the rest.
+        let rest = segment.len().saturating_sub(1) / BLOCK * BLOCK;
+        if rest < segment.len() {
+            self.feed(Block::tail(segment, rest), rest);
+        }
+        crc
+    }
+
+    fn cp(&self) -> Option<CpHint> {
+        match &self.cp {
+            CpScan::Checking(check) => Some(CpHint {
+                start: check.start(),
+                shape: check.finish(),
+            }),
+            CpScan::Searching | CpScan::Unknown => None,
+        }
+    }
 }
 
 /// Position of the first `\n` in `buf[from..to]`.
@@ -291,8 +368,9 @@ pub(crate) fn examine(
     }
     // Complete: one pass computes the CRC and looks for a line feed in the segment.
     let segment = &buf[HEADER_LEN..crc_at];
-    let computed = crc::hj212(segment);
-    let (segment_has_lf, ascii) = scan::line_feed_and_ascii(segment);
+    let mut scan = SegmentScan::new(segment);
+    let computed = scan.crc();
+    let segment_has_lf = scan.lf;
     if segment_has_lf || buf[crc_at..tail_at].contains(&b'\n') {
         if let Some(lf) = find_lf(buf, HEADER_LEN, tail_at) {
             return misplaced_tail(buf, declared, lf);
@@ -357,7 +435,8 @@ pub(crate) fn examine(
         crc_sent,
         algorithm,
         crc_lowercase,
-        ascii,
+        ascii: !scan.high,
+        cp: scan.cp(),
         deviations,
     })
 }
@@ -448,6 +527,51 @@ pub fn decode_frame<'a>(input: &'a [u8], tolerance: &Tolerance) -> Result<Frame<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_shape_found_beside_the_crc_is_the_data_areas(
+            header in "[A-Z]{1,3}=[0-9]{0,70};CP=",
+            inner in "([a-c]{0,9}=[a-c0-9.=]{0,9}[;,]{0,2}| |&){0,60}",
+        ) {
+            let segment = format!("{header}&&{inner}&&");
+            let mut scan = SegmentScan::new(segment.as_bytes());
+            scan.crc();
+            let hint = scan.cp().expect("the segment has a data area");
+            prop_assert_eq!(hint.start, header.len() + 2);
+            prop_assert_eq!(hint.shape, crate::cp::shape(inner.as_bytes()));
+        }
+
+        #[test]
+        fn the_scan_beside_the_crc_agrees_with_separate_checks(
+            segment in prop::collection::vec(
+                prop::sample::select(b"aZ09=;,&& \n\r\x80\xe4".to_vec()),
+                0..400,
+            ),
+        ) {
+            let mut scan = SegmentScan::new(&segment);
+            prop_assert_eq!(scan.crc(), crc::hj212(&segment));
+            prop_assert_eq!(scan.lf, segment.contains(&b'\n'));
+            prop_assert_eq!(!scan.high, segment.is_ascii());
+            let first_amp = segment.iter().position(|&b| b == b'&');
+            match scan.cp() {
+                Some(hint) => {
+                    let amp = first_amp.expect("a hint needs an '&'");
+                    prop_assert_eq!(&segment[amp..amp + 2], b"&&");
+                    prop_assert_eq!(hint.start, amp + 2);
+                    let inner = &segment[hint.start..segment.len() - 2];
+                    prop_assert_eq!(hint.shape, crate::cp::shape(inner));
+                }
+                None => {
+                    let no_room = first_amp.is_none_or(|amp| {
+                        segment.get(amp + 1) != Some(&b'&') || amp + 4 > segment.len()
+                    });
+                    prop_assert!(no_room);
+                }
+            }
+        }
+    }
 
     const S01: &[u8] = b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\r\n";
 

@@ -24,6 +24,10 @@ pub(crate) struct Block {
     /// Bytes up to `0x20`: ASCII whitespace, control characters and NUL (a superset of what
     /// `u8::is_ascii_whitespace` accepts).
     pub(crate) low: u64,
+    /// `\n` (also in `low`).
+    pub(crate) lf: u64,
+    /// Bytes from `0x80`: not ASCII.
+    pub(crate) high: u64,
 }
 
 impl Block {
@@ -33,12 +37,11 @@ impl Block {
         imp::classify(b)
     }
 
-    /// Classifies the last `b.len() % 64` bytes of `b` (fewer than 64), given the offset `from`
-    /// where they start.
+    /// Classifies the last bytes of `b` (at most 64), from offset `from`.
     #[inline]
     pub(crate) fn tail(b: &[u8], from: usize) -> Block {
         let rest = &b[from..];
-        debug_assert!(rest.len() < BLOCK);
+        debug_assert!(rest.len() <= BLOCK);
         let mut padded = [b'_'; BLOCK];
         padded[..rest.len()].copy_from_slice(rest);
         imp::classify(&padded)
@@ -138,23 +141,6 @@ impl Delimiters {
     }
 }
 
-/// Whether `b` contains a line feed, and whether it is all ASCII: one quick pass the frame check
-/// makes beside the CRC.
-#[inline]
-pub(crate) fn line_feed_and_ascii(b: &[u8]) -> (bool, bool) {
-    let mut chunks = b.chunks_exact(BLOCK);
-    let (mut lf, mut high) = (false, false);
-    for block in &mut chunks {
-        let (l, h) = imp::line_feed_and_high_bit(block.try_into().expect("64 bytes"));
-        lf |= l;
-        high |= h;
-    }
-    let rest = chunks.remainder();
-    lf |= rest.contains(&b'\n');
-    high |= !rest.is_ascii();
-    (lf, !high)
-}
-
 /// Bit *i* of the result is the XOR of bits 0..=*i* of `x`: set where an odd number of bits
 /// of `x` have been seen.
 #[inline]
@@ -181,7 +167,12 @@ mod portable {
                 b'=' => out.eq |= bit,
                 b';' | b',' => out.sep |= bit,
                 b'&' => out.amp |= bit,
+                b'\n' => {
+                    out.low |= bit;
+                    out.lf |= bit;
+                }
                 0..=0x20 => out.low |= bit,
+                0x80.. => out.high |= bit,
                 _ => {}
             }
         }
@@ -191,10 +182,6 @@ mod portable {
     pub(super) fn structural(b: &[u8; BLOCK]) -> u64 {
         let c = classify(b);
         c.eq | c.sep
-    }
-
-    pub(super) fn line_feed_and_high_bit(b: &[u8; BLOCK]) -> (bool, bool) {
-        (b.contains(&b'\n'), !b.is_ascii())
     }
 }
 
@@ -212,24 +199,6 @@ mod imp {
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
     };
-
-    #[inline(always)]
-    pub(super) fn line_feed_and_high_bit(b: &[u8; BLOCK]) -> (bool, bool) {
-        let v = lanes(b);
-        // SAFETY: SSE2 is always enabled on x86-64; these intrinsics only compute on registers.
-        unsafe {
-            let lf = _mm_set1_epi8(b'\n' as i8);
-            let any_lf = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(v[0], lf), _mm_cmpeq_epi8(v[1], lf)),
-                _mm_or_si128(_mm_cmpeq_epi8(v[2], lf), _mm_cmpeq_epi8(v[3], lf)),
-            );
-            let any_high = _mm_or_si128(_mm_or_si128(v[0], v[1]), _mm_or_si128(v[2], v[3]));
-            (
-                _mm_movemask_epi8(any_lf) != 0,
-                _mm_movemask_epi8(any_high) != 0,
-            )
-        }
-    }
 
     #[inline(always)]
     fn lanes(b: &[u8; BLOCK]) -> [__m128i; 4] {
@@ -271,27 +240,27 @@ mod imp {
             // x <= 0x20 (unsigned) exactly when min(x, 0x20) == x.
             let low = |x| _mm_cmpeq_epi8(_mm_min_epu8(x, limit), x);
             let amp = _mm_set1_epi8(b'&' as i8);
-            // '&' and low bytes are rare: find out whether there are any at all first.
-            let rare = |x| _mm_or_si128(low(x), _mm_cmpeq_epi8(x, amp));
+            // '&', low and non-ASCII bytes are rare: find out whether there are any at all
+            // first. (A non-ASCII byte has its top bit set, which is what movemask reads.)
+            let rare = |x| _mm_or_si128(_mm_or_si128(low(x), _mm_cmpeq_epi8(x, amp)), x);
             let any_rare = _mm_or_si128(
                 _mm_or_si128(rare(v[0]), rare(v[1])),
                 _mm_or_si128(rare(v[2]), rare(v[3])),
             );
-            let (amp, low) = if _mm_movemask_epi8(any_rare) == 0 {
-                (0, 0)
-            } else {
-                let low = |x| _mm_movemask_epi8(low(x)) as u16 as u64;
-                (
-                    eq_mask(&v, b'&'),
-                    low(v[0]) | low(v[1]) << 16 | low(v[2]) << 32 | low(v[3]) << 48,
-                )
-            };
-            Block {
+            let mut block = Block {
                 eq: eq_mask(&v, b'='),
                 sep: sep(v[0]) | sep(v[1]) << 16 | sep(v[2]) << 32 | sep(v[3]) << 48,
-                amp,
-                low,
+                ..Block::default()
+            };
+            if _mm_movemask_epi8(any_rare) != 0 {
+                let low = |x| _mm_movemask_epi8(low(x)) as u16 as u64;
+                let high = |x| _mm_movemask_epi8(x) as u16 as u64;
+                block.amp = eq_mask(&v, b'&');
+                block.lf = eq_mask(&v, b'\n');
+                block.low = low(v[0]) | low(v[1]) << 16 | low(v[2]) << 32 | low(v[3]) << 48;
+                block.high = high(v[0]) | high(v[1]) << 16 | high(v[2]) << 32 | high(v[3]) << 48;
             }
+            block
         }
     }
 
@@ -330,7 +299,12 @@ mod tests {
                 b'=' => out.eq |= bit,
                 b';' | b',' => out.sep |= bit,
                 b'&' => out.amp |= bit,
+                b'\n' => {
+                    out.low |= bit;
+                    out.lf |= bit;
+                }
                 0..=0x20 => out.low |= bit,
+                0x80.. => out.high |= bit,
                 _ => {}
             }
         }
@@ -356,16 +330,6 @@ mod tests {
                 prop_assert_eq!(portable::classify(block), expected);
                 prop_assert_eq!(Block::of(block), expected);
             }
-        }
-
-        #[test]
-        fn line_feed_and_ascii_match_the_slice_methods(
-            bytes in prop::collection::vec(prop::sample::select(b"a\n\r\x7f\x80\xff".to_vec()), 0..300),
-        ) {
-            prop_assert_eq!(
-                line_feed_and_ascii(&bytes),
-                (bytes.contains(&b'\n'), bytes.is_ascii())
-            );
         }
 
         #[test]

@@ -5,7 +5,7 @@
 //! `PNO` before `PNUM`) and 2005-style devices omit `QN` and `Flag`. The `CP` field comes last and
 //! runs to the end of the segment, because its content contains `;`.
 
-use crate::cp::{self, Cp, Timestamp};
+use crate::cp::{self, Cp, CpHint, Shape, Timestamp};
 use crate::scan::Delimiters;
 use crate::tolerance::{Deviation, Deviations, Tolerance};
 
@@ -436,6 +436,16 @@ pub fn parse_segment<'a>(
     text: &'a str,
     tolerance: &Tolerance,
 ) -> Result<DataSegment<'a>, ParseError> {
+    parse_segment_hinted(text, tolerance, None)
+}
+
+/// [`parse_segment`], taking the shape of the data area from `hint` (what the frame check
+/// found) when the data area starts where the hint says.
+pub(crate) fn parse_segment_hinted<'a>(
+    text: &'a str,
+    tolerance: &Tolerance,
+    hint: Option<CpHint>,
+) -> Result<DataSegment<'a>, ParseError> {
     let bytes = text.as_bytes();
     let stray_ok = tolerance.allows(Deviation::HeaderStraySeparator);
     let case_ok = tolerance.allows(Deviation::HeaderKeyCase);
@@ -542,7 +552,11 @@ pub fn parse_segment<'a>(
         .strip_prefix("&&")
         .and_then(|v| v.strip_suffix("&&"))
         .ok_or(ParseError::MalformedCp { offset: cp_offset })?;
-    let cp = Cp::new(inner, cp::validate(inner, cp_offset + 2)?);
+    let shape = match hint {
+        Some(hint) if hint.start == cp_offset + 2 && hint.shape != Shape::General => hint.shape,
+        _ => cp::validate(inner, cp_offset + 2)?,
+    };
+    let cp = Cp::new(inner, shape);
 
     let require = |v: Option<&'a str>, name| v.ok_or(ParseError::MissingField(name));
     let (st, cn, pw, mn) = (
