@@ -92,8 +92,12 @@ impl Delimiters {
     /// at the end.
     #[inline(always)]
     pub(crate) fn next(&mut self, b: &[u8]) -> Option<usize> {
-        if self.bits == 0 && !self.next_block(b) {
-            return None;
+        if self.bits == 0 {
+            // Passed by value, so that the cursor can stay in registers in the caller's loop.
+            (self.block, self.bits) = next_block(b, self.block);
+            if self.bits == 0 {
+                return None;
+            }
         }
         let at = self.block + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
@@ -126,18 +130,21 @@ impl Delimiters {
             }
         }
     }
+}
 
-    /// Moves to the next block with a delimiter; false at the end of `b`.
-    #[inline(never)]
-    fn next_block(&mut self, b: &[u8]) -> bool {
-        while self.bits == 0 {
-            if self.block + BLOCK >= b.len() {
-                return false;
-            }
-            self.block += BLOCK;
-            self.bits = Block::structural(b, self.block);
+/// The first block after the one at `block` that has a delimiter, and its delimiters; or the
+/// last block and 0 at the end of `b`.
+#[inline(never)]
+fn next_block(b: &[u8], mut block: usize) -> (usize, u64) {
+    loop {
+        if block + BLOCK >= b.len() {
+            return (block, 0);
         }
-        true
+        block += BLOCK;
+        let bits = Block::structural(b, block);
+        if bits != 0 {
+            return (block, bits);
+        }
     }
 }
 
