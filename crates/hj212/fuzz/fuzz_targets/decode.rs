@@ -1,23 +1,19 @@
 //! Fuzz target: frame decoding, segment parsing and the stream decoder on arbitrary bytes.
 //!
-//! Run from `crates/hj212` with a nightly toolchain:
-//!
-//! ```text
-//! cargo +nightly fuzz run decode
-//! ```
-//!
-//! The sample packets in `tests/data/public-samples.txt` make a good seed corpus (one packet per
-//! file, with `\r\n` appended, and a leading selector byte).
+//! How to run it is in the crate's README ("Fuzzing").
 //!
 //! The first input byte selects the tolerance (bit 0) and the read size used to feed the stream
 //! decoder (bits 1–7); the rest is the byte stream. Besides "no panic", the target checks that
-//! accepted frames really match their CRC and that the stream decoder's verdicts do not depend
-//! on how the bytes were split into reads.
+//! accepted frames really match their CRC, that parsing a frame (which reuses what the frame
+//! check found) gives what parsing its text alone gives, that the items of a data area are
+//! those of a plain split, and that the stream decoder's verdicts do not depend on how the bytes
+//! were split into reads.
 
 #![no_main]
 
 use cpaudit_hj212::{
-    decode_frame, decode_packet, parse_segment, DataSegment, FrameError, StreamDecoder, Tolerance,
+    decode_frame, decode_packet, parse_segment, DataSegment, FrameError, ParseError, StreamDecoder,
+    Tolerance,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -68,6 +64,18 @@ fn walk(segment: &DataSegment<'_>) {
             let _ = (item.kind(), item.data_flag(), item.as_f64());
         }
     }
+    let items: Vec<(&str, &str)> = segment.cp().items().map(|i| (i.key, i.value)).collect();
+    let naive: Vec<(&str, &str)> = segment
+        .cp()
+        .as_str()
+        .split([';', ','])
+        .filter(|piece| !piece.trim_ascii().is_empty())
+        .map(|piece| {
+            let (k, v) = piece.split_once('=').expect("a validated item has '='");
+            (k.trim_ascii(), v.trim_ascii())
+        })
+        .collect();
+    assert_eq!(items, naive);
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -84,6 +92,16 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(frame) = decode_frame(bytes, &tolerance) {
         assert_eq!(frame.as_bytes().len(), bytes.len());
         assert_eq!(frame.crc_algorithm().compute(frame.segment()), frame.crc());
+        let via_frame = frame.parse(&tolerance);
+        match std::str::from_utf8(frame.segment()) {
+            Ok(text) => assert_eq!(via_frame, parse_segment(text, &tolerance)),
+            Err(e) => assert_eq!(
+                via_frame,
+                Err(ParseError::NotUtf8 {
+                    valid_up_to: e.valid_up_to()
+                })
+            ),
+        }
     }
     if let Ok(packet) = decode_packet(bytes, &tolerance) {
         walk(&packet);

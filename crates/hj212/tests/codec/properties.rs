@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use cpaudit_hj212::{
-    crc, decode_frame, decode_packet, encode_frame, parse_segment, DataSegment, Flag, FrameError,
-    PacketNumbers, Reassembler, StreamDecoder, Timestamp, Tolerance,
+    crc, decode_frame, decode_packet, encode_frame, parse_segment, DataSegment, Flag, Frame,
+    FrameError, PacketNumbers, ParseError, Reassembler, StreamDecoder, Timestamp, Tolerance,
 };
 use proptest::prelude::*;
 
@@ -86,11 +86,36 @@ fn walk(seg: &DataSegment<'_>) {
             assert!(!item.key.is_empty());
         }
     }
-    for item in seg.cp().items() {
-        assert!(!item.key.starts_with(' ') && !item.key.ends_with(' '));
-    }
+    // The items are what a plain split of the data area gives.
+    let items: Vec<(&str, &str)> = seg.cp().items().map(|i| (i.key, i.value)).collect();
+    let naive: Vec<(&str, &str)> = seg
+        .cp()
+        .as_str()
+        .split([';', ','])
+        .filter(|piece| !piece.trim_ascii().is_empty())
+        .map(|piece| {
+            let (k, v) = piece.split_once('=').expect("a validated item has '='");
+            (k.trim_ascii(), v.trim_ascii())
+        })
+        .collect();
+    assert_eq!(items, naive);
     if let Some(t) = seg.data_time() {
         let _ = Timestamp::parse(t);
+    }
+}
+
+/// Parsing a frame, which reuses what the frame check found out about the data segment, gives
+/// what parsing the segment's text alone gives.
+fn parse_agrees(frame: &Frame<'_>, tolerance: &Tolerance) {
+    let via_frame = frame.parse(tolerance);
+    match std::str::from_utf8(frame.segment()) {
+        Ok(text) => assert_eq!(via_frame, parse_segment(text, tolerance)),
+        Err(e) => assert_eq!(
+            via_frame,
+            Err(ParseError::NotUtf8 {
+                valid_up_to: e.valid_up_to()
+            })
+        ),
     }
 }
 
@@ -257,6 +282,7 @@ proptest! {
         if let Ok(frame) = decode_frame(&bytes, &tolerance) {
             prop_assert_eq!(frame.as_bytes().len(), bytes.len());
             prop_assert_eq!(frame.crc_algorithm().compute(frame.segment()), frame.crc());
+            parse_agrees(&frame, &tolerance);
         }
         if let Ok(packet) = decode_packet(&bytes, &tolerance) {
             walk(&packet);
@@ -288,6 +314,9 @@ proptest! {
         for m in &mutations {
             apply(&mut wire, m);
         }
+        if let Ok(frame) = decode_frame(&wire, &tolerance) {
+            parse_agrees(&frame, &tolerance);
+        }
         if let Ok(packet) = decode_packet(&wire, &tolerance) {
             walk(&packet);
             let seg = packet.frame.segment();
@@ -302,9 +331,25 @@ proptest! {
     }
 
     #[test]
+    fn any_data_area_reads_the_same_through_a_frame(
+        header in "QN=[0-9]{17};ST=32;CN=2011;PW=1;MN=[A-Z0-9]{1,24};Flag=4;",
+        inner in "([a-c]{0,9}-?[A-Z]?[a-z]{0,3}=[a-z0-9.=&]{0,9}[;,]{0,2}| |&|=|;){0,80}",
+        tolerance in tolerance(),
+    ) {
+        let wire = encode_frame(&format!("{header}CP=&&{inner}&&")).unwrap();
+        let frame = decode_frame(&wire, &tolerance).unwrap();
+        parse_agrees(&frame, &tolerance);
+        if let Ok(seg) = frame.parse(&tolerance) {
+            walk(&seg);
+        }
+    }
+
+    #[test]
     fn encode_then_decode_round_trips(g in generated()) {
         let wire = encode_frame(&g.text).unwrap();
+        parse_agrees(&decode_frame(&wire, &Tolerance::STRICT).unwrap(), &Tolerance::STRICT);
         let p = decode_packet(&wire, &Tolerance::STRICT).unwrap();
+        walk(&p);
         prop_assert_eq!(p.as_str(), g.text.as_str());
         prop_assert_eq!(p.qn(), Some(g.qn.as_str()));
         prop_assert_eq!(p.mn(), g.mn.as_str());
