@@ -76,6 +76,9 @@ pub(crate) struct Delimiters {
     block: usize,
     /// The delimiters of that block not yet visited.
     bits: u64,
+    /// The delimiters of the block after it (0 past the end), classified one block ahead so
+    /// that moving on does not wait for the classification.
+    ahead: u64,
 }
 
 impl Delimiters {
@@ -85,6 +88,11 @@ impl Delimiters {
         Delimiters {
             block: 0,
             bits: Block::structural(b, 0),
+            ahead: if b.len() > BLOCK {
+                Block::structural(b, BLOCK)
+            } else {
+                0
+            },
         }
     }
 
@@ -92,12 +100,17 @@ impl Delimiters {
     /// at the end.
     #[inline(always)]
     pub(crate) fn next(&mut self, b: &[u8]) -> Option<usize> {
-        if self.bits == 0 {
-            // Passed by value, so that the cursor can stay in registers in the caller's loop.
-            (self.block, self.bits) = next_block(b, self.block);
-            if self.bits == 0 {
+        while self.bits == 0 {
+            if self.block + BLOCK >= b.len() {
                 return None;
             }
+            self.block += BLOCK;
+            self.bits = self.ahead;
+            self.ahead = if self.block + BLOCK < b.len() {
+                Block::structural(b, self.block + BLOCK)
+            } else {
+                0
+            };
         }
         let at = self.block + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
@@ -128,22 +141,6 @@ impl Delimiters {
             if at >= pos {
                 return Some(at);
             }
-        }
-    }
-}
-
-/// The first block after the one at `block` that has a delimiter, and its delimiters; or the
-/// last block and 0 at the end of `b`.
-#[inline(never)]
-fn next_block(b: &[u8], mut block: usize) -> (usize, u64) {
-    loop {
-        if block + BLOCK >= b.len() {
-            return (block, 0);
-        }
-        block += BLOCK;
-        let bits = Block::structural(b, block);
-        if bits != 0 {
-            return (block, bits);
         }
     }
 }

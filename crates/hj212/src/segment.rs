@@ -346,6 +346,9 @@ enum Key {
 }
 
 impl Key {
+    /// `Key::Cp as usize`: the keys before it have values in the header.
+    const CP_INDEX: usize = Key::Cp as usize;
+
     const ALL: [Key; 10] = [
         Key::Qn,
         Key::St,
@@ -401,18 +404,6 @@ impl Key {
     }
 }
 
-/// Stores `value` in `slot`, rejecting a second occurrence.
-fn set_once<'a>(
-    slot: &mut Option<&'a str>,
-    value: &'a str,
-    name: &'static str,
-) -> Result<(), ParseError> {
-    if slot.replace(value).is_some() {
-        return Err(ParseError::DuplicateField(name));
-    }
-    Ok(())
-}
-
 /// Parses a data segment under `tolerance`.
 ///
 /// ```
@@ -451,8 +442,8 @@ pub(crate) fn parse_segment_hinted<'a>(
     let case_ok = tolerance.allows(Deviation::HeaderKeyCase);
     let mut deviations = Deviations::EMPTY;
 
-    let (mut qn, mut st, mut cn, mut pw, mut mn) = (None, None, None, None, None);
-    let (mut flag, mut pnum, mut pno, mut rf) = (None, None, None, None);
+    // The value of each known key but `CP`, indexed by `Key as usize`.
+    let mut values: [Option<&'a str>; Key::CP_INDEX] = [None; Key::CP_INDEX];
     let mut unknown_fields: u16 = 0;
 
     // Fields are found through the positions of '=', ';' and ',' (see `scan`), so the parse
@@ -532,17 +523,12 @@ pub(crate) fn parse_segment_hinted<'a>(
             pos += 1;
         }
         match key {
-            Some(Key::Qn) => set_once(&mut qn, value, "QN")?,
-            Some(Key::St) => set_once(&mut st, value, "ST")?,
-            Some(Key::Cn) => set_once(&mut cn, value, "CN")?,
-            Some(Key::Pw) => set_once(&mut pw, value, "PW")?,
-            Some(Key::Mn) => set_once(&mut mn, value, "MN")?,
-            Some(Key::Flag) => set_once(&mut flag, value, "Flag")?,
-            Some(Key::Pnum) => set_once(&mut pnum, value, "PNUM")?,
-            Some(Key::Pno) => set_once(&mut pno, value, "PNO")?,
-            Some(Key::Rf) => set_once(&mut rf, value, "RF")?,
-            // The loop leaves at `CP` before reaching here.
-            Some(Key::Cp) => {}
+            // The loop leaves at `CP` before reaching here, so the index is in range.
+            Some(key) => {
+                if values[key as usize].replace(value).is_some() {
+                    return Err(ParseError::DuplicateField(key.name()));
+                }
+            }
             None => unknown_fields = unknown_fields.saturating_add(1),
         }
     };
@@ -558,6 +544,7 @@ pub(crate) fn parse_segment_hinted<'a>(
     };
     let cp = Cp::new(inner, shape);
 
+    let [qn, st, cn, pw, mn, flag, pnum, pno, rf] = values;
     let require = |v: Option<&'a str>, name| v.ok_or(ParseError::MissingField(name));
     let (st, cn, pw, mn) = (
         require(st, "ST")?,
@@ -843,5 +830,109 @@ mod tests {
         assert_eq!(s.rf(), Some("1"));
         assert_eq!(s.unknown_field_count(), 1);
         assert!(s.header_fields().any(|kv| kv == ("Vendor", "abc")));
+    }
+
+    /// The known header fields, the number of unknown ones and the deviations.
+    type Header = (Vec<(&'static str, String)>, u16, Deviations);
+
+    /// The header as a byte-by-byte loop reads it (the parser's first version), or the first
+    /// error.
+    fn header_oracle(text: &str, tolerance: &Tolerance) -> Result<Header, ParseError> {
+        let bytes = text.as_bytes();
+        let stray_ok = tolerance.allows(Deviation::HeaderStraySeparator);
+        let mut deviations = Deviations::EMPTY;
+        let mut fields = Vec::new();
+        let mut unknown = 0;
+        let mut pos = 0;
+        loop {
+            let Some(&first) = bytes.get(pos) else {
+                return Err(ParseError::MissingField("CP"));
+            };
+            if first == b';' || first == b',' {
+                if !stray_ok {
+                    return Err(ParseError::EmptyField { offset: pos });
+                }
+                deviations.insert(Deviation::HeaderStraySeparator);
+                pos += 1;
+                continue;
+            }
+            let key_start = pos;
+            while pos < bytes.len() && bytes[pos].is_ascii_alphanumeric() {
+                pos += 1;
+            }
+            match bytes.get(pos) {
+                Some(b'=') if pos > key_start => {}
+                None | Some(b';' | b',') if pos > key_start => {
+                    return Err(ParseError::FieldWithoutEquals { offset: key_start })
+                }
+                _ => return Err(ParseError::InvalidKey { offset: pos }),
+            }
+            let name = &text[key_start..pos];
+            pos += 1;
+            let key = Key::ALL.into_iter().find(|k| k.name() == name).or_else(|| {
+                Key::ALL
+                    .into_iter()
+                    .find(|k| k.name().eq_ignore_ascii_case(name))
+            });
+            if let Some(key) = key {
+                if key.name() != name {
+                    if !tolerance.allows(Deviation::HeaderKeyCase) {
+                        return Err(ParseError::KeyCase {
+                            offset: key_start,
+                            expected: key.name(),
+                        });
+                    }
+                    deviations.insert(Deviation::HeaderKeyCase);
+                }
+                if key == Key::Cp {
+                    return Ok((fields, unknown, deviations));
+                }
+            }
+            let value_start = pos;
+            while pos < bytes.len() && !(bytes[pos] == b';' || (stray_ok && bytes[pos] == b',')) {
+                pos += 1;
+            }
+            let value = text[value_start..pos].to_owned();
+            if pos < bytes.len() {
+                if bytes[pos] == b',' {
+                    deviations.insert(Deviation::HeaderStraySeparator);
+                }
+                pos += 1;
+            }
+            match key {
+                Some(key) if fields.iter().any(|(k, _)| *k == key.name()) => {
+                    return Err(ParseError::DuplicateField(key.name()))
+                }
+                Some(key) => fields.push((key.name(), value)),
+                None => unknown += 1,
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_header_reads_as_a_byte_loop_reads_it(
+            text in "((QN|ST|CN|PW|MN|Flag|FLAG|flag|PNUM|PNO|RF|Q-N|[A-Za-z0-9]{0,4}|\\PC)(=[0-9A-Za-z,;=]{0,12})?[;,]{0,2}){0,8}(CP=&&a=1&&)?",
+            lenient in proptest::bool::ANY,
+        ) {
+            let tolerance = if lenient { Tolerance::LENIENT } else { Tolerance::STRICT };
+            let parsed = parse_segment(&text, &tolerance);
+            match header_oracle(&text, &tolerance) {
+                Err(e) => proptest::prop_assert_eq!(parsed.map(|_| ()), Err(e)),
+                Ok((fields, unknown, deviations)) => {
+                    if let Ok(seg) = parsed {
+                        let get = |name| {
+                            fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+                        };
+                        proptest::prop_assert_eq!(seg.qn(), get("QN"));
+                        proptest::prop_assert_eq!(Some(seg.st()), get("ST"));
+                        proptest::prop_assert_eq!(Some(seg.mn()), get("MN"));
+                        proptest::prop_assert_eq!(seg.rf(), get("RF"));
+                        proptest::prop_assert_eq!(seg.unknown_field_count(), usize::from(unknown));
+                        proptest::prop_assert!(seg.deviations().union(deviations) == seg.deviations());
+                    }
+                }
+            }
+        }
     }
 }
