@@ -6,11 +6,16 @@
 //! data-area item (reading each key and value). The baseline is `crc::hj212` alone over the same
 //! wire bytes, the floor no validating decoder can beat.
 //!
-//! After criterion's own report, a summary prints packets/s, MB/s and the ratio of the two.
+//! After criterion's own report, a summary prints packets/s, MB/s and the ratio of the two, from
+//! the best of many interleaved single passes over the corpus (the machine is shared; the best
+//! pass is the one nothing interrupted).
 //!
 //! For context it also times a classic one-table-lookup-per-byte CRC (the usual "table-driven"
 //! CRC-16): the library's `crc::hj212` is sliced eight bytes at a time and several times faster,
 //! which makes it a much harder baseline for the parse+verify ratio.
+//!
+//! `HJ212_PROFILE=NAME[:PASSES]` runs one function only (`bare_crc`, `parse_verify`,
+//! `decode_only`, `bytewise_crc`), for `valgrind --tool=callgrind` or `perf record`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
