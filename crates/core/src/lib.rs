@@ -10,6 +10,7 @@ pub mod determination;
 pub mod disclosure;
 pub mod documents;
 pub mod draw;
+pub mod emission_limits;
 pub mod enforcement;
 pub mod evidence;
 pub mod experts;
