@@ -15,6 +15,7 @@ pub mod enforcement;
 pub mod evidence;
 pub mod experts;
 pub mod listing;
+pub mod monitoring;
 pub mod options;
 pub mod periods;
 pub mod planning;
