@@ -1067,54 +1067,79 @@ pub fn runs(hours: &[NaiveDateTime]) -> Vec<Run> {
 
 // ---- candidates ---------------------------------------------------------------------------------
 
+/// One exceedance behind a candidate: an hour (hourly limit) or a day (daily limit) of one
+/// outlet, with the value and the limit it exceeded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TallyEntry {
+    /// The hour's start, or the day's midnight for a daily mean.
+    pub at: NaiveDateTime,
+    pub averaging: Averaging,
+    pub outlet: String,
+    pub device: String,
+    pub value: f64,
+    pub limit: f64,
+    pub unit: String,
+    /// Code of the standard as printed, e.g. "GB 13223-2011".
+    pub standard: String,
+    pub limit_id: String,
+}
+
 /// The exceedances of one enterprise and factor within one counting period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExceedanceTally {
     pub factor: String,
     pub period: Period,
-    /// Exceedance hours (an hourly limit) with the outlet code and value.
-    pub hours: Vec<(NaiveDateTime, String, f64)>,
-    /// Exceedance days (a daily limit) with the outlet code and value.
-    pub days: Vec<(NaiveDate, String, f64)>,
+    pub entries: Vec<TallyEntry>,
 }
 
 impl ExceedanceTally {
+    /// Exceedance hours (valid hourly means above an hourly limit).
+    pub fn hours(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.averaging == Averaging::Hour)
+            .count()
+    }
+
+    /// Exceedance days (valid daily means above a daily limit).
+    pub fn days(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.averaging == Averaging::Day)
+            .count()
+    }
+
     /// Whether the tally makes a candidate under the rules.
     pub fn makes_candidate(&self, rules: &JudgementRules) -> bool {
-        u32::try_from(self.hours.len()).unwrap_or(u32::MAX) >= rules.min_exceedance_hours
-            || u32::try_from(self.days.len()).unwrap_or(u32::MAX) >= rules.min_exceedance_days
+        u32::try_from(self.hours()).unwrap_or(u32::MAX) >= rules.min_exceedance_hours
+            || u32::try_from(self.days()).unwrap_or(u32::MAX) >= rules.min_exceedance_days
     }
 
     /// The last day with an exceedance: the day the evidence is observed on.
     pub fn last_day(&self) -> Option<NaiveDate> {
-        let hours = self.hours.iter().map(|(hour, _, _)| hour.date());
-        let days = self.days.iter().map(|(day, _, _)| *day);
-        hours.chain(days).max()
+        self.entries.iter().map(|e| e.at.date()).max()
     }
 
-    /// The highest value.
-    pub fn max_value(&self) -> Option<f64> {
-        let hours = self.hours.iter().map(|(_, _, value)| *value);
-        let days = self.days.iter().map(|(_, _, value)| *value);
-        hours.chain(days).max_by(f64::total_cmp)
+    /// The exceedance with the highest value relative to its limit.
+    pub fn worst(&self) -> Option<&TallyEntry> {
+        self.entries
+            .iter()
+            .max_by(|a, b| (a.value / a.limit).total_cmp(&(b.value / b.limit)))
     }
 }
 
 /// The evidence a concentration candidate is recorded as, validated by the evidence code like
-/// any other: the highest value against the limit it exceeded.
-pub fn concentration_evidence(
-    tally: &ExceedanceTally,
-    factor_name: &str,
-    limit: &AppliedLimit,
-) -> EvidenceDraft {
+/// any other: the worst exceedance against the limit it exceeded. `None` for an empty tally.
+pub fn concentration_evidence(tally: &ExceedanceTally, factor_name: &str) -> Option<EvidenceDraft> {
+    let worst = tally.worst()?;
     let mut counted = Vec::new();
-    if !tally.hours.is_empty() {
-        counted.push(format!("超标 {} 小时", tally.hours.len()));
+    if tally.hours() > 0 {
+        counted.push(format!("超标 {} 小时", tally.hours()));
     }
-    if !tally.days.is_empty() {
-        counted.push(format!("超标 {} 日", tally.days.len()));
+    if tally.days() > 0 {
+        counted.push(format!("超标 {} 日", tally.days()));
     }
-    EvidenceDraft {
+    Some(EvidenceDraft {
         kind: "concentration_exceedance".into(),
         observed_on: tally
             .last_day()
@@ -1128,12 +1153,12 @@ pub fn concentration_evidence(
             counted.join("、")
         ),
         substance: format!("{factor_name}（{}）", tally.factor),
-        amount: tally.max_value().map(|v| v.to_string()).unwrap_or_default(),
-        limit: limit.value.to_string(),
-        unit: limit.unit.as_str().to_string(),
-        standard: limit.standard_code.clone(),
+        amount: worst.value.to_string(),
+        limit: worst.limit.to_string(),
+        unit: worst.unit.clone(),
+        standard: worst.standard.clone(),
         ..EvidenceDraft::default()
-    }
+    })
 }
 
 /// The evidence a total-load candidate is recorded as: the year's load (t) against the permit's.
@@ -1157,6 +1182,103 @@ pub fn total_load_evidence(
         unit: "t/a".into(),
         standard: permit_ref.to_string(),
         ..EvidenceDraft::default()
+    }
+}
+
+// ---- permit load limits -------------------------------------------------------------------------
+
+/// A yearly load limit of a discharge permit (许可排放量) as a form or the API sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadLimitDraft {
+    /// HJ 212 factor code, e.g. "a21026".
+    pub factor: String,
+    /// Calendar year, e.g. "2026".
+    pub year: String,
+    /// Tonnes per year.
+    pub limit_tonnes: String,
+    /// The permit, e.g. "排污许可证 91620100…001P".
+    pub permit_ref: String,
+}
+
+/// A checked yearly load limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadLimit {
+    pub factor: String,
+    pub year: i32,
+    pub limit_tonnes: f64,
+    pub permit_ref: String,
+}
+
+impl LoadLimitDraft {
+    /// Checks every field; errors name the field.
+    pub fn validate(&self) -> Result<LoadLimit, Vec<crate::registry::FieldError>> {
+        use crate::registry::{FieldError, Message};
+        let mut errors = Vec::new();
+        let factor = self.factor.trim();
+        let factor_ok =
+            (4..=12).contains(&factor.len()) && factor.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !factor_ok {
+            errors.push(FieldError::new(
+                "factor",
+                "invalid_factor",
+                Message::new(
+                    "污染物应为 HJ 212 因子编码，如 a21026、w01018",
+                    "factor must be an HJ 212 factor code such as a21026 or w01018",
+                ),
+            ));
+        }
+        let year = self
+            .year
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y));
+        if year.is_none() {
+            errors.push(FieldError::new(
+                "year",
+                "invalid_year",
+                Message::new(
+                    "年份应为 2000 至 2100 之间的整数",
+                    "year must be a whole year from 2000 to 2100",
+                ),
+            ));
+        }
+        let tonnes = self
+            .limit_tonnes
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|t| t.is_finite() && *t > 0.0);
+        if tonnes.is_none() {
+            errors.push(FieldError::new(
+                "limit_tonnes",
+                "invalid_amount",
+                Message::new(
+                    "许可排放量应为大于 0 的吨数",
+                    "limit_tonnes must be a number of tonnes above 0",
+                ),
+            ));
+        }
+        let permit_ref = self.permit_ref.trim();
+        if permit_ref.is_empty() || permit_ref.chars().count() > 200 {
+            errors.push(FieldError::new(
+                "permit_ref",
+                "required",
+                Message::new(
+                    "请填写排污许可证编号（至多 200 字）",
+                    "permit_ref is required (at most 200 characters)",
+                ),
+            ));
+        }
+        match (year, tonnes) {
+            (Some(year), Some(limit_tonnes)) if errors.is_empty() => Ok(LoadLimit {
+                factor: factor.to_string(),
+                year,
+                limit_tonnes,
+                permit_ref: permit_ref.to_string(),
+            }),
+            _ => Err(errors),
+        }
     }
 }
 

@@ -532,15 +532,25 @@ fn exceedances_make_a_candidate_per_the_rule_book_and_the_evidence_validates() {
     let mut tally = ExceedanceTally {
         factor: "a21026".into(),
         period,
-        hours: Vec::new(),
-        days: Vec::new(),
+        entries: Vec::new(),
     };
     assert!(!tally.makes_candidate(&rules));
-    tally.hours.push((at(8, 0), "DA001".into(), 260.0));
-    tally.hours.push((at(9, 0), "DA001".into(), 310.5));
+    assert!(concentration_evidence(&tally, "二氧化硫").is_none());
+    let entry = |hour: u32, value: f64| TallyEntry {
+        at: at(hour, 0),
+        averaging: Averaging::Hour,
+        outlet: "DA001".into(),
+        device: "MN1".into(),
+        value,
+        limit: 200.0,
+        unit: "mg/m3".into(),
+        standard: "GB 13223-2011".into(),
+        limit_id: "gb13223-2011/coal_boiler.existing/a21026@2014-07-01".into(),
+    };
+    tally.entries.push(entry(8, 260.0));
+    tally.entries.push(entry(9, 310.5));
     assert!(tally.makes_candidate(&rules));
-    let limit = coal_boiler().limits["a21026"].clone();
-    let draft = concentration_evidence(&tally, "二氧化硫", &limit);
+    let draft = concentration_evidence(&tally, "二氧化硫").unwrap();
     let valid = draft.validate(day(2027, 1, 15)).unwrap();
     assert_eq!(valid.amount, 310.5);
     assert_eq!(valid.limit, Some(200.0));
