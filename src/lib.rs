@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo_rounds;
 mod determine_cmd;
 mod draw_cmd;
+mod hj212_cmd;
 mod rules_cmd;
 pub mod setup;
 

@@ -93,7 +93,7 @@ async fn the_demo_list_of_2027_runs_its_clocks_from_10_january() {
         effective("report"),
         ("2028-01-10".into(), "2028-01-10".into())
     );
-    assert!(clocks.iter().all(|c| c.rule_book_version == "gansu-2021.2"));
+    assert!(clocks.iter().all(|c| c.rule_book_version == "gansu-2021.3"));
     assert!(clocks.iter().any(|c| c.uncovered_years.contains("2027")));
 }
 

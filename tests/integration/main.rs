@@ -14,6 +14,7 @@ mod enforcement;
 mod evidence;
 mod experts;
 mod import_export;
+mod monitoring_judgement;
 mod notices;
 mod options;
 mod parks;

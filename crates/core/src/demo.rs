@@ -659,6 +659,66 @@ fn organization_code_check(digits: &[u32; 8]) -> char {
     }
 }
 
+/// The emission standard and source class a demo outlet is judged by (ids of
+/// `rules/emission_limits.toml`), chosen from the enterprise's GB/T 4754 class and the outlet:
+/// power and heat boilers by GB 13223-2011 (existing coal-fired unit; industrial boilers belong
+/// under GB 13271-2014, which the limits file does not hold yet, so boiler stacks of other
+/// industries take the same class); the first stack of a cement works (3011) is its kiln under
+/// GB 4915-2013 and the others are its other equipment; the first stack of an ironworks (3110) is
+/// its sinter machine head under GB 28662-2012 and the others sinter tail; any other stack is
+/// judged by GB 16297-1996 (new source). A sewage treatment plant (4620) by GB 18918-2002 grade
+/// 1A; workshop outlets of plating and non-ferrous smelting by GB 8978-1996's first-category
+/// pollutants; any other water outlet by GB 8978-1996 grade 1. No demo region applies special
+/// limits.
+pub fn outlet_binding(
+    industry_code: &str,
+    outlet: &DemoOutlet,
+) -> crate::emission_limits::OutletBinding {
+    let first = outlet.code.ends_with("001");
+    let (standard, class) = match outlet.kind {
+        OutletKind::Air => {
+            if outlet.name.contains("锅炉") || industry_code.starts_with("44") {
+                ("gb13223-2011", "coal_boiler.existing")
+            } else if industry_code == "3011" {
+                (
+                    "gb4915-2013",
+                    if first {
+                        "kiln.existing"
+                    } else {
+                        "other.existing"
+                    },
+                )
+            } else if industry_code == "3110" {
+                (
+                    "gb28662-2012",
+                    if first {
+                        "sinter_head.existing"
+                    } else {
+                        "sinter_tail.existing"
+                    },
+                )
+            } else {
+                ("gb16297-1996", "general.new")
+            }
+        }
+        OutletKind::Water => {
+            let metals = industry_code == "3360" || industry_code.starts_with("32");
+            if industry_code == "4620" {
+                ("gb18918-2002", "grade_1a")
+            } else if metals && !first {
+                ("gb8978-1996", "first_category")
+            } else {
+                ("gb8978-1996", "grade_1")
+            }
+        }
+    };
+    crate::emission_limits::OutletBinding {
+        standard: standard.to_string(),
+        source_class: class.to_string(),
+        special_limits: false,
+    }
+}
+
 /// Industries whose main discharge is waste water, so their first outlet is a water outlet.
 fn discharges_mainly_water(code: &str) -> bool {
     const WATER_DIVISIONS: [&str; 6] = ["13", "15", "17", "22", "27", "46"];
@@ -1026,6 +1086,29 @@ mod tests {
             .enterprises
             .iter()
             .any(|e| !e.enterprise.key_emission_unit));
+    }
+
+    #[test]
+    fn every_demo_outlet_is_bound_to_a_standard_and_class_of_the_limits_file() {
+        let limits = crate::emission_limits::EmissionLimits::embedded();
+        let data = generate(&ReferenceData::gansu(), 7, 300);
+        let mut standards = std::collections::BTreeSet::new();
+        for e in &data.enterprises {
+            for outlet in &e.outlets {
+                let binding = outlet_binding(&e.enterprise.industry_code, outlet);
+                let medium = match outlet.kind {
+                    OutletKind::Air => crate::emission_limits::Medium::Air,
+                    OutletKind::Water => crate::emission_limits::Medium::Water,
+                };
+                assert!(limits.check(&binding, medium).is_ok(), "{binding:?}");
+                standards.insert(binding.standard);
+            }
+        }
+        assert_eq!(
+            standards.len(),
+            6,
+            "the demo uses every standard: {standards:?}"
+        );
     }
 
     #[test]

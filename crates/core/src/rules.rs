@@ -1739,7 +1739,7 @@ confidence = "partly_verified"
     #[test]
     fn embedded_book_loads_and_agrees_with_the_gansu_reference_data() {
         let book = RuleBook::embedded();
-        assert_eq!(book.version, "gansu-2021.2");
+        assert_eq!(book.version, "gansu-2021.3");
         let faults = book.check_against(&ReferenceData::gansu());
         assert!(faults.is_empty(), "{}", join_faults(&faults));
     }
@@ -1821,6 +1821,14 @@ confidence = "partly_verified"
             ("penalty.order24_art28", Unit::Penalty),
             ("penalty.order24_art29", Unit::Penalty),
             ("penalty.gansu_plan_4_4", Unit::Penalty),
+            ("monitoring.air_hour_valid_minutes", Unit::Integer),
+            ("monitoring.air_day_valid_hours", Unit::Integer),
+            ("monitoring.water_day_valid_hours", Unit::Integer),
+            ("monitoring.o2_invalid_at_percent", Unit::Integer),
+            ("monitoring.over_range_is_valid", Unit::Bool),
+            ("monitoring.candidate.period", Unit::Text),
+            ("monitoring.candidate.min_exceedance_hours", Unit::Integer),
+            ("monitoring.candidate.min_exceedance_days", Unit::Integer),
         ];
         for (id, unit) in expected {
             let parameter = book.parameter(id).unwrap_or_else(|| panic!("{id} missing"));
@@ -1837,6 +1845,13 @@ confidence = "partly_verified"
             "notice-2020-27",
             "civil-code",
             "gansu-plan-2021",
+            "hj212-2017",
+            "gb13223-2011",
+            "gb28662-2012",
+            "gb4915-2013",
+            "gb16297-1996",
+            "gb8978-1996",
+            "gb18918-2002",
         ] {
             assert!(book.document(id).is_some(), "document {id} missing");
         }
@@ -1849,7 +1864,7 @@ confidence = "partly_verified"
         let (months, rule) = book.integer_at("deadline.disclose", on).unwrap();
         assert_eq!((months, rule.value.as_str()), (1, "1 month"));
         assert_eq!(rule.effective_from, day(2016, 7, 1));
-        assert_eq!(rule.book_version, "gansu-2021.2");
+        assert_eq!(rule.book_version, "gansu-2021.3");
         assert_eq!(rule.citations[0].article, "第十一条");
         assert!(!rule.needs_verification());
 
@@ -1961,7 +1976,7 @@ note = "a test overlay"
         let book = base
             .with_parameters_overlay(overlay)
             .unwrap_or_else(|faults| panic!("{}", join_faults(&faults)));
-        assert_eq!(book.version, "gansu-2021.2+overlay-1");
+        assert_eq!(book.version, "gansu-2021.3+overlay-1");
 
         let (before, rule) = book
             .integer_at("deadline.disclose", day(2027, 5, 31))
@@ -1976,7 +1991,7 @@ note = "a test overlay"
         assert_eq!(after, 2);
         assert_eq!(rule.value, "2 months");
         assert_eq!(rule.effective_from, day(2027, 6, 1));
-        assert_eq!(rule.book_version, "gansu-2021.2+overlay-1");
+        assert_eq!(rule.book_version, "gansu-2021.3+overlay-1");
         assert_eq!(rule.citations.len(), 1);
         assert_eq!(rule.citations[0].article, "假设的修订条款");
 

@@ -539,7 +539,7 @@ fn next_status(current: &str, decision: EvidenceDecision) -> Result<EvidenceStat
     }
 }
 
-async fn insert_evidence(
+pub(crate) async fn insert_evidence(
     tx: &mut Tx,
     chain: &mut Chain,
     actor: &Principal,

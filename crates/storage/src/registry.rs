@@ -242,7 +242,7 @@ impl Db {
             )
             .await?;
             for outlet in &demo.outlets {
-                insert_outlet(&mut tx, id, outlet, &at).await?;
+                insert_outlet(&mut tx, id, &demo.enterprise.industry_code, outlet, &at).await?;
             }
             ids.enterprises.push(id);
         }
@@ -358,6 +358,7 @@ async fn upsert_named(
 async fn insert_outlet(
     tx: &mut Tx,
     enterprise_id: i64,
+    industry_code: &str,
     outlet: &cpaudit_core::demo::DemoOutlet,
     at: &str,
 ) -> Result<()> {
@@ -372,6 +373,22 @@ async fn insert_outlet(
         .bind(&outlet.name)
         .fetch_one(conn)
         .await
+    })?;
+    // The standard the demo outlet is judged by (online monitoring).
+    let binding = cpaudit_core::demo::outlet_binding(industry_code, outlet);
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO outlet_standards (outlet_id, standard, source_class, special_limits, \
+             set_by, set_at) VALUES ($1, $2, $3, $4, 'console:demo', $5)",
+        )
+        .bind(outlet_id)
+        .bind(&binding.standard)
+        .bind(&binding.source_class)
+        .bind(binding.special_limits)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
     })?;
     for mn in &outlet.devices {
         on_tx!(tx, |conn| {
