@@ -936,3 +936,84 @@ async fn retention_deletes_old_data_per_kind_and_device_settings_follow_jurisdic
         .filter(|e| e.device_id != device)
         .all(|e| e.tolerance.is_empty() && e.enabled));
 }
+
+/// The real binary: `serve --hj212-listen` prints the receiver's address, stores and
+/// acknowledges a packet, serves its counters at /metrics, and stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_runs_the_receiver_beside_the_web_server() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let store = test_db().await;
+    let (device, mn) = demo_devices(&store.db, 1).await.remove(0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cpaudit"))
+        .args([
+            "--database-url",
+            &store.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--hj212-listen",
+            "127.0.0.1:0",
+        ])
+        .env("CPAUDIT_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut web, mut hj212) = (String::new(), String::new());
+    for _ in 0..4 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        if let Some(address) = line.trim().strip_prefix("cpaudit is serving http://") {
+            web = address.trim_end_matches('/').to_string();
+        }
+        if let Some(address) = line
+            .trim()
+            .strip_prefix("cpaudit is receiving HJ 212 on tcp://")
+        {
+            hj212 = address.to_string();
+        }
+        if !web.is_empty() && !hj212.is_empty() {
+            break;
+        }
+    }
+    assert!(hj212.starts_with("127.0.0.1:"), "{hj212}");
+
+    let mut logger = std::net::TcpStream::connect(&hj212).unwrap();
+    logger
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    logger
+        .write_all(&minute(&mn, "20270115083000001", 5, "20270115083000"))
+        .unwrap();
+    let mut reply = [0u8; 256];
+    let n = logger.read(&mut reply).unwrap();
+    let reply = String::from_utf8_lossy(&reply[..n]).to_string();
+    assert!(
+        reply.contains("CN=9014") && reply.contains("QN=20270115083000001"),
+        "{reply}"
+    );
+    assert_eq!(rows_of(&store.db, device, 2051, 20270115083000).await, 1);
+
+    let mut http = std::net::TcpStream::connect(&web).unwrap();
+    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    http.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("cpaudit_hj212_packets_total{outcome=\"stored\",reason=\"minute\"} 1\n"),
+        "{answer}"
+    );
+
+    drop(logger);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("cpaudit stopped"), "{rest}");
+}
