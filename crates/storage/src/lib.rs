@@ -15,6 +15,7 @@ pub mod enterprises;
 pub mod evidence;
 pub mod experts;
 pub mod lists;
+pub mod monitoring;
 pub mod monitoring_judgement;
 pub mod notices;
 pub mod options;
