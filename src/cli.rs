@@ -323,6 +323,9 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
         max_document_bytes: settings.max_document_mib * 1024 * 1024,
         session_lifetime: chrono::Duration::hours(settings.session_hours),
         secure_cookies: settings.secure_cookies,
+        device_offline_after: chrono::Duration::minutes(i64::from(
+            settings.device_offline_after_minutes,
+        )),
         ..WebSettings::default()
     };
     let throttle = web.throttle;

@@ -137,7 +137,8 @@ pub async fn load_demo(
 }
 
 /// The demo's yearly cycle: evidence, past rounds and a park pilot; the library kept from the
-/// determination; and this year's list, published in January with its clocks running.
+/// determination; this year's list, published in January with its clocks running; and a few
+/// days of online monitoring data, judged (see `demo_monitoring`).
 pub async fn load_demo_cycle(
     db: &Db,
     reference: &ReferenceData,
@@ -215,6 +216,16 @@ pub async fn load_demo_cycle(
         .await
         .context("publishing the demo list")?;
     }
+    let started = std::time::Instant::now();
+    let monitoring =
+        crate::demo_monitoring::load_demo_monitoring(db, ids, data, DEMO_SEED, now).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis(),
+        devices = monitoring.devices,
+        packets = monitoring.packets,
+        report = ?monitoring.report,
+        "demo monitoring data stored and judged"
+    );
     Ok(())
 }
 
