@@ -27,7 +27,6 @@ use cpaudit_storage::monitoring::{
     DataRow, IngestBatch, QuarantinedData, QuarantinedPacket, StatusUpdate, DEFAULT_QUARANTINE_CAP,
 };
 use cpaudit_storage::monitoring_judgement::{china_time, EvaluateOptions, EvaluationReport};
-use cpaudit_storage::registry::DemoIds;
 use cpaudit_storage::{timestamp, Db, Principal};
 
 /// Minutes between two minute packets (`MinInterval`).
@@ -464,11 +463,10 @@ pub struct DemoMonitoring {
     pub report: EvaluationReport,
 }
 
-/// Writes the demo's monitoring data into an empty database that holds the demo data set, and
-/// evaluates it as of `now`.
+/// Writes the demo's monitoring data into a database that holds the demo data set `data` and
+/// no monitoring data yet, and evaluates it as of `now`.
 pub async fn load_demo_monitoring(
     db: &Db,
-    ids: &DemoIds,
     data: &DemoData,
     seed: u64,
     now: DateTime<Utc>,
@@ -483,11 +481,19 @@ pub async fn load_demo_monitoring(
     let planned = plan(data);
     let mut batch = IngestBatch::default();
     let mut fault_device = None;
+    let mut exceeding_enterprise = None;
     for (number, device) in planned.iter().enumerate() {
         let device_id = db
             .device_id_by_mn(operator.scope(), &device.mn)
             .await?
             .with_context(|| format!("demo device {} is not registered", device.mn))?;
+        if device.scenario == Scenario::Exceedances {
+            let view = db
+                .monitoring_device(operator.scope(), device_id, now, Duration::hours(2))
+                .await?
+                .context("the demo device is visible to the console")?;
+            exceeding_enterprise = Some((view.enterprise_id, device));
+        }
         let packets = packets(device, number as u64, &limits, seed, first, china_now);
         let Some(last) = packets.iter().max_by_key(|p| p.received) else {
             continue;
@@ -569,8 +575,7 @@ pub async fn load_demo_monitoring(
         .context("the demo device's tolerance")?;
     }
     // The permit's yearly limits of the enterprise with exceedances, whole and for its stack.
-    if let Some(device) = planned.iter().find(|d| d.scenario == Scenario::Exceedances) {
-        let enterprise_id = ids.enterprises[device.enterprise];
+    if let Some((enterprise_id, device)) = exceeding_enterprise {
         let permit_ref = data.enterprises[device.enterprise]
             .enterprise
             .permit_number

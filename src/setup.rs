@@ -137,8 +137,7 @@ pub async fn load_demo(
 }
 
 /// The demo's yearly cycle: evidence, past rounds and a park pilot; the library kept from the
-/// determination; this year's list, published in January with its clocks running; and a few
-/// days of online monitoring data, judged (see `demo_monitoring`).
+/// determination; and this year's list, published in January with its clocks running.
 pub async fn load_demo_cycle(
     db: &Db,
     reference: &ReferenceData,
@@ -216,9 +215,23 @@ pub async fn load_demo_cycle(
         .await
         .context("publishing the demo list")?;
     }
+    Ok(())
+}
+
+/// The demo's online monitoring (see `demo_monitoring`): a few days of data for a handful of the
+/// devices of the demo data set of `enterprises` enterprises, already loaded, judged as of `now`.
+/// A fresh `serve --demo` and `cpaudit demo` load it; the tests' shared database does not, so
+/// that each monitoring test starts from the data it writes.
+pub async fn load_demo_monitoring(
+    db: &Db,
+    reference: &ReferenceData,
+    enterprises: usize,
+    now: DateTime<Utc>,
+) -> Result<crate::demo_monitoring::DemoMonitoring> {
+    let data = cpaudit_core::demo::generate(reference, DEMO_SEED, enterprises);
     let started = std::time::Instant::now();
     let monitoring =
-        crate::demo_monitoring::load_demo_monitoring(db, ids, data, DEMO_SEED, now).await?;
+        crate::demo_monitoring::load_demo_monitoring(db, &data, DEMO_SEED, now).await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis(),
         devices = monitoring.devices,
@@ -226,7 +239,7 @@ pub async fn load_demo_cycle(
         report = ?monitoring.report,
         "demo monitoring data stored and judged"
     );
-    Ok(())
+    Ok(monitoring)
 }
 
 /// The day the demo publishes this year's list: 10 January, or today early in January.

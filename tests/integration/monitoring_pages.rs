@@ -1,5 +1,6 @@
-//! The online-monitoring pages and API on both databases, over the demo's monitoring data: the
-//! tests live on 2027-01-15 09:00 China time; the demo stored 2027-01-12 00:00 to 09:00 of
+//! The online-monitoring pages and API on both databases, over the demo's monitoring data, which
+//! each test loads as `serve --demo` does: the tests live on 2027-01-15 09:00 China time; the
+//! demo stores 2027-01-12 00:00 to 09:00 of
 //! ten-minute and hourly data for a handful of devices and judged it. The demo enterprise user's
 //! stack (Lanzhou, GB 13223-2011, SO₂ 200 mg/m³) exceeded at 14:00, 15:00 and 20:00 on
 //! 2027-01-14; a Lanzhou cement kiln had a fault (02:00–05:59 flagged D, 06:00–07:59 silent); one
@@ -13,6 +14,17 @@ use cpaudit_storage::Principal;
 use serde_json::{json, Value};
 
 use crate::support::{demo_enterprise_id, reference, test_now, TestApp};
+
+/// The application over the demo data set with the demo's monitoring data.
+async fn monitored_app() -> TestApp {
+    let app = TestApp::new().await;
+    let loaded =
+        setup::load_demo_monitoring(app.db(), &reference(), setup::DEMO_ENTERPRISES, test_now())
+            .await
+            .unwrap();
+    assert_eq!(loaded.report.candidates, 1, "{loaded:?}");
+    app
+}
 
 fn planned() -> Vec<PlannedDevice> {
     plan(&cpaudit_core::demo::generate(
@@ -63,7 +75,7 @@ fn assert_refused(status: StatusCode, body: &Value, code: &str, field: &str) {
 
 #[tokio::test]
 async fn the_enterprise_page_charts_its_means_against_the_limit_and_lists_its_exceedances() {
-    let app = TestApp::new().await;
+    let app = monitored_app().await;
     let enterprise = demo_enterprise_id(app.db()).await;
     let (_, exceeding_enterprise) = demo_device(&app, Scenario::Exceedances).await;
     assert_eq!(
@@ -154,7 +166,7 @@ async fn the_enterprise_page_charts_its_means_against_the_limit_and_lists_its_ex
 
 #[tokio::test]
 async fn invalid_and_missing_periods_are_listed_apart_from_exceedances() {
-    let app = TestApp::new().await;
+    let app = monitored_app().await;
     let (_, fault_enterprise) = demo_device(&app, Scenario::Fault).await;
     let token = app.token("lanzhou").await;
     let (status, body) = get_json(
@@ -202,7 +214,7 @@ async fn invalid_and_missing_periods_are_listed_apart_from_exceedances() {
 
 #[tokio::test]
 async fn another_city_and_other_enterprises_do_not_see_an_enterprise_s_monitoring() {
-    let app = TestApp::new().await;
+    let app = monitored_app().await;
     let enterprise = demo_enterprise_id(app.db()).await;
     let (device, _) = demo_device(&app, Scenario::Exceedances).await;
     let (fault_device, fault_enterprise) = demo_device(&app, Scenario::Fault).await;
@@ -268,7 +280,7 @@ async fn another_city_and_other_enterprises_do_not_see_an_enterprise_s_monitorin
 
 #[tokio::test]
 async fn the_series_api_answers_means_with_their_limit_and_refuses_bad_parameters() {
-    let app = TestApp::new().await;
+    let app = monitored_app().await;
     let (device, _) = demo_device(&app, Scenario::Exceedances).await;
     let token = app.token("lanzhou").await;
     let base = format!("/api/v1/devices/{device}/series");
@@ -379,7 +391,7 @@ async fn the_series_api_answers_means_with_their_limit_and_refuses_bad_parameter
 
 #[tokio::test]
 async fn the_devices_page_counts_devices_by_state_and_shows_exceedances_in_the_jurisdiction() {
-    let app = TestApp::new().await;
+    let app = monitored_app().await;
     let province = app.token("province").await;
     let (status, all) = get_json(&app, "/api/v1/monitoring/devices", &province).await;
     assert_eq!(status, StatusCode::OK, "{all}");
@@ -476,7 +488,7 @@ async fn the_devices_page_counts_devices_by_state_and_shows_exceedances_in_the_j
 
 #[tokio::test]
 async fn the_province_assigns_and_discards_unknown_mns() {
-    let app = TestApp::new().await;
+    let app = monitored_app().await;
     let province = app.token("province").await;
     let (status, list) = get_json(&app, "/api/v1/monitoring/quarantine", &province).await;
     assert_eq!(status, StatusCode::OK, "{list}");
@@ -615,7 +627,7 @@ async fn the_province_assigns_and_discards_unknown_mns() {
 
 #[tokio::test]
 async fn the_province_sets_a_device_s_tolerance_and_takes_it_out_of_service() {
-    let app = TestApp::new().await;
+    let app = monitored_app().await;
     let (device, _) = demo_device(&app, Scenario::Normal).await;
     let province = app.token("province").await;
     let path = format!("/api/v1/devices/{device}/settings");
