@@ -298,6 +298,21 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
                 data.enterprises.len(),
                 started.elapsed().as_secs_f64()
             );
+            // A few days of online monitoring for a handful of the devices, judged.
+            let started = std::time::Instant::now();
+            let monitoring =
+                crate::demo_monitoring::load_demo_monitoring(&db, &data, setup::DEMO_SEED, now)
+                    .await?;
+            println!(
+                "stored {} monitoring packets of {} devices and judged {} device-hours \
+                 ({} exceedance hours, {} candidate) in {:.2} s",
+                monitoring.packets,
+                monitoring.devices,
+                monitoring.report.hours,
+                monitoring.report.exceedance_hours,
+                monitoring.report.candidates,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
@@ -320,6 +335,7 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
             )
             .await?;
             tracing::info!(?walked, "demo rounds walked into their states");
+            setup::load_demo_monitoring(&db, &reference, setup::DEMO_ENTERPRISES, now).await?;
         }
         Some(logins)
     } else {
@@ -330,6 +346,9 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
         max_document_bytes: settings.max_document_mib * 1024 * 1024,
         session_lifetime: chrono::Duration::hours(settings.session_hours),
         secure_cookies: settings.secure_cookies,
+        device_offline_after: chrono::Duration::minutes(i64::from(
+            settings.device_offline_after_minutes,
+        )),
         ..WebSettings::default()
     };
     let throttle = web.throttle;

@@ -25,6 +25,9 @@ pub struct FileSettings {
     /// The `[hj212]` table.
     #[serde(default)]
     pub hj212: Hj212FileSettings,
+    /// The `[monitoring]` table.
+    #[serde(default)]
+    pub monitoring: MonitoringFileSettings,
     #[serde(flatten)]
     pub unknown: BTreeMap<String, toml::Value>,
 }
@@ -58,6 +61,15 @@ pub struct Hj212FileSettings {
     pub unknown: BTreeMap<String, toml::Value>,
 }
 
+/// The `[monitoring]` table of the file: how the monitoring pages judge devices.
+#[derive(Debug, Default, Deserialize)]
+pub struct MonitoringFileSettings {
+    /// A device not heard from for longer than this is shown offline.
+    pub offline_after_minutes: Option<u32>,
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, toml::Value>,
+}
+
 /// The settings in force.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -74,6 +86,8 @@ pub struct Settings {
     pub notice_email: bool,
     /// The HJ 212 receiver, when it is to run.
     pub hj212: Option<ReceiverConfig>,
+    /// A monitoring device not heard from for longer than this is offline.
+    pub device_offline_after_minutes: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://cpaudit.db";
@@ -82,6 +96,9 @@ pub const DEFAULT_MAX_UPLOAD_MIB: usize = 20;
 /// Audit reports with their scanned annexes run to tens of MiB.
 pub const DEFAULT_MAX_DOCUMENT_MIB: usize = 50;
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
+/// Design: two hours, twice the interval of hourly data, so that one late hourly packet does not
+/// flip a device to offline while a device that stopped shows within the morning's first look.
+pub const DEFAULT_OFFLINE_AFTER_MINUTES: u32 = 120;
 pub const DEFAULT_NOTICE_INTERVAL_MINUTES: u64 =
     cpaudit_web::scheduler::DEFAULT_INTERVAL.as_secs() / 60;
 /// sqlx reports PostgreSQL notices (such as "relation already exists, skipping" on every
@@ -132,12 +149,18 @@ pub fn unknown_keys(
         .keys()
         .map(|key| format!("notices.{key}"));
     let hj212_keys = file.hj212.unknown.keys().map(|key| format!("hj212.{key}"));
+    let monitoring_keys = file
+        .monitoring
+        .unknown
+        .keys()
+        .map(|key| format!("monitoring.{key}"));
     let mut warnings: Vec<String> = file
         .unknown
         .keys()
         .cloned()
         .chain(notice_keys)
         .chain(hj212_keys)
+        .chain(monitoring_keys)
         .map(|key| format!("unknown key `{key}` in {} (ignored)", file_path.display()))
         .collect();
     warnings.extend(
@@ -210,6 +233,12 @@ impl Settings {
                 overrides.hj212_ack_before_commit,
                 file.hj212,
             ),
+            // Zero would show every device offline; one minute is the shortest threshold.
+            device_offline_after_minutes: file
+                .monitoring
+                .offline_after_minutes
+                .unwrap_or(DEFAULT_OFFLINE_AFTER_MINUTES)
+                .max(1),
         }
     }
 }
@@ -302,6 +331,25 @@ mod tests {
         assert!(warnings[1].contains("notices.emial"));
         assert!(warnings[2].contains("hj212.lisen"));
         assert!(warnings[3].contains("CPAUDIT_LISTN"));
+    }
+
+    #[test]
+    fn devices_go_offline_after_two_hours_unless_the_file_says_otherwise() {
+        let defaults = Settings::resolve(Overrides::default(), FileSettings::default());
+        assert_eq!(defaults.device_offline_after_minutes, 120);
+        let file: FileSettings =
+            toml::from_str("[monitoring]\noffline_after_minutes = 30\nofline = 1\n").unwrap();
+        let warnings = unknown_keys(&file, Path::new("cpaudit.toml"), std::iter::empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("monitoring.ofline"));
+        let settings = Settings::resolve(Overrides::default(), file);
+        assert_eq!(settings.device_offline_after_minutes, 30);
+        let file: FileSettings =
+            toml::from_str("[monitoring]\noffline_after_minutes = 0\n").unwrap();
+        assert_eq!(
+            Settings::resolve(Overrides::default(), file).device_offline_after_minutes,
+            1
+        );
     }
 
     #[test]

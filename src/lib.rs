@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo_monitoring;
 pub mod demo_rounds;
 mod determine_cmd;
 mod draw_cmd;

@@ -218,6 +218,30 @@ pub async fn load_demo_cycle(
     Ok(())
 }
 
+/// The demo's online monitoring (see `demo_monitoring`): a few days of data for a handful of the
+/// devices of the demo data set of `enterprises` enterprises, already loaded, judged as of `now`.
+/// A fresh `serve --demo` and `cpaudit demo` load it; the tests' shared database does not, so
+/// that each monitoring test starts from the data it writes.
+pub async fn load_demo_monitoring(
+    db: &Db,
+    reference: &ReferenceData,
+    enterprises: usize,
+    now: DateTime<Utc>,
+) -> Result<crate::demo_monitoring::DemoMonitoring> {
+    let data = cpaudit_core::demo::generate(reference, DEMO_SEED, enterprises);
+    let started = std::time::Instant::now();
+    let monitoring =
+        crate::demo_monitoring::load_demo_monitoring(db, &data, DEMO_SEED, now).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis(),
+        devices = monitoring.devices,
+        packets = monitoring.packets,
+        report = ?monitoring.report,
+        "demo monitoring data stored and judged"
+    );
+    Ok(monitoring)
+}
+
 /// The day the demo publishes this year's list: 10 January, or today early in January.
 pub fn demo_published_on(today: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(today.year(), 1, 10)

@@ -505,6 +505,55 @@ fn expected(
         ("POST", "/api/v1/lists/{id}/letters" | "/api/v1/letters/{id}/delivery") => {
             api_officials(400)
         }
+        // Online monitoring (crates/web/src/monitoring.rs): `{id}` is the demo enterprise,
+        // `{device}` its stack, `{mn}` an MN that is not in quarantine. The series without a
+        // pollutant is malformed for those who may see the device; the settings form without
+        // `enabled` takes the device out of service.
+        ("GET", "/enterprises/{id}/monitoring") => [
+            Login,
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(200),
+            Status(403),
+            Status(403),
+        ],
+        ("GET", "/api/v1/enterprises/{id}/monitoring" | "/api/v1/enterprises/{id}/exceedances") => {
+            [
+                Status(401),
+                Status(200),
+                Status(200),
+                Status(404),
+                Status(200),
+                Status(403),
+                Status(403),
+            ]
+        }
+        ("GET", "/api/v1/devices/{device}/series") => [
+            Status(401),
+            Status(400),
+            Status(400),
+            Status(404),
+            Status(400),
+            Status(403),
+            Status(403),
+        ],
+        ("GET", "/monitoring") => officials(200),
+        ("GET", "/api/v1/monitoring/devices" | "/api/v1/monitoring/exceedances") => {
+            api_officials(200)
+        }
+        ("GET", "/monitoring/quarantine" | "/monitoring/devices/{device}") => {
+            province_only(200, Login)
+        }
+        ("POST", "/monitoring/quarantine/{mn}/assign") => province_only(400, Login),
+        ("POST", "/monitoring/quarantine/{mn}/discard") => province_only(404, Login),
+        ("POST", "/monitoring/devices/{device}/settings") => province_only(303, Login),
+        ("GET", "/api/v1/monitoring/quarantine" | "/api/v1/devices/{device}/settings") => {
+            province_only(200, Status(401))
+        }
+        ("POST", "/api/v1/monitoring/quarantine/{mn}/assign")
+        | ("PUT", "/api/v1/devices/{device}/settings") => province_only(400, Status(401)),
+        ("POST", "/api/v1/monitoring/quarantine/{mn}/discard") => province_only(404, Status(401)),
         ("GET", "/" | "/healthz" | "/metrics" | "/static/app.css" | "/login") => all(200),
         ("GET", "/lang/{lang}") => all(303),
         // An empty login form is malformed for everyone.
@@ -726,6 +775,21 @@ async fn every_route_answers_every_role_as_expected() {
     let consultancy_sees_it = consultancy_is_engaged(&app, enterprise_id).await;
     let round_enterprise: i64 = round_enterprise(&app, ROUND_ID).await;
     let consultancy_sees_round = consultancy_is_engaged(&app, round_enterprise).await;
+    let operator = cpaudit_storage::Principal::console_operator("test");
+    let device_id = app
+        .db()
+        .monitoring_devices(
+            operator.scope(),
+            &cpaudit_storage::monitoring_views::DeviceFilter {
+                enterprise_id: Some(enterprise_id),
+                ..Default::default()
+            },
+            crate::support::test_now(),
+            chrono::Duration::hours(2),
+        )
+        .await
+        .unwrap()[0]
+        .device_id;
     let mut browsers = vec![None];
     let mut tokens = vec![None];
     for caller in &CALLERS[1..] {
@@ -761,7 +825,9 @@ async fn every_route_answers_every_role_as_expected() {
             .replace("{lang}", "en")
             .replace("{city}", "620100")
             .replace("{year}", "2028")
-            .replace("{option}", "1");
+            .replace("{option}", "1")
+            .replace("{device}", &device_id.to_string())
+            .replace("{mn}", "NOT-IN-QUARANTINE");
         for (index, caller) in CALLERS.iter().enumerate() {
             let response = match spec.kind {
                 Kind::Page => {

@@ -16,6 +16,7 @@ mod experts;
 mod hj212_receiver;
 mod import_export;
 mod monitoring_judgement;
+mod monitoring_pages;
 mod notices;
 mod options;
 mod parks;

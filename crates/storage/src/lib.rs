@@ -17,6 +17,7 @@ pub mod experts;
 pub mod lists;
 pub mod monitoring;
 pub mod monitoring_judgement;
+pub mod monitoring_views;
 pub mod notices;
 pub mod options;
 pub mod park_audits;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+mod chart;
 pub mod consultancies;
 pub mod cycle;
 pub mod documents;
@@ -14,6 +15,7 @@ mod evidence;
 pub mod experts;
 pub mod i18n;
 pub mod listing;
+pub mod monitoring;
 pub mod notices;
 pub mod options;
 mod pages;
@@ -69,6 +71,9 @@ pub struct WebSettings {
     /// Mark cookies `Secure` (set when served over HTTPS, e.g. behind a TLS proxy).
     pub secure_cookies: bool,
     pub throttle: Throttle,
+    /// A monitoring device not heard from for longer than this is offline (design default: two
+    /// hours, twice the hourly data interval, so one late hourly packet does not flip it).
+    pub device_offline_after: chrono::Duration,
 }
 
 impl Default for WebSettings {
@@ -79,6 +84,7 @@ impl Default for WebSettings {
             session_lifetime: chrono::Duration::hours(12),
             secure_cookies: false,
             throttle: Throttle::default(),
+            device_offline_after: chrono::Duration::hours(2),
         }
     }
 }

@@ -55,7 +55,7 @@ impl Ctx {
         let lang = caller.lang;
         let t = lang.texts();
         let path = caller.path.split('?').next().unwrap_or("/");
-        let links: [(&'static str, &'static str, &[Role]); 13] = [
+        let links: [(&'static str, &'static str, &[Role]); 14] = [
             ("/", t.home, &Role::ALL),
             ("/work", lang.pick("待办", "To do"), &Role::ALL),
             ("/enterprises", t.enterprises, REGISTRY_READERS),
@@ -65,6 +65,11 @@ impl Ctx {
             ("/plans", lang.pick("年度名单", "Yearly lists"), OFFICIALS),
             ("/lists", lang.pick("已公布名单", "Published"), OFFICIALS),
             ("/parks", t.parks, OFFICIALS),
+            (
+                "/monitoring",
+                lang.pick("在线监测", "Monitoring"),
+                OFFICIALS,
+            ),
             ("/consultancies", t.consultancies, OFFICIALS),
             ("/experts", t.experts, PROVINCE),
             (
@@ -657,6 +662,8 @@ struct DetailPage {
     d: EnterpriseDetail,
     history: Vec<HistoryView>,
     can_edit: bool,
+    /// Officials and the enterprise itself see its online monitoring.
+    can_monitor: bool,
 }
 
 /// A stored UTC time shown in China Standard Time (UTC+8), to the second.
@@ -720,6 +727,7 @@ pub async fn enterprise_detail(
         })
         .collect();
     Ok(render(&DetailPage {
+        can_monitor: caller.has_role(crate::routes::ENTERPRISE_ACTORS),
         can_edit: principal
             .scope()
             .may_manage_city(&detail.enterprise.jurisdiction_code),

@@ -1320,6 +1320,112 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Public,
             get(crate::enforcement::api_public_enforcement),
         ),
+        // Online monitoring (crates/web/src/monitoring.rs): an enterprise's page for the
+        // officials with jurisdiction and the enterprise itself (scope: another city's
+        // enterprise is not found); the officials' devices page and exceedances (a city sees its
+        // own); the quarantine of unknown MNs and the device settings for the province.
+        page(
+            M::GET,
+            "/enterprises/{id}/monitoring",
+            Roles(ENTERPRISE_ACTORS),
+            get(crate::monitoring::enterprise_page),
+        ),
+        page(
+            M::GET,
+            "/monitoring",
+            Roles(OFFICIALS),
+            get(crate::monitoring::devices_page),
+        ),
+        page(
+            M::GET,
+            "/monitoring/quarantine",
+            Roles(PROVINCE),
+            get(crate::monitoring::quarantine_page),
+        ),
+        page(
+            M::POST,
+            "/monitoring/quarantine/{mn}/assign",
+            Roles(PROVINCE),
+            post(crate::monitoring::assign_form),
+        ),
+        page(
+            M::POST,
+            "/monitoring/quarantine/{mn}/discard",
+            Roles(PROVINCE),
+            post(crate::monitoring::discard_form),
+        ),
+        page(
+            M::GET,
+            "/monitoring/devices/{device}",
+            Roles(PROVINCE),
+            get(crate::monitoring::device_page),
+        ),
+        page(
+            M::POST,
+            "/monitoring/devices/{device}/settings",
+            Roles(PROVINCE),
+            post(crate::monitoring::settings_form),
+        ),
+        api(
+            M::GET,
+            "/api/v1/enterprises/{id}/monitoring",
+            Roles(ENTERPRISE_ACTORS),
+            get(crate::monitoring::api_enterprise_monitoring),
+        ),
+        api(
+            M::GET,
+            "/api/v1/enterprises/{id}/exceedances",
+            Roles(ENTERPRISE_ACTORS),
+            get(crate::monitoring::api_enterprise_exceedances),
+        ),
+        api(
+            M::GET,
+            "/api/v1/devices/{device}/series",
+            Roles(ENTERPRISE_ACTORS),
+            get(crate::monitoring::api_series),
+        ),
+        api(
+            M::GET,
+            "/api/v1/monitoring/devices",
+            Roles(OFFICIALS),
+            get(crate::monitoring::api_devices),
+        ),
+        api(
+            M::GET,
+            "/api/v1/monitoring/exceedances",
+            Roles(OFFICIALS),
+            get(crate::monitoring::api_exceedances),
+        ),
+        api(
+            M::GET,
+            "/api/v1/monitoring/quarantine",
+            Roles(PROVINCE),
+            get(crate::monitoring::api_quarantine),
+        ),
+        api(
+            M::POST,
+            "/api/v1/monitoring/quarantine/{mn}/assign",
+            Roles(PROVINCE),
+            post(crate::monitoring::api_assign),
+        ),
+        api(
+            M::POST,
+            "/api/v1/monitoring/quarantine/{mn}/discard",
+            Roles(PROVINCE),
+            post(crate::monitoring::api_discard),
+        ),
+        api(
+            M::GET,
+            "/api/v1/devices/{device}/settings",
+            Roles(PROVINCE),
+            get(crate::monitoring::api_settings),
+        ),
+        api(
+            M::PUT,
+            "/api/v1/devices/{device}/settings",
+            Roles(PROVINCE),
+            axum::routing::put(crate::monitoring::api_save_settings),
+        ),
     ]
 }
 
