@@ -6,6 +6,8 @@ pub mod config;
 pub mod demo_rounds;
 mod determine_cmd;
 mod draw_cmd;
+pub mod hj212_cmd;
+pub mod hj212_traffic;
 mod rules_cmd;
 pub mod setup;
 
