@@ -112,6 +112,14 @@ struct ServeArgs {
     /// (default false).
     #[arg(long, env = "CPAUDIT_NOTICE_EMAIL")]
     notice_email: Option<bool>,
+    /// Run the HJ 212 receiver for the data loggers on this address (e.g. 0.0.0.0:9212) beside
+    /// the web server; its other settings are in the [hj212] section of the configuration file.
+    #[arg(long, env = "CPAUDIT_HJ212_LISTEN")]
+    hj212_listen: Option<String>,
+    /// TEST ONLY: acknowledge HJ 212 packets before they are committed, which breaks the
+    /// receiver's promise; it exists to prove that the durability test can fail.
+    #[arg(long, hide = true)]
+    hj212_ack_before_commit: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,6 +223,8 @@ fn load_settings(cli: &Cli) -> Result<(Settings, Vec<String>)> {
         overrides.secure_cookies = serve.secure_cookies;
         overrides.notice_interval_minutes = serve.notice_interval_minutes;
         overrides.notice_email = serve.notice_email;
+        overrides.hj212_listen = serve.hj212_listen.clone();
+        overrides.hj212_ack_before_commit = serve.hj212_ack_before_commit;
     }
     Ok((Settings::resolve(overrides, file), warnings))
 }
@@ -331,6 +341,21 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let address = listener.local_addr()?;
     println!("cpaudit is serving http://{address}/");
+    let receiver = match settings.hj212.clone() {
+        Some(config) => {
+            let receiver = cpaudit_ingest::Receiver::start(db.clone(), config).await?;
+            state.set_metrics(receiver.renderer());
+            println!(
+                "cpaudit is receiving HJ 212 on tcp://{}",
+                receiver.local_addr()
+            );
+            if settings.hj212.as_ref().is_some_and(|c| c.ack_before_commit) {
+                println!("WARNING: TEST ONLY: HJ 212 packets are acknowledged before commit");
+            }
+            Some(receiver)
+        }
+        None => None,
+    };
     println!(
         "database: {}",
         cpaudit_storage::redact_url(&settings.database_url)
@@ -358,6 +383,9 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
+    if let Some(receiver) = receiver {
+        receiver.shutdown().await;
+    }
     notices.abort();
     housekeeping.abort();
     db.close().await;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use cpaudit_ingest::ReceiverConfig;
+use cpaudit_storage::monitoring::Retention;
 use serde::Deserialize;
 
 /// The file settings: every key is optional; unknown keys are collected for a warning.
@@ -20,6 +22,9 @@ pub struct FileSettings {
     /// The `[notices]` table.
     #[serde(default)]
     pub notices: NoticeFileSettings,
+    /// The `[hj212]` table.
+    #[serde(default)]
+    pub hj212: Hj212FileSettings,
     #[serde(flatten)]
     pub unknown: BTreeMap<String, toml::Value>,
 }
@@ -29,6 +34,26 @@ pub struct FileSettings {
 pub struct NoticeFileSettings {
     pub interval_minutes: Option<u64>,
     pub email: Option<bool>,
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, toml::Value>,
+}
+
+/// The `[hj212]` table of the file: the HJ 212 receiver. It runs when `listen` (or the
+/// `--hj212-listen` flag) is given.
+#[derive(Debug, Default, Deserialize)]
+pub struct Hj212FileSettings {
+    pub listen: Option<String>,
+    pub max_connections: Option<usize>,
+    pub idle_timeout_secs: Option<u64>,
+    pub max_bytes_per_sec: Option<u64>,
+    pub max_packets_per_sec: Option<u64>,
+    pub max_segment_len: Option<usize>,
+    pub store_realtime: Option<bool>,
+    pub retention_days_realtime: Option<u32>,
+    pub retention_days_minute: Option<u32>,
+    pub retention_days_hourly: Option<u32>,
+    pub retention_days_daily: Option<u32>,
+    pub quarantine_cap: Option<u32>,
     #[serde(flatten)]
     pub unknown: BTreeMap<String, toml::Value>,
 }
@@ -47,6 +72,8 @@ pub struct Settings {
     pub notice_interval_minutes: u64,
     /// Queue every fired notice for an external mailer (`notice_outbox`).
     pub notice_email: bool,
+    /// The HJ 212 receiver, when it is to run.
+    pub hj212: Option<ReceiverConfig>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://cpaudit.db";
@@ -74,6 +101,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "CPAUDIT_LOG",
     "CPAUDIT_NOTICE_INTERVAL_MINUTES",
     "CPAUDIT_NOTICE_EMAIL",
+    "CPAUDIT_HJ212_LISTEN",
     // Read by the test suite, not by the program.
     "CPAUDIT_TEST_DATABASE_URL",
 ];
@@ -103,11 +131,13 @@ pub fn unknown_keys(
         .unknown
         .keys()
         .map(|key| format!("notices.{key}"));
+    let hj212_keys = file.hj212.unknown.keys().map(|key| format!("hj212.{key}"));
     let mut warnings: Vec<String> = file
         .unknown
         .keys()
         .cloned()
         .chain(notice_keys)
+        .chain(hj212_keys)
         .map(|key| format!("unknown key `{key}` in {} (ignored)", file_path.display()))
         .collect();
     warnings.extend(
@@ -129,6 +159,9 @@ pub struct Overrides {
     pub log: Option<String>,
     pub notice_interval_minutes: Option<u64>,
     pub notice_email: Option<bool>,
+    pub hj212_listen: Option<String>,
+    /// Test only: acknowledge HJ 212 packets before they are committed.
+    pub hj212_ack_before_commit: bool,
 }
 
 impl Settings {
@@ -172,8 +205,47 @@ impl Settings {
                 .notice_email
                 .or(file.notices.email)
                 .unwrap_or(false),
+            hj212: hj212_config(
+                overrides.hj212_listen,
+                overrides.hj212_ack_before_commit,
+                file.hj212,
+            ),
         }
     }
+}
+
+/// The receiver's settings: `None` unless an address to listen on was given.
+fn hj212_config(
+    listen: Option<String>,
+    ack_before_commit: bool,
+    file: Hj212FileSettings,
+) -> Option<ReceiverConfig> {
+    let defaults = ReceiverConfig::default();
+    let retention = Retention::default();
+    Some(ReceiverConfig {
+        listen: listen.or(file.listen)?,
+        max_connections: file.max_connections.unwrap_or(defaults.max_connections),
+        idle_timeout: file
+            .idle_timeout_secs
+            .map_or(defaults.idle_timeout, std::time::Duration::from_secs),
+        max_bytes_per_sec: file.max_bytes_per_sec.unwrap_or(defaults.max_bytes_per_sec),
+        max_packets_per_sec: file
+            .max_packets_per_sec
+            .unwrap_or(defaults.max_packets_per_sec),
+        max_segment_len: file.max_segment_len.unwrap_or(defaults.max_segment_len),
+        store_realtime: file.store_realtime.unwrap_or(defaults.store_realtime),
+        retention: Retention {
+            realtime_days: file
+                .retention_days_realtime
+                .unwrap_or(retention.realtime_days),
+            minute_days: file.retention_days_minute.unwrap_or(retention.minute_days),
+            hourly_days: file.retention_days_hourly.unwrap_or(retention.hourly_days),
+            daily_days: file.retention_days_daily.unwrap_or(retention.daily_days),
+        },
+        quarantine_cap: file.quarantine_cap.unwrap_or(defaults.quarantine_cap),
+        ack_before_commit,
+        ..defaults
+    })
 }
 
 #[cfg(test)]
@@ -211,16 +283,70 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_reported() {
-        let file: FileSettings =
-            toml::from_str("listn = \"x\"\n[notices]\nemial = true\n").unwrap();
+        let file: FileSettings = toml::from_str(
+            "listn = \"x\"\n[notices]\nemial = true\n[hj212]\nlisen = \"0.0.0.0:1\"\n",
+        )
+        .unwrap();
         let warnings = unknown_keys(
             &file,
             Path::new("cpaudit.toml"),
-            ["CPAUDIT_LISTEN".to_string(), "CPAUDIT_LISTN".to_string()].into_iter(),
+            [
+                "CPAUDIT_LISTEN".to_string(),
+                "CPAUDIT_HJ212_LISTEN".to_string(),
+                "CPAUDIT_LISTN".to_string(),
+            ]
+            .into_iter(),
         );
-        assert_eq!(warnings.len(), 3);
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
         assert!(warnings[0].contains("listn"));
         assert!(warnings[1].contains("notices.emial"));
-        assert!(warnings[2].contains("CPAUDIT_LISTN"));
+        assert!(warnings[2].contains("hj212.lisen"));
+        assert!(warnings[3].contains("CPAUDIT_LISTN"));
+    }
+
+    #[test]
+    fn the_receiver_runs_only_with_an_address_and_reads_its_section() {
+        let defaults = Settings::resolve(Overrides::default(), FileSettings::default());
+        assert!(defaults.hj212.is_none());
+        let file: FileSettings = toml::from_str(
+            "[hj212]\nlisten = \"0.0.0.0:9212\"\nmax_connections = 50\nidle_timeout_secs = 30\n\
+             max_bytes_per_sec = 0\nmax_packets_per_sec = 10\nmax_segment_len = 2048\n\
+             store_realtime = true\nretention_days_realtime = 3\nretention_days_minute = 400\n\
+             retention_days_hourly = 0\nretention_days_daily = 3650\nquarantine_cap = 5\n",
+        )
+        .unwrap();
+        assert!(file.hj212.unknown.is_empty());
+        let settings = Settings::resolve(
+            Overrides {
+                hj212_listen: Some("127.0.0.1:0".into()),
+                ..Overrides::default()
+            },
+            file,
+        );
+        let hj212 = settings.hj212.unwrap();
+        assert_eq!(hj212.listen, "127.0.0.1:0", "the flag beats the file");
+        assert_eq!(hj212.max_connections, 50);
+        assert_eq!(hj212.idle_timeout, std::time::Duration::from_secs(30));
+        assert_eq!(
+            (hj212.max_bytes_per_sec, hj212.max_packets_per_sec),
+            (0, 10)
+        );
+        assert_eq!(hj212.max_segment_len, 2048);
+        assert!(hj212.store_realtime);
+        assert_eq!(
+            hj212.retention,
+            Retention {
+                realtime_days: 3,
+                minute_days: 400,
+                hourly_days: 0,
+                daily_days: 3650
+            }
+        );
+        assert_eq!(hj212.quarantine_cap, 5);
+        assert!(!hj212.ack_before_commit);
+        let file: FileSettings = toml::from_str("[hj212]\nlisten = \"0.0.0.0:9212\"\n").unwrap();
+        let hj212 = Settings::resolve(Overrides::default(), file).hj212.unwrap();
+        assert_eq!(hj212.retention, Retention::default());
+        assert!(!hj212.store_realtime);
     }
 }

@@ -505,7 +505,7 @@ fn expected(
         ("POST", "/api/v1/lists/{id}/letters" | "/api/v1/letters/{id}/delivery") => {
             api_officials(400)
         }
-        ("GET", "/" | "/healthz" | "/static/app.css" | "/login") => all(200),
+        ("GET", "/" | "/healthz" | "/metrics" | "/static/app.css" | "/login") => all(200),
         ("GET", "/lang/{lang}") => all(303),
         // An empty login form is malformed for everyone.
         ("POST", "/login") => all(400),

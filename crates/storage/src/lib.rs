@@ -15,6 +15,7 @@ pub mod enterprises;
 pub mod evidence;
 pub mod experts;
 pub mod lists;
+pub mod monitoring;
 pub mod notices;
 pub mod options;
 pub mod park_audits;

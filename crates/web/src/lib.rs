@@ -27,7 +27,7 @@ mod rows;
 pub mod scheduler;
 mod work;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
@@ -82,8 +82,13 @@ impl Default for WebSettings {
     }
 }
 
+/// Renders counters in the Prometheus text format (the HJ 212 receiver's, passed in by the
+/// binary, so that this crate does not depend on the receiver).
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
 struct Inner {
     db: Db,
+    metrics: OnceLock<MetricsRenderer>,
     clock: Arc<dyn Clock>,
     settings: WebSettings,
     reference: ReferenceData,
@@ -124,6 +129,7 @@ impl AppState {
     ) -> Self {
         AppState(Arc::new(Inner {
             db,
+            metrics: OnceLock::new(),
             clock,
             settings,
             reference,
@@ -134,6 +140,20 @@ impl AppState {
 
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    /// Installs what `GET /metrics` serves; the first one installed stays.
+    pub fn set_metrics(&self, render: MetricsRenderer) {
+        let _ = self.0.metrics.set(render);
+    }
+
+    /// The counters for `GET /metrics`: empty when no receiver runs.
+    pub fn metrics_text(&self) -> String {
+        self.0
+            .metrics
+            .get()
+            .map(|render| render())
+            .unwrap_or_default()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -218,6 +218,22 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The HJ 212 receiver's counters in the Prometheus text format. Public like `/healthz`: the
+/// output holds counts only (no MN, address or enterprise), and a scraper holds no session.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        state.metrics_text(),
+    )
+        .into_response()
+}
+
 pub async fn stylesheet() -> Response {
     (
         [

@@ -97,6 +97,7 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
     vec![
         page(M::GET, "/", Public, get(pages::home)),
         page(M::GET, "/healthz", Public, get(pages::healthz)),
+        page(M::GET, "/metrics", Public, get(pages::metrics)),
         page(M::GET, "/static/app.css", Public, get(pages::stylesheet)),
         page(M::GET, "/lang/{lang}", Public, get(pages::switch_language)),
         page(M::GET, "/login", Public, get(pages::login_form)),
