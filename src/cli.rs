@@ -62,7 +62,8 @@ enum Command {
     /// Verify a published expert panel draw by recomputing it from its record (no database).
     #[command(subcommand)]
     Draw(DrawCommand),
-    /// Online monitoring (HJ 212): judge the stored data against the emission limits.
+    /// Online monitoring (HJ 212): a simulator of the demo devices' data loggers, and the
+    /// judgement of the stored data against the emission limits.
     #[command(subcommand)]
     Hj212(Hj212Command),
 }
@@ -275,7 +276,7 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
         }
         Command::Draw(command) => return Ok(crate::draw_cmd::run(command)),
         Command::Hj212(command) => {
-            crate::hj212_cmd::run(&settings.database_url, &reference, command).await?;
+            return crate::hj212_cmd::run(command, reference, &settings.database_url).await
         }
         Command::Demo(args) => {
             let db = setup::open_database(&settings.database_url, &reference).await?;

@@ -7,7 +7,9 @@ pub mod demo_monitoring;
 pub mod demo_rounds;
 mod determine_cmd;
 mod draw_cmd;
-mod hj212_cmd;
+pub mod hj212_cmd;
+mod hj212_evaluate;
+pub mod hj212_traffic;
 mod rules_cmd;
 pub mod setup;
 

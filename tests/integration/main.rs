@@ -13,6 +13,7 @@ mod draws;
 mod enforcement;
 mod evidence;
 mod experts;
+mod hj212_durability;
 mod hj212_receiver;
 mod import_export;
 mod monitoring_judgement;
