@@ -265,8 +265,10 @@ fn statement_sizes(mut n: usize) -> Vec<usize> {
     sizes
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `columns` parameters.
-fn values_list(rows: usize, columns: usize) -> String {
+/// `($1, $2, …), (…)` for `rows` rows of `columns` parameters; on SQLite anonymous `?`
+/// placeholders, bound in order: sqlx looks each `$N` up by name, a linear scan in SQLite, which
+/// makes a statement of a thousand parameters cost a million steps.
+fn values_list(rows: usize, columns: usize, backend: Backend) -> String {
     let mut text = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -277,40 +279,56 @@ fn values_list(rows: usize, columns: usize) -> String {
             if column > 0 {
                 text.push_str(", ");
             }
-            text.push('$');
-            text.push_str(&(row * columns + column + 1).to_string());
+            match backend {
+                Backend::Sqlite => text.push('?'),
+                Backend::Postgres => {
+                    text.push('$');
+                    text.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
         }
         text.push(')');
     }
     text
 }
 
-/// The text of a multi-row statement of `rows` rows (a power of two up to 256), built once.
+/// Statement texts for 1, 2, 4, … 256 rows, per backend, built once.
+type TextCache = OnceLock<[Vec<String>; 2]>;
+
+/// The text of a multi-row statement of `rows` rows (a power of two up to 256).
 fn cached_text(
-    cache: &'static OnceLock<Vec<String>>,
+    cache: &'static TextCache,
+    backend: Backend,
     rows: usize,
-    build: impl Fn(usize) -> String,
+    build: impl Fn(usize, Backend) -> String,
 ) -> &'static str {
-    let texts = cache.get_or_init(|| (0..=8).map(|exp| build(1 << exp)).collect());
-    &texts[rows.trailing_zeros() as usize]
+    let texts = cache.get_or_init(|| {
+        [Backend::Sqlite, Backend::Postgres]
+            .map(|b| (0..=8).map(|exp| build(1 << exp, b)).collect())
+    });
+    let index = match backend {
+        Backend::Sqlite => 0,
+        Backend::Postgres => 1,
+    };
+    &texts[index][rows.trailing_zeros() as usize]
 }
 
-fn insert_data_text(rows: usize) -> &'static str {
-    static CACHE: OnceLock<Vec<String>> = OnceLock::new();
-    cached_text(&CACHE, rows, |n| {
+fn insert_data_text(backend: Backend, rows: usize) -> &'static str {
+    static CACHE: TextCache = OnceLock::new();
+    cached_text(&CACHE, backend, rows, |n, b| {
         format!(
             "INSERT INTO monitoring_data (device_id, kind, data_time, qn, received_at, cp) \
              VALUES {} ON CONFLICT (device_id, kind, data_time) DO NOTHING RETURNING kind",
-            values_list(n, 6)
+            values_list(n, 6, b)
         )
     })
 }
 
 const STATUS_COLUMNS: usize = 10;
 
-fn upsert_status_text(rows: usize) -> &'static str {
-    static CACHE: OnceLock<Vec<String>> = OnceLock::new();
-    cached_text(&CACHE, rows, |n| {
+fn upsert_status_text(backend: Backend, rows: usize) -> &'static str {
+    static CACHE: TextCache = OnceLock::new();
+    cached_text(&CACHE, backend, rows, |n, b| {
         format!(
             "INSERT INTO device_status (device_id, last_seen_at, last_data_time, \
              protocol_version, peer, packets, deviations, rejected, last_rejection, \
@@ -329,20 +347,20 @@ fn upsert_status_text(rows: usize) -> &'static str {
              rejected = device_status.rejected + excluded.rejected, \
              last_rejection = COALESCE(excluded.last_rejection, device_status.last_rejection), \
              last_rejected_at = COALESCE(excluded.last_rejected_at, device_status.last_rejected_at)",
-            values_list(n, STATUS_COLUMNS)
+            values_list(n, STATUS_COLUMNS, b)
         )
     })
 }
 
 const QUARANTINE_PACKET_COLUMNS: usize = 8;
 
-fn insert_quarantine_text(rows: usize) -> &'static str {
-    static CACHE: OnceLock<Vec<String>> = OnceLock::new();
-    cached_text(&CACHE, rows, |n| {
+fn insert_quarantine_text(backend: Backend, rows: usize) -> &'static str {
+    static CACHE: TextCache = OnceLock::new();
+    cached_text(&CACHE, backend, rows, |n, b| {
         format!(
             "INSERT INTO quarantine_packets (mn, received_at, packet, kind, data_time, qn, cp, \
              split) VALUES {}",
-            values_list(n, QUARANTINE_PACKET_COLUMNS)
+            values_list(n, QUARANTINE_PACKET_COLUMNS, b)
         )
     })
 }
@@ -379,7 +397,7 @@ async fn write_rows(
     for size in statement_sizes(whole.len()) {
         let chunk = &whole[offset..offset + size];
         offset += size;
-        let text = insert_data_text(size);
+        let text = insert_data_text(conn.backend(), size);
         let inserted: Vec<i64> = on_conn!(conn, |c| {
             let mut query = sqlx::query_scalar(text);
             for row in chunk {
@@ -447,7 +465,7 @@ async fn write_statuses(conn: &mut Conn<'_>, updates: &[StatusUpdate]) -> Result
     for size in statement_sizes(merged.len()) {
         let chunk = &merged[offset..offset + size];
         offset += size;
-        let text = upsert_status_text(size);
+        let text = upsert_status_text(conn.backend(), size);
         on_conn!(conn, |c| {
             let mut query = sqlx::query(text);
             for s in chunk {
@@ -592,7 +610,7 @@ async fn write_quarantine(
     for size in statement_sizes(kept.len()) {
         let chunk = &kept[offset..offset + size];
         offset += size;
-        let text = insert_quarantine_text(size);
+        let text = insert_quarantine_text(conn.backend(), size);
         on_conn!(conn, |c| {
             let mut query = sqlx::query(text);
             for p in chunk {
@@ -1309,8 +1327,11 @@ mod tests {
                 .iter()
                 .all(|s| s.is_power_of_two() && *s <= MAX_ROWS_PER_STATEMENT));
         }
-        assert_eq!(values_list(2, 2), "($1, $2), ($3, $4)");
-        assert!(insert_data_text(4).contains("($19, $20, $21, $22, $23, $24) ON CONFLICT"));
+        assert_eq!(values_list(2, 2, Backend::Postgres), "($1, $2), ($3, $4)");
+        assert_eq!(values_list(2, 2, Backend::Sqlite), "(?, ?), (?, ?)");
+        assert!(insert_data_text(Backend::Postgres, 4)
+            .contains("($19, $20, $21, $22, $23, $24) ON CONFLICT"));
+        assert!(insert_data_text(Backend::Sqlite, 2).contains("(?, ?, ?, ?, ?, ?) ON CONFLICT"));
     }
 
     #[test]

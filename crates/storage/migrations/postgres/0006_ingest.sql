@@ -21,3 +21,6 @@ ALTER TABLE quarantine_packets ADD COLUMN data_time BIGINT;
 ALTER TABLE quarantine_packets ADD COLUMN qn TEXT NOT NULL DEFAULT '';
 ALTER TABLE quarantine_packets ADD COLUMN cp TEXT;
 ALTER TABLE quarantine_packets ADD COLUMN split BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- (SQLite rebuilds monitoring_data as a rowid table here; a PostgreSQL table is a heap with a
+-- separate primary key index already.)
