@@ -16,7 +16,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 use cpaudit_core::emission_limits::EmissionLimits;
 use cpaudit_core::monitoring::{
     self as judgement, hour_of, parse_day_key, parse_time_key, KIND_HOUR, KIND_REALTIME,
@@ -966,11 +966,15 @@ fn build_chart(
             let mut at = range.start();
             let mut index = 0;
             while at < end || index == 0 {
-                if at.format("%H").to_string() == "00" {
+                let hour = at.hour();
+                if hour == 0 {
                     let day = (at.date() - range.from).num_days();
                     if day % tick_every == 0 {
                         ticks.push((index, at.format("%m-%d").to_string()));
                     }
+                } else if days <= 3 && hour % 6 == 0 {
+                    // Short ranges: the hours of the day too.
+                    ticks.push((index, at.format("%H:%M").to_string()));
                 }
                 let key = judgement::time_key(at);
                 slots.push(slot_of(
@@ -1179,9 +1183,22 @@ fn kind_label(kind: i64, lang: Lang) -> &'static str {
     }
 }
 
-/// Picks the factor a chart shows by default: the first with a limit that has judged values,
-/// else the first with judged values, else the first with a limit.
+/// The pollutants a chart shows first when they are measured: SO₂, NOx and dust for air, COD
+/// and ammonia nitrogen, phosphorus and nitrogen for water (the totals that permits cap).
+const PRINCIPAL: [&str; 7] = [
+    "a21026", "a21002", "a34013", "w01018", "w21003", "w21011", "w21001",
+];
+
+/// Picks the factor a chart shows by default: a principal pollutant with a limit and judged
+/// values, else the first with a limit that has judged values, else the first with judged
+/// values, else the first with a limit.
 fn default_factor(judged: &[String], limited: &[String]) -> Option<String> {
+    if let Some(code) = PRINCIPAL
+        .iter()
+        .find(|code| judged.iter().any(|f| f == *code) && limited.iter().any(|f| f == *code))
+    {
+        return Some(code.to_string());
+    }
     limited
         .iter()
         .find(|f| judged.contains(f))
@@ -1713,9 +1730,18 @@ pub async fn devices_page(
     } else {
         0
     };
-    let devices = list
-        .shown
-        .iter()
+    // Devices that stopped sending first (they need a look), then those out of service, those
+    // online, and last those never heard from.
+    let rank = |d: &DeviceView| match (DeviceState::of(d), d.last_seen_at.is_some()) {
+        (DeviceState::Offline, true) => 0,
+        (DeviceState::OutOfService, _) => 1,
+        (DeviceState::Online, _) => 2,
+        (DeviceState::Offline, false) => 3,
+    };
+    let mut shown: Vec<&DeviceView> = list.shown.iter().collect();
+    shown.sort_by_key(|d| rank(d));
+    let devices = shown
+        .into_iter()
         .map(|d| OfficialDeviceView {
             id: d.device_id,
             city: city_name(&state, &d.jurisdiction_code, lang),
@@ -2408,6 +2434,25 @@ mod tests {
             (2, 1, 1, 1)
         );
         assert_eq!(summary.limit, Some(200.0));
-        assert_eq!(chart.ticks, vec![(0, "01-15".to_string())]);
+        assert_eq!(
+            chart.ticks,
+            vec![(0, "01-15".to_string()), (6, "06:00".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_default_pollutant_is_a_principal_one_the_device_measures() {
+        let codes = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let limited = codes(&["a34013", "a21026", "a21002", "a20057"]);
+        assert_eq!(
+            default_factor(&codes(&["a34013", "a21026"]), &limited).as_deref(),
+            Some("a21026")
+        );
+        assert_eq!(
+            default_factor(&codes(&["a20057"]), &limited).as_deref(),
+            Some("a20057")
+        );
+        assert_eq!(default_factor(&[], &limited).as_deref(), Some("a34013"));
+        assert_eq!(default_factor(&[], &[]), None);
     }
 }
