@@ -16,6 +16,7 @@ use cpaudit_web::{AppState, SystemClock, WebSettings};
 use crate::config::{self, Overrides, Settings};
 use crate::determine_cmd::DetermineArgs;
 use crate::draw_cmd::DrawCommand;
+use crate::hj212_cmd::Hj212Command;
 use crate::rules_cmd::RulesCommand;
 use crate::setup;
 
@@ -61,6 +62,9 @@ enum Command {
     /// Verify a published expert panel draw by recomputing it from its record (no database).
     #[command(subcommand)]
     Draw(DrawCommand),
+    /// Online monitoring (HJ 212): judge the stored data against the emission limits.
+    #[command(subcommand)]
+    Hj212(Hj212Command),
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +274,9 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
             crate::determine_cmd::run(&settings.database_url, reference, args).await?;
         }
         Command::Draw(command) => return Ok(crate::draw_cmd::run(command)),
+        Command::Hj212(command) => {
+            crate::hj212_cmd::run(&settings.database_url, &reference, command).await?;
+        }
         Command::Demo(args) => {
             let db = setup::open_database(&settings.database_url, &reference).await?;
             if !db.is_empty().await? {
@@ -351,6 +358,7 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
     let scheduler = Scheduler {
         interval: std::time::Duration::from_secs(settings.notice_interval_minutes * 60),
         email: settings.notice_email,
+        ..Scheduler::default()
     };
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await

@@ -7,6 +7,7 @@ pub mod demo_monitoring;
 pub mod demo_rounds;
 mod determine_cmd;
 mod draw_cmd;
+mod hj212_cmd;
 mod rules_cmd;
 pub mod setup;
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
+use cpaudit_core::emission_limits::{EmissionLimits, EMISSION_LIMITS_TOML};
 use cpaudit_core::periods::{CalendarError, HolidayCalendar, CHINA_CALENDAR_TOML};
 use cpaudit_core::reference::{
     ReferenceData, ReferenceError, GANSU_INDUSTRIES_TOML, GANSU_JURISDICTIONS_TOML, INDUSTRIES,
@@ -54,7 +55,8 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 pub struct RuleSource {
     /// Read the rule files from this folder instead of the embedded ones:
-    /// DIR/documents.toml, DIR/PROVINCE/{parameters,scoring,jurisdictions,industries}.toml and
+    /// DIR/documents.toml, DIR/emission_limits.toml,
+    /// DIR/PROVINCE/{parameters,scoring,jurisdictions,industries}.toml and
     /// DIR/calendars/china.toml.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -73,6 +75,7 @@ struct RuleTexts {
     documents: RuleText,
     parameters: RuleText,
     scoring: RuleText,
+    limits: RuleText,
     jurisdictions: RuleText,
     industries: RuleText,
     calendar: RuleText,
@@ -90,6 +93,7 @@ impl RuleSource {
                 documents: embedded("rules/documents.toml", DOCUMENTS_TOML),
                 parameters: embedded("rules/gansu/parameters.toml", GANSU_PARAMETERS_TOML),
                 scoring: embedded("rules/gansu/scoring.toml", GANSU_SCORING_TOML),
+                limits: embedded("rules/emission_limits.toml", EMISSION_LIMITS_TOML),
                 jurisdictions: embedded("rules/gansu/jurisdictions.toml", GANSU_JURISDICTIONS_TOML),
                 industries: embedded("rules/gansu/industries.toml", GANSU_INDUSTRIES_TOML),
                 calendar: embedded("rules/calendars/china.toml", CHINA_CALENDAR_TOML),
@@ -107,6 +111,7 @@ impl RuleSource {
             documents: read(dir.join("documents.toml")),
             parameters: read(province.join("parameters.toml")),
             scoring: read(province.join("scoring.toml")),
+            limits: read(dir.join("emission_limits.toml")),
             jurisdictions: read(province.join("jurisdictions.toml")),
             industries: read(province.join("industries.toml")),
             calendar: read(dir.join("calendars").join("china.toml")),
@@ -148,6 +153,19 @@ impl RuleTexts {
                     scoring_faults
                         .iter()
                         .map(|f| format!("{}: {}: {}", self.scoring.label, f.location, f.message)),
+                )
+            })
+            .ok()
+    }
+
+    /// The emission limits; their citations name documents of the book.
+    fn limits(&self, book: &RuleBook, faults: &mut Vec<String>) -> Option<EmissionLimits> {
+        EmissionLimits::from_toml(self.limits.text.as_deref()?, book)
+            .map_err(|limit_faults| {
+                faults.extend(
+                    limit_faults
+                        .iter()
+                        .map(|f| format!("{}: {}: {}", self.limits.label, f.location, f.message)),
                 )
             })
             .ok()
@@ -239,6 +257,9 @@ fn check(source: &RuleSource) -> std::process::ExitCode {
     let scoring = book
         .as_ref()
         .and_then(|book| texts.scoring(book, &mut faults));
+    let limits = book
+        .as_ref()
+        .and_then(|book| texts.limits(book, &mut faults));
     let reference = texts.reference(&mut faults);
     let calendar = texts.calendar(&mut faults);
     if let (Some(book), Some(reference)) = (&book, &reference) {
@@ -256,6 +277,7 @@ fn check(source: &RuleSource) -> std::process::ExitCode {
         summary(book.as_ref(), reference.as_ref(), calendar.as_ref())
     );
     println!("{}", scoring_summary(scoring.as_ref()));
+    println!("{}", limits_summary(limits.as_ref()));
     if faults.is_empty() {
         println!("OK: no faults");
         std::process::ExitCode::SUCCESS
@@ -333,6 +355,31 @@ fn scoring_summary(scoring: Option<&ScoringBook>) -> String {
                 scoring.version,
                 versions.len(),
                 versions.join(", ")
+            )
+        },
+    )
+}
+
+/// One line on the emission limits: how many, of which standards, and how many rest only on
+/// recall or doubt.
+fn limits_summary(limits: Option<&EmissionLimits>) -> String {
+    limits.map_or_else(
+        || "emission limits: not loaded".to_string(),
+        |limits| {
+            let unsettled = limits
+                .limits
+                .iter()
+                .filter(|limit| limit.confidence().needs_verification())
+                .count();
+            let standards: Vec<&str> = limits.standards.iter().map(|s| s.code.as_str()).collect();
+            format!(
+                "emission limits {}: {} limits of {} source classes ({} need verification against \
+                 the official text), standards {}",
+                limits.version,
+                limits.limits.len(),
+                limits.classes.len(),
+                unsettled,
+                standards.join(", ")
             )
         },
     )

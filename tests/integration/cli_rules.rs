@@ -95,6 +95,8 @@ fn rules_check_passes_on_the_repository_files_and_prints_a_summary() {
             "design",
             "documents",
             "calendar",
+            "emission limits emission-limits-",
+            "GB 13223-2011",
             "OK: no faults",
         ] {
             assert!(
@@ -300,4 +302,23 @@ fn rules_check_reads_the_scoring_forms_and_fails_when_points_do_not_add_up() {
         )),
         "{printed}"
     );
+}
+
+#[test]
+fn rules_check_fails_on_a_broken_emission_limit_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&rules_dir(), dir.path());
+    let path = dir.path().join("emission_limits.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("value = 100.0", "value = 0.0", 1);
+    std::fs::write(&path, text).unwrap();
+    let output = rules(&["check", "--dir", dir.path().to_str().unwrap()]);
+    let printed = stdout(&output);
+    assert!(!output.status.success(), "{printed}");
+    assert!(
+        printed.contains(&format!("{}: limit #", path.display())),
+        "{printed}"
+    );
+    assert!(printed.contains("must be a positive number"), "{printed}");
 }

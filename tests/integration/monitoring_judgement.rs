@@ -582,3 +582,51 @@ async fn every_demo_outlet_is_bound_to_a_standard() {
     let standards = count(app.db(), "SELECT DISTINCT standard FROM outlet_standards").await;
     assert_eq!(standards, 6);
 }
+
+#[tokio::test]
+async fn the_scheduler_tick_evaluates_with_its_clock_and_the_command_line_finds_nothing_left() {
+    let app = TestApp::new().await;
+    let db = app.db();
+    let (enterprise, outlet, device) = monitored_enterprise(&app, 4, "air").await;
+    bind(&app, outlet, "gb16297-1996", "general.new").await;
+    for slot in 0..6 {
+        packet(
+            db,
+            device,
+            2051,
+            at(15, 6, slot * 10),
+            "a34013-Avg=150,a34013-Flag=N",
+        )
+        .await;
+    }
+    let state = cpaudit_web::AppState::new(
+        db.clone(),
+        crate::support::reference(),
+        cpaudit_web::WebSettings::default(),
+        app.clock.clone(),
+    );
+    let scheduler = cpaudit_web::scheduler::Scheduler::default();
+    scheduler.tick(&state).await.unwrap();
+    let province = Principal::console_operator("test");
+    let candidates = db
+        .monitoring_candidates(province.scope(), enterprise)
+        .await
+        .unwrap();
+    assert_eq!(candidates.len(), 1, "06:00 and 07:00 have settled at 09:00");
+    // The clock moves on by an hour: 08:00 is evaluated (silent), nothing new is created.
+    app.clock.advance(Duration::hours(1));
+    let report = scheduler.evaluate_monitoring(&state).await.unwrap();
+    assert_eq!((report.hours, report.candidates), (1, 0));
+    let output = crate::support::cpaudit_command(
+        &app.store.url,
+        &["hj212", "evaluate", "--now", "2027-01-15T10:00:00+08:00"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed["hours"], 0);
+    assert_eq!(printed["candidates"], 0);
+}

@@ -35,6 +35,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use cpaudit_core::emission_limits::EmissionLimits;
 use cpaudit_core::periods::HolidayCalendar;
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_core::rules::RuleBook;
@@ -100,6 +101,7 @@ struct Inner {
     reference: ReferenceData,
     rules: RuleBook,
     calendar: HolidayCalendar,
+    limits: EmissionLimits,
 }
 
 /// Shared state of all handlers. Cheap to clone.
@@ -141,6 +143,7 @@ impl AppState {
             reference,
             rules,
             calendar,
+            limits: EmissionLimits::embedded(),
         }))
     }
 
@@ -177,6 +180,12 @@ impl AppState {
     /// The legal parameters in force (deadlines, intervals, calendar dates).
     pub fn rules(&self) -> &RuleBook {
         &self.0.rules
+    }
+
+    /// The national emission limits online-monitoring data is judged against
+    /// (`rules/emission_limits.toml`).
+    pub fn emission_limits(&self) -> &EmissionLimits {
+        &self.0.limits
     }
 
     /// The State Council's holiday arrangements, for the Civil Code's period rule.

@@ -6,6 +6,10 @@
 //!
 //! E-mail (setting `notices.email`, off by default): each notice fired is also queued in the
 //! `notice_outbox` table for an external mailer; cpaudit sends no e-mail itself.
+//!
+//! Each tick also evaluates the online-monitoring data that has settled since the last one
+//! ([`Scheduler::evaluate_monitoring`]: hourly and daily means, exceedances, gaps, loads and
+//! candidate evidence; see `cpaudit_storage::monitoring_judgement`), with the same clock.
 
 use std::time::Duration;
 
@@ -15,6 +19,7 @@ use cpaudit_core::deadlines::{
 };
 use cpaudit_core::rules::{RuleBook, RuleRef};
 use cpaudit_storage::evidence::{china_date, parse_date};
+use cpaudit_storage::monitoring_judgement::{EvaluateOptions, EvaluationReport};
 use cpaudit_storage::notices::{FiredCount, NoticeDraft, OpenDeadline};
 use cpaudit_storage::StorageError;
 
@@ -29,6 +34,9 @@ pub struct Scheduler {
     pub interval: Duration,
     /// Queue every fired notice for the external mailer.
     pub email: bool,
+    /// Evaluate online-monitoring data on each tick (`None`: not here, e.g. when another
+    /// server of the installation does it).
+    pub monitoring: Option<EvaluateOptions>,
 }
 
 impl Default for Scheduler {
@@ -36,13 +44,54 @@ impl Default for Scheduler {
         Scheduler {
             interval: DEFAULT_INTERVAL,
             email: false,
+            monitoring: Some(EvaluateOptions::default()),
         }
     }
 }
 
 impl Scheduler {
-    /// Fires every notice due today by the application's clock; returns what fired now.
+    /// Fires every notice due today by the application's clock and evaluates the monitoring data
+    /// that has settled; returns the notices fired now. A failed evaluation is logged and does
+    /// not hold back the notices (it is retried on the next tick).
     pub async fn tick(&self, state: &AppState) -> Result<FiredCount, StorageError> {
+        let fired = self.fire_notices(state).await?;
+        if self.monitoring.is_some() {
+            if let Err(error) = self.evaluate_monitoring(state).await {
+                tracing::warn!(%error, "monitoring evaluation failed");
+            }
+        }
+        Ok(fired)
+    }
+
+    /// Evaluates the online-monitoring data that has settled by the application's clock: the
+    /// hours not yet evaluated of every device, their days, and the candidate evidence the rule
+    /// book's candidate rule calls for. Does nothing when monitoring is off.
+    pub async fn evaluate_monitoring(
+        &self,
+        state: &AppState,
+    ) -> Result<EvaluationReport, StorageError> {
+        let Some(options) = &self.monitoring else {
+            return Ok(EvaluationReport::default());
+        };
+        let report = state
+            .db()
+            .evaluate_monitoring(state.emission_limits(), state.rules(), state.now(), options)
+            .await?;
+        if report.hours > 0 {
+            tracing::info!(
+                devices = report.devices,
+                hours = report.hours,
+                exceedance_hours = report.exceedance_hours,
+                candidates = report.candidates,
+                load_candidates = report.load_candidates,
+                "monitoring evaluated"
+            );
+        }
+        Ok(report)
+    }
+
+    /// Fires every notice due today by the application's clock; returns what fired now.
+    async fn fire_notices(&self, state: &AppState) -> Result<FiredCount, StorageError> {
         let now = state.now();
         let today = china_date(now);
         let book = state.rules();
