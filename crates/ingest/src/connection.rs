@@ -87,8 +87,12 @@ pub async fn serve(
     let mut in_flight = 0usize;
     let mut last_read = start;
     let mut idle = false;
+    let stopping = *shutdown.borrow_and_update();
 
     'serve: loop {
+        if stopping {
+            break 'serve;
+        }
         let now = Instant::now();
         let hold = [
             bytes_budget.as_mut().and_then(|b| b.wait(now)),

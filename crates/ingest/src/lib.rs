@@ -169,6 +169,9 @@ pub struct Receiver {
     accept: JoinHandle<()>,
     writer: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
+    /// One permit per open connection slot: all back means every connection has ended.
+    permits: Arc<Semaphore>,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -218,6 +221,8 @@ impl Receiver {
             },
             config,
         });
+        let max_connections = shared.config.max_connections.max(1);
+        let permits = Arc::new(Semaphore::new(max_connections));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (jobs_tx, jobs_rx) = mpsc::channel(shared.config.queue.max(1));
         let writer = tokio::spawn(writer::run(
@@ -231,6 +236,7 @@ impl Receiver {
             listener,
             Arc::clone(&shared),
             jobs_tx,
+            Arc::clone(&permits),
             shutdown_rx.clone(),
         ));
         let background = vec![
@@ -248,6 +254,8 @@ impl Receiver {
             accept,
             writer,
             background,
+            permits,
+            max_connections,
         })
     }
 
@@ -278,6 +286,9 @@ impl Receiver {
         {
             tracing::error!("the HJ 212 writer did not finish within 30 s");
         }
+        // The connections deliver the replies of the last commits, then end.
+        let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.permits.acquire_many(all)).await;
         for task in self.background {
             task.abort();
         }
@@ -289,9 +300,9 @@ async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     jobs: mpsc::Sender<Job>,
+    permits: Arc<Semaphore>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let permits = Arc::new(Semaphore::new(shared.config.max_connections.max(1)));
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,

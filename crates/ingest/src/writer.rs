@@ -59,9 +59,9 @@ fn add_status(
         .entry(delta.device_id)
         .or_insert_with(|| StatusUpdate {
             device_id: delta.device_id,
-            seen_at: seen_at.to_string(),
             ..StatusUpdate::default()
         });
+    seen_at.clone_into(&mut entry.seen_at);
     entry.last_data_time = entry.last_data_time.max(delta.data_time);
     if let Some(version) = delta.version {
         entry.protocol_version = version_text(version);
@@ -78,22 +78,61 @@ fn add_status(
     }
 }
 
-/// Turns jobs into one batch and the tickets to settle after the commit.
-fn build(jobs: Vec<Job>) -> (IngestBatch, Vec<Ticket>) {
+/// How often device status is written: a device's packets within this interval share one
+/// upsert. Status is informational (last seen, counts), so a crash loses at most this much of it;
+/// the data and its acknowledgement do not depend on it.
+const STATUS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Device status gathered since the last flush.
+struct StatusBuffer {
+    pending: HashMap<i64, StatusUpdate>,
+    last_flush: Instant,
+}
+
+impl StatusBuffer {
+    fn new() -> StatusBuffer {
+        StatusBuffer {
+            pending: HashMap::new(),
+            last_flush: Instant::now()
+                .checked_sub(STATUS_INTERVAL)
+                .unwrap_or_else(Instant::now),
+        }
+    }
+
+    fn due_at(&self) -> Option<Instant> {
+        (!self.pending.is_empty()).then_some(self.last_flush + STATUS_INTERVAL)
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        self.due_at().is_some_and(|at| now >= at)
+    }
+
+    fn snapshot(&self) -> Vec<StatusUpdate> {
+        self.pending.values().cloned().collect()
+    }
+
+    fn flushed(&mut self, now: Instant) {
+        self.pending.clear();
+        self.last_flush = now;
+    }
+}
+
+/// Turns jobs into one batch and the tickets to settle after the commit; their status goes
+/// into `statuses`.
+fn build(jobs: Vec<Job>, statuses: &mut HashMap<i64, StatusUpdate>) -> (IngestBatch, Vec<Ticket>) {
     let seen_at = cpaudit_storage::timestamp(Utc::now());
     let mut batch = IngestBatch::default();
-    let mut statuses: HashMap<i64, StatusUpdate> = HashMap::new();
     let mut tickets = Vec::with_capacity(jobs.len());
     for job in jobs {
         let peer = job.link.as_ref().map_or("", |l| &l.peer).to_string();
         let kind = match job.work {
             Work::Data { row, status } => {
-                add_status(&mut statuses, status, &seen_at, &peer);
+                add_status(statuses, status, &seen_at, &peer);
                 batch.rows.push(row);
                 TicketKind::Data
             }
             Work::Status { status, outcome } => {
-                add_status(&mut statuses, status, &seen_at, &peer);
+                add_status(statuses, status, &seen_at, &peer);
                 TicketKind::Status(outcome)
             }
             Work::Quarantine { packet } => {
@@ -109,7 +148,6 @@ fn build(jobs: Vec<Job>) -> (IngestBatch, Vec<Ticket>) {
             kind,
         });
     }
-    batch.statuses = statuses.into_values().collect();
     (batch, tickets)
 }
 
@@ -198,9 +236,25 @@ pub async fn run(
     quarantine_cap: u32,
 ) {
     let mut backoff = Duration::from_millis(50);
-    while let Some(first) = jobs.recv().await {
-        let mut taken = vec![first];
-        while taken.len() < max_batch {
+    let mut statuses = StatusBuffer::new();
+    loop {
+        // Wait for packets; with status waiting to be written, not beyond its flush time.
+        let first = match statuses.due_at() {
+            None => match jobs.recv().await {
+                Some(job) => Some(job),
+                None => break,
+            },
+            Some(at) => {
+                match tokio::time::timeout_at(tokio::time::Instant::from_std(at), jobs.recv()).await
+                {
+                    Ok(Some(job)) => Some(job),
+                    Ok(None) => break,
+                    Err(_) => None,
+                }
+            }
+        };
+        let mut taken: Vec<Job> = first.into_iter().collect();
+        while !taken.is_empty() && taken.len() < max_batch {
             match jobs.try_recv() {
                 Ok(job) => taken.push(job),
                 Err(_) => break,
@@ -208,10 +262,23 @@ pub async fn run(
         }
         metrics.set_writer_queue(jobs.len());
         let count = taken.len() as u64;
-        let (batch, tickets) = build(taken);
+        let (mut batch, tickets) = build(taken, &mut statuses.pending);
+        let now = Instant::now();
+        let flush = statuses.due(now);
+        if flush {
+            batch.statuses = statuses.snapshot();
+        }
+        if batch.is_empty() && tickets.is_empty() {
+            continue;
+        }
         match writer.store(&batch, quarantine_cap).await {
             Ok(outcome) => {
-                metrics.commit(count, true);
+                if flush {
+                    statuses.flushed(now);
+                }
+                if count > 0 {
+                    metrics.commit(count, true);
+                }
                 settle_committed(tickets, &outcome, &metrics);
                 backoff = Duration::from_millis(50);
             }
@@ -224,6 +291,15 @@ pub async fn run(
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
+        }
+    }
+    if !statuses.pending.is_empty() {
+        let batch = IngestBatch {
+            statuses: statuses.snapshot(),
+            ..IngestBatch::default()
+        };
+        if let Err(error) = writer.store(&batch, quarantine_cap).await {
+            tracing::warn!(%error, "the last device status was not written");
         }
     }
     metrics.set_writer_queue(0);
