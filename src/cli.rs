@@ -305,13 +305,15 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
                 crate::demo_monitoring::load_demo_monitoring(&db, &data, setup::DEMO_SEED, now)
                     .await?;
             println!(
-                "stored {} monitoring packets of {} devices and judged {} device-hours \
-                 ({} exceedance hours, {} candidate) in {:.2} s",
+                "stored {} monitoring packets of {} devices in {:.2} s and judged {} device-hours \
+                 ({} exceedance hours, {} candidate) in {:.2} s; {:.2} s in all",
                 monitoring.packets,
                 monitoring.devices,
+                monitoring.store_time.as_secs_f64(),
                 monitoring.report.hours,
                 monitoring.report.exceedance_hours,
                 monitoring.report.candidates,
+                monitoring.judge_time.as_secs_f64(),
                 started.elapsed().as_secs_f64()
             );
         }

@@ -461,6 +461,9 @@ pub struct DemoMonitoring {
     pub devices: usize,
     pub packets: usize,
     pub report: EvaluationReport,
+    /// Time spent generating and storing the packets, and judging them.
+    pub store_time: std::time::Duration,
+    pub judge_time: std::time::Duration,
 }
 
 /// Writes the demo's monitoring data into a database that holds the demo data set `data` and
@@ -474,6 +477,7 @@ pub async fn load_demo_monitoring(
     let operator = Principal::console_operator("demo");
     let limits = EmissionLimits::embedded();
     let book = RuleBook::embedded();
+    let started = std::time::Instant::now();
     let china_now = china_time(now);
     let first = (china_now.date() - Duration::days(DAYS))
         .and_hms_opt(0, 0, 0)
@@ -603,6 +607,8 @@ pub async fn load_demo_monitoring(
             .context("the demo permit's load limit")?;
         }
     }
+    let store_time = started.elapsed();
+    let started = std::time::Instant::now();
     let report = db
         .evaluate_monitoring(&limits, &book, now, &EvaluateOptions::default())
         .await
@@ -611,6 +617,8 @@ pub async fn load_demo_monitoring(
         devices: planned.len(),
         packets,
         report,
+        store_time,
+        judge_time: started.elapsed(),
     })
 }
 

@@ -122,6 +122,28 @@ async fn the_enterprise_page_charts_its_means_against_the_limit_and_lists_its_ex
         .text()
         .contains(&format!("/enterprises/{enterprise}/monitoring")));
 
+    // A device set to send a factor in another unit shows its values in that unit.
+    let (device, _) = demo_device(&app, Scenario::Exceedances).await;
+    app.db()
+        .set_device_factor_unit(
+            &Principal::console_operator("test"),
+            device,
+            "a20057",
+            cpaudit_core::emission_limits::ConcentrationUnit::UgPerM3,
+            test_now(),
+        )
+        .await
+        .unwrap();
+    let html = app
+        .get(&format!("/enterprises/{enterprise}/monitoring"), Some(&browser))
+        .await
+        .text();
+    assert!(
+        html.contains("<td>汞及其化合物 (a20057)</td><td class=\"num\">"),
+        "{html}"
+    );
+    assert!(html.contains("</td><td>ug/m3</td>"));
+
     // In English, daily means of the same device, and a chosen range.
     let lanzhou = app.browser("lanzhou").await;
     let english = app.get("/lang/en?next=/", Some(&lanzhou)).await;

@@ -189,6 +189,29 @@ impl Db {
         Ok(Some(factors))
     }
 
+    /// The units an enterprise's devices are set to send factors in where they differ from
+    /// HJ 212's defaults (`device_factor_units`), by device and factor.
+    pub async fn device_factor_units_of(
+        &self,
+        scope: &Scope,
+        enterprise_id: i64,
+    ) -> Result<HashMap<(i64, String), String>> {
+        let mut sql = Sql::default();
+        let condition = scope_condition(&mut sql, scope);
+        let text = format!(
+            "SELECT u.device_id, u.factor, u.unit FROM device_factor_units u \
+             JOIN devices d ON d.id = u.device_id JOIN outlets o ON o.id = d.outlet_id \
+             JOIN enterprises e ON e.id = o.enterprise_id \
+             WHERE {condition} AND o.enterprise_id = {}",
+            sql.arg(Arg::Int(enterprise_id))
+        );
+        let rows: Vec<(i64, String, String)> = self.scoped_query(&text, &sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(device, factor, unit)| ((device, factor), unit))
+            .collect())
+    }
+
     /// The newest kept packet of each unknown MN (province only), by MN.
     pub async fn last_quarantined_packets(
         &self,

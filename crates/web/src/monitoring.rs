@@ -10,13 +10,12 @@
 //! read, and a bad one is a 400 naming it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 use cpaudit_core::emission_limits::EmissionLimits;
 use cpaudit_core::monitoring::{
     self as judgement, hour_of, parse_day_key, parse_time_key, KIND_HOUR, KIND_REALTIME,
@@ -47,12 +46,6 @@ use crate::AppState;
 
 // ---- reference: limits, factor names, units -----------------------------------------------------
 
-/// The national emission limits file, read once.
-pub fn limits() -> &'static EmissionLimits {
-    static LIMITS: OnceLock<EmissionLimits> = OnceLock::new();
-    LIMITS.get_or_init(EmissionLimits::embedded)
-}
-
 /// Measured parameters the limits file does not list (HJ 212-2017 Appendix B): code, Chinese
 /// and English names, the unit a device sends.
 const PARAMETERS: [(&str, &str, &str, &str); 9] = [
@@ -68,8 +61,8 @@ const PARAMETERS: [(&str, &str, &str, &str); 9] = [
 ];
 
 /// A factor's name in the caller's language, with its code.
-pub fn factor_label(code: &str, lang: Lang) -> String {
-    let name = limits()
+pub fn factor_label(limits: &EmissionLimits, code: &str, lang: Lang) -> String {
+    let name = limits
         .factor(code)
         .map(|f| lang.pick(&f.name_zh, &f.name_en).to_string())
         .or_else(|| {
@@ -85,8 +78,8 @@ pub fn factor_label(code: &str, lang: Lang) -> String {
 }
 
 /// The unit a device sends a factor in by default.
-fn factor_unit(code: &str) -> String {
-    limits()
+fn factor_unit(limits: &EmissionLimits, code: &str) -> String {
+    limits
         .factor(code)
         .map(|f| f.unit.as_str().to_string())
         .or_else(|| {
@@ -99,8 +92,8 @@ fn factor_unit(code: &str) -> String {
 }
 
 /// Whether the code is a pollutant of the limits file or a measured parameter.
-fn known_factor(code: &str) -> bool {
-    limits().factor(code).is_some() || PARAMETERS.iter().any(|(c, ..)| *c == code)
+fn known_factor(limits: &EmissionLimits, code: &str) -> bool {
+    limits.factor(code).is_some() || PARAMETERS.iter().any(|(c, ..)| *c == code)
 }
 
 /// HJ 212-2017 Table 8 data flags.
@@ -484,6 +477,7 @@ async fn checked_factor(
     device_id: i64,
     value: &Option<String>,
 ) -> Result<String, AppError> {
+    let limits = state.emission_limits();
     let Some(code) = blank(value) else {
         return Err(AppError::bad_field(
             "factor",
@@ -492,7 +486,7 @@ async fn checked_factor(
             "factor is required, e.g. a21026 (SO2)",
         ));
     };
-    if known_factor(code) {
+    if known_factor(limits, code) {
         return Ok(code.to_string());
     }
     let judged = state
@@ -560,12 +554,12 @@ pub struct SeriesJson {
     pub missing: usize,
 }
 
-fn series_unit(points: &[SeriesPoint], factor: &str) -> String {
+fn series_unit(limits: &EmissionLimits, points: &[SeriesPoint], factor: &str) -> String {
     points
         .iter()
         .map(|p| p.unit.as_str())
         .find(|unit| !unit.is_empty())
-        .map_or_else(|| factor_unit(factor), str::to_string)
+        .map_or_else(|| factor_unit(limits, factor), str::to_string)
 }
 
 fn count_status(points: &[SeriesPoint], status: &str) -> usize {
@@ -578,6 +572,7 @@ async fn series_json(
     device_id: i64,
     query: &SeriesQuery,
 ) -> Result<SeriesJson, AppError> {
+    let limits = state.emission_limits();
     let interval = parse_interval(&query.interval)?;
     let device = visible_device(state, scope, device_id).await?;
     let factor = checked_factor(state, scope, device_id, &query.factor).await?;
@@ -590,7 +585,7 @@ async fn series_json(
         state.today(),
     )?;
     let points = series_points(state, scope, device_id, &factor, interval, range).await?;
-    let (name_zh, name_en) = limits().factor(&factor).map_or_else(
+    let (name_zh, name_en) = limits.factor(&factor).map_or_else(
         || {
             PARAMETERS
                 .iter()
@@ -606,7 +601,7 @@ async fn series_json(
         mn: device.mn,
         enterprise_id: device.enterprise_id,
         outlet_code: device.outlet_code,
-        unit: series_unit(&points, &factor),
+        unit: series_unit(limits, &points, &factor),
         exceeded: points.iter().filter(|p| p.exceeded).count(),
         invalid: count_status(&points, "invalid"),
         missing: count_status(&points, "missing"),
@@ -966,11 +961,15 @@ fn build_chart(
             let mut at = range.start();
             let mut index = 0;
             while at < end || index == 0 {
-                if at.format("%H").to_string() == "00" {
+                let hour = at.hour();
+                if hour == 0 {
                     let day = (at.date() - range.from).num_days();
                     if day % tick_every == 0 {
                         ticks.push((index, at.format("%m-%d").to_string()));
                     }
+                } else if days <= 3 && hour % 6 == 0 {
+                    // Short ranges: the hours of the day too.
+                    ticks.push((index, at.format("%H:%M").to_string()));
                 }
                 let key = judgement::time_key(at);
                 slots.push(slot_of(
@@ -1149,11 +1148,14 @@ fn outlet_label(code: &str, name: &str) -> String {
     }
 }
 
-fn standard_label(outlet: Option<&OutletStandardRow>, lang: Lang) -> String {
+fn standard_label(
+    limits: &EmissionLimits,
+    outlet: Option<&OutletStandardRow>,
+    lang: Lang,
+) -> String {
     let Some(binding) = outlet.and_then(OutletStandardRow::binding) else {
         return lang.pick("未绑定排放标准", "no standard bound").into();
     };
-    let limits = limits();
     let code = limits
         .standard(&binding.standard)
         .map_or(binding.standard.clone(), |s| s.code.clone());
@@ -1179,13 +1181,30 @@ fn kind_label(kind: i64, lang: Lang) -> &'static str {
     }
 }
 
-/// Picks the factor a chart shows by default: the first with a limit that has judged values,
-/// else the first with judged values, else the first with a limit.
-fn default_factor(judged: &[String], limited: &[String]) -> Option<String> {
+/// The pollutants a chart shows first when they are measured: SO₂, NOx and dust for air, COD
+/// and ammonia nitrogen, phosphorus and nitrogen for water (the totals that permits cap).
+const PRINCIPAL: [&str; 7] = [
+    "a21026", "a21002", "a34013", "w01018", "w21003", "w21011", "w21001",
+];
+
+/// Picks the factor a chart shows by default: a principal pollutant with a limit and judged
+/// values, else the first with a limit that has judged values, else the first with judged
+/// values, else the first with a limit.
+fn default_factor(
+    limits: &EmissionLimits,
+    judged: &[String],
+    limited: &[String],
+) -> Option<String> {
+    if let Some(code) = PRINCIPAL
+        .iter()
+        .find(|code| judged.iter().any(|f| f == *code) && limited.iter().any(|f| f == *code))
+    {
+        return Some(code.to_string());
+    }
     limited
         .iter()
         .find(|f| judged.contains(f))
-        .or_else(|| judged.iter().find(|f| known_factor(f)))
+        .or_else(|| judged.iter().find(|f| known_factor(limits, f)))
         .or_else(|| judged.first())
         .or_else(|| limited.first())
         .cloned()
@@ -1200,6 +1219,7 @@ pub async fn enterprise_page(
     let principal = caller.principal()?;
     let scope = principal.scope();
     let lang = caller.lang;
+    let limits = state.emission_limits();
     let today = state.today();
     let interval_asked = parse_interval(&query.interval)?;
     let year = parse_year(&query.year, today)?;
@@ -1260,10 +1280,10 @@ pub async fn enterprise_page(
             .unwrap_or_default();
         let limited = outlet_of(device.outlet_id)
             .and_then(OutletStandardRow::binding)
-            .map(|binding| limits().factors_for(&binding, range.to))
+            .map(|binding| limits.factors_for(&binding, range.to))
             .unwrap_or_default();
         let factor = match blank(&query.factor) {
-            Some(code) if known_factor(code) || judged.iter().any(|f| f == code) => {
+            Some(code) if known_factor(limits, code) || judged.iter().any(|f| f == code) => {
                 Some(code.to_string())
             }
             Some(code) => return Err(unknown_factor(code)),
@@ -1274,7 +1294,7 @@ pub async fn enterprise_page(
                 .iter()
                 .find(|e| e.device_id == device.device_id)
                 .map(|e| e.factor.clone())
-                .or_else(|| default_factor(&judged, &limited)),
+                .or_else(|| default_factor(limits, &judged, &limited)),
         };
         let mut offered: Vec<String> = limited.clone();
         for code in &judged {
@@ -1291,14 +1311,14 @@ pub async fn enterprise_page(
             .iter()
             .map(|code| Choice {
                 value: code.clone(),
-                label: factor_label(code, lang),
+                label: factor_label(limits, code, lang),
                 selected: Some(code) == factor.as_ref(),
             })
             .collect();
         if let Some(factor) = factor {
             let points =
                 series_points(&state, scope, device.device_id, &factor, interval, range).await?;
-            let unit = series_unit(&points, &factor);
+            let unit = series_unit(limits, &points, &factor);
             let what = match interval {
                 Interval::Hour => lang.pick("小时均值", "hourly means"),
                 Interval::Day => lang.pick("日均值", "daily means"),
@@ -1307,7 +1327,7 @@ pub async fn enterprise_page(
                 "{} · {} · {} · {} {} – {}",
                 outlet_label(&device.outlet_code, &device.outlet_name),
                 device.mn,
-                factor_label(&factor, lang),
+                factor_label(limits, &factor, lang),
                 what,
                 date_text(range.from),
                 date_text(range.to)
@@ -1327,7 +1347,7 @@ pub async fn enterprise_page(
                     lang.pick("排放限值", "Emission limit"),
                     number(limit),
                     unit,
-                    standard_label(outlet_of(device.outlet_id), lang)
+                    standard_label(limits, outlet_of(device.outlet_id), lang)
                 ),
                 None => lang
                     .pick(
@@ -1397,7 +1417,7 @@ pub async fn enterprise_page(
         .iter()
         .map(|d| DeviceRowView {
             outlet: outlet_label(&d.outlet_code, &d.outlet_name),
-            standard: standard_label(outlet_of(d.outlet_id), lang),
+            standard: standard_label(limits, outlet_of(d.outlet_id), lang),
             mn: d.mn.clone(),
             kind: if d.outlet_kind == "water" {
                 lang.pick("废水", "water").into()
@@ -1414,6 +1434,7 @@ pub async fn enterprise_page(
             last_data: d.last_data_time.map(time_text).unwrap_or_default(),
         })
         .collect();
+    let units = state.db().device_factor_units_of(scope, id).await?;
     let latest = overview
         .latest
         .iter()
@@ -1429,9 +1450,12 @@ pub async fn enterprise_page(
                 .values
                 .iter()
                 .map(|v| ValueView {
-                    factor: factor_label(&v.factor, lang),
+                    factor: factor_label(limits, &v.factor, lang),
                     value: v.value.map(number).unwrap_or_else(|| "—".into()),
-                    unit: factor_unit(&v.factor),
+                    unit: units
+                        .get(&(l.device_id, v.factor.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| factor_unit(limits, &v.factor)),
                     flag: v
                         .flag
                         .as_deref()
@@ -1456,7 +1480,7 @@ pub async fn enterprise_page(
         .map(|e| EventView {
             outlet: outlet_label(&e.outlet_code, &e.outlet_name),
             mn: e.mn.clone(),
-            factor: factor_label(&e.factor, lang),
+            factor: factor_label(limits, &e.factor, lang),
             period: hours_text(e.first_hour, e.last_hour),
             hours: e.hours,
             max: format!("{} {}", number(e.max_value), e.unit),
@@ -1469,7 +1493,7 @@ pub async fn enterprise_page(
         .map(|d| DayView {
             day: day_text(d.day),
             outlet: device_label(d.device_id),
-            factor: factor_label(&d.factor, lang),
+            factor: factor_label(limits, &d.factor, lang),
             value: d
                 .value
                 .map(|v| format!("{} {}", number(v), d.unit))
@@ -1491,7 +1515,7 @@ pub async fn enterprise_page(
             factor: if g.factor.is_empty() {
                 lang.pick("整台设备", "whole device").into()
             } else {
-                factor_label(&g.factor, lang)
+                factor_label(limits, &g.factor, lang)
             },
             period: hours_text(g.first_hour, g.last_hour),
             hours: g.hours,
@@ -1508,7 +1532,7 @@ pub async fn enterprise_page(
                 .outlet_code
                 .clone()
                 .unwrap_or_else(|| lang.pick("全厂合计", "whole enterprise").into()),
-            factor: factor_label(&l.factor, lang),
+            factor: factor_label(limits, &l.factor, lang),
             load: number(l.load_kg / 1000.0),
             limit: l.limit_tonnes.map(number).unwrap_or_else(|| "—".into()),
             share: l
@@ -1529,7 +1553,7 @@ pub async fn enterprise_page(
             } else {
                 lang.pick("排放浓度超标", "concentration exceedance").into()
             },
-            factor: factor_label(&c.factor, lang),
+            factor: factor_label(limits, &c.factor, lang),
             period: c.period.clone(),
             status: match c.evidence_status.as_str() {
                 "candidate" => lang.pick("待市州确认", "awaiting the city").into(),
@@ -1643,6 +1667,7 @@ pub async fn devices_page(
     let principal = caller.principal()?;
     let scope = principal.scope();
     let lang = caller.lang;
+    let limits = state.emission_limits();
     let list = device_list(&state, scope, &query).await?;
     let is_province = matches!(scope.kind(), ScopeKind::Province);
     let today = state.today();
@@ -1658,7 +1683,7 @@ pub async fn devices_page(
             enterprise: e.enterprise_name,
             outlet: outlet_label(&e.outlet_code, &e.outlet_name),
             mn: e.mn,
-            factor: factor_label(&e.factor, lang),
+            factor: factor_label(limits, &e.factor, lang),
             period: hours_text(e.first_hour, e.last_hour),
             hours: e.hours,
             max: format!("{} {}", number(e.max_value), e.unit),
@@ -1713,9 +1738,18 @@ pub async fn devices_page(
     } else {
         0
     };
-    let devices = list
-        .shown
-        .iter()
+    // Devices that stopped sending first (they need a look), then those out of service, those
+    // online, and last those never heard from.
+    let rank = |d: &DeviceView| match (DeviceState::of(d), d.last_seen_at.is_some()) {
+        (DeviceState::Offline, true) => 0,
+        (DeviceState::OutOfService, _) => 1,
+        (DeviceState::Online, _) => 2,
+        (DeviceState::Offline, false) => 3,
+    };
+    let mut shown: Vec<&DeviceView> = list.shown.iter().collect();
+    shown.sort_by_key(|d| rank(d));
+    let devices = shown
+        .into_iter()
         .map(|d| OfficialDeviceView {
             id: d.device_id,
             city: city_name(&state, &d.jurisdiction_code, lang),
@@ -2354,11 +2388,15 @@ mod tests {
 
     #[test]
     fn factors_are_named_in_both_languages_and_unknown_ones_are_told_apart() {
-        assert_eq!(factor_label("a21026", Lang::Zh), "二氧化硫 (a21026)");
-        assert!(factor_label("a19001", Lang::En).starts_with("O2"));
-        assert_eq!(factor_label("x99999", Lang::Zh), "x99999");
-        assert!(known_factor("w01018") && !known_factor("a99999"));
-        assert_eq!(factor_unit("a21026"), "mg/m3");
+        let limits = &EmissionLimits::embedded();
+        assert_eq!(
+            factor_label(limits, "a21026", Lang::Zh),
+            "二氧化硫 (a21026)"
+        );
+        assert!(factor_label(limits, "a19001", Lang::En).starts_with("O2"));
+        assert_eq!(factor_label(limits, "x99999", Lang::Zh), "x99999");
+        assert!(known_factor(limits, "w01018") && !known_factor(limits, "a99999"));
+        assert_eq!(factor_unit(limits, "a21026"), "mg/m3");
     }
 
     #[test]
@@ -2408,6 +2446,29 @@ mod tests {
             (2, 1, 1, 1)
         );
         assert_eq!(summary.limit, Some(200.0));
-        assert_eq!(chart.ticks, vec![(0, "01-15".to_string())]);
+        assert_eq!(
+            chart.ticks,
+            vec![(0, "01-15".to_string()), (6, "06:00".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_default_pollutant_is_a_principal_one_the_device_measures() {
+        let limits = &EmissionLimits::embedded();
+        let codes = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let limited = codes(&["a34013", "a21026", "a21002", "a20057"]);
+        assert_eq!(
+            default_factor(limits, &codes(&["a34013", "a21026"]), &limited).as_deref(),
+            Some("a21026")
+        );
+        assert_eq!(
+            default_factor(limits, &codes(&["a20057"]), &limited).as_deref(),
+            Some("a20057")
+        );
+        assert_eq!(
+            default_factor(limits, &[], &limited).as_deref(),
+            Some("a34013")
+        );
+        assert_eq!(default_factor(limits, &[], &[]), None);
     }
 }
