@@ -135,7 +135,10 @@ async fn the_enterprise_page_charts_its_means_against_the_limit_and_lists_its_ex
         .await
         .unwrap();
     let html = app
-        .get(&format!("/enterprises/{enterprise}/monitoring"), Some(&browser))
+        .get(
+            &format!("/enterprises/{enterprise}/monitoring"),
+            Some(&browser),
+        )
         .await
         .text();
     assert!(
