@@ -967,7 +967,7 @@ fn build_chart(
                     if day % tick_every == 0 {
                         ticks.push((index, at.format("%m-%d").to_string()));
                     }
-                } else if days <= 3 && hour % 6 == 0 {
+                } else if days <= 3 && hour.is_multiple_of(6) {
                     // Short ranges: the hours of the day too.
                     ticks.push((index, at.format("%H:%M").to_string()));
                 }
