@@ -16,6 +16,40 @@ fn both_migration_folders_have_the_same_versions() {
     );
 }
 
+/// SQLite has one writer at a time: a write transaction that finds another open waits for its
+/// turn (it does not fail, and it is not starved by writers that came later), and the waiting
+/// ones go in the order they came. PostgreSQL lets the three run side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_transactions_take_turns_in_the_order_they_came() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    let store = test_db().await;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let first = store.db.begin().await.unwrap();
+    let mut waiting = Vec::new();
+    for name in ["second", "third"] {
+        let (db, log) = (store.db.clone(), Arc::clone(&log));
+        waiting.push(tokio::spawn(async move {
+            let tx = db.begin().await.unwrap();
+            log.lock().unwrap().push(name);
+            tx.commit().await.unwrap();
+        }));
+        // Let it queue before the next one comes.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    log.lock().unwrap().push("first");
+    first.commit().await.unwrap();
+    for task in waiting {
+        task.await.unwrap();
+    }
+    let expected = match store.db.backend() {
+        cpaudit_storage::Backend::Sqlite => ["first", "second", "third"],
+        cpaudit_storage::Backend::Postgres => ["second", "third", "first"],
+    };
+    assert_eq!(*log.lock().unwrap(), expected);
+}
+
 #[tokio::test]
 async fn the_demo_set_covers_every_city_and_key_industry() {
     let store = test_db().await;

@@ -51,6 +51,8 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("the database is busy: another write held it for more than {0} s")]
+    WriteBusy(u64),
 }
 
 impl StorageError {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use cpaudit_hj212::{Deviation, Deviations};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Connection, PgConnection, SqliteConnection};
+use sqlx::{Connection, PgConnection, SqliteConnection, SqlitePool};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
@@ -225,7 +225,7 @@ impl Conn<'_> {
 
 fn conn_of(tx: &mut Tx) -> Conn<'_> {
     match tx {
-        Tx::Sqlite(tx) => Conn::Sqlite(tx),
+        Tx::Sqlite(tx, _) => Conn::Sqlite(tx),
         Tx::Postgres(tx) => Conn::Postgres(tx),
     }
 }
@@ -318,7 +318,7 @@ fn insert_data_text(backend: Backend, rows: usize) -> &'static str {
     cached_text(&CACHE, backend, rows, |n, b| {
         format!(
             "INSERT INTO monitoring_data (device_id, kind, data_time, qn, received_at, cp) \
-             VALUES {} ON CONFLICT (device_id, kind, data_time) DO NOTHING RETURNING kind",
+             VALUES {} ON CONFLICT (device_id, kind, data_time) DO NOTHING",
             values_list(n, 6, b)
         )
     })
@@ -385,45 +385,47 @@ fn merge_piece_text(backend: Backend) -> &'static str {
     }
 }
 
-/// Inserts data rows; whole packets in multi-row statements, split pieces one by one.
+/// Inserts data rows; whole packets in multi-row statements, one kind per statement so that the
+/// rows it inserted tell how many of that kind were stored (the rest were duplicates), split
+/// pieces one by one. (`RETURNING` would say the same, but on SQLite sqlx hands every returned
+/// row from its worker thread to the caller on its own, a thread wake-up per packet.)
 async fn write_rows(
     conn: &mut Conn<'_>,
     rows: &[&DataRow],
     outcome: &mut BatchOutcome,
 ) -> Result<()> {
-    let (pieces, whole): (Vec<&DataRow>, Vec<&DataRow>) =
-        rows.iter().copied().partition(|r| r.split);
-    let mut offset = 0;
-    for size in statement_sizes(whole.len()) {
-        let chunk = &whole[offset..offset + size];
-        offset += size;
-        let text = insert_data_text(conn.backend(), size);
-        let inserted: Vec<i64> = on_conn!(conn, |c| {
-            let mut query = sqlx::query_scalar(text);
-            for row in chunk {
-                query = query
-                    .bind(row.device_id)
-                    .bind(row.kind)
-                    .bind(row.data_time)
-                    .bind(row.qn.as_str())
-                    .bind(row.received_at.as_str())
-                    .bind(row.cp.as_str());
-            }
-            query.fetch_all(c).await
-        })?;
-        let mut submitted: BTreeMap<i64, u64> = BTreeMap::new();
-        for row in chunk {
-            *submitted.entry(row.kind).or_default() += 1;
+    let mut whole_by_kind: BTreeMap<i64, Vec<&DataRow>> = BTreeMap::new();
+    let mut pieces = Vec::new();
+    for row in rows.iter().copied() {
+        if row.split {
+            pieces.push(row);
+        } else {
+            whole_by_kind.entry(row.kind).or_default().push(row);
         }
-        for kind in inserted {
-            *outcome.stored.entry(kind).or_default() += 1;
-            if let Some(count) = submitted.get_mut(&kind) {
-                *count -= 1;
-            }
-        }
-        for (kind, left) in submitted {
-            if left > 0 {
-                *outcome.duplicates.entry(kind).or_default() += left;
+    }
+    for (kind, whole) in whole_by_kind {
+        let mut offset = 0;
+        for size in statement_sizes(whole.len()) {
+            let chunk = &whole[offset..offset + size];
+            offset += size;
+            let text = insert_data_text(conn.backend(), size);
+            let inserted = on_conn!(conn, |c| {
+                let mut query = sqlx::query(text);
+                for row in chunk {
+                    query = query
+                        .bind(row.device_id)
+                        .bind(row.kind)
+                        .bind(row.data_time)
+                        .bind(row.qn.as_str())
+                        .bind(row.received_at.as_str())
+                        .bind(row.cp.as_str());
+                }
+                query.execute(c).await.map(|done| done.rows_affected())
+            })?;
+            *outcome.stored.entry(kind).or_default() += inserted;
+            let duplicates = size as u64 - inserted;
+            if duplicates > 0 {
+                *outcome.duplicates.entry(kind).or_default() += duplicates;
             }
         }
     }
@@ -646,7 +648,8 @@ async fn write_batch(conn: &mut Conn<'_>, batch: &IngestBatch, cap: u32) -> Resu
 }
 
 enum WriterConn {
-    Sqlite(SqliteConnection),
+    /// The pool is kept for the database's write turn.
+    Sqlite(SqliteConnection, SqlitePool),
     Postgres(PgConnection),
 }
 
@@ -676,7 +679,7 @@ impl MonitoringWriter {
                 sqlx::query("PRAGMA synchronous = FULL")
                     .execute(&mut conn)
                     .await?;
-                WriterConn::Sqlite(conn)
+                WriterConn::Sqlite(conn, pool.clone())
             }
             Db::Postgres(pool) => {
                 let mut conn = pool.acquire().await?.detach();
@@ -699,7 +702,8 @@ impl MonitoringWriter {
             self.conn = Some(Self::connect(&self.db).await?);
         }
         let result = match self.conn.as_mut().expect("connected above") {
-            WriterConn::Sqlite(conn) => {
+            WriterConn::Sqlite(conn, pool) => {
+                let _turn = crate::db::sqlite_write_turn(pool).await?;
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
                 let outcome = write_batch(&mut Conn::Sqlite(&mut tx), batch, quarantine_cap).await;
                 match outcome {
