@@ -630,3 +630,132 @@ async fn the_scheduler_tick_evaluates_with_its_clock_and_the_command_line_finds_
     assert_eq!(printed["hours"], 0);
     assert_eq!(printed["candidates"], 0);
 }
+
+/// A data logger that was offline uploads what it buffered (补传) after the judgement found
+/// those hours missing: the hours are judged again on the late data, the exceedance in it is
+/// found and makes a candidate, and the missing-data period shrinks to what is still missing.
+#[tokio::test]
+async fn data_uploaded_late_for_hours_already_judged_is_judged_again() {
+    let app = TestApp::new().await;
+    let db = app.db();
+    let (enterprise, outlet, device) = monitored_enterprise(&app, 5, "air").await;
+    bind(&app, outlet, "gb13223-2011", "coal_boiler.existing").await;
+    air_hour(db, device, 8, 150.0, 6).await;
+    let first = evaluate(&app).await;
+    assert_eq!(
+        (first.hours, first.exceedance_hours, first.rewound),
+        (24, 0, 0)
+    );
+    let province = Principal::console_operator("test");
+    let scope = province.scope();
+    let no_data = |gaps: &[cpaudit_storage::monitoring_judgement::GapRow]| {
+        let mut spans: Vec<(i64, i64)> = gaps
+            .iter()
+            .filter(|g| g.factor.is_empty())
+            .map(|g| (g.first_hour, g.last_hour))
+            .collect();
+        spans.sort();
+        spans
+    };
+    let gaps = db
+        .data_gaps(scope, Some(enterprise), at(14, 0, 0), at(16, 0, 0))
+        .await
+        .unwrap();
+    assert_eq!(no_data(&gaps), [(key(at(14, 9, 0)), key(at(15, 7, 0)))]);
+
+    // The logger comes back and uploads 13:00 and 14:00, above the SO2 limit of 200 mg/m³.
+    air_hour(db, device, 13, 300.0, 6).await;
+    air_hour(db, device, 14, 320.0, 6).await;
+    assert_eq!(
+        scalar(
+            db,
+            &format!("SELECT from_time FROM judgement_rewinds WHERE device_id = {device}")
+        )
+        .await,
+        key(at(14, 13, 0)),
+        "the earliest late data time is kept"
+    );
+
+    let again = evaluate(&app).await;
+    assert_eq!(again.rewound, 1);
+    // From the device's first data hour (08:00) to the last settled hour, once more.
+    assert_eq!(
+        (again.hours, again.exceedance_hours, again.days),
+        (24, 2, 1)
+    );
+    assert_eq!(
+        again.candidates, 1,
+        "one exceedance hour in a month makes a candidate"
+    );
+    let events = db
+        .exceedance_events(scope, Some(enterprise), at(14, 0, 0), at(15, 0, 0))
+        .await
+        .unwrap();
+    let spans: Vec<(i64, i64, i64)> = events
+        .iter()
+        .map(|e| (e.first_hour, e.last_hour, e.hours))
+        .collect();
+    assert_eq!(spans, [(key(at(14, 13, 0)), key(at(14, 14, 0)), 2)]);
+    let gaps = db
+        .data_gaps(scope, Some(enterprise), at(14, 0, 0), at(16, 0, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        no_data(&gaps),
+        [
+            (key(at(14, 9, 0)), key(at(14, 12, 0))),
+            (key(at(14, 15, 0)), key(at(15, 7, 0)))
+        ]
+    );
+    assert_eq!(
+        count(db, "SELECT device_id FROM judgement_rewinds").await,
+        0,
+        "taken up"
+    );
+
+    // Late again, inside the silence that began the day before: the rewind goes back to the
+    // start of that period, so it is not left half judged. Data for hours not yet judged (09:00
+    // of the 15th) is not late.
+    for slot in 0..6 {
+        let cp = "a21026-Avg=150,a21026-Cou=0.5,a21026-Flag=N;a19001-Avg=6.0,a19001-Flag=N";
+        packet(db, device, 2051, at(15, 3, slot * 10), cp).await;
+    }
+    packet(
+        db,
+        device,
+        2051,
+        at(15, 9, 0),
+        "a21026-Avg=100,a21026-Flag=N",
+    )
+    .await;
+    let third = evaluate(&app).await;
+    assert_eq!((third.rewound, third.hours), (1, 24));
+    assert_eq!(third.candidates, 0, "the month's candidate exists already");
+    let series = db
+        .hourly_series(scope, device, "a21026", at(15, 0, 0), at(15, 8, 0))
+        .await
+        .unwrap()
+        .unwrap();
+    let late_hour = series.iter().find(|p| p.at == key(at(15, 3, 0))).unwrap();
+    assert_eq!(
+        (late_hour.status.as_str(), late_hour.value),
+        ("valid", Some(150.0))
+    );
+    let gaps = db
+        .data_gaps(scope, Some(enterprise), at(14, 0, 0), at(16, 0, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        no_data(&gaps),
+        [
+            (key(at(14, 9, 0)), key(at(14, 12, 0))),
+            (key(at(14, 15, 0)), key(at(15, 2, 0))),
+            (key(at(15, 4, 0)), key(at(15, 7, 0)))
+        ]
+    );
+    assert_eq!(
+        count(db, "SELECT device_id FROM judgement_rewinds").await,
+        0,
+        "09:00 of the 15th had not been judged: not late"
+    );
+}

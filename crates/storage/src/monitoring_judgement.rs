@@ -280,6 +280,9 @@ pub struct EvaluationReport {
     pub load_candidates: usize,
     /// Devices skipped because no rule book value was in force for their data.
     pub skipped: usize,
+    /// Devices whose judged hours were taken back because data came late for them
+    /// (`judgement_rewinds`); their hours are evaluated again in this and later runs.
+    pub rewound: usize,
 }
 
 // ---- writes: bindings, permit limits, units ----------------------------------------------------
@@ -1055,6 +1058,7 @@ impl Db {
         options: &EvaluateOptions,
     ) -> Result<EvaluationReport> {
         let ready_end = hour_of(china_time(now) - options.settle);
+        let rewound = self.take_up_late_data().await?;
         let devices: Vec<JobDevice> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT d.id AS device_id, o.kind AS outlet_kind, o.enterprise_id, \
@@ -1067,7 +1071,10 @@ impl Db {
             .fetch_all(pool)
             .await?
         });
-        let mut report = EvaluationReport::default();
+        let mut report = EvaluationReport {
+            rewound,
+            ..EvaluationReport::default()
+        };
         let mut touched = Touched::new();
         let mut years: BTreeSet<i32> = BTreeSet::new();
         for device in &devices {
@@ -1114,6 +1121,65 @@ impl Db {
             .await?;
         report.load_candidates = self.create_load_candidates(limits, &years, now).await?;
         Ok(report)
+    }
+
+    /// Takes up late data: for each device in `judgement_rewinds` (filled by a trigger on
+    /// `monitoring_data` when data is stored for an hour already evaluated), forgets what was
+    /// judged from the day of its earliest late data on and moves the device's watermark back
+    /// there, so that those hours are evaluated again with all their data. An exceedance event
+    /// or data gap that runs into that day is forgotten whole and the rewind starts on the day
+    /// it began, so that none is left half judged. Returns the devices rewound.
+    async fn take_up_late_data(&self) -> Result<usize> {
+        let pending: Vec<i64> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT device_id FROM judgement_rewinds ORDER BY device_id")
+                .fetch_all(pool)
+                .await
+        })?;
+        let mut rewound = 0;
+        for device_id in pending {
+            // Hours before the device's first data were never judged, and are not now.
+            let first_hour = self.first_data_time(device_id).await?.map(hour_of);
+            let mut tx = self.begin().await?;
+            lock_device_evaluation(&mut tx, device_id).await?;
+            let late: Option<i64> = on_tx!(&mut tx, |conn| {
+                sqlx::query_scalar("SELECT from_time FROM judgement_rewinds WHERE device_id = $1")
+                    .bind(device_id)
+                    .fetch_optional(conn)
+                    .await
+            })?;
+            let watermark: Option<i64> = on_tx!(&mut tx, |conn| {
+                sqlx::query_scalar(
+                    "SELECT next_hour FROM judgement_watermarks WHERE device_id = $1",
+                )
+                .bind(device_id)
+                .fetch_optional(conn)
+                .await
+            })?;
+            if let (Some(late), Some(watermark)) = (late, watermark) {
+                if let Some(start) = rewind_start(&mut tx, device_id, late).await? {
+                    let start = first_hour.map_or(start, |first| start.max(time_key(first)));
+                    if start < watermark {
+                        forget_judged_from(&mut tx, device_id, start).await?;
+                        rewound += 1;
+                    }
+                }
+            }
+            if let Some(late) = late {
+                // Late data stored meanwhile for an earlier time stays for the next run.
+                on_tx!(&mut tx, |conn| {
+                    sqlx::query(
+                        "DELETE FROM judgement_rewinds WHERE device_id = $1 AND from_time >= $2",
+                    )
+                    .bind(device_id)
+                    .bind(late)
+                    .execute(conn)
+                    .await
+                    .map(|done| done.rows_affected())
+                })?;
+            }
+            tx.commit().await?;
+        }
+        Ok(rewound)
     }
 
     async fn first_data_time(&self, device_id: i64) -> Result<Option<NaiveDateTime>> {
@@ -1191,16 +1257,7 @@ impl Db {
             }
         }
         let mut tx = self.begin().await?;
-        if tx.backend() == Backend::Postgres {
-            // One evaluation of a device at a time (the scheduler and the command line).
-            on_tx!(&mut tx, |conn| {
-                sqlx::query("SELECT pg_advisory_xact_lock(212213, CAST($1 AS INTEGER))")
-                    .bind(i32::try_from(device.device_id % i64::from(i32::MAX)).unwrap_or_default())
-                    .execute(conn)
-                    .await
-                    .map(|done| done.rows_affected())
-            })?;
-        }
+        lock_device_evaluation(&mut tx, device.device_id).await?;
         let stored: Option<i64> = on_tx!(&mut tx, |conn| {
             sqlx::query_scalar("SELECT next_hour FROM judgement_watermarks WHERE device_id = $1")
                 .bind(device.device_id)
@@ -1221,6 +1278,10 @@ impl Db {
             time_key(end),
         )
         .await?;
+        let read_in_chunk = rows
+            .iter()
+            .filter(|(_, data_time, _)| *data_time >= time_key(from))
+            .count();
         let records: Vec<(i64, Record)> = rows
             .iter()
             .filter_map(|(kind, data_time, cp)| Some((*kind, Record::from_stored(*data_time, cp)?)))
@@ -1360,6 +1421,16 @@ impl Db {
             }
             outcome.days += 1;
             outcome.years.insert(chrono::Datelike::year(&day));
+        }
+        if tx.backend() == Backend::Postgres {
+            leave_rewind_for_data_stored_meanwhile(
+                &mut tx,
+                device.device_id,
+                from,
+                end,
+                read_in_chunk,
+            )
+            .await?;
         }
         on_tx!(&mut tx, |conn| {
             sqlx::query(
@@ -1866,6 +1937,130 @@ fn period_first_day(key: &str) -> Option<NaiveDate> {
         month => month.parse().ok()?,
     };
     NaiveDate::from_ymd_opt(year, month, 1)
+}
+
+/// One evaluation of a device at a time (the scheduler and the command line). On SQLite the
+/// write transaction already is.
+async fn lock_device_evaluation(tx: &mut Tx, device_id: i64) -> Result<()> {
+    if tx.backend() == Backend::Postgres {
+        on_tx!(tx, |conn| {
+            sqlx::query("SELECT pg_advisory_xact_lock(212213, CAST($1 AS INTEGER))")
+                .bind(i32::try_from(device_id % i64::from(i32::MAX)).unwrap_or_default())
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL the receiver may commit data for the hours a chunk is judging after the chunk
+/// read them; its trigger then still saw the old watermark and left no rewind. Counting the
+/// chunk's data again just before the chunk commits catches that (SQLite runs one write
+/// transaction at a time, so it cannot happen there): if more is stored than was read, the
+/// chunk is rewound on the next run.
+async fn leave_rewind_for_data_stored_meanwhile(
+    tx: &mut Tx,
+    device_id: i64,
+    from: NaiveDateTime,
+    end: NaiveDateTime,
+    read: usize,
+) -> Result<()> {
+    let stored: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM monitoring_data WHERE device_id = $1 AND kind IN ($2, $3) \
+             AND data_time >= $4 AND data_time < $5",
+        )
+        .bind(device_id)
+        .bind(KIND_MINUTE)
+        .bind(KIND_HOUR)
+        .bind(time_key(from))
+        .bind(time_key(end))
+        .fetch_one(conn)
+        .await
+    })?;
+    if usize::try_from(stored).unwrap_or(usize::MAX) > read {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
+                 ON CONFLICT (device_id) DO UPDATE \
+                 SET from_time = LEAST(judgement_rewinds.from_time, excluded.from_time)",
+            )
+            .bind(device_id)
+            .bind(time_key(from))
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Midnight (as a time key) of the day of `late`, moved back to the day on which any event or
+/// gap began that runs into the days being forgotten; `None` for a time that is no time.
+async fn rewind_start(tx: &mut Tx, device_id: i64, late: i64) -> Result<Option<i64>> {
+    let midnight = |at: NaiveDateTime| time_key(at.date().and_time(chrono::NaiveTime::MIN));
+    let Some(mut start) = parse_time_key(late).map(midnight) else {
+        return Ok(None);
+    };
+    loop {
+        let earliest: Option<i64> = on_tx!(tx, |conn| {
+            sqlx::query_scalar(
+                "SELECT MIN(first_hour) FROM (\
+                 SELECT first_hour FROM monitoring_events WHERE device_id = $1 AND last_hour >= $2 \
+                 UNION ALL \
+                 SELECT first_hour FROM monitoring_gaps WHERE device_id = $1 AND last_hour >= $2\
+                 ) spans",
+            )
+            .bind(device_id)
+            .bind(start)
+            .fetch_one(conn)
+            .await
+        })?;
+        match earliest.and_then(parse_time_key).map(midnight) {
+            Some(earlier) if earlier < start => start = earlier,
+            _ => return Ok(Some(start)),
+        }
+    }
+}
+
+/// Deletes the device's judged hours, days, events and gaps from `start` (the time key of a
+/// midnight, or of the device's first data hour) on, and moves its watermark back to `start`.
+async fn forget_judged_from(tx: &mut Tx, device_id: i64, start: i64) -> Result<()> {
+    let day = start / 1_000_000;
+    let statements = [
+        (
+            "DELETE FROM monitoring_events WHERE device_id = $1 AND last_hour >= $2",
+            start,
+        ),
+        (
+            "DELETE FROM monitoring_gaps WHERE device_id = $1 AND last_hour >= $2",
+            start,
+        ),
+        (
+            "DELETE FROM monitoring_hours WHERE device_id = $1 AND hour >= $2",
+            start,
+        ),
+        (
+            "DELETE FROM monitoring_days WHERE device_id = $1 AND day >= $2",
+            day,
+        ),
+        (
+            "UPDATE judgement_watermarks SET next_hour = $2 WHERE device_id = $1",
+            start,
+        ),
+    ];
+    for (sql, bound) in statements {
+        on_tx!(tx, |conn| {
+            sqlx::query(sql)
+                .bind(device_id)
+                .bind(bound)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 async fn read_packets(

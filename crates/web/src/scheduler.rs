@@ -77,9 +77,10 @@ impl Scheduler {
             .db()
             .evaluate_monitoring(state.emission_limits(), state.rules(), state.now(), options)
             .await?;
-        if report.hours > 0 {
+        if report.hours > 0 || report.rewound > 0 {
             tracing::info!(
                 devices = report.devices,
+                rewound = report.rewound,
                 hours = report.hours,
                 exceedance_hours = report.exceedance_hours,
                 candidates = report.candidates,
