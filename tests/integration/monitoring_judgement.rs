@@ -9,6 +9,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use cpaudit_core::emission_limits::{EmissionLimits, OutletBinding};
 use cpaudit_core::monitoring::LoadLimitDraft;
 use cpaudit_core::rules::RuleBook;
+use cpaudit_storage::monitoring::{DataRow, IngestBatch};
 use cpaudit_storage::monitoring_judgement::{EvaluateOptions, EvaluationReport};
 use cpaudit_storage::{Db, Principal, StorageError};
 use serde_json::json;
@@ -75,18 +76,23 @@ async fn monitored_enterprise(app: &TestApp, serial: u32, kind: &str) -> (i64, i
     (enterprise, outlet, device)
 }
 
-/// Writes one packet as the receiver stores it: the data area as sent.
+/// Stores one packet as the receiver does (`Db::store_monitoring_batch`, the receiver's write):
+/// the data area as sent.
 async fn packet(db: &Db, device: i64, kind: i64, start: NaiveDateTime, cp: &str) {
     let data_time = key(start);
-    raw_execute(
-        db,
-        &format!(
-            "INSERT INTO monitoring_data (device_id, kind, data_time, qn, received_at, cp) \
-             VALUES ({device}, {kind}, {data_time}, '', '2027-01-14T00:00:00.000000Z', \
-             'DataTime={data_time};{cp}')"
-        ),
-    )
-    .await;
+    let batch = IngestBatch {
+        rows: vec![DataRow {
+            device_id: device,
+            kind,
+            data_time,
+            qn: String::new(),
+            received_at: "2027-01-14T00:00:00.000000Z".into(),
+            cp: format!("DataTime={data_time};{cp}"),
+            split: false,
+        }],
+        ..IngestBatch::default()
+    };
+    db.store_monitoring_batch(&batch, 10).await.unwrap();
 }
 
 async fn bind(app: &TestApp, outlet: i64, standard: &str, class: &str) {
@@ -662,6 +668,13 @@ async fn data_uploaded_late_for_hours_already_judged_is_judged_again() {
         .await
         .unwrap();
     assert_eq!(no_data(&gaps), [(key(at(14, 9, 0)), key(at(15, 7, 0)))]);
+
+    // A resend of what was judged is not late.
+    air_hour(db, device, 8, 150.0, 6).await;
+    assert_eq!(
+        count(db, "SELECT device_id FROM judgement_rewinds").await,
+        0
+    );
 
     // The logger comes back and uploads 13:00 and 14:00, above the SO2 limit of 200 mg/m³.
     air_hour(db, device, 13, 300.0, 6).await;

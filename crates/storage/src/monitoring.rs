@@ -8,7 +8,7 @@
 //! statements of a few fixed sizes (so every statement text is prepared once per connection and
 //! then reused) and commits once; only then does the receiver acknowledge the packets.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
@@ -385,6 +385,85 @@ fn merge_piece_text(backend: Backend) -> &'static str {
     }
 }
 
+/// Late data: minute and hourly rows for hours the judgement has evaluated already (the device's
+/// watermark is past them), typically what a logger buffered while offline (补传). The earliest
+/// such data time per device goes into `judgement_rewinds`, and the judgement job evaluates the
+/// device again from there (docs/MONITORING.md, "Late data"). Rows already stored (a resend) are
+/// not late; a split piece is, since it adds to its row. Runs before the rows are inserted, in
+/// their transaction: one statement per batch reads the watermarks of its devices; only late
+/// rows cost more.
+async fn note_late_data(conn: &mut Conn<'_>, rows: &[&DataRow]) -> Result<()> {
+    let judged = |row: &&&DataRow| matches!(row.kind, 2051 | 2061);
+    let devices: BTreeSet<i64> = rows.iter().filter(judged).map(|r| r.device_id).collect();
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&devices).expect("numbers serialize");
+    let (watermarks_sql, rewind_sql) = match conn.backend() {
+        Backend::Sqlite => (
+            "SELECT device_id, next_hour FROM judgement_watermarks \
+             WHERE device_id IN (SELECT value FROM json_each($1))",
+            "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
+             ON CONFLICT (device_id) DO UPDATE \
+             SET from_time = MIN(judgement_rewinds.from_time, excluded.from_time)",
+        ),
+        Backend::Postgres => (
+            "SELECT device_id, next_hour FROM judgement_watermarks \
+             WHERE device_id IN (SELECT CAST(json_array_elements_text($1::json) AS BIGINT))",
+            "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
+             ON CONFLICT (device_id) DO UPDATE \
+             SET from_time = LEAST(judgement_rewinds.from_time, excluded.from_time)",
+        ),
+    };
+    let watermarks: Vec<(i64, i64)> = on_conn!(conn, |c| {
+        sqlx::query_as(watermarks_sql)
+            .bind(ids.as_str())
+            .fetch_all(c)
+            .await
+    })?;
+    if watermarks.is_empty() {
+        return Ok(());
+    }
+    let watermarks: HashMap<i64, i64> = watermarks.into_iter().collect();
+    let mut earliest: BTreeMap<i64, i64> = BTreeMap::new();
+    for row in rows.iter().filter(judged) {
+        let Some(&next_hour) = watermarks.get(&row.device_id) else {
+            continue;
+        };
+        if row.data_time >= next_hour || (!row.split && stored_already(conn, row).await?) {
+            continue;
+        }
+        let from = earliest.entry(row.device_id).or_insert(row.data_time);
+        *from = (*from).min(row.data_time);
+    }
+    for (device_id, from_time) in earliest {
+        on_conn!(conn, |c| {
+            sqlx::query(rewind_sql)
+                .bind(device_id)
+                .bind(from_time)
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+async fn stored_already(conn: &mut Conn<'_>, row: &DataRow) -> Result<bool> {
+    let found: Option<i64> = on_conn!(conn, |c| {
+        sqlx::query_scalar(
+            "SELECT kind FROM monitoring_data WHERE device_id = $1 AND kind = $2 \
+             AND data_time = $3",
+        )
+        .bind(row.device_id)
+        .bind(row.kind)
+        .bind(row.data_time)
+        .fetch_optional(c)
+        .await
+    })?;
+    Ok(found.is_some())
+}
+
 /// Inserts data rows; whole packets in multi-row statements, one kind per statement so that the
 /// rows it inserted tell how many of that kind were stored (the rest were duplicates), split
 /// pieces one by one. (`RETURNING` would say the same, but on SQLite sqlx hands every returned
@@ -394,6 +473,7 @@ async fn write_rows(
     rows: &[&DataRow],
     outcome: &mut BatchOutcome,
 ) -> Result<()> {
+    note_late_data(conn, rows).await?;
     let mut whole_by_kind: BTreeMap<i64, Vec<&DataRow>> = BTreeMap::new();
     let mut pieces = Vec::new();
     for row in rows.iter().copied() {

@@ -1123,8 +1123,8 @@ impl Db {
         Ok(report)
     }
 
-    /// Takes up late data: for each device in `judgement_rewinds` (filled by a trigger on
-    /// `monitoring_data` when data is stored for an hour already evaluated), forgets what was
+    /// Takes up late data: for each device in `judgement_rewinds` (filled by every store of
+    /// monitoring data for hours already evaluated, see `monitoring::note_late_data`), forgets what was
     /// judged from the day of its earliest late data on and moves the device's watermark back
     /// there, so that those hours are evaluated again with all their data. An exceedance event
     /// or data gap that runs into that day is forgotten whole and the rewind starts on the day
@@ -1955,7 +1955,7 @@ async fn lock_device_evaluation(tx: &mut Tx, device_id: i64) -> Result<()> {
 }
 
 /// On PostgreSQL the receiver may commit data for the hours a chunk is judging after the chunk
-/// read them; its trigger then still saw the old watermark and left no rewind. Counting the
+/// read them, having read the old watermark: then it left no rewind. Counting the
 /// chunk's data again just before the chunk commits catches that (SQLite runs one write
 /// transaction at a time, so it cannot happen there): if more is stored than was read, the
 /// chunk is rewound on the next run.

@@ -1,26 +1,11 @@
 -- Late data: a minute (2051) or hourly (2061) packet stored for an hour the judgement has
 -- already evaluated, typically a data logger uploading what it buffered while it was offline
--- (补传). The judgement job re-evaluates the device from the earliest such data time, so that
--- hours first found missing are judged on the data that came later, exceedances included.
--- One row per device: the earliest late data time (YYYYMMDDhhmmss, China time) not yet taken up.
+-- (补传). Every store of monitoring data (the receiver, quarantine replays, split pieces) notes
+-- the earliest such data time per device here, in the transaction that stores it; the
+-- judgement job re-evaluates the device from there, so that hours first found missing are
+-- judged on the data that came later, exceedances included. Data time: YYYYMMDDhhmmss, China
+-- time.
 CREATE TABLE judgement_rewinds (
     device_id BIGINT PRIMARY KEY REFERENCES devices (id),
     from_time BIGINT NOT NULL
 );
-
--- Every path that stores data (the receiver, quarantine replays, split pieces merged into their
--- row) goes through this trigger; a device never evaluated has no watermark and no rewind.
-CREATE FUNCTION monitoring_data_late() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.kind IN (2051, 2061) AND NEW.data_time <
-        (SELECT next_hour FROM judgement_watermarks WHERE device_id = NEW.device_id) THEN
-        INSERT INTO judgement_rewinds (device_id, from_time) VALUES (NEW.device_id, NEW.data_time)
-            ON CONFLICT (device_id) DO UPDATE
-            SET from_time = LEAST(judgement_rewinds.from_time, excluded.from_time);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER monitoring_data_late AFTER INSERT OR UPDATE OF cp ON monitoring_data
-    FOR EACH ROW EXECUTE FUNCTION monitoring_data_late();
