@@ -393,27 +393,21 @@ fn merge_piece_text(backend: Backend) -> &'static str {
 /// their transaction: one statement per batch reads the watermarks of its devices; only late
 /// rows cost more.
 async fn note_late_data(conn: &mut Conn<'_>, rows: &[&DataRow]) -> Result<()> {
-    let judged = |row: &&&DataRow| matches!(row.kind, 2051 | 2061);
+    let judged = |row: &&&DataRow| matches!(row.kind, KIND_MINUTE | KIND_HOURLY);
     let devices: BTreeSet<i64> = rows.iter().filter(judged).map(|r| r.device_id).collect();
     if devices.is_empty() {
         return Ok(());
     }
     let ids = serde_json::to_string(&devices).expect("numbers serialize");
-    let (watermarks_sql, rewind_sql) = match conn.backend() {
-        Backend::Sqlite => (
+    let watermarks_sql = match conn.backend() {
+        Backend::Sqlite => {
             "SELECT device_id, next_hour FROM judgement_watermarks \
-             WHERE device_id IN (SELECT value FROM json_each($1))",
-            "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
-             ON CONFLICT (device_id) DO UPDATE \
-             SET from_time = MIN(judgement_rewinds.from_time, excluded.from_time)",
-        ),
-        Backend::Postgres => (
+             WHERE device_id IN (SELECT value FROM json_each($1))"
+        }
+        Backend::Postgres => {
             "SELECT device_id, next_hour FROM judgement_watermarks \
-             WHERE device_id IN (SELECT CAST(json_array_elements_text($1::json) AS BIGINT))",
-            "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
-             ON CONFLICT (device_id) DO UPDATE \
-             SET from_time = LEAST(judgement_rewinds.from_time, excluded.from_time)",
-        ),
+             WHERE device_id IN (SELECT CAST(json_array_elements_text($1::json) AS BIGINT))"
+        }
     };
     let watermarks: Vec<(i64, i64)> = on_conn!(conn, |c| {
         sqlx::query_as(watermarks_sql)
@@ -437,16 +431,40 @@ async fn note_late_data(conn: &mut Conn<'_>, rows: &[&DataRow]) -> Result<()> {
         *from = (*from).min(row.data_time);
     }
     for (device_id, from_time) in earliest {
-        on_conn!(conn, |c| {
-            sqlx::query(rewind_sql)
-                .bind(device_id)
-                .bind(from_time)
-                .execute(c)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
+        note_rewind(conn, device_id, from_time).await?;
     }
     Ok(())
+}
+
+/// Asks the judgement to evaluate the device again from `from_time` (a data time), keeping an
+/// earlier request.
+async fn note_rewind(conn: &mut Conn<'_>, device_id: i64, from_time: i64) -> Result<()> {
+    let sql = match conn.backend() {
+        Backend::Sqlite => {
+            "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
+             ON CONFLICT (device_id) DO UPDATE \
+             SET from_time = MIN(judgement_rewinds.from_time, excluded.from_time)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
+             ON CONFLICT (device_id) DO UPDATE \
+             SET from_time = LEAST(judgement_rewinds.from_time, excluded.from_time)"
+        }
+    };
+    on_conn!(conn, |c| {
+        sqlx::query(sql)
+            .bind(device_id)
+            .bind(from_time)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// [`note_rewind`] within a transaction (for the judgement job).
+pub(crate) async fn note_rewind_in(tx: &mut Tx, device_id: i64, from_time: i64) -> Result<()> {
+    note_rewind(&mut conn_of(tx), device_id, from_time).await
 }
 
 async fn stored_already(conn: &mut Conn<'_>, row: &DataRow) -> Result<bool> {

@@ -1980,18 +1980,7 @@ async fn leave_rewind_for_data_stored_meanwhile(
         .await
     })?;
     if usize::try_from(stored).unwrap_or(usize::MAX) > read {
-        on_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO judgement_rewinds (device_id, from_time) VALUES ($1, $2) \
-                 ON CONFLICT (device_id) DO UPDATE \
-                 SET from_time = LEAST(judgement_rewinds.from_time, excluded.from_time)",
-            )
-            .bind(device_id)
-            .bind(time_key(from))
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
+        crate::monitoring::note_rewind_in(tx, device_id, time_key(from)).await?;
     }
     Ok(())
 }
