@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use cpaudit_app::jobs::Scheduler;
+use cpaudit_app::{App, SystemClock};
 use cpaudit_core::audit::ChainVerdict;
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::auth::NewUser;
 use cpaudit_storage::{Principal, Role};
-use cpaudit_web::scheduler::Scheduler;
-use cpaudit_web::{AppState, SystemClock, WebSettings};
+use cpaudit_web::{AppState, WebSettings};
 
 use crate::config::{self, Overrides, Settings};
 use crate::determine_cmd::DetermineArgs;
@@ -355,7 +356,7 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
         ..WebSettings::default()
     };
     let throttle = web.throttle;
-    let state = AppState::new(db.clone(), reference, web, Arc::new(SystemClock));
+    let state = AppState::new(App::new(db.clone(), reference, Arc::new(SystemClock)), web);
     let scheduler = Scheduler {
         interval: std::time::Duration::from_secs(settings.notice_interval_minutes * 60),
         email: settings.notice_email,
@@ -403,7 +404,7 @@ async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Resu
             }
         }
     });
-    let notices = tokio::spawn(scheduler.run(state.clone()));
+    let notices = tokio::spawn(scheduler.run(state.app().clone()));
     axum::serve(listener, cpaudit_web::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -99,8 +99,7 @@ pub const DEFAULT_SESSION_HOURS: i64 = 12;
 /// Design: two hours, twice the interval of hourly data, so that one late hourly packet does not
 /// flip a device to offline while a device that stopped shows within the morning's first look.
 pub const DEFAULT_OFFLINE_AFTER_MINUTES: u32 = 120;
-pub const DEFAULT_NOTICE_INTERVAL_MINUTES: u64 =
-    cpaudit_web::scheduler::DEFAULT_INTERVAL.as_secs() / 60;
+pub const DEFAULT_NOTICE_INTERVAL_MINUTES: u64 = cpaudit_app::jobs::DEFAULT_INTERVAL.as_secs() / 60;
 /// sqlx reports PostgreSQL notices (such as "relation already exists, skipping" on every
 /// start) at info level; they are noise for an operator.
 pub const DEFAULT_LOG: &str = "info,sqlx=warn";

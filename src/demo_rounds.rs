@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use cpaudit_app::{App, Clock};
 use cpaudit_core::draw::RandomSource;
 use cpaudit_core::options::Stage;
 use cpaudit_core::round::{DocumentKind, RoundState, Track};
@@ -24,7 +25,7 @@ use cpaudit_web::i18n::Lang;
 use cpaudit_web::options::{OptionInput, StatusInput, ValueInput, ValuesInput};
 use cpaudit_web::reviews::SheetJson;
 use cpaudit_web::rounds::{ActionJson, DisclosureJson, PhaseJson, StartFilingJson};
-use cpaudit_web::{AppState, Clock};
+use cpaudit_web::AppState;
 
 /// Where a demo round is walked to, in the order the rounds are picked.
 const TARGETS: [(RoundState, Track); 12] = [
@@ -96,10 +97,8 @@ pub async fn walk_demo_rounds(
     let clock = Arc::new(WalkClock(std::sync::Mutex::new(now)));
     let walk = Walk {
         state: AppState::new(
-            db.clone(),
-            reference.clone(),
+            App::new(db.clone(), reference.clone(), clock.clone()),
             cpaudit_web::WebSettings::default(),
-            clock.clone(),
         ),
         clock,
         days: Days::new(published_on, today),

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
+use cpaudit_app::{App, Clock};
 use cpaudit_core::determination::{Determination, DeterminationRules, Outcome, Reason};
 use cpaudit_core::planning::PlanSettings;
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::{Db, Principal};
 use cpaudit_web::cycle::{self, Determined, Proposal};
-use cpaudit_web::{AppState, Clock, WebSettings};
+use cpaudit_web::{AppState, WebSettings};
 use serde::Serialize;
 
 use crate::rules_cmd::confidence_label;
@@ -82,10 +83,8 @@ pub async fn run(database_url: &str, reference: ReferenceData, args: DetermineAr
         None => Utc::now(),
     };
     let state = AppState::new(
-        db,
-        reference,
+        App::new(db, reference, Arc::new(AsOfClock(now))),
         WebSettings::default(),
-        Arc::new(AsOfClock(now)),
     );
     let as_of = state.today();
     let operator = Principal::console_operator("determine");

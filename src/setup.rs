@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use cpaudit_app::App;
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::auth::NewUser;
 use cpaudit_storage::lists::NewList;
@@ -171,10 +172,8 @@ pub async fn load_demo_cycle(
         }
     }
     let state = AppState::new(
-        db.clone(),
-        reference.clone(),
+        App::new(db.clone(), reference.clone(), Arc::new(FixedClock(now))),
         WebSettings::default(),
-        Arc::new(FixedClock(now)),
     );
     let year = today.year();
     let mut entries = Vec::new();
@@ -252,7 +251,7 @@ pub fn demo_published_on(today: NaiveDate) -> NaiveDate {
 /// A clock that always says the same time: the demo is generated as of one instant.
 struct FixedClock(DateTime<Utc>);
 
-impl cpaudit_web::Clock for FixedClock {
+impl cpaudit_app::Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         self.0
     }

@@ -355,10 +355,8 @@ async fn packets_are_stored_and_acknowledged_only_after_commit() {
 
     // GET /metrics serves the counters through the web layer.
     let state = cpaudit_web::AppState::new(
-        db.clone(),
-        reference(),
+        cpaudit_app::App::new(db.clone(), reference(), Arc::new(cpaudit_app::SystemClock)),
         cpaudit_web::WebSettings::default(),
-        Arc::new(cpaudit_web::SystemClock),
     );
     let router = cpaudit_web::app(state.clone());
     let empty = router

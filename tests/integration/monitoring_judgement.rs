@@ -605,13 +605,8 @@ async fn the_scheduler_tick_evaluates_with_its_clock_and_the_command_line_finds_
         )
         .await;
     }
-    let state = cpaudit_web::AppState::new(
-        db.clone(),
-        crate::support::reference(),
-        cpaudit_web::WebSettings::default(),
-        app.clock.clone(),
-    );
-    let scheduler = cpaudit_web::scheduler::Scheduler::default();
+    let state = cpaudit_app::App::new(db.clone(), crate::support::reference(), app.clock.clone());
+    let scheduler = cpaudit_app::jobs::Scheduler::default();
     scheduler.tick(&state).await.unwrap();
     let province = Principal::console_operator("test");
     let candidates = db

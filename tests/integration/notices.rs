@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use cpaudit_app::jobs::Scheduler;
+use cpaudit_app::{App, Clock};
 use cpaudit_core::deadlines::{deadline_from, DeadlineKind, NoticeKind, NoticeSchedule};
 use cpaudit_core::periods::HolidayCalendar;
 use cpaudit_core::rules::RuleBook;
@@ -17,8 +19,6 @@ use cpaudit_storage::auth::NewUser;
 use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::notices::{FiredCount, NoticeFilter, NoticeRow};
 use cpaudit_storage::{Db, Principal, Role};
-use cpaudit_web::scheduler::Scheduler;
-use cpaudit_web::{AppState, Clock, WebSettings};
 
 use crate::support::{raw_execute, reference, TestApp, PASSWORD};
 
@@ -27,13 +27,8 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// The state `cpaudit serve` hands its scheduler, on the test's database and clock.
-fn scheduler_state(app: &TestApp) -> AppState {
-    AppState::new(
-        app.db().clone(),
-        reference(),
-        WebSettings::default(),
-        app.clock.clone(),
-    )
+fn scheduler_state(app: &TestApp) -> App {
+    App::new(app.db().clone(), reference(), app.clock.clone())
 }
 
 /// Moves the clock to 09:00 China Standard Time on `on`.
@@ -42,7 +37,7 @@ fn set_day(app: &TestApp, on: NaiveDate) {
     app.clock.advance(target - app.clock.now());
 }
 
-async fn tick(state: &AppState) -> FiredCount {
+async fn tick(state: &App) -> FiredCount {
     Scheduler::default().tick(state).await.expect("tick")
 }
 

@@ -12,9 +12,10 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
 use cpaudit::setup;
+use cpaudit_app::{App, Clock};
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::Db;
-use cpaudit_web::{AppState, Clock, WebSettings};
+use cpaudit_web::{AppState, WebSettings};
 use http_body_util::BodyExt;
 use sqlx::Connection;
 use tokio::sync::OnceCell;
@@ -283,7 +284,10 @@ impl TestApp {
             .try_init();
         let store = test_db().await;
         let clock = Arc::new(TestClock(Mutex::new(test_now())));
-        let state = AppState::new(store.db.clone(), reference(), settings, clock.clone());
+        let state = AppState::new(
+            App::new(store.db.clone(), reference(), clock.clone()),
+            settings,
+        );
         TestApp {
             router: cpaudit_web::app(state),
             store,

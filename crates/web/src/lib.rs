@@ -26,7 +26,6 @@ pub mod reviews;
 pub mod rounds;
 pub mod routes;
 mod rows;
-pub mod scheduler;
 mod work;
 
 use std::sync::{Arc, OnceLock};
@@ -35,6 +34,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use cpaudit_app::App;
 use cpaudit_core::emission_limits::EmissionLimits;
 use cpaudit_core::periods::HolidayCalendar;
 use cpaudit_core::reference::ReferenceData;
@@ -42,21 +42,6 @@ use cpaudit_core::rules::RuleBook;
 use cpaudit_storage::auth::Throttle;
 use cpaudit_storage::Db;
 use tower_http::trace::TraceLayer;
-
-/// Where the current time comes from; tests inject a fixed or stepping clock.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The wall clock.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 /// Settings of the web layer (the binary fills them from config).
 #[derive(Debug, Clone)]
@@ -94,61 +79,32 @@ impl Default for WebSettings {
 pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
 
 struct Inner {
-    db: Db,
+    app: App,
     metrics: OnceLock<MetricsRenderer>,
-    clock: Arc<dyn Clock>,
     settings: WebSettings,
-    reference: ReferenceData,
-    rules: RuleBook,
-    calendar: HolidayCalendar,
-    limits: EmissionLimits,
 }
 
-/// Shared state of all handlers. Cheap to clone.
+/// Shared state of all handlers: the application layer beneath and the web's own settings.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    /// State with the embedded rule book and holiday calendar.
-    pub fn new(
-        db: Db,
-        reference: ReferenceData,
-        settings: WebSettings,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self::with_rules(
-            db,
-            reference,
-            RuleBook::embedded(),
-            HolidayCalendar::china(),
-            settings,
-            clock,
-        )
-    }
-
-    /// State with a province's own rule book and calendar (checked by the caller).
-    pub fn with_rules(
-        db: Db,
-        reference: ReferenceData,
-        rules: RuleBook,
-        calendar: HolidayCalendar,
-        settings: WebSettings,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(app: App, settings: WebSettings) -> Self {
         AppState(Arc::new(Inner {
-            db,
+            app,
             metrics: OnceLock::new(),
-            clock,
             settings,
-            reference,
-            rules,
-            calendar,
-            limits: EmissionLimits::embedded(),
         }))
     }
 
+    /// The application layer the handlers call.
+    pub fn app(&self) -> &App {
+        &self.0.app
+    }
+
     pub fn db(&self) -> &Db {
-        &self.0.db
+        self.0.app.db()
     }
 
     /// Installs what `GET /metrics` serves; the first one installed stays.
@@ -166,7 +122,7 @@ impl AppState {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        self.0.clock.now()
+        self.0.app.now()
     }
 
     pub fn settings(&self) -> &WebSettings {
@@ -174,28 +130,27 @@ impl AppState {
     }
 
     pub fn reference(&self) -> &ReferenceData {
-        &self.0.reference
+        self.0.app.reference()
     }
 
     /// The legal parameters in force (deadlines, intervals, calendar dates).
     pub fn rules(&self) -> &RuleBook {
-        &self.0.rules
+        self.0.app.rules()
     }
 
-    /// The national emission limits online-monitoring data is judged against
-    /// (`rules/emission_limits.toml`).
+    /// The national emission limits online-monitoring data is judged against.
     pub fn emission_limits(&self) -> &EmissionLimits {
-        &self.0.limits
+        self.0.app.emission_limits()
     }
 
     /// The State Council's holiday arrangements, for the Civil Code's period rule.
     pub fn calendar(&self) -> &HolidayCalendar {
-        &self.0.calendar
+        self.0.app.calendar()
     }
 
     /// Today in China Standard Time, the day legal dates are counted in.
     pub fn today(&self) -> chrono::NaiveDate {
-        cpaudit_storage::evidence::china_date(self.now())
+        self.0.app.today()
     }
 }
 

@@ -1,5 +1,5 @@
-//! The notice scheduler: fires the reminders, overdue notices and escalations of round
-//! deadlines. `cpaudit serve` runs [`Scheduler::run`], which ticks once at start and then on an
+//! The scheduled jobs. The scheduler fires the reminders, overdue notices and escalations of
+//! round deadlines. `cpaudit serve` runs [`Scheduler::run`], which ticks once at start and then on an
 //! interval (setting `notices.interval_minutes`, default 10); tests call [`Scheduler::tick`]
 //! with an injected clock. A tick reads the day from the application's clock, so a tick on a
 //! day fires what that day owes and nothing fires twice (see `cpaudit_storage::notices`).
@@ -23,7 +23,7 @@ use cpaudit_storage::monitoring_judgement::{EvaluateOptions, EvaluationReport};
 use cpaudit_storage::notices::{FiredCount, NoticeDraft, OpenDeadline};
 use cpaudit_storage::StorageError;
 
-use crate::AppState;
+use crate::App;
 
 /// How often the scheduler ticks when nothing else is configured.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10 * 60);
@@ -53,10 +53,10 @@ impl Scheduler {
     /// Fires every notice due today by the application's clock and evaluates the monitoring data
     /// that has settled; returns the notices fired now. A failed evaluation is logged and does
     /// not hold back the notices (it is retried on the next tick).
-    pub async fn tick(&self, state: &AppState) -> Result<FiredCount, StorageError> {
-        let fired = self.fire_notices(state).await?;
+    pub async fn tick(&self, app: &App) -> Result<FiredCount, StorageError> {
+        let fired = self.fire_notices(app).await?;
         if self.monitoring.is_some() {
-            if let Err(error) = self.evaluate_monitoring(state).await {
+            if let Err(error) = self.evaluate_monitoring(app).await {
                 tracing::warn!(%error, "monitoring evaluation failed");
             }
         }
@@ -66,16 +66,13 @@ impl Scheduler {
     /// Evaluates the online-monitoring data that has settled by the application's clock: the
     /// hours not yet evaluated of every device, their days, and the candidate evidence the rule
     /// book's candidate rule calls for. Does nothing when monitoring is off.
-    pub async fn evaluate_monitoring(
-        &self,
-        state: &AppState,
-    ) -> Result<EvaluationReport, StorageError> {
+    pub async fn evaluate_monitoring(&self, app: &App) -> Result<EvaluationReport, StorageError> {
         let Some(options) = &self.monitoring else {
             return Ok(EvaluationReport::default());
         };
-        let report = state
+        let report = app
             .db()
-            .evaluate_monitoring(state.emission_limits(), state.rules(), state.now(), options)
+            .evaluate_monitoring(app.emission_limits(), app.rules(), app.now(), options)
             .await?;
         if report.hours > 0 || report.rewound > 0 {
             tracing::info!(
@@ -92,14 +89,14 @@ impl Scheduler {
     }
 
     /// Fires every notice due today by the application's clock; returns what fired now.
-    async fn fire_notices(&self, state: &AppState) -> Result<FiredCount, StorageError> {
-        let now = state.now();
+    async fn fire_notices(&self, app: &App) -> Result<FiredCount, StorageError> {
+        let now = app.now();
         let today = china_date(now);
-        let book = state.rules();
+        let book = app.rules();
         let reach = today
             .checked_add_days(longest_reminder_lead(book))
             .unwrap_or(today);
-        let fired = state
+        let fired = app
             .db()
             .fire_due_notices(
                 |deadline| plan(book, deadline, today),
@@ -125,12 +122,12 @@ impl Scheduler {
 
     /// Ticks now and then every interval, until the task is aborted. A failed tick is logged
     /// and retried at the next interval.
-    pub async fn run(self, state: AppState) {
+    pub async fn run(self, app: App) {
         let mut interval = tokio::time::interval(self.interval);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if let Err(error) = self.tick(&state).await {
+            if let Err(error) = self.tick(&app).await {
                 tracing::warn!(%error, "notice scheduler tick failed");
             }
         }
