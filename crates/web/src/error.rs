@@ -227,29 +227,49 @@ impl AppError {
 
 impl From<StorageError> for AppError {
     fn from(error: StorageError) -> Self {
+        AppError::from(cpaudit_app::Error::from(error))
+    }
+}
+
+/// A use case's error as the web answers it: the status follows the error's kind.
+impl From<cpaudit_app::Error> for AppError {
+    fn from(error: cpaudit_app::Error) -> Self {
+        use cpaudit_app::Error;
         match error {
-            StorageError::NotFound => AppError::NotFound,
-            StorageError::Duplicate { field, value } => AppError::Conflict {
-                code: "duplicate",
-                message: Message::new(
-                    format!("“{value}”已登记，不能重复"),
-                    format!("\"{value}\" is already registered"),
-                ),
-                field: Some(field.to_string()),
+            Error::Invalid {
+                code,
+                message,
+                field,
+            } => AppError::BadRequest {
+                code,
+                message,
+                field,
             },
-            StorageError::VersionConflict { current } => AppError::Conflict {
-                code: "version_conflict",
-                message: Message::new(
-                    format!("该记录已被他人修改（当前版本 {current}），请刷新后重试"),
-                    format!("The record was changed by someone else (now version {current}); reload and retry"),
-                ),
-                field: Some("version".into()),
+            Error::Validation(errors) => AppError::Validation(errors),
+            Error::Forbidden(message) => AppError::Forbidden(message),
+            Error::ForbiddenField {
+                code,
+                message,
+                field,
+            } => AppError::ForbiddenField {
+                code,
+                message,
+                field,
             },
-            StorageError::Forbidden(reason) => {
-                AppError::Forbidden(Message::new("无权执行此操作", reason))
-            }
-            other => {
-                tracing::error!(error = %other, "storage error");
+            Error::NotFound => AppError::NotFound,
+            Error::Conflict {
+                code,
+                message,
+                field,
+            } => AppError::Conflict {
+                code,
+                message,
+                field,
+            },
+            Error::TooLarge { limit_bytes } => AppError::PayloadTooLarge { limit_bytes },
+            Error::UnsupportedFormat(message) => AppError::UnsupportedMediaType(message),
+            internal @ (Error::Storage(_) | Error::Rule(_)) => {
+                tracing::error!(error = %internal, "internal error");
                 AppError::Internal
             }
         }
