@@ -363,6 +363,32 @@ async fn the_openapi_document_matches_its_snapshot_and_the_route_table() {
     );
 }
 
+/// A response field holding a JSON document as a string makes every client parse twice and
+/// hides the document's shape; stored JSON is decoded when the row is read.
+#[test]
+fn no_field_of_the_openapi_document_holds_json_text() {
+    let document = serde_json::to_value(cpaudit_web::api::openapi()).unwrap();
+    let mut offenders = Vec::new();
+    for (schema_name, schema) in document["components"]["schemas"].as_object().unwrap() {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (field, property) in properties {
+            let description = property["description"].as_str().unwrap_or_default();
+            let says_json = description.contains("as JSON")
+                || description.contains("JSON list")
+                || description.contains("JSON object");
+            if field.ends_with("_json") || (property["type"] == "string" && says_json) {
+                offenders.push(format!("{schema_name}.{field}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "fields holding JSON as text: {offenders:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_openapi_document_is_served() {
     let app = TestApp::new().await;

@@ -218,8 +218,8 @@ async fn a_new_version_never_overwrites_the_old_and_both_download_byte_for_byte(
         .collect();
     assert_eq!(uploads.len(), 2);
     assert_eq!(
-        uploads[0].attachments_json,
-        format!("[{}]", documents[0]["id"])
+        *uploads[0].attachments,
+        vec![documents[0]["id"].as_i64().unwrap()]
     );
     assert!(matches!(
         app.db().verify_audit_log(None).await.unwrap(),
@@ -681,4 +681,32 @@ async fn documents_are_read_within_the_rounds_scope() {
     assert_eq!(not_seated.status, StatusCode::NOT_FOUND);
     let expert_upload = upload(&app, round, &seated, "other", "意见.pdf", &pdf(8)).await;
     assert_eq!(expert_upload.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_stored_json_document_the_code_cannot_read_fails_the_read_instead_of_defaulting() {
+    let app = TestApp::new().await;
+    let (round_id, _) = lanzhou_round(&app).await;
+    raw_execute(
+        app.db(),
+        &format!(
+            "INSERT INTO round_events (round_id, action, from_state, to_state, actor, actor_role, \
+             reason, detail_json, attachments_json, at) VALUES ({round_id}, 'document_uploaded', \
+             NULL, NULL, 'test', 'enterprise', '', '{{}}', 'not a list', \
+             '2027-01-15T01:00:00.000000Z')"
+        ),
+    )
+    .await;
+    let operator = Principal::console_operator("test");
+    let round = app
+        .db()
+        .get_round(operator.scope(), round_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let error = app.db().round_events(&round).await.unwrap_err().to_string();
+    assert!(
+        error.contains("attachments_json"),
+        "the failure names the column: {error}"
+    );
 }

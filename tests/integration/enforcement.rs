@@ -123,7 +123,7 @@ async fn an_order_not_corrected_by_its_date_is_followed_by_a_fine_within_the_ran
     assert_eq!(fine["amount_yuan"], 80_000);
     assert_eq!(fine["follows"], order);
     assert_eq!(fine["decided_on"], "2027-01-15", "decided today by default");
-    let rule: Value = serde_json::from_str(fine["rule_json"].as_str().unwrap()).unwrap();
+    let rule = &fine["rule"];
     assert_eq!(rule["id"], "penalty.law_39_1");
     assert_eq!(rule["citations"][0]["article"], "第三十九条第一款");
 

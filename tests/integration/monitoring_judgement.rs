@@ -280,7 +280,7 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
         ("concentration_exceedance", "a21026", "2027-01")
     );
     assert_eq!(candidate.evidence_status, "candidate");
-    let detail: serde_json::Value = serde_json::from_str(&candidate.detail).unwrap();
+    let detail = &*candidate.detail;
     assert_eq!(detail["hours"], 3);
     assert_eq!(detail["rule_book_version"], "gansu-2021.3");
     assert_eq!(

@@ -412,7 +412,7 @@ async fn an_expert_scores_on_the_page_form() {
     let sheets = s.app.db().all_sheets(s.review_id).await.unwrap();
     assert_eq!(sheets.len(), 1);
     assert_eq!(sheets[0].total, 82.5);
-    assert_eq!(sheets[0].vetoes_json, "[\"wrong_focus\"]");
+    assert_eq!(*sheets[0].vetoes, vec!["wrong_focus".to_string()]);
     let page = s
         .app
         .get(&format!("/reviews/{}", s.review_id), Some(&browser))

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use cpaudit_core::deadlines::{
     due_notices, longest_reminder_lead, DeadlineKind, DueNotice, NoticeSubject,
 };
-use cpaudit_core::rules::{RuleBook, RuleRef};
+use cpaudit_core::rules::RuleBook;
 use cpaudit_storage::evidence::{china_date, parse_date};
 use cpaudit_storage::monitoring_judgement::{EvaluateOptions, EvaluationReport};
 use cpaudit_storage::notices::{FiredCount, NoticeDraft, OpenDeadline};
@@ -134,13 +134,12 @@ impl Scheduler {
     }
 }
 
-/// The notices due today for one open deadline. A deadline row that cannot be read (which the
-/// schema rules out) or a day without a notice rule in force plans nothing and is logged.
+/// The notices due today for one open deadline. A deadline whose kind or day cannot be read
+/// (which the schema rules out) or a day without a notice rule in force plans nothing and is logged.
 fn plan(book: &RuleBook, deadline: &OpenDeadline, today: NaiveDate) -> Vec<NoticeDraft> {
     let kind = DeadlineKind::parse(&deadline.kind);
     let due_on = parse_date(&deadline.due_on);
-    let rule = serde_json::from_str::<RuleRef>(&deadline.rule_json);
-    let (Some(kind), Some(due_on), Ok(rule)) = (kind, due_on, rule) else {
+    let (Some(kind), Some(due_on)) = (kind, due_on) else {
         tracing::warn!(
             round = deadline.round_id,
             deadline = %deadline.kind,
@@ -152,7 +151,7 @@ fn plan(book: &RuleBook, deadline: &OpenDeadline, today: NaiveDate) -> Vec<Notic
         enterprise: &deadline.enterprise_name,
         deadline: kind,
         due_on,
-        rule: &rule,
+        rule: &deadline.rule,
     };
     match due_notices(book, &subject, today) {
         Ok(due) => due.into_iter().map(draft).collect(),

@@ -50,8 +50,10 @@ pub struct NewSanction {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Art16Filing {
     pub consultancy_id: i64,
-    /// The evidence as JSON (core `consultancy::Art16Evidence`).
-    pub evidence_json: String,
+    /// The evidence as filed.
+    #[sqlx(rename = "evidence_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub evidence: crate::JsonColumn<cpaudit_core::consultancy::Art16Evidence>,
     pub filed_at: String,
     pub filed_by: String,
 }
@@ -261,7 +263,7 @@ impl Db {
                 ("consultancy", &consultancy_id.to_string()),
                 before
                     .as_ref()
-                    .and_then(|b| parse(&b.evidence_json))
+                    .and_then(|b| serde_json::to_value(&b.evidence).ok())
                     .as_ref(),
                 parse(evidence_json).as_ref(),
                 now,

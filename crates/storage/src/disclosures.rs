@@ -23,8 +23,10 @@ use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageErro
 pub struct DisclosureRow {
     pub round_id: i64,
     pub version: i64,
-    /// The items by key, as a JSON object.
-    pub items_json: String,
+    /// The items' texts by key.
+    #[sqlx(rename = "items_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
+    pub items: crate::JsonColumn<BTreeMap<String, String>>,
     /// Where else it was published: 主要媒体, 企业官网, 其他.
     pub channel: String,
     /// The URL or the medium's name.
@@ -37,7 +39,7 @@ pub struct DisclosureRow {
 
 impl DisclosureRow {
     pub fn items(&self) -> BTreeMap<String, String> {
-        serde_json::from_str(&self.items_json).unwrap_or_default()
+        self.items.0.clone()
     }
 }
 

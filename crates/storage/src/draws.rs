@@ -24,11 +24,15 @@ pub struct DrawRow {
     pub round_id: Option<i64>,
     /// frozen | drawn
     pub stage: String,
-    /// The frozen inputs as JSON (core `draw::DrawInputs` without sources).
-    pub inputs_json: String,
+    /// The frozen inputs (core `draw::DrawInputs` without sources).
+    #[sqlx(rename = "inputs_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub inputs: crate::JsonColumn<serde_json::Value>,
     pub frozen_at: String,
-    /// The drawn record as JSON (core `draw::DrawRecord`).
-    pub record_json: Option<String>,
+    /// The drawn record (core `draw::DrawRecord`), once drawn.
+    #[sqlx(rename = "record_json", try_from = "Option<String>")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub record: crate::JsonColumn<Option<serde_json::Value>>,
     pub record_hash: Option<String>,
     pub finished_at: Option<String>,
 }

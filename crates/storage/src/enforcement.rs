@@ -46,8 +46,10 @@ pub struct EnforcementRow {
     /// Orders: corrected | not_corrected, once recorded.
     pub outcome: Option<String>,
     pub outcome_on: Option<String>,
-    /// The article as in force on the decision day (core `RuleRef` as JSON).
-    pub rule_json: String,
+    /// The article as in force on the decision day.
+    #[sqlx(rename = "rule_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     pub decided_by: String,
     pub decided_at: String,
 }

@@ -14,6 +14,7 @@ pub mod enforcement;
 pub mod enterprises;
 pub mod evidence;
 pub mod experts;
+pub mod json_column;
 pub mod lists;
 pub mod monitoring;
 pub mod monitoring_judgement;
@@ -29,6 +30,7 @@ mod sql;
 pub use auth::{Principal, Role, Scope};
 pub use db::{migration_versions, redact_url, Backend, Db, Tx};
 pub(crate) use db::{on_pool, on_tx};
+pub use json_column::JsonColumn;
 
 use thiserror::Error;
 

@@ -214,8 +214,10 @@ pub struct ClockRow {
     pub effective_on: String,
     pub rule_id: String,
     pub rule_book_version: String,
-    /// The RuleRef as JSON: value, citations and their confidence.
-    pub rule_json: String,
+    /// The rule that fixed the clock: value, citations and their confidence.
+    #[sqlx(rename = "rule_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     pub calendar_version: String,
     /// Comma-separated years the holiday calendar did not cover (fallback to weekends).
     pub uncovered_years: String,

@@ -241,8 +241,10 @@ pub struct CandidateRow {
     pub period: String,
     pub evidence_id: i64,
     pub evidence_status: String,
-    /// JSON: the hours or loads behind it, the limit and the rule versions.
-    pub detail: String,
+    /// The hours or loads behind it, the limit and the rule versions.
+    #[sqlx(try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: crate::JsonColumn<serde_json::Value>,
     pub created_at: String,
 }
 

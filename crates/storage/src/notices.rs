@@ -39,8 +39,9 @@ pub struct OpenDeadline {
     pub seq: i64,
     /// The effective last day.
     pub due_on: String,
-    /// The rule that fixed the deadline (core `RuleRef` as JSON), for the citation.
-    pub rule_json: String,
+    /// The rule that fixed the deadline, for the citation.
+    #[sqlx(rename = "rule_json", try_from = "String")]
+    pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     /// The notices fired before (the escalation has not, or the deadline would not be here).
     reminder_id: Option<i64>,
     overdue_id: Option<i64>,

@@ -22,8 +22,10 @@ pub struct ParkAuditRow {
     pub jurisdiction_code: String,
     pub title: String,
     pub started_on: String,
-    /// JSON list of targets: indicator, baseline, target, unit.
-    pub targets_json: String,
+    /// The targets: indicator, baseline, target, unit.
+    #[sqlx(rename = "targets_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub targets: crate::JsonColumn<Vec<serde_json::Value>>,
     pub measures: String,
     pub wastewater_status: String,
     pub wastewater_compliant: bool,

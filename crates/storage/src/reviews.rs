@@ -83,10 +83,14 @@ pub struct ScoreSheetRow {
     pub review_id: i64,
     pub expert_id: i64,
     pub expert_name: String,
-    /// Points per item id (JSON object).
-    pub items_json: String,
-    /// Marked veto item ids (JSON list).
-    pub vetoes_json: String,
+    /// Points per item id.
+    #[sqlx(rename = "items_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, f64>))]
+    pub items: crate::JsonColumn<std::collections::BTreeMap<String, f64>>,
+    /// Marked veto item ids.
+    #[sqlx(rename = "vetoes_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub vetoes: crate::JsonColumn<Vec<String>>,
     pub total: f64,
     pub opinion: String,
     pub submitted_at: String,
@@ -96,8 +100,8 @@ impl ScoreSheetRow {
     /// The sheet as core reads it.
     pub fn sheet(&self) -> ScoreSheet {
         ScoreSheet {
-            items: serde_json::from_str(&self.items_json).unwrap_or_default(),
-            vetoes: serde_json::from_str(&self.vetoes_json).unwrap_or_default(),
+            items: self.items.0.clone(),
+            vetoes: self.vetoes.0.clone(),
             opinion: self.opinion.clone(),
         }
     }

@@ -46,8 +46,10 @@ pub struct RoundRow {
     pub audit_mode: Option<String>,
     pub consultancy_id: Option<i64>,
     pub consultancy_name: Option<String>,
-    /// The start filing (audit team, work plan, Art. 15 evidence) as JSON.
-    pub start_filing_json: Option<String>,
+    /// The start filing (audit team, work plan, Art. 15 evidence), once filed or drafted.
+    #[sqlx(rename = "start_filing_json", try_from = "Option<String>")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub start_filing: crate::JsonColumn<Option<serde_json::Value>>,
     pub listed_on: String,
     pub rule_book_version: String,
     pub version: i64,
@@ -75,9 +77,14 @@ pub struct RoundEventRow {
     pub actor: String,
     pub actor_role: String,
     pub reason: String,
-    pub detail_json: String,
-    /// JSON list of document ids attached to the step.
-    pub attachments_json: String,
+    /// What the step recorded besides (a review's meeting day and place).
+    #[sqlx(rename = "detail_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: crate::JsonColumn<serde_json::Value>,
+    /// The ids of the documents attached to the step.
+    #[sqlx(rename = "attachments_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
+    pub attachments: crate::JsonColumn<Vec<i64>>,
     pub at: String,
 }
 
@@ -94,7 +101,9 @@ pub struct DeadlineRow {
     pub due_on: String,
     pub rule_id: String,
     pub rule_book_version: String,
-    pub rule_json: String,
+    #[sqlx(rename = "rule_json", try_from = "String")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     pub trace_zh: String,
     pub trace_en: String,
     pub met_on: Option<String>,

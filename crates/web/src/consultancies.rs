@@ -132,11 +132,7 @@ async fn detail(
 ) -> Result<ConsultancyJson, AppError> {
     check_access(principal, id)?;
     let consultancy = consultancy(state, id).await?;
-    let art16: Option<Art16Evidence> = state
-        .db()
-        .art16_filing(id)
-        .await?
-        .and_then(|f| serde_json::from_str(&f.evidence_json).ok());
+    let art16: Option<Art16Evidence> = state.db().art16_filing(id).await?.map(|f| f.evidence.0);
     let gaps = match &art16 {
         Some(evidence) => art16_check(evidence),
         None => art16_check(&Art16Evidence::empty(state.today())),
@@ -389,7 +385,7 @@ async fn lift(
         .db()
         .art16_filing(row.consultancy_id)
         .await?
-        .and_then(|f| serde_json::from_str(&f.evidence_json).ok())
+        .map(|f| f.evidence.0)
         .unwrap_or_else(|| Art16Evidence::empty(NaiveDate::MIN));
     lift_check(&core_sanction(&row), &fresh, today).map_err(|error| {
         AppError::bad_field(

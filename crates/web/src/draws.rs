@@ -386,7 +386,7 @@ pub async fn run(
         });
     }
     let frozen: FrozenInputs =
-        serde_json::from_str(&row.inputs_json).map_err(|_| AppError::Internal)?;
+        serde_json::from_value(row.inputs.0.clone()).map_err(|_| AppError::Internal)?;
     let record = draw(&DrawInputs {
         review: frozen.review,
         rules: frozen.rules,
@@ -544,11 +544,11 @@ pub struct PublicDrawJson {
 async fn public_draw(state: &AppState, id: i64) -> Result<PublicDrawJson, AppError> {
     let row = state.db().get_draw(id).await?.ok_or(AppError::NotFound)?;
     let frozen: FrozenInputs =
-        serde_json::from_str(&row.inputs_json).map_err(|_| AppError::Internal)?;
+        serde_json::from_value(row.inputs.0.clone()).map_err(|_| AppError::Internal)?;
     let record: Option<DrawRecord> = row
-        .record_json
-        .as_deref()
-        .and_then(|json| serde_json::from_str(json).ok());
+        .record
+        .as_ref()
+        .and_then(|json| serde_json::from_value(json.clone()).ok());
     let copy = record
         .as_ref()
         .map(|r| public_copy(r, row.finished_at.is_some()));

@@ -276,8 +276,7 @@ struct ClockView {
 }
 
 fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
-    let rule: Option<RuleRef> = serde_json::from_str(&row.rule_json).ok();
-    let view = rule.as_ref().map(|rule| rule_view(state, lang, rule));
+    let view = rule_view(state, lang, &row.rule);
     let kind = cpaudit_core::listing::ClockKind::parse(&row.kind);
     ClockView {
         label: kind.map_or(row.kind.clone(), |k| {
@@ -287,11 +286,8 @@ fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
         effective: row.effective_on.clone(),
         shifted: row.nominal_on != row.effective_on,
         trace: lang.pick(&row.trace_zh, &row.trace_en).to_string(),
-        citation: view
-            .as_ref()
-            .map(|v| format!("{}: {}", v.id, v.citations.join("；")))
-            .unwrap_or_default(),
-        unverified: view.is_some_and(|v| v.unverified),
+        citation: format!("{}: {}", view.id, view.citations.join("；")),
+        unverified: view.unverified,
         uncovered: row.uncovered_years.clone(),
     }
 }

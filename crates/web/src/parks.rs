@@ -346,7 +346,7 @@ pub async fn park_page(
         .await?
         .into_iter()
         .map(|row| AuditView {
-            targets: serde_json::from_str(&row.targets_json).unwrap_or_default(),
+            targets: serde_json::from_value(row.targets.0.clone().into()).unwrap_or_default(),
             row,
         })
         .collect();

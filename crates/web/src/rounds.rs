@@ -137,9 +137,9 @@ pub struct StartFilingJson {
 impl StartFilingJson {
     fn from_round(round: &RoundRow) -> Self {
         round
-            .start_filing_json
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok())
+            .start_filing
+            .as_ref()
+            .and_then(|filing| serde_json::from_value(filing.clone()).ok())
             .unwrap_or_default()
     }
 
@@ -597,10 +597,7 @@ pub struct RoundJson {
 }
 
 /// The citations of a stored rule reference, with document titles and confidence.
-fn citation_text(state: &AppState, lang: Lang, rule_json: &str) -> String {
-    let Ok(rule) = serde_json::from_str::<RuleRef>(rule_json) else {
-        return String::new();
-    };
+fn citation_text(state: &AppState, lang: Lang, rule: &RuleRef) -> String {
     rule.citations
         .iter()
         .map(|c| {
@@ -636,7 +633,7 @@ fn deadline_view(state: &AppState, row: DeadlineRow, today: NaiveDate, lang: Lan
         }),
         standing: standing.into(),
         days_left,
-        citation: citation_text(state, lang, &row.rule_json),
+        citation: citation_text(state, lang, &row.rule),
         deadline: row,
     }
 }
@@ -884,8 +881,8 @@ pub async fn round_page(
             what: event_label(caller.lang, event),
             actor: display_actor(&event.actor),
             reason: event.reason.clone(),
-            attachments: serde_json::from_str::<Vec<i64>>(&event.attachments_json)
-                .unwrap_or_default()
+            attachments: event
+                .attachments
                 .iter()
                 .map(|id| format!("#{id}"))
                 .collect::<Vec<_>>()
