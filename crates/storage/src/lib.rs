@@ -30,6 +30,7 @@ pub use auth::{Principal, Role, Scope};
 pub use db::{migration_versions, redact_url, Backend, Db, Tx};
 pub(crate) use db::{on_pool, on_tx};
 
+use cpaudit_core::registry::Message;
 use thiserror::Error;
 
 /// Errors from storage. Constraint violations are mapped by kind (SQLite names no constraint).
@@ -41,8 +42,20 @@ pub enum StorageError {
     Duplicate { field: &'static str, value: String },
     #[error("the record was changed by someone else (version {current})")]
     VersionConflict { current: i64 },
-    #[error("not allowed: {0}")]
-    Forbidden(String),
+    /// The records' state does not allow the change now (already lifted, already decided, not
+    /// open…); retrying the same request will not help until the state changes.
+    #[error("conflict ({code}): {}", message.en)]
+    Conflict { code: &'static str, message: Message },
+    /// The caller may not do this to this record.
+    #[error("refused ({code}): {}", message.en)]
+    Refused { code: &'static str, message: Message },
+    /// Input the store checks itself, behind the callers' own validation, naming its field.
+    #[error("invalid {field} ({code}): {}", message.en)]
+    Invalid {
+        code: &'static str,
+        field: &'static str,
+        message: Message,
+    },
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
     #[error("migration failed: {0}")]
@@ -56,6 +69,33 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    pub(crate) fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        StorageError::Conflict {
+            code,
+            message: Message::new(zh, en),
+        }
+    }
+
+    pub(crate) fn refused(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        StorageError::Refused {
+            code,
+            message: Message::new(zh, en),
+        }
+    }
+
+    pub(crate) fn invalid(
+        field: &'static str,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        StorageError::Invalid {
+            code,
+            field,
+            message: Message::new(zh, en),
+        }
+    }
+
     /// Whether the error is a unique-constraint violation (on either database).
     pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
         matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())

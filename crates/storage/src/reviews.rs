@@ -180,11 +180,20 @@ pub async fn record_decision(
 ) -> Result<()> {
     let review = review_in_tx(tx, review_id).await?;
     if !review.kind().conclusions().contains(&decision.conclusion) {
-        return Err(StorageError::Forbidden(format!(
-            "a {} review cannot conclude {}",
-            review.kind().label_en(),
-            decision.conclusion.label_en()
-        )));
+        return Err(StorageError::invalid(
+            "conclusion",
+            "conclusion_not_for_kind",
+            format!(
+                "{}不能作出“{}”的结论",
+                review.kind().label_zh(),
+                decision.conclusion.label_zh()
+            ),
+            format!(
+                "a {} review cannot conclude {}",
+                review.kind().label_en(),
+                decision.conclusion.label_en()
+            ),
+        ));
     }
     let updated = on_tx!(tx, |conn| {
         sqlx::query(
@@ -206,8 +215,10 @@ pub async fn record_decision(
         .map(|done| done.rows_affected())
     })?;
     if updated == 0 {
-        return Err(StorageError::Forbidden(
-            "the review is decided already".into(),
+        return Err(StorageError::conflict(
+            "review_already_decided",
+            "该评审已作出结论，不能重复决定",
+            "the review is decided already",
         ));
     }
     on_tx!(tx, |conn| {
@@ -417,9 +428,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let ScopeKind::Expert(expert_id) = actor.scope().kind() else {
-            return Err(StorageError::Forbidden(
-                "only a seated panel member scores a review".into(),
-            ));
+            return Err(not_seated());
         };
         let expert_id = *expert_id;
         let (review, round) = self
@@ -430,8 +439,10 @@ impl Db {
         let mut tx = self.begin().await?;
         let review = review_in_tx(&mut tx, review.id).await?;
         if review.is_decided() {
-            return Err(StorageError::Forbidden(
-                "the review is decided; sheets can no longer change".into(),
+            return Err(StorageError::conflict(
+                "review_already_decided",
+                "该评审已作出结论，评分表不能再修改",
+                "the review is decided; sheets can no longer change",
             ));
         }
         require_seat(&mut tx, review.draw_id, expert_id).await?;
@@ -487,7 +498,15 @@ async fn require_seat(tx: &mut Tx, draw_id: i64, expert_id: i64) -> Result<()> {
     })?;
     seated
         .map(|_| ())
-        .ok_or_else(|| StorageError::Forbidden("only a seated panel member scores a review".into()))
+        .ok_or_else(not_seated)
+}
+
+fn not_seated() -> StorageError {
+    StorageError::refused(
+        "not_seated",
+        "只有已接受抽取的评审组成员可以评分",
+        "only a seated panel member scores a review",
+    )
 }
 
 async fn earlier_sheet(tx: &mut Tx, review_id: i64, expert_id: i64) -> Result<Option<Value>> {

@@ -406,10 +406,17 @@ pub(crate) async fn append_round_event(
 /// Refuses a change to a round that is finished.
 pub(crate) fn require_open(round: &RoundRow) -> Result<()> {
     if round.state().is_final() {
-        return Err(StorageError::Forbidden(format!(
-            "the round is {} and can no longer change",
-            round.state().label_en()
-        )));
+        return Err(StorageError::conflict(
+            "round_closed",
+            format!(
+                "本轮审核状态为“{}”，不能再变更",
+                round.state().label_zh()
+            ),
+            format!(
+                "the round is {} and can no longer change",
+                round.state().label_en()
+            ),
+        ));
     }
     Ok(())
 }
@@ -844,8 +851,10 @@ async fn publish_disclosure(tx: &mut Tx, round_id: i64, today: NaiveDate) -> Res
         .map(|done| done.rows_affected())
     })?;
     if changed == 0 {
-        return Err(StorageError::Forbidden(
-            "there is no saved disclosure to publish".into(),
+        return Err(StorageError::conflict(
+            "no_disclosure_to_publish",
+            "尚无已保存的信息公开内容，无法发布",
+            "there is no saved disclosure to publish",
         ));
     }
     Ok(())

@@ -503,7 +503,13 @@ async fn engage(
         )
         .await
         .map_err(|error| match (error, &refusal) {
-            (cpaudit_storage::StorageError::Forbidden(_), Some(message)) => {
+            (
+                cpaudit_storage::StorageError::Refused {
+                    code: "consultancy_sanctioned",
+                    ..
+                },
+                Some(message),
+            ) => {
                 AppError::ForbiddenField {
                     code: "consultancy_sanctioned",
                     message: Message::new(message.clone(), message.clone()),
