@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod audit_trail;
 mod cli_rules;
+mod conflicts;
 mod consultancies;
 mod cycle;
 mod documents;

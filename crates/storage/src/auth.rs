@@ -290,13 +290,18 @@ impl UserSummary {
                     .clone()
                     .ok_or_else(|| missing("所属市州", "jurisdiction"))?,
             ),
-            Role::Enterprise => {
-                ScopeKind::Enterprise(self.enterprise_id.ok_or_else(|| missing("所属企业", "enterprise"))?)
-            }
-            Role::Consultancy => {
-                ScopeKind::Consultancy(self.consultancy_id.ok_or_else(|| missing("所属咨询服务机构", "consultancy"))?)
-            }
-            Role::Expert => ScopeKind::Expert(self.expert_id.ok_or_else(|| missing("专家身份", "expert"))?),
+            Role::Enterprise => ScopeKind::Enterprise(
+                self.enterprise_id
+                    .ok_or_else(|| missing("所属企业", "enterprise"))?,
+            ),
+            Role::Consultancy => ScopeKind::Consultancy(
+                self.consultancy_id
+                    .ok_or_else(|| missing("所属咨询服务机构", "consultancy"))?,
+            ),
+            Role::Expert => ScopeKind::Expert(
+                self.expert_id
+                    .ok_or_else(|| missing("专家身份", "expert"))?,
+            ),
         };
         Ok(Principal {
             user_id: Some(self.id),
@@ -736,18 +741,21 @@ fn password_too_short() -> StorageError {
 fn check_binding(user: &NewUser) -> Result<()> {
     let needed = match user.role {
         Role::Province => None,
-        Role::City => user
-            .jurisdiction_code
-            .is_none()
-            .then_some(("jurisdiction_code", "--city", "所属市州")),
-        Role::Enterprise => user
-            .enterprise_id
-            .is_none()
-            .then_some(("enterprise_id", "--enterprise", "所属企业")),
-        Role::Consultancy => user
-            .consultancy_id
-            .is_none()
-            .then_some(("consultancy_id", "--consultancy", "所属咨询服务机构")),
+        Role::City => {
+            user.jurisdiction_code
+                .is_none()
+                .then_some(("jurisdiction_code", "--city", "所属市州"))
+        }
+        Role::Enterprise => {
+            user.enterprise_id
+                .is_none()
+                .then_some(("enterprise_id", "--enterprise", "所属企业"))
+        }
+        Role::Consultancy => user.consultancy_id.is_none().then_some((
+            "consultancy_id",
+            "--consultancy",
+            "所属咨询服务机构",
+        )),
         Role::Expert => user
             .expert_id
             .is_none()

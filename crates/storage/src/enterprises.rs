@@ -841,15 +841,13 @@ impl Db {
         payload: &str,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        let user_id = owner
-            .user_id
-            .ok_or_else(|| {
-                StorageError::refused(
-                    "import_needs_user",
-                    "只有用户账号可以暂存导入文件",
-                    "imports are staged for users",
-                )
-            })?;
+        let user_id = owner.user_id.ok_or_else(|| {
+            StorageError::refused(
+                "import_needs_user",
+                "只有用户账号可以暂存导入文件",
+                "imports are staged for users",
+            )
+        })?;
         let id = crate::auth::random_token();
         on_pool!(self, |pool| {
             sqlx::query(

@@ -45,10 +45,16 @@ pub enum StorageError {
     /// The records' state does not allow the change now (already lifted, already decided, not
     /// open…); retrying the same request will not help until the state changes.
     #[error("conflict ({code}): {}", message.en)]
-    Conflict { code: &'static str, message: Message },
+    Conflict {
+        code: &'static str,
+        message: Message,
+    },
     /// The caller may not do this to this record.
     #[error("refused ({code}): {}", message.en)]
-    Refused { code: &'static str, message: Message },
+    Refused {
+        code: &'static str,
+        message: Message,
+    },
     /// Input the store checks itself, behind the callers' own validation, naming its field.
     #[error("invalid {field} ({code}): {}", message.en)]
     Invalid {
@@ -69,14 +75,22 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    pub(crate) fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub(crate) fn conflict(
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         StorageError::Conflict {
             code,
             message: Message::new(zh, en),
         }
     }
 
-    pub(crate) fn refused(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub(crate) fn refused(
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         StorageError::Refused {
             code,
             message: Message::new(zh, en),

@@ -598,8 +598,7 @@ impl Db {
             }
         };
         let from = PlanStatus::parse(&plan.status).unwrap_or(PlanStatus::Draft);
-        let to = plan_transition(from, action, plan_actor, reason)
-            .map_err(plan_refusal)?;
+        let to = plan_transition(from, action, plan_actor, reason).map_err(plan_refusal)?;
         let late = action == PlanAction::Submit && date_text(china_date(now)) > plan.deadline;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;

@@ -483,14 +483,13 @@ impl Db {
         .ok_or(StorageError::NotFound)?;
         let state = RoundState::parse(&state).unwrap_or(RoundState::Cancelled);
         let track = Track::parse(&track).unwrap_or(Track::Standard);
-        check_work(work, state, track, &round_actors(actor, round))
-            .map_err(|refusal| {
-                let (code, message) = (refusal.code(), refusal.message());
-                match refusal {
-                    WorkRefusal::NotYours { .. } => StorageError::Refused { code, message },
-                    WorkRefusal::Locked { .. } => StorageError::Conflict { code, message },
-                }
-            })?;
+        check_work(work, state, track, &round_actors(actor, round)).map_err(|refusal| {
+            let (code, message) = (refusal.code(), refusal.message());
+            match refusal {
+                WorkRefusal::NotYours { .. } => StorageError::Refused { code, message },
+                WorkRefusal::Locked { .. } => StorageError::Conflict { code, message },
+            }
+        })?;
         Ok((tx, chain))
     }
 }

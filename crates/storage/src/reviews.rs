@@ -496,9 +496,7 @@ async fn require_seat(tx: &mut Tx, draw_id: i64, expert_id: i64) -> Result<()> {
         .fetch_optional(conn)
         .await
     })?;
-    seated
-        .map(|_| ())
-        .ok_or_else(not_seated)
+    seated.map(|_| ()).ok_or_else(not_seated)
 }
 
 fn not_seated() -> StorageError {

@@ -408,10 +408,7 @@ pub(crate) fn require_open(round: &RoundRow) -> Result<()> {
     if round.state().is_final() {
         return Err(StorageError::conflict(
             "round_closed",
-            format!(
-                "本轮审核状态为“{}”，不能再变更",
-                round.state().label_zh()
-            ),
+            format!("本轮审核状态为“{}”，不能再变更", round.state().label_zh()),
             format!(
                 "the round is {} and can no longer change",
                 round.state().label_en()

@@ -509,13 +509,11 @@ async fn engage(
                     ..
                 },
                 Some(message),
-            ) => {
-                AppError::ForbiddenField {
-                    code: "consultancy_sanctioned",
-                    message: Message::new(message.clone(), message.clone()),
-                    field: Some("consultancy_id".into()),
-                }
-            }
+            ) => AppError::ForbiddenField {
+                code: "consultancy_sanctioned",
+                message: Message::new(message.clone(), message.clone()),
+                field: Some("consultancy_id".into()),
+            },
             (other, _) => other.into(),
         })
 }
