@@ -7,6 +7,7 @@ mod audit_trail;
 mod cli_rules;
 mod conflicts;
 mod consultancies;
+mod corrupt_rows;
 mod cycle;
 mod documents;
 mod draw_cli;

@@ -67,7 +67,16 @@ pub enum StorageError {
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
+    /// A stored value this version does not know (written by a newer version, or by hand): the
+    /// read fails rather than take it for another value.
+    #[error("{table} row {row_id}: unknown {column} {value:?}")]
+    Corrupt {
+        table: &'static str,
+        row_id: i64,
+        column: &'static str,
+        value: String,
+    },
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("the database is busy: another write held it for more than {0} s")]
@@ -115,6 +124,43 @@ impl StorageError {
         matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
     }
 }
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            // A typed row that failed to decode (see `decoded_row!`) carries its own error.
+            sqlx::Error::Decode(source) => match source.downcast::<StorageError>() {
+                Ok(own) => *own,
+                Err(source) => StorageError::Database(sqlx::Error::Decode(source)),
+            },
+            other => StorageError::Database(other),
+        }
+    }
+}
+
+/// Implements `sqlx::FromRow` on both backends for a row type that is read as its stored form
+/// (`$stored`, deriving `FromRow`) and then decoded by `$stored::decode`, so that every query
+/// reading the row decodes it and a value the code does not know fails the read.
+macro_rules! decoded_row {
+    ($row:ty, $stored:ty) => {
+        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $row {
+            fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
+                <$stored as sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>>::from_row(row)?
+                    .decode()
+                    .map_err(|error| sqlx::Error::Decode(Box::new(error)))
+            }
+        }
+
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $row {
+            fn from_row(row: &'r sqlx::postgres::PgRow) -> sqlx::Result<Self> {
+                <$stored as sqlx::FromRow<'r, sqlx::postgres::PgRow>>::from_row(row)?
+                    .decode()
+                    .map_err(|error| sqlx::Error::Decode(Box::new(error)))
+            }
+        }
+    };
+}
+pub(crate) use decoded_row;
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 

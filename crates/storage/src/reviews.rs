@@ -23,7 +23,7 @@ use crate::rounds::{
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
 
 /// A review as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewRow {
     pub id: i64,
@@ -46,11 +46,89 @@ pub struct ReviewRow {
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub opinion_number: Option<String>,
+    #[serde(skip)]
+    decoded_kind: ReviewKind,
 }
+
+/// The columns of [`REVIEW_SELECT`] as they come from the database. Every read of a
+/// [`ReviewRow`] goes through it: the kind is decoded then, and a kind this version does not
+/// know fails the read ([`StorageError::Corrupt`]).
+#[derive(sqlx::FromRow)]
+struct StoredReview {
+    id: i64,
+    round_id: i64,
+    kind: String,
+    draw_id: i64,
+    meeting_on: String,
+    place: String,
+    scoring_form: String,
+    scheduled_by: String,
+    scheduled_at: String,
+    proposed_conclusion: Option<String>,
+    conclusion: Option<String>,
+    score: Option<f64>,
+    reasons: Option<String>,
+    decided_on: Option<String>,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    opinion_number: Option<String>,
+}
+
+impl StoredReview {
+    fn decode(self) -> Result<ReviewRow> {
+        let decoded_kind = ReviewKind::parse(&self.kind).ok_or_else(|| StorageError::Corrupt {
+            table: "reviews",
+            row_id: self.id,
+            column: "kind",
+            value: self.kind.clone(),
+        })?;
+        let StoredReview {
+            id,
+            round_id,
+            kind,
+            draw_id,
+            meeting_on,
+            place,
+            scoring_form,
+            scheduled_by,
+            scheduled_at,
+            proposed_conclusion,
+            conclusion,
+            score,
+            reasons,
+            decided_on,
+            decided_by,
+            decided_at,
+            opinion_number,
+        } = self;
+        Ok(ReviewRow {
+            id,
+            round_id,
+            kind,
+            draw_id,
+            meeting_on,
+            place,
+            scoring_form,
+            scheduled_by,
+            scheduled_at,
+            proposed_conclusion,
+            conclusion,
+            score,
+            reasons,
+            decided_on,
+            decided_by,
+            decided_at,
+            opinion_number,
+            decoded_kind,
+        })
+    }
+}
+
+crate::decoded_row!(ReviewRow, StoredReview);
 
 impl ReviewRow {
     pub fn kind(&self) -> ReviewKind {
-        ReviewKind::parse(&self.kind).unwrap_or(ReviewKind::Assessment)
+        self.decoded_kind
     }
 
     pub fn conclusion(&self) -> Option<ReviewConclusion> {
