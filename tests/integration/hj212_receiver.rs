@@ -441,12 +441,18 @@ async fn unknown_mns_are_quarantined_then_assigned_and_replayed_or_discarded() {
     let city = Principal::console_acting_for_city("test", "620100");
     assert!(matches!(
         db.quarantined_mns(&city, false).await,
-        Err(StorageError::Forbidden(_))
+        Err(StorageError::Refused {
+            code: "province_only",
+            ..
+        })
     ));
     assert!(matches!(
         db.assign_quarantined_mn(&city, unknown, device, test_now())
             .await,
-        Err(StorageError::Forbidden(_))
+        Err(StorageError::Refused {
+            code: "province_only",
+            ..
+        })
     ));
 
     // The province assigns the MN to a registered device: the kept packets become its data.
@@ -488,7 +494,10 @@ async fn unknown_mns_are_quarantined_then_assigned_and_replayed_or_discarded() {
     assert!(matches!(
         db.assign_quarantined_mn(&province, unknown, device, test_now())
             .await,
-        Err(StorageError::Forbidden(_))
+        Err(StorageError::Conflict {
+            code: "mn_already_resolved",
+            ..
+        })
     ));
 
     // Later packets from the MN are the device's, whether or not the receiver has reloaded
@@ -904,7 +913,10 @@ async fn retention_deletes_old_data_per_kind_and_device_settings_follow_jurisdic
     assert!(matches!(
         db.set_device_settings(&enterprise, device, swapped, true, test_now())
             .await,
-        Err(StorageError::Forbidden(_))
+        Err(StorageError::Refused {
+            code: "device_settings_officials_only",
+            ..
+        })
     ));
     let before = db.device_settings(own.scope(), device).await.unwrap();
     assert_eq!(

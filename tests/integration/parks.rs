@@ -103,7 +103,7 @@ async fn a_park_pilot_that_passes_makes_its_members_count_as_audited() {
         .await;
     assert_eq!(
         again.status,
-        StatusCode::FORBIDDEN,
+        StatusCode::CONFLICT,
         "no pilot under way any more"
     );
     let page = app

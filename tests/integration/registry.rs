@@ -266,7 +266,13 @@ async fn a_city_registers_only_in_its_own_jurisdiction() {
         .unwrap();
     let refused = db.create_enterprise(&tianshui, &valid, test_now()).await;
     assert!(
-        matches!(refused, Err(StorageError::Forbidden(_))),
+        matches!(
+            refused,
+            Err(StorageError::Refused {
+                code: "outside_jurisdiction",
+                ..
+            })
+        ),
         "{refused:?}"
     );
 

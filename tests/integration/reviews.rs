@@ -281,7 +281,7 @@ async fn five_experts_score_an_assessment_averaging_85_and_it_is_sent_back_for_r
     let late = s.submit(1, sheet(99.0, &[], "改分。")).await;
     assert_eq!(
         late.status,
-        StatusCode::FORBIDDEN,
+        StatusCode::CONFLICT,
         "decided: sheets are closed"
     );
     let after = s.review_as(&s.tokens[0]).await;

@@ -41,7 +41,7 @@ pub enum Error {
     Validation(Vec<FieldError>),
     #[error("forbidden")]
     Forbidden(Message),
-    /// A refusal that names the field responsible.
+    /// A refusal with its own code, naming the field responsible where there is one.
     #[error("forbidden ({code})")]
     ForbiddenField {
         code: &'static str,
@@ -147,9 +147,25 @@ impl From<StorageError> for Error {
                 ),
                 field: Some("version".into()),
             },
-            StorageError::Forbidden(reason) => {
-                Error::Forbidden(Message::new("无权执行此操作", reason))
-            }
+            StorageError::Conflict { code, message } => Error::Conflict {
+                code,
+                message,
+                field: None,
+            },
+            StorageError::Refused { code, message } => Error::ForbiddenField {
+                code,
+                message,
+                field: None,
+            },
+            StorageError::Invalid {
+                code,
+                field,
+                message,
+            } => Error::Invalid {
+                code,
+                message,
+                field: Some(field.to_string()),
+            },
             other => Error::Storage(other),
         }
     }

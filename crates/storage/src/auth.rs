@@ -276,23 +276,32 @@ impl UserRow {
 
 impl UserSummary {
     fn principal(&self) -> Result<Principal> {
-        let missing = |what: &str| {
-            StorageError::Forbidden(format!("user {} has no {what} binding", self.username))
+        let missing = |zh: &str, en: &str| {
+            StorageError::refused(
+                "account_unbound",
+                format!("账号“{}”未绑定{zh}，不能使用", self.username),
+                format!("user {} has no {en} binding", self.username),
+            )
         };
         let scope = match self.role {
             Role::Province => ScopeKind::Province,
             Role::City => ScopeKind::City(
                 self.jurisdiction_code
                     .clone()
-                    .ok_or_else(|| missing("jurisdiction"))?,
+                    .ok_or_else(|| missing("所属市州", "jurisdiction"))?,
             ),
-            Role::Enterprise => {
-                ScopeKind::Enterprise(self.enterprise_id.ok_or_else(|| missing("enterprise"))?)
-            }
-            Role::Consultancy => {
-                ScopeKind::Consultancy(self.consultancy_id.ok_or_else(|| missing("consultancy"))?)
-            }
-            Role::Expert => ScopeKind::Expert(self.expert_id.ok_or_else(|| missing("expert"))?),
+            Role::Enterprise => ScopeKind::Enterprise(
+                self.enterprise_id
+                    .ok_or_else(|| missing("所属企业", "enterprise"))?,
+            ),
+            Role::Consultancy => ScopeKind::Consultancy(
+                self.consultancy_id
+                    .ok_or_else(|| missing("所属咨询服务机构", "consultancy"))?,
+            ),
+            Role::Expert => ScopeKind::Expert(
+                self.expert_id
+                    .ok_or_else(|| missing("专家身份", "expert"))?,
+            ),
         };
         Ok(Principal {
             user_id: Some(self.id),
@@ -425,7 +434,11 @@ impl Db {
         lifetime: Duration,
     ) -> Result<NewSession> {
         let user_id = principal.user_id.ok_or_else(|| {
-            StorageError::Forbidden("the console operator has no sessions".into())
+            StorageError::refused(
+                "console_has_no_session",
+                "控制台操作员不能登录会话",
+                "the console operator has no sessions",
+            )
         })?;
         let session = NewSession {
             token: random_token(),
@@ -530,9 +543,7 @@ impl Db {
         require_province(actor)?;
         check_binding(user)?;
         if user.password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(StorageError::Forbidden(format!(
-                "the password must have at least {MIN_PASSWORD_CHARS} characters"
-            )));
+            return Err(password_too_short());
         }
         let password = user.password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -602,9 +613,7 @@ impl Db {
     ) -> Result<()> {
         require_province(actor)?;
         if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(StorageError::Forbidden(format!(
-                "the password must have at least {MIN_PASSWORD_CHARS} characters"
-            )));
+            return Err(password_too_short());
         }
         let owned = password.to_string();
         let hash = tokio::task::spawn_blocking(move || hash_password(&owned))
@@ -696,8 +705,10 @@ impl Db {
     /// All user accounts, for the province.
     pub async fn list_users(&self, scope: &Scope) -> Result<Vec<UserSummary>> {
         if scope.kind() != &ScopeKind::Province {
-            return Err(StorageError::Forbidden(
-                "only the province lists users".into(),
+            return Err(StorageError::refused(
+                "province_lists_users",
+                "只有省级主管部门可以查看用户账号",
+                "only the province lists users",
             ));
         }
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
@@ -710,25 +721,53 @@ fn require_province(actor: &Principal) -> Result<()> {
     if actor.scope().kind() == &ScopeKind::Province {
         Ok(())
     } else {
-        Err(StorageError::Forbidden(
-            "only the province manages accounts".into(),
+        Err(StorageError::refused(
+            "province_manages_accounts",
+            "只有省级主管部门可以管理用户账号",
+            "only the province manages accounts",
         ))
     }
+}
+
+fn password_too_short() -> StorageError {
+    StorageError::invalid(
+        "password",
+        "password_too_short",
+        format!("密码至少需要 {MIN_PASSWORD_CHARS} 个字符"),
+        format!("the password must have at least {MIN_PASSWORD_CHARS} characters"),
+    )
 }
 
 fn check_binding(user: &NewUser) -> Result<()> {
     let needed = match user.role {
         Role::Province => None,
-        Role::City => user.jurisdiction_code.is_none().then_some("--city"),
-        Role::Enterprise => user.enterprise_id.is_none().then_some("--enterprise"),
-        Role::Consultancy => user.consultancy_id.is_none().then_some("--consultancy"),
-        Role::Expert => user.expert_id.is_none().then_some("--expert"),
+        Role::City => {
+            user.jurisdiction_code
+                .is_none()
+                .then_some(("jurisdiction_code", "--city", "所属市州"))
+        }
+        Role::Enterprise => {
+            user.enterprise_id
+                .is_none()
+                .then_some(("enterprise_id", "--enterprise", "所属企业"))
+        }
+        Role::Consultancy => user.consultancy_id.is_none().then_some((
+            "consultancy_id",
+            "--consultancy",
+            "所属咨询服务机构",
+        )),
+        Role::Expert => user
+            .expert_id
+            .is_none()
+            .then_some(("expert_id", "--expert", "专家身份")),
     };
     match needed {
-        Some(option) => Err(StorageError::Forbidden(format!(
-            "a {} user needs {option}",
-            user.role.as_str()
-        ))),
+        Some((field, option, zh)) => Err(StorageError::invalid(
+            field,
+            "binding_required",
+            format!("{}账号须绑定{zh}（{option}）", user.role.name_zh()),
+            format!("a {} user needs {option}", user.role.as_str()),
+        )),
         None => Ok(()),
     }
 }

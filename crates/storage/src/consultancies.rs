@@ -84,8 +84,10 @@ const ENGAGEMENT_SELECT: &str = "SELECT g.consultancy_id, c.name AS consultancy_
 fn require_province(actor: &Principal) -> Result<()> {
     match actor.scope().kind() {
         ScopeKind::Province => Ok(()),
-        _ => Err(StorageError::Forbidden(
-            "only the province decides on sanctions".into(),
+        _ => Err(StorageError::refused(
+            "province_decides_sanctions",
+            "只有省级主管部门可以决定对咨询服务机构的处理",
+            "only the province decides on sanctions",
         )),
     }
 }
@@ -171,9 +173,11 @@ impl Db {
     ) -> Result<()> {
         require_province(actor)?;
         let current = self.sanction(id).await?.ok_or(StorageError::NotFound)?;
-        if current.lifted_on.is_some() {
-            return Err(StorageError::Forbidden(
-                "the sanction is already lifted".into(),
+        if let Some(earlier) = &current.lifted_on {
+            return Err(StorageError::conflict(
+                "sanction_already_lifted",
+                format!("该处理已于 {earlier} 解除，不能重复解除"),
+                format!("the sanction is already lifted (on {earlier})"),
             ));
         }
         let mut tx = self.begin().await?;
@@ -232,8 +236,10 @@ impl Db {
             _ => false,
         };
         if !allowed {
-            return Err(StorageError::Forbidden(
-                "Art. 16 evidence is filed by the consultancy or the province".into(),
+            return Err(StorageError::refused(
+                "art16_filer_only",
+                "第十六条材料只能由该咨询服务机构本身或省级主管部门报送",
+                "Art. 16 evidence is filed by the consultancy or the province",
             ));
         }
         let before = self.art16_filing(consultancy_id).await?;
@@ -318,12 +324,19 @@ impl Db {
             _ => actor.scope().may_manage_city(&enterprise.jurisdiction_code),
         };
         if !may {
-            return Err(StorageError::Forbidden(
-                "engagements are recorded by the enterprise or its city".into(),
+            return Err(StorageError::refused(
+                "engagement_recorder_only",
+                "委托关系只能由企业本身或其所在市州主管部门登记",
+                "engagements are recorded by the enterprise or its city",
             ));
         }
         if let Some(refusal) = refusal {
-            return Err(StorageError::Forbidden(refusal.to_string()));
+            // The caller worded the refusal already, in its user's language.
+            return Err(StorageError::refused(
+                "consultancy_sanctioned",
+                refusal,
+                refusal,
+            ));
         }
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
@@ -415,8 +428,10 @@ impl Db {
             note,
         } = *file;
         if !may_keep_documents(actor, consultancy_id) {
-            return Err(StorageError::Forbidden(
-                "a consultancy's documents are filed by the consultancy or the province".into(),
+            return Err(StorageError::refused(
+                "consultancy_document_filer_only",
+                "咨询服务机构的材料只能由该机构本身或省级主管部门上传",
+                "a consultancy's documents are filed by the consultancy or the province",
             ));
         }
         let mut tx = self.begin().await?;

@@ -287,8 +287,10 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         if !actor.scope().may_manage_city(&round.jurisdiction_code) {
-            return Err(StorageError::Forbidden(
-                "trade-secret claims are decided by the enterprise's city".into(),
+            return Err(StorageError::refused(
+                "secret_claim_decider_only",
+                "商业秘密主张只能由企业所在市州或省级主管部门决定",
+                "trade-secret claims are decided by the enterprise's city",
             ));
         }
         let mut tx = self.begin().await?;

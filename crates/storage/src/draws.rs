@@ -98,8 +98,10 @@ fn require_organizer(actor: &Principal, organizer: &str) -> Result<()> {
     match actor.scope().kind() {
         ScopeKind::Province => Ok(()),
         ScopeKind::City(code) if code == organizer => Ok(()),
-        _ => Err(StorageError::Forbidden(
-            "draws are run by the review's organizer".into(),
+        _ => Err(StorageError::refused(
+            "not_draw_organizer",
+            "专家抽取只能由该次评审的组织单位进行",
+            "draws are run by the review's organizer",
         )),
     }
 }
@@ -214,8 +216,10 @@ impl Db {
         let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
         require_organizer(actor, &draw.organizer_code)?;
         if draw.stage != "frozen" {
-            return Err(StorageError::Forbidden(
-                "the draw has been run already".into(),
+            return Err(StorageError::conflict(
+                "draw_already_run",
+                "本次抽取已经进行，不能重复抽取",
+                "the draw has been run already",
             ));
         }
         let mut tx = self.begin().await?;
@@ -288,8 +292,10 @@ impl Db {
     /// The caller's own assignments (experts only).
     pub async fn my_assignments(&self, actor: &Principal) -> Result<Vec<AssignmentRow>> {
         let ScopeKind::Expert(expert_id) = actor.scope().kind() else {
-            return Err(StorageError::Forbidden(
-                "only experts have assignments".into(),
+            return Err(StorageError::refused(
+                "experts_only",
+                "只有专家账号有抽取任务",
+                "only experts have assignments",
             ));
         };
         let text = format!("{ASSIGNMENT_SELECT} WHERE expert_id = $1 ORDER BY draw_id DESC");
@@ -313,8 +319,10 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<AssignmentRow> {
         let ScopeKind::Expert(expert_id) = actor.scope().kind() else {
-            return Err(StorageError::Forbidden(
-                "only the drawn expert answers".into(),
+            return Err(StorageError::refused(
+                "drawn_expert_only",
+                "只有被抽中的专家本人可以答复",
+                "only the drawn expert answers",
             ));
         };
         let expert_id = *expert_id;
@@ -325,8 +333,10 @@ impl Db {
             .find(|a| a.expert_id == expert_id)
             .ok_or(StorageError::NotFound)?;
         if mine.response != "pending" {
-            return Err(StorageError::Forbidden(
-                "the assignment was answered already".into(),
+            return Err(StorageError::conflict(
+                "assignment_already_answered",
+                "该抽取任务已经答复，不能重复答复",
+                "the assignment was answered already",
             ));
         }
         let response = if accept { "accepted" } else { "declined" };
@@ -377,8 +387,10 @@ impl Db {
         let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
         require_organizer(actor, &draw.organizer_code)?;
         if draw.stage != "drawn" || draw.finished_at.is_some() {
-            return Err(StorageError::Forbidden(
-                "only a drawn, unfinished review can be finished".into(),
+            return Err(StorageError::conflict(
+                "draw_not_finishable",
+                "只有已抽取且尚未结束的评审可以结束",
+                "only a drawn, unfinished review can be finished",
             ));
         }
         let mut tx = self.begin().await?;

@@ -125,8 +125,10 @@ fn require_jurisdiction(actor: &Principal, round: &RoundRow) -> Result<()> {
     if actor.scope().may_manage_city(&round.jurisdiction_code) {
         Ok(())
     } else {
-        Err(StorageError::Forbidden(
-            "enforcement on a round is decided by its city or the province".into(),
+        Err(StorageError::refused(
+            "enforcement_outside_jurisdiction",
+            "对本轮审核的执法决定只能由企业所在市州或省级主管部门作出",
+            "enforcement on a round is decided by its city or the province",
         ))
     }
 }

@@ -543,10 +543,17 @@ impl Db {
                         fetch_in_tx(&mut tx, actor.scope(), *id)
                             .await?
                             .ok_or_else(|| {
-                                StorageError::Forbidden(format!(
-                                    "{} is registered in another jurisdiction",
-                                    row.credit_code
-                                ))
+                                StorageError::refused(
+                                    "registered_elsewhere",
+                                    format!(
+                                        "{} 已在其他行政区划登记，不在您的管辖范围内",
+                                        row.credit_code
+                                    ),
+                                    format!(
+                                        "{} is registered in another jurisdiction",
+                                        row.credit_code
+                                    ),
+                                )
                             })?;
                     update_in_tx(&mut tx, &mut chain, actor, &current, None, row, now).await?;
                     outcome.updated += 1;
@@ -588,10 +595,17 @@ pub(crate) async fn insert_enterprise(
     now: DateTime<Utc>,
 ) -> Result<i64> {
     if !actor.scope().may_manage_city(&enterprise.jurisdiction_code) {
-        return Err(StorageError::Forbidden(format!(
-            "registering enterprises in {} is not within your jurisdiction",
-            enterprise.jurisdiction_code
-        )));
+        return Err(StorageError::refused(
+            "outside_jurisdiction",
+            format!(
+                "在 {} 登记企业超出您的管辖范围",
+                enterprise.jurisdiction_code
+            ),
+            format!(
+                "registering enterprises in {} is not within your jurisdiction",
+                enterprise.jurisdiction_code
+            ),
+        ));
     }
     let at = timestamp(now);
     let inserted = on_tx!(tx, |conn| {
@@ -654,8 +668,10 @@ async fn update_in_tx(
     if !actor.scope().may_manage_city(&current.jurisdiction_code)
         || !actor.scope().may_manage_city(&enterprise.jurisdiction_code)
     {
-        return Err(StorageError::Forbidden(
-            "changing this enterprise is not within your jurisdiction".into(),
+        return Err(StorageError::refused(
+            "outside_jurisdiction",
+            "修改该企业超出您的管辖范围",
+            "changing this enterprise is not within your jurisdiction",
         ));
     }
     if let Some(expected) = expected_version {
@@ -825,9 +841,13 @@ impl Db {
         payload: &str,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        let user_id = owner
-            .user_id
-            .ok_or_else(|| StorageError::Forbidden("imports are staged for users".into()))?;
+        let user_id = owner.user_id.ok_or_else(|| {
+            StorageError::refused(
+                "import_needs_user",
+                "只有用户账号可以暂存导入文件",
+                "imports are staged for users",
+            )
+        })?;
         let id = crate::auth::random_token();
         on_pool!(self, |pool| {
             sqlx::query(

@@ -265,8 +265,10 @@ impl Db {
         };
         if !matches!(actor.scope().kind(), crate::auth::ScopeKind::City(code) if *code == current.jurisdiction_code)
         {
-            return Err(StorageError::Forbidden(
-                "only an official of the enterprise's city decides on its evidence".into(),
+            return Err(StorageError::refused(
+                "evidence_decider_only",
+                "只有企业所在市州的生态环境部门可以确认或驳回证据",
+                "only an official of the enterprise's city decides on its evidence",
             ));
         }
         if expected_version.is_some_and(|v| v != current.version) {
@@ -380,8 +382,10 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         if !matches!(actor.scope().kind(), crate::auth::ScopeKind::Province) {
-            return Err(StorageError::Forbidden(
-                "only the province records park pilot results".into(),
+            return Err(StorageError::refused(
+                "province_records_park_pilots",
+                "只有省级主管部门可以登记园区试点评估结果",
+                "only the province records park pilot results",
             ));
         }
         let mut tx = self.begin().await?;
@@ -512,8 +516,10 @@ impl Db {
             return Err(StorageError::NotFound);
         };
         if !actor.scope().may_manage_city(&enterprise.jurisdiction_code) {
-            return Err(StorageError::Forbidden(
-                "this enterprise is not within your jurisdiction".into(),
+            return Err(StorageError::refused(
+                "outside_jurisdiction",
+                "该企业不在您的管辖范围内",
+                "this enterprise is not within your jurisdiction",
             ));
         }
         Ok(enterprise.jurisdiction_code)
@@ -529,13 +535,23 @@ fn next_status(current: &str, decision: EvidenceDecision) -> Result<EvidenceStat
             Some(EvidenceStatus::Candidate | EvidenceStatus::Confirmed),
             EvidenceDecision::Dismiss,
         ) => Ok(EvidenceStatus::Dismissed),
-        _ => Err(StorageError::Forbidden(format!(
-            "evidence that is {current} cannot be {}",
-            match decision {
-                EvidenceDecision::Confirm => "confirmed",
-                EvidenceDecision::Dismiss => "dismissed",
-            }
-        ))),
+        (status, _) => {
+            let (zh, en) = match decision {
+                EvidenceDecision::Confirm => ("确认", "confirmed"),
+                EvidenceDecision::Dismiss => ("驳回", "dismissed"),
+            };
+            let status_zh = match status {
+                Some(EvidenceStatus::Candidate) => "待确认（候选）",
+                Some(EvidenceStatus::Confirmed) => "已确认",
+                Some(EvidenceStatus::Dismissed) => "已驳回",
+                None => current,
+            };
+            Err(StorageError::conflict(
+                "invalid_transition",
+                format!("该证据当前为“{status_zh}”，不能{zh}"),
+                format!("evidence that is {current} cannot be {en}"),
+            ))
+        }
     }
 }
 

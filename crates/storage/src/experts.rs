@@ -139,8 +139,10 @@ const ORGANISATION_NAME: &str = "COALESCE(e.name, c.name, '') AS organisation";
 fn require_province(actor: &Principal) -> Result<()> {
     match actor.scope().kind() {
         ScopeKind::Province => Ok(()),
-        _ => Err(StorageError::Forbidden(
-            "only the province manages the expert pool".into(),
+        _ => Err(StorageError::refused(
+            "province_manages_experts",
+            "只有省级主管部门可以管理专家库",
+            "only the province manages the expert pool",
         )),
     }
 }
@@ -175,8 +177,10 @@ impl Db {
     /// One member: the province, or the expert itself.
     pub async fn expert(&self, actor: &Principal, id: i64) -> Result<Option<ExpertRecord>> {
         if !may_read(actor, id) {
-            return Err(StorageError::Forbidden(
-                "an expert's record is for the province and the expert".into(),
+            return Err(StorageError::refused(
+                "expert_record_private",
+                "专家信息仅限省级主管部门和专家本人查看",
+                "an expert's record is for the province and the expert",
             ));
         }
         let text = format!("SELECT {EXPERT_COLUMNS} FROM experts WHERE id = $1");
@@ -449,8 +453,10 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let ScopeKind::Expert(expert_id) = actor.scope().kind() else {
-            return Err(StorageError::Forbidden(
-                "experts declare their own conflicts".into(),
+            return Err(StorageError::refused(
+                "experts_declare_own_conflicts",
+                "利益冲突只能由专家本人申报",
+                "experts declare their own conflicts",
             ));
         };
         let expert_id = *expert_id;

@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cpaudit_core::determination::Reason;
-use cpaudit_core::listing::{plan_transition, Clock, PlanAction, PlanActor, PlanStatus};
+use cpaudit_core::listing::{
+    plan_transition, Clock, PlanAction, PlanActor, PlanStatus, PlanTransitionError,
+};
+use cpaudit_core::registry::Message;
 use serde::Serialize;
 use serde_json::json;
 
@@ -249,21 +252,46 @@ pub struct ListEntryFilter {
     pub reason: Option<Reason>,
 }
 
-fn forbidden(message: &str) -> StorageError {
-    StorageError::Forbidden(message.to_string())
+/// A plan action the life cycle refuses: the plan's state (a conflict), the wrong party, or a
+/// missing reason.
+fn plan_refusal(error: PlanTransitionError) -> StorageError {
+    let message = Message::new(error.message_zh(), error.message_en());
+    match error {
+        PlanTransitionError::NotAllowed { .. } => StorageError::Conflict {
+            code: "plan_state",
+            message,
+        },
+        PlanTransitionError::WrongActor { .. } => StorageError::Refused {
+            code: "plan_wrong_actor",
+            message,
+        },
+        PlanTransitionError::ReasonRequired { .. } => StorageError::Invalid {
+            code: "reason_required",
+            field: "reason",
+            message,
+        },
+    }
 }
 
 fn require_province(actor: &Principal) -> Result<()> {
     match actor.scope().kind() {
         ScopeKind::Province => Ok(()),
-        _ => Err(forbidden("only the province may do this")),
+        _ => Err(StorageError::refused(
+            "province_only",
+            "只有省级主管部门可以执行此操作",
+            "only the province may do this",
+        )),
     }
 }
 
 fn require_city(actor: &Principal, city: &str) -> Result<()> {
     match actor.scope().kind() {
         ScopeKind::City(code) if code == city => Ok(()),
-        _ => Err(forbidden("only the city's own officials may do this")),
+        _ => Err(StorageError::refused(
+            "own_city_only",
+            "只有本市州主管部门可以执行此操作",
+            "only the city's own officials may do this",
+        )),
     }
 }
 
@@ -323,7 +351,12 @@ impl Db {
         for change in changes {
             let city = self.managed_city_of(actor, change.enterprise_id).await?;
             if change.note.trim().is_empty() {
-                return Err(forbidden("a library change needs a reason"));
+                return Err(StorageError::invalid(
+                    "note",
+                    "reason_required",
+                    "调整名单管理库须说明理由",
+                    "a library change needs a reason",
+                ));
             }
             let present = self
                 .library_history(actor.scope(), change.enterprise_id)
@@ -389,7 +422,12 @@ impl Db {
     ) -> Result<()> {
         let city = self.managed_city_of(actor, enterprise_id).await?;
         if reason.trim().is_empty() {
-            return Err(forbidden("a move needs a reason"));
+            return Err(StorageError::invalid(
+                "reason",
+                "reason_required",
+                "调整审核年度须说明理由",
+                "a move needs a reason",
+            ));
         }
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
@@ -495,7 +533,9 @@ impl Db {
         if let Some((plan, _)) = &existing {
             let editable = PlanStatus::parse(&plan.status).is_some_and(PlanStatus::city_may_edit);
             if !editable {
-                return Err(forbidden(
+                return Err(StorageError::conflict(
+                    "plan_not_editable",
+                    "计划已报送，不能再修改",
                     "the plan has been submitted and cannot be edited",
                 ));
             }
@@ -551,11 +591,16 @@ impl Db {
         let plan_actor = match actor.scope().kind() {
             ScopeKind::Province => PlanActor::Province,
             ScopeKind::City(code) if *code == plan.jurisdiction_code => PlanActor::City,
-            _ => return Err(forbidden("not your plan")),
+            _ => {
+                return Err(StorageError::refused(
+                    "not_your_plan",
+                    "该计划不属于本市州",
+                    "not your plan",
+                ))
+            }
         };
         let from = PlanStatus::parse(&plan.status).unwrap_or(PlanStatus::Draft);
-        let to = plan_transition(from, action, plan_actor, reason)
-            .map_err(|error| StorageError::Forbidden(error.message_en()))?;
+        let to = plan_transition(from, action, plan_actor, reason).map_err(plan_refusal)?;
         let late = action == PlanAction::Submit && date_text(china_date(now)) > plan.deadline;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
@@ -626,7 +671,12 @@ impl Db {
     ) -> Result<i64> {
         require_province(actor)?;
         if list.entries.is_empty() {
-            return Err(forbidden("a list needs at least one enterprise"));
+            return Err(StorageError::invalid(
+                "entries",
+                "list_empty",
+                "名单至少须包含一家企业",
+                "a list needs at least one enterprise",
+            ));
         }
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
@@ -697,14 +747,21 @@ impl Db {
     ) -> Result<i64> {
         require_province(actor)?;
         if reason.trim().is_empty() {
-            return Err(forbidden("a correction needs a reason"));
+            return Err(StorageError::invalid(
+                "reason",
+                "reason_required",
+                "更正名单须说明理由",
+                "a correction needs a reason",
+            ));
         }
         let old = self
             .published_list(list_id)
             .await?
             .ok_or(StorageError::NotFound)?;
         if old.superseded_by.is_some() {
-            return Err(forbidden(
+            return Err(StorageError::conflict(
+                "list_superseded",
+                "该名单已有更正版本，只能更正现行版本",
                 "only the current version of a list can be corrected",
             ));
         }
@@ -890,7 +947,11 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<usize> {
         let ScopeKind::City(city) = actor.scope().kind() else {
-            return Err(forbidden("letters are issued by the enterprise's city"));
+            return Err(StorageError::refused(
+                "city_issues_letters",
+                "书面通知只能由企业所在市州主管部门出具",
+                "letters are issued by the enterprise's city",
+            ));
         };
         let list = self
             .published_list(list_id)
@@ -974,7 +1035,10 @@ impl Db {
             .ok_or(StorageError::NotFound)?;
         require_city(actor, &letter.jurisdiction_code)?;
         if delivered_on.format("%Y-%m-%d").to_string() < letter.issued_on {
-            return Err(forbidden(
+            return Err(StorageError::invalid(
+                "delivered_on",
+                "before_issue",
+                "送达日期不能早于发文日期",
                 "a letter cannot be delivered before it was issued",
             ));
         }

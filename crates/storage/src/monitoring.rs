@@ -929,11 +929,29 @@ pub fn china_data_time(at: DateTime<Utc>) -> i64 {
         .expect("14 digits")
 }
 
-fn require_province(actor: &Principal, what: &str) -> Result<()> {
+fn require_province(actor: &Principal, what_zh: &str, what_en: &str) -> Result<()> {
     match actor.scope().kind() {
         ScopeKind::Province => Ok(()),
-        _ => Err(StorageError::Forbidden(format!("only the province {what}"))),
+        _ => Err(StorageError::refused(
+            "province_only",
+            format!("仅省级生态环境部门可{what_zh}"),
+            format!("only the province {what_en}"),
+        )),
     }
+}
+
+/// An unknown MN the province resolved already (`resolution` is "assigned" or "discarded").
+fn mn_resolved(mn: &str, resolution: &str) -> StorageError {
+    let zh = match resolution {
+        "assigned" => "已分配给登记设备",
+        "discarded" => "已丢弃",
+        other => other,
+    };
+    StorageError::conflict(
+        "mn_already_resolved",
+        format!("设备编号 {mn} {zh}，不能再次处理"),
+        format!("the MN {mn} is already {resolution}"),
+    )
 }
 
 const QUARANTINE_COLUMNS: &str = "mn, first_seen_at, last_seen_at, last_peer, packets, kept, \
@@ -1010,7 +1028,7 @@ impl Db {
         actor: &Principal,
         include_resolved: bool,
     ) -> Result<Vec<QuarantineMn>> {
-        require_province(actor, "sees the quarantine")?;
+        require_province(actor, "查看未登记设备（隔离区）", "sees the quarantine")?;
         let text = format!(
             "SELECT {QUARANTINE_COLUMNS} FROM quarantine_mns \
              WHERE $1 OR resolution = 'open' ORDER BY last_seen_at DESC, mn"
@@ -1025,7 +1043,7 @@ impl Db {
 
     /// One unknown MN (province only).
     pub async fn quarantined_mn(&self, actor: &Principal, mn: &str) -> Result<QuarantineMn> {
-        require_province(actor, "sees the quarantine")?;
+        require_province(actor, "查看未登记设备（隔离区）", "sees the quarantine")?;
         let text = format!("SELECT {QUARANTINE_COLUMNS} FROM quarantine_mns WHERE mn = $1");
         let found: Option<QuarantineMn> = on_pool!(self, |pool| {
             sqlx::query_as(&text).bind(mn).fetch_optional(pool).await?
@@ -1040,7 +1058,7 @@ impl Db {
         mn: &str,
         limit: i64,
     ) -> Result<Vec<QuarantinePacketRow>> {
-        require_province(actor, "sees the quarantine")?;
+        require_province(actor, "查看未登记设备（隔离区）", "sees the quarantine")?;
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, received_at, packet FROM quarantine_packets WHERE mn = $1 \
@@ -1064,7 +1082,7 @@ impl Db {
         device_id: i64,
         now: DateTime<Utc>,
     ) -> Result<AssignOutcome> {
-        require_province(actor, "assigns unknown MNs")?;
+        require_province(actor, "分配未登记设备", "assigns unknown MNs")?;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
         let mut conn = conn_of(&mut tx);
@@ -1077,11 +1095,7 @@ impl Db {
         match resolution.as_deref() {
             None => return Err(StorageError::NotFound),
             Some("open") => {}
-            Some(other) => {
-                return Err(StorageError::Forbidden(format!(
-                    "the MN {mn} is already {other}"
-                )))
-            }
+            Some(other) => return Err(mn_resolved(mn, other)),
         }
         let old_mn: Option<String> = on_conn!(&mut conn, |c| {
             sqlx::query_scalar("SELECT mn FROM devices WHERE id = $1")
@@ -1199,7 +1213,7 @@ impl Db {
         mn: &str,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        require_province(actor, "discards unknown MNs")?;
+        require_province(actor, "丢弃未登记设备", "discards unknown MNs")?;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
         let mut conn = conn_of(&mut tx);
@@ -1212,11 +1226,7 @@ impl Db {
         match resolution.as_deref() {
             None => return Err(StorageError::NotFound),
             Some("open") => {}
-            Some(other) => {
-                return Err(StorageError::Forbidden(format!(
-                    "the MN {mn} is already {other}"
-                )))
-            }
+            Some(other) => return Err(mn_resolved(mn, other)),
         }
         let deleted = on_conn!(&mut conn, |c| {
             sqlx::query("DELETE FROM quarantine_packets WHERE mn = $1")
@@ -1392,8 +1402,10 @@ impl Db {
     /// learn that the device exists; other roles are refused.
     async fn device_jurisdiction_check(&self, scope: &Scope, device_id: i64) -> Result<()> {
         if !matches!(scope.kind(), ScopeKind::Province | ScopeKind::City(_)) {
-            return Err(StorageError::Forbidden(
-                "device settings are for the province and the device's city".into(),
+            return Err(StorageError::refused(
+                "device_settings_officials_only",
+                "设备设置仅限省级和设备所在市州生态环境部门",
+                "device settings are for the province and the device's city",
             ));
         }
         let code: Option<String> = on_pool!(self, |pool| {

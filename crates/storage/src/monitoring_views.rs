@@ -218,8 +218,10 @@ impl Db {
         actor: &Principal,
     ) -> Result<HashMap<String, QuarantinePacketRow>> {
         if !matches!(actor.scope().kind(), ScopeKind::Province) {
-            return Err(StorageError::Forbidden(
-                "only the province sees the quarantine".into(),
+            return Err(StorageError::refused(
+                "province_only",
+                "仅省级生态环境部门可查看未登记设备（隔离区）",
+                "only the province sees the quarantine",
             ));
         }
         let rows: Vec<(String, i64, String, String)> = on_pool!(self, |pool| {

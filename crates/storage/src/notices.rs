@@ -323,7 +323,11 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let user_id = principal.user_id.ok_or_else(|| {
-            StorageError::Forbidden("only a user account can mark a notice read".into())
+            StorageError::refused(
+                "notice_reader_needs_user",
+                "只有用户账号可以将通知标记为已读",
+                "only a user account can mark a notice read",
+            )
         })?;
         let mut sql = Sql::default();
         let condition = notice_condition(&mut sql, principal.scope(), true);

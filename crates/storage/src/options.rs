@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use cpaudit_core::options::{
     check_work, summary, totals, CostClass, Indicator, OptionFigures, OptionStatus, OptionWork,
-    Stage, StatusChange, Totals, ValidOption, ValidValue,
+    Stage, StatusChange, Totals, ValidOption, ValidValue, WorkRefusal,
 };
 use cpaudit_core::round::{RoundActor, RoundState, Track};
 use serde::Serialize;
@@ -293,10 +293,18 @@ impl Db {
         let (mut tx, mut chain) = self.open_for(OptionWork::Edit, actor, round).await?;
         let option = option_in_round(&mut tx, round.id, option_id).await?;
         if option.status() != OptionStatus::Proposed {
-            return Err(StorageError::Forbidden(format!(
-                "option {} is {}: only a proposed option can be deleted; drop it instead",
-                option.code, option.status
-            )));
+            return Err(StorageError::conflict(
+                "option_not_proposed",
+                format!(
+                    "方案 {} 当前为“{}”：只能删除尚为“已提出”的方案，其他方案请改为“已放弃”",
+                    option.code,
+                    option.status().label_zh()
+                ),
+                format!(
+                    "option {} is {}: only a proposed option can be deleted; drop it instead",
+                    option.code, option.status
+                ),
+            ));
         }
         for statement in [
             "DELETE FROM option_values WHERE option_id = $1",
@@ -341,12 +349,21 @@ impl Db {
             .await?;
         let option = option_in_round(&mut tx, round.id, option_id).await?;
         if option.status() != change.from {
-            return Err(StorageError::Forbidden(format!(
-                "option {} is now {}, no longer {}; reload and retry",
-                option.code,
-                option.status,
-                change.from.as_str()
-            )));
+            return Err(StorageError::conflict(
+                "option_status_changed",
+                format!(
+                    "方案 {} 的状态已变为“{}”，不再是“{}”，请刷新后重试",
+                    option.code,
+                    option.status().label_zh(),
+                    change.from.label_zh()
+                ),
+                format!(
+                    "option {} is now {}, no longer {}; reload and retry",
+                    option.code,
+                    option.status,
+                    change.from.as_str()
+                ),
+            ));
         }
         let implemented_on = change.implemented_on.map(date_text);
         on_tx!(&mut tx, |conn| {
@@ -415,10 +432,18 @@ impl Db {
         let (mut tx, mut chain) = self.open_for(work, actor, round).await?;
         let option = option_in_round(&mut tx, round.id, option_id).await?;
         if stage == Stage::Verified && option.status() != OptionStatus::Implemented {
-            return Err(StorageError::Forbidden(format!(
-                "option {} is {}: only an implemented option has verified values",
-                option.code, option.status
-            )));
+            return Err(StorageError::conflict(
+                "option_not_implemented",
+                format!(
+                    "方案 {} 当前为“{}”：只有“已实施”的方案才能录入验证值",
+                    option.code,
+                    option.status().label_zh()
+                ),
+                format!(
+                    "option {} is {}: only an implemented option has verified values",
+                    option.code, option.status
+                ),
+            ));
         }
         replace_values(&mut tx, actor, option_id, stage, values, now).await?;
         let detail = json!({"option": option_id, "code": option.code, "stage": stage.as_str(),
@@ -458,8 +483,13 @@ impl Db {
         .ok_or(StorageError::NotFound)?;
         let state = RoundState::parse(&state).unwrap_or(RoundState::Cancelled);
         let track = Track::parse(&track).unwrap_or(Track::Standard);
-        check_work(work, state, track, &round_actors(actor, round))
-            .map_err(|refusal| StorageError::Forbidden(refusal.message().en))?;
+        check_work(work, state, track, &round_actors(actor, round)).map_err(|refusal| {
+            let (code, message) = (refusal.code(), refusal.message());
+            match refusal {
+                WorkRefusal::NotYours { .. } => StorageError::Refused { code, message },
+                WorkRefusal::Locked { .. } => StorageError::Conflict { code, message },
+            }
+        })?;
         Ok((tx, chain))
     }
 }

@@ -57,8 +57,10 @@ fn may_manage(actor: &Principal, city: &str) -> Result<()> {
     if actor.scope().may_manage_city(city) {
         Ok(())
     } else {
-        Err(StorageError::Forbidden(
-            "park pilots are kept by the park's city or the province".into(),
+        Err(StorageError::refused(
+            "park_pilot_outside_jurisdiction",
+            "园区整体审核试点只能由园区所在市州或省级主管部门管理",
+            "park pilots are kept by the park's city or the province",
         ))
     }
 }
@@ -174,8 +176,10 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         if !matches!(actor.scope().kind(), ScopeKind::Province) {
-            return Err(StorageError::Forbidden(
-                "the province assesses park pilots".into(),
+            return Err(StorageError::refused(
+                "province_assesses_park_pilots",
+                "园区整体审核试点只能由省级主管部门评估",
+                "the province assesses park pilots",
             ));
         }
         let mut tx = self.begin().await?;
@@ -196,8 +200,10 @@ impl Db {
             .map(|done| done.rows_affected())
         })?;
         if changed == 0 {
-            return Err(StorageError::Forbidden(
-                "the park has no pilot under way".into(),
+            return Err(StorageError::conflict(
+                "no_pilot_under_way",
+                "该园区没有正在进行的整体审核试点",
+                "the park has no pilot under way",
             ));
         }
         if passed {

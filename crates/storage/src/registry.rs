@@ -410,8 +410,10 @@ fn registry_city(scope: &Scope) -> Result<Option<String>> {
     match scope.kind() {
         ScopeKind::Province => Ok(None),
         ScopeKind::City(code) => Ok(Some(code.clone())),
-        _ => Err(StorageError::Forbidden(
-            "registry lists are for officials".into(),
+        _ => Err(StorageError::refused(
+            "officials_only",
+            "登记名录仅限生态环境主管部门查看",
+            "registry lists are for officials",
         )),
     }
 }

@@ -23,7 +23,7 @@ use crate::rounds::{
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
 
 /// A review as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewRow {
     pub id: i64,
@@ -46,11 +46,89 @@ pub struct ReviewRow {
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub opinion_number: Option<String>,
+    #[serde(skip)]
+    decoded_kind: ReviewKind,
 }
+
+/// The columns of [`REVIEW_SELECT`] as they come from the database. Every read of a
+/// [`ReviewRow`] goes through it: the kind is decoded then, and a kind this version does not
+/// know fails the read ([`StorageError::Corrupt`]).
+#[derive(sqlx::FromRow)]
+struct StoredReview {
+    id: i64,
+    round_id: i64,
+    kind: String,
+    draw_id: i64,
+    meeting_on: String,
+    place: String,
+    scoring_form: String,
+    scheduled_by: String,
+    scheduled_at: String,
+    proposed_conclusion: Option<String>,
+    conclusion: Option<String>,
+    score: Option<f64>,
+    reasons: Option<String>,
+    decided_on: Option<String>,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    opinion_number: Option<String>,
+}
+
+impl StoredReview {
+    fn decode(self) -> Result<ReviewRow> {
+        let decoded_kind = ReviewKind::parse(&self.kind).ok_or_else(|| StorageError::Corrupt {
+            table: "reviews",
+            row_id: self.id,
+            column: "kind",
+            value: self.kind.clone(),
+        })?;
+        let StoredReview {
+            id,
+            round_id,
+            kind,
+            draw_id,
+            meeting_on,
+            place,
+            scoring_form,
+            scheduled_by,
+            scheduled_at,
+            proposed_conclusion,
+            conclusion,
+            score,
+            reasons,
+            decided_on,
+            decided_by,
+            decided_at,
+            opinion_number,
+        } = self;
+        Ok(ReviewRow {
+            id,
+            round_id,
+            kind,
+            draw_id,
+            meeting_on,
+            place,
+            scoring_form,
+            scheduled_by,
+            scheduled_at,
+            proposed_conclusion,
+            conclusion,
+            score,
+            reasons,
+            decided_on,
+            decided_by,
+            decided_at,
+            opinion_number,
+            decoded_kind,
+        })
+    }
+}
+
+crate::decoded_row!(ReviewRow, StoredReview);
 
 impl ReviewRow {
     pub fn kind(&self) -> ReviewKind {
-        ReviewKind::parse(&self.kind).unwrap_or(ReviewKind::Assessment)
+        self.decoded_kind
     }
 
     pub fn conclusion(&self) -> Option<ReviewConclusion> {
@@ -184,11 +262,20 @@ pub async fn record_decision(
 ) -> Result<()> {
     let review = review_in_tx(tx, review_id).await?;
     if !review.kind().conclusions().contains(&decision.conclusion) {
-        return Err(StorageError::Forbidden(format!(
-            "a {} review cannot conclude {}",
-            review.kind().label_en(),
-            decision.conclusion.label_en()
-        )));
+        return Err(StorageError::invalid(
+            "conclusion",
+            "conclusion_not_for_kind",
+            format!(
+                "{}不能作出“{}”的结论",
+                review.kind().label_zh(),
+                decision.conclusion.label_zh()
+            ),
+            format!(
+                "a {} review cannot conclude {}",
+                review.kind().label_en(),
+                decision.conclusion.label_en()
+            ),
+        ));
     }
     let updated = on_tx!(tx, |conn| {
         sqlx::query(
@@ -210,8 +297,10 @@ pub async fn record_decision(
         .map(|done| done.rows_affected())
     })?;
     if updated == 0 {
-        return Err(StorageError::Forbidden(
-            "the review is decided already".into(),
+        return Err(StorageError::conflict(
+            "review_already_decided",
+            "该评审已作出结论，不能重复决定",
+            "the review is decided already",
         ));
     }
     on_tx!(tx, |conn| {
@@ -421,9 +510,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let ScopeKind::Expert(expert_id) = actor.scope().kind() else {
-            return Err(StorageError::Forbidden(
-                "only a seated panel member scores a review".into(),
-            ));
+            return Err(not_seated());
         };
         let expert_id = *expert_id;
         let (review, round) = self
@@ -434,8 +521,10 @@ impl Db {
         let mut tx = self.begin().await?;
         let review = review_in_tx(&mut tx, review.id).await?;
         if review.is_decided() {
-            return Err(StorageError::Forbidden(
-                "the review is decided; sheets can no longer change".into(),
+            return Err(StorageError::conflict(
+                "review_already_decided",
+                "该评审已作出结论，评分表不能再修改",
+                "the review is decided; sheets can no longer change",
             ));
         }
         require_seat(&mut tx, review.draw_id, expert_id).await?;
@@ -489,9 +578,15 @@ async fn require_seat(tx: &mut Tx, draw_id: i64, expert_id: i64) -> Result<()> {
         .fetch_optional(conn)
         .await
     })?;
-    seated
-        .map(|_| ())
-        .ok_or_else(|| StorageError::Forbidden("only a seated panel member scores a review".into()))
+    seated.map(|_| ()).ok_or_else(not_seated)
+}
+
+fn not_seated() -> StorageError {
+    StorageError::refused(
+        "not_seated",
+        "只有已接受抽取的评审组成员可以评分",
+        "only a seated panel member scores a review",
+    )
 }
 
 async fn earlier_sheet(tx: &mut Tx, review_id: i64, expert_id: i64) -> Result<Option<Value>> {

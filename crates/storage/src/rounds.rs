@@ -21,7 +21,7 @@ use crate::sql::{bind_args, Arg, Sql};
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
 
 /// A round as stored, with the names a page shows.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundRow {
     pub id: i64,
@@ -53,17 +53,121 @@ pub struct RoundRow {
     pub listed_on: String,
     pub rule_book_version: String,
     pub version: i64,
+    #[serde(skip)]
+    decoded_state: RoundState,
+    #[serde(skip)]
+    decoded_track: Track,
 }
 
 impl RoundRow {
     pub fn state(&self) -> RoundState {
-        RoundState::parse(&self.state).unwrap_or(RoundState::Listed)
+        self.decoded_state
     }
 
     pub fn track(&self) -> Track {
-        Track::parse(&self.track).unwrap_or(Track::Standard)
+        self.decoded_track
     }
 }
+
+/// The columns of [`ROUND_SELECT`] as they come from the database. Every read of a
+/// [`RoundRow`] goes through it: the state and the track are decoded then, and a value this
+/// version does not know fails the read ([`StorageError::Corrupt`]) instead of passing for
+/// another state.
+#[derive(sqlx::FromRow)]
+struct StoredRound {
+    id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    credit_code: String,
+    jurisdiction_code: String,
+    jurisdiction_name_zh: String,
+    industry_code: String,
+    key_industry_id: Option<String>,
+    list_id: i64,
+    list_year: i64,
+    reasons: String,
+    toxic_categories: String,
+    track: String,
+    organizer_code: String,
+    state: String,
+    state_since: String,
+    audit_mode: Option<String>,
+    consultancy_id: Option<i64>,
+    consultancy_name: Option<String>,
+    start_filing_json: Option<String>,
+    listed_on: String,
+    rule_book_version: String,
+    version: i64,
+}
+
+impl StoredRound {
+    fn decode(self) -> Result<RoundRow> {
+        let corrupt = |column: &'static str, value: &str| StorageError::Corrupt {
+            table: "rounds",
+            row_id: self.id,
+            column,
+            value: value.to_string(),
+        };
+        let decoded_state =
+            RoundState::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?;
+        let decoded_track =
+            Track::parse(&self.track).ok_or_else(|| corrupt("track", &self.track))?;
+        let StoredRound {
+            id,
+            enterprise_id,
+            enterprise_name,
+            credit_code,
+            jurisdiction_code,
+            jurisdiction_name_zh,
+            industry_code,
+            key_industry_id,
+            list_id,
+            list_year,
+            reasons,
+            toxic_categories,
+            track,
+            organizer_code,
+            state,
+            state_since,
+            audit_mode,
+            consultancy_id,
+            consultancy_name,
+            start_filing_json,
+            listed_on,
+            rule_book_version,
+            version,
+        } = self;
+        Ok(RoundRow {
+            id,
+            enterprise_id,
+            enterprise_name,
+            credit_code,
+            jurisdiction_code,
+            jurisdiction_name_zh,
+            industry_code,
+            key_industry_id,
+            list_id,
+            list_year,
+            reasons,
+            toxic_categories,
+            track,
+            organizer_code,
+            state,
+            state_since,
+            audit_mode,
+            consultancy_id,
+            consultancy_name,
+            start_filing_json,
+            listed_on,
+            rule_book_version,
+            version,
+            decoded_state,
+            decoded_track,
+        })
+    }
+}
+
+crate::decoded_row!(RoundRow, StoredRound);
 
 /// One entry of a round's timeline.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -415,10 +519,14 @@ pub(crate) async fn append_round_event(
 /// Refuses a change to a round that is finished.
 pub(crate) fn require_open(round: &RoundRow) -> Result<()> {
     if round.state().is_final() {
-        return Err(StorageError::Forbidden(format!(
-            "the round is {} and can no longer change",
-            round.state().label_en()
-        )));
+        return Err(StorageError::conflict(
+            "round_closed",
+            format!("本轮审核状态为“{}”，不能再变更", round.state().label_zh()),
+            format!(
+                "the round is {} and can no longer change",
+                round.state().label_en()
+            ),
+        ));
     }
     Ok(())
 }
@@ -853,8 +961,10 @@ async fn publish_disclosure(tx: &mut Tx, round_id: i64, today: NaiveDate) -> Res
         .map(|done| done.rows_affected())
     })?;
     if changed == 0 {
-        return Err(StorageError::Forbidden(
-            "there is no saved disclosure to publish".into(),
+        return Err(StorageError::conflict(
+            "no_disclosure_to_publish",
+            "尚无已保存的信息公开内容，无法发布",
+            "there is no saved disclosure to publish",
         ));
     }
     Ok(())

@@ -499,13 +499,17 @@ async fn engage(
         )
         .await
         .map_err(|error| match (error, &refusal) {
-            (cpaudit_storage::StorageError::Forbidden(_), Some(message)) => {
-                AppError::ForbiddenField {
+            (
+                cpaudit_storage::StorageError::Refused {
                     code: "consultancy_sanctioned",
-                    message: Message::new(message.clone(), message.clone()),
-                    field: Some("consultancy_id".into()),
-                }
-            }
+                    ..
+                },
+                Some(message),
+            ) => AppError::ForbiddenField {
+                code: "consultancy_sanctioned",
+                message: Message::new(message.clone(), message.clone()),
+                field: Some("consultancy_id".into()),
+            },
             (other, _) => other.into(),
         })
 }

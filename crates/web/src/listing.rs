@@ -1083,27 +1083,13 @@ async fn act_on_plan(
         )
         .await
         .map_err(|error| match error {
-            cpaudit_storage::StorageError::Forbidden(message) => AppError::bad_field(
-                "action",
-                "not_allowed",
-                &plan_refusal_zh(&plan, action, &input.reason),
-                &message,
-            ),
+            cpaudit_storage::StorageError::Conflict { message, .. }
+            | cpaudit_storage::StorageError::Refused { message, .. }
+            | cpaudit_storage::StorageError::Invalid { message, .. } => {
+                AppError::bad_request("not_allowed", Some("action"), message)
+            }
             other => other.into(),
         })
-}
-
-fn plan_refusal_zh(plan: &PlanRow, action: PlanAction, reason: &str) -> String {
-    let from = PlanStatus::parse(&plan.status).unwrap_or(PlanStatus::Draft);
-    let actor = if action == PlanAction::Submit {
-        cpaudit_core::listing::PlanActor::City
-    } else {
-        cpaudit_core::listing::PlanActor::Province
-    };
-    match cpaudit_core::listing::plan_transition(from, action, actor, reason) {
-        Err(error) => error.message_zh(),
-        Ok(_) => "无权执行此操作".into(),
-    }
 }
 
 /// Moves the plan through its life cycle (submission is flagged late after the deadline).
@@ -1995,18 +1981,8 @@ async fn deliver(
             &input.note,
             state.now(),
         )
-        .await
-        .map_err(|error| match error {
-            cpaudit_storage::StorageError::Forbidden(message) if message.contains("before") => {
-                AppError::bad_field(
-                    "delivered_on",
-                    "before_issue",
-                    "送达日期不能早于发文日期",
-                    &message,
-                )
-            }
-            other => other.into(),
-        })
+        .await?;
+    Ok(())
 }
 
 /// Records the delivery of a letter (the issuing city).
