@@ -62,14 +62,14 @@ pub struct StartFilingJson {
 }
 
 impl StartFilingJson {
-    fn input(&self) -> StartFilingInput {
+    fn input(self) -> StartFilingInput {
         StartFilingInput {
-            mode: self.mode.clone(),
+            mode: self.mode,
             consultancy_id: self.consultancy_id,
-            team: self.team.clone(),
-            work_plan: self.work_plan.clone(),
-            art15_instruments: self.art15_instruments.clone(),
-            art15_staff: self.art15_staff.clone(),
+            team: self.team,
+            work_plan: self.work_plan,
+            art15_instruments: self.art15_instruments,
+            art15_staff: self.art15_staff,
         }
     }
 }
@@ -111,14 +111,14 @@ pub struct ActionJson {
 }
 
 impl ActionJson {
-    fn input(&self) -> ActionInput {
+    fn input(self) -> ActionInput {
         ActionInput {
-            action: self.action.clone(),
-            reason: self.reason.clone(),
-            attachments: self.attachments.clone(),
-            meeting_on: self.meeting_on.clone(),
-            place: self.place.clone(),
-            opinion_number: self.opinion_number.clone(),
+            action: self.action,
+            reason: self.reason,
+            attachments: self.attachments,
+            meeting_on: self.meeting_on,
+            place: self.place,
+            opinion_number: self.opinion_number,
         }
     }
 }
