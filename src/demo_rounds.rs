@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use cpaudit_app::rounds::{ActionInput, DisclosureInput, PhaseInput, StartFilingInput};
 use cpaudit_app::{App, Clock};
 use cpaudit_core::draw::RandomSource;
 use cpaudit_core::options::Stage;
@@ -21,10 +22,8 @@ use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::{Db, Principal, Role};
 use cpaudit_web::draws::{FreezeJson, RunJson};
-use cpaudit_web::i18n::Lang;
 use cpaudit_web::options::{OptionInput, StatusInput, ValueInput, ValuesInput};
 use cpaudit_web::reviews::SheetJson;
-use cpaudit_web::rounds::{ActionJson, DisclosureJson, PhaseJson, StartFilingJson};
 use cpaudit_web::AppState;
 
 /// Where a demo round is walked to, in the order the rounds are picked.
@@ -190,8 +189,8 @@ fn pdf(title: &str, round_id: i64) -> Vec<u8> {
         .into_bytes()
 }
 
-fn action(name: &str) -> ActionJson {
-    ActionJson {
+fn action(name: &str) -> ActionInput {
+    ActionInput {
         action: name.into(),
         reason: String::new(),
         attachments: Vec::new(),
@@ -244,7 +243,7 @@ impl Walk {
         }
     }
 
-    async fn act(&self, who: &Principal, round_id: i64, input: &ActionJson) -> Result<()> {
+    async fn act(&self, who: &Principal, round_id: i64, input: &ActionInput) -> Result<()> {
         let organizer;
         let who = if std::ptr::eq(who, &self.organizer) {
             organizer = self.organizer_of(&self.round(round_id).await?);
@@ -252,10 +251,10 @@ impl Walk {
         } else {
             who
         };
-        cpaudit_web::rounds::take_action(&self.state, who, Lang::Zh, round_id, input)
+        cpaudit_app::rounds::take_action(self.state.app(), who, round_id, input)
             .await
             .map(|_| ())
-            .map_err(web)
+            .map_err(|error| anyhow!("{error:?}"))
     }
 
     async fn to(&self, round: &RoundRow, target: RoundState) -> Result<()> {
@@ -321,7 +320,7 @@ impl Walk {
             self.state.today(),
         )
         .map_err(|error| anyhow!("{error:?}"))?;
-        let input = DisclosureJson {
+        let input = DisclosureInput {
             items: items
                 .iter()
                 .map(|item| {
@@ -338,14 +337,14 @@ impl Walk {
             ),
             secrets: BTreeMap::new(),
         };
-        cpaudit_web::rounds::save_disclosure(&self.state, filer, round.id, &input)
+        cpaudit_app::rounds::save_disclosure(self.state.app(), filer, round.id, &input)
             .await
-            .map_err(web)?;
+            .map_err(|error| anyhow!("{error:?}"))?;
         self.act(filer, round.id, &action("disclose")).await
     }
 
     async fn start(&self, filer: &Principal, round_id: i64) -> Result<()> {
-        let input = StartFilingJson {
+        let input = StartFilingInput {
             mode: "self".into(),
             consultancy_id: None,
             team:
@@ -359,9 +358,9 @@ impl Walk {
             art15_staff: "生产、设备、环保技术人员各二名，均熟悉工艺规程和污染防治要求（演示）"
                 .into(),
         };
-        cpaudit_web::rounds::save_start(&self.state, filer, Lang::Zh, round_id, &input)
+        cpaudit_app::rounds::save_start(self.state.app(), filer, round_id, &input)
             .await
-            .map_err(web)?;
+            .map_err(|error| anyhow!("{error:?}"))?;
         self.act(filer, round_id, &action("file_start")).await
     }
 
@@ -372,16 +371,16 @@ impl Walk {
         numbers: std::ops::RangeInclusive<i64>,
     ) -> Result<()> {
         for phase in numbers {
-            let input = PhaseJson {
+            let input = PhaseInput {
                 phase,
                 started_on: self.today(),
                 completed_on: self.today(),
                 summary: format!("第{phase}阶段工作已完成（演示）"),
                 attachments: Vec::new(),
             };
-            cpaudit_web::rounds::record_phase(&self.state, filer, round_id, &input)
+            cpaudit_app::rounds::record_phase(self.state.app(), filer, round_id, &input)
                 .await
-                .map_err(web)?;
+                .map_err(|error| anyhow!("{error:?}"))?;
         }
         Ok(())
     }

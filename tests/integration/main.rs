@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod app_rounds;
 mod audit_trail;
 mod cli_rules;
 mod conflicts;

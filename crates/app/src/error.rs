@@ -66,6 +66,10 @@ pub enum Error {
     /// A rule-book failure (a parameter missing for the date asked about).
     #[error("rule book: {0}")]
     Rule(#[from] RuleError),
+    /// Another failure of the system (a generated document that could not be written, a
+    /// record naming a form this build does not know); logged, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -80,7 +84,7 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::UnsupportedFormat(_) => ErrorKind::UnsupportedFormat,
-            Error::Storage(_) | Error::Rule(_) => ErrorKind::Internal,
+            Error::Storage(_) | Error::Rule(_) | Error::Internal(_) => ErrorKind::Internal,
         }
     }
 

@@ -6,8 +6,10 @@
 #![forbid(unsafe_code)]
 
 pub mod authority;
+pub mod consultancies;
 pub mod error;
 pub mod jobs;
+pub mod rounds;
 
 use std::sync::Arc;
 

@@ -360,13 +360,19 @@ impl Db {
 
     /// The round's newest review, if the scope covers the round.
     pub async fn current_review(&self, scope: &Scope, round_id: i64) -> Result<Option<ReviewRow>> {
-        if self.get_round(scope, round_id).await?.is_none() {
-            return Ok(None);
+        match self.get_round(scope, round_id).await? {
+            Some(round) => self.latest_review(&round).await,
+            None => Ok(None),
         }
+    }
+
+    /// The newest review of a round the caller has read within its scope (only a scoped read
+    /// returns a [`RoundRow`]).
+    pub async fn latest_review(&self, round: &RoundRow) -> Result<Option<ReviewRow>> {
         let text = format!("{REVIEW_SELECT} WHERE round_id = $1 ORDER BY id DESC LIMIT 1");
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(&text)
-                .bind(round_id)
+                .bind(round.id)
                 .fetch_optional(pool)
                 .await?
         }))

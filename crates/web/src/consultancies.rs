@@ -8,9 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
+use cpaudit_app::consultancies::core_sanction;
 use cpaudit_core::consultancy::{
-    art16_check, lift_check, public_blacklist, refuses_business, scorecard, Art16Evidence,
-    BlacklistRules, PublicSanction, RoundOutcome, Sanction, SanctionEnd, SanctionKind, Scorecard,
+    art16_check, lift_check, public_blacklist, scorecard, Art16Evidence, BlacklistRules,
+    PublicSanction, RoundOutcome, Sanction, SanctionKind, Scorecard,
 };
 use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::registry::Message;
@@ -29,40 +30,17 @@ use crate::error::{ApiError, AppError};
 use crate::pages::{render, Ctx};
 use crate::AppState;
 
-/// The core view of a stored sanction.
-pub fn core_sanction(row: &SanctionRow) -> Sanction {
-    let date = |text: &str| parse_date(text).unwrap_or(NaiveDate::MIN);
-    Sanction {
-        kind: parse_name(&row.kind).unwrap_or(SanctionKind::Blacklist),
-        reason: row.reason.clone(),
-        legal_basis: row.legal_basis.clone(),
-        starts_on: date(&row.starts_on),
-        ends: match &row.ends_on {
-            Some(last) => SanctionEnd::Until(date(last)),
-            None => SanctionEnd::UntilCorrected,
-        },
-        lifted_on: row.lifted_on.as_deref().map(date),
-        lifted_reason: row.lifted_reason.clone(),
-    }
-}
-
 /// Why new business naming this consultancy is refused today, in the caller's language.
 pub async fn refusal_of(
     state: &AppState,
     consultancy_id: i64,
     lang: crate::i18n::Lang,
 ) -> Result<Option<String>, AppError> {
-    let sanctions: Vec<Sanction> = state
-        .db()
-        .sanctions(Some(consultancy_id))
-        .await?
-        .iter()
-        .map(core_sanction)
-        .collect();
-    Ok(refuses_business(&sanctions, state.today()).map(|refusal| {
-        lang.pick(&refusal.message_zh, &refusal.message_en)
-            .to_string()
-    }))
+    Ok(
+        cpaudit_app::consultancies::refusal_of(state.app(), consultancy_id)
+            .await?
+            .map(|refusal| lang.pick(&refusal.zh, &refusal.en).to_string()),
+    )
 }
 
 /// The outcomes of the rounds the consultancy was engaged for, as the scorecard reads them.

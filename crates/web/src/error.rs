@@ -268,7 +268,7 @@ impl From<cpaudit_app::Error> for AppError {
             },
             Error::TooLarge { limit_bytes } => AppError::PayloadTooLarge { limit_bytes },
             Error::UnsupportedFormat(message) => AppError::UnsupportedMediaType(message),
-            internal @ (Error::Storage(_) | Error::Rule(_)) => {
+            internal @ (Error::Storage(_) | Error::Rule(_) | Error::Internal(_)) => {
                 tracing::error!(error = %internal, "internal error");
                 AppError::Internal
             }

@@ -3,8 +3,8 @@
 //! disclosure with trade-secret claims, the start filing and the seven phases; the public
 //! disclosure pages.
 //!
-//! Every action goes through [`take_action`]: the caller's roles on the round and the facts
-//! the guards read are gathered here, the core machine decides, storage records.
+//! The use cases beneath them (the transitions, the disclosure, the start filing and the
+//! phases) are [`cpaudit_app::rounds`]; this module reads the requests and words the answers.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,29 +14,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
-use cpaudit_core::deadlines::{deadline_from, DeadlineKind};
-use cpaudit_core::determination::Reason;
-use cpaudit_core::disclosure::{
-    check as check_disclosure, public_item, required_items, DisclosureItem, PublicItem, SecretClaim,
-};
-use cpaudit_core::round::{
-    review_kind, AuditMode, DocumentKind, Phase, RoundAction, RoundActor, RoundFacts, RoundMachine,
-    RoundState, TransitionError,
-};
+use cpaudit_app::rounds::{self, ActionInput, DisclosureInput, PhaseInput, StartFilingInput};
+use cpaudit_core::deadlines::DeadlineKind;
+use cpaudit_core::disclosure::{public_item, DisclosureItem, PublicItem};
+use cpaudit_core::round::{Phase, RoundAction, RoundActor, RoundState, TransitionError};
 use cpaudit_core::rules::RuleRef;
-use cpaudit_storage::disclosures::{
-    DisclosureDraft, DisclosureRow, PublicDisclosureRow, SecretClaimRow,
-};
-use cpaudit_storage::documents::NewDocument;
+use cpaudit_storage::disclosures::{DisclosureRow, PublicDisclosureRow, SecretClaimRow};
 use cpaudit_storage::evidence::{date_text, parse_date, parse_reasons};
-use cpaudit_storage::reviews::{Decision, ReviewRow};
 use cpaudit_storage::rounds::{
-    DeadlineRow, PhaseRecord, PhaseRow, ReviewStep, RoundEventRow, RoundFilter, RoundListRow,
-    RoundRow, StartFiling, TransitionRecord,
+    DeadlineRow, PhaseRow, RoundEventRow, RoundFilter, RoundListRow, RoundRow,
 };
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
@@ -47,70 +36,8 @@ use crate::AppState;
 
 // ---- reading a round -----------------------------------------------------------------------
 
-async fn load_round(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-) -> Result<RoundRow, AppError> {
-    state
-        .db()
-        .get_round(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// The parts the caller plays on this round.
-pub fn actors_for(principal: &Principal, round: &RoundRow) -> BTreeSet<RoundActor> {
-    cpaudit_storage::rounds::round_actors(principal, round)
-}
-
-fn rule_error(error: cpaudit_core::rules::RuleError) -> AppError {
-    crate::cycle::rule_error(error)
-}
-
-fn listed_on(round: &RoundRow) -> NaiveDate {
-    parse_date(&round.listed_on).unwrap_or(NaiveDate::MIN)
-}
-
-/// The machine with the step requirements in force when the round was listed.
-fn machine_for(state: &AppState, round: &RoundRow) -> Result<RoundMachine, AppError> {
-    RoundMachine::from_book(state.rules(), listed_on(round)).map_err(rule_error)
-}
-
-fn reasons_of(round: &RoundRow) -> BTreeSet<Reason> {
-    parse_reasons(&round.reasons)
-}
-
-fn required_disclosure(
-    state: &AppState,
-    round: &RoundRow,
-) -> Result<Vec<DisclosureItem>, AppError> {
-    required_items(state.rules(), &reasons_of(round), listed_on(round))
-        .map(|(items, _)| items)
-        .map_err(rule_error)
-}
-
-fn claims_map(rows: &[SecretClaimRow]) -> BTreeMap<DisclosureItem, SecretClaim> {
-    rows.iter()
-        .filter_map(|row| {
-            Some((
-                DisclosureItem::parse(&row.item_key)?,
-                SecretClaim {
-                    reason: row.reason.clone(),
-                    rejected: row.status == "rejected",
-                },
-            ))
-        })
-        .collect()
-}
-
-fn values_map(row: Option<&DisclosureRow>) -> BTreeMap<DisclosureItem, String> {
-    row.map(DisclosureRow::items)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(key, value)| Some((DisclosureItem::parse(&key)?, value)))
-        .collect()
-}
+pub use cpaudit_app::rounds::actors_for;
 
 /// The start filing as the enterprise enters it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -135,246 +62,29 @@ pub struct StartFilingJson {
 }
 
 impl StartFilingJson {
-    fn from_round(round: &RoundRow) -> Self {
-        round
-            .start_filing
-            .as_ref()
-            .and_then(|filing| serde_json::from_value(filing.clone()).ok())
-            .unwrap_or_default()
-    }
-
-    /// What is missing for the start to count as filed.
-    fn gaps(&self, lang: Lang) -> Vec<String> {
-        let mut gaps = Vec::new();
-        let mut need = |missing: bool, zh: &str, en: &str| {
-            if missing {
-                gaps.push(lang.pick(zh, en).to_string());
-            }
-        };
-        need(
-            self.team.trim().is_empty(),
-            "审核小组成员",
-            "audit team members",
-        );
-        need(
-            self.work_plan.trim().is_empty(),
-            "审核工作计划",
-            "work plan",
-        );
-        match AuditMode::parse(&self.mode) {
-            Some(AuditMode::SelfAudit) => {
-                need(
-                    self.art15_instruments.trim().is_empty(),
-                    "办法第十五条：物料平衡、能量和水平衡测试的检测分析器具、设备或手段",
-                    "Measures Art. 15: instruments for material, energy and water balance tests",
-                );
-                need(
-                    self.art15_staff.trim().is_empty(),
-                    "办法第十五条：熟悉生产工艺、技术规程和节能、节水、污染防治管理要求的技术人员",
-                    "Measures Art. 15: technical staff who know the processes and rules",
-                );
-            }
-            Some(AuditMode::Consultancy) => need(
-                self.consultancy_id.is_none(),
-                "委托的咨询服务机构",
-                "the engaged consultancy",
-            ),
-            None => need(
-                true,
-                "审核方式（自行审核或委托）",
-                "audit mode (self or consultancy)",
-            ),
+    fn input(self) -> StartFilingInput {
+        StartFilingInput {
+            mode: self.mode,
+            consultancy_id: self.consultancy_id,
+            team: self.team,
+            work_plan: self.work_plan,
+            art15_instruments: self.art15_instruments,
+            art15_staff: self.art15_staff,
         }
-        gaps
     }
 }
 
-/// The round's latest review, read with the console's authority (the caller has read the round).
-async fn current_review(state: &AppState, round: &RoundRow) -> Result<Option<ReviewRow>, AppError> {
-    let operator = Principal::console_operator("rounds");
-    Ok(state
-        .db()
-        .current_review(operator.scope(), round.id)
-        .await?)
-}
-
-/// The review side of a schedule or decide action: the drawn panel, meeting and scoring form;
-/// or the proposal from the sheets beside the organizer's conclusion.
-async fn review_step<'a>(
-    state: &AppState,
-    round: &RoundRow,
-    action: RoundAction,
-    input: &'a ActionJson,
-    scoring_form: &'a mut String,
-    opinion_number: &'a mut String,
-) -> Result<Option<ReviewStep<'a>>, AppError> {
-    match action {
-        RoundAction::ScheduleReview => {
-            let Some(kind) = review_kind(round.state(), round.track()) else {
-                return Ok(None);
-            };
-            let meeting_on = parse_date(input.meeting_on.trim())
-                .filter(|day| *day >= state.today())
-                .ok_or_else(|| {
-                    AppError::bad_field(
-                        "meeting_on",
-                        "invalid_date",
-                        "请填写评审会日期（不早于今天，YYYY-MM-DD）",
-                        "give the meeting day (today or later, YYYY-MM-DD)",
-                    )
-                })?;
-            if input.place.trim().is_empty() {
-                return Err(AppError::bad_field(
-                    "place",
-                    "required",
-                    "请填写评审会地点",
-                    "give the meeting place",
-                ));
-            }
-            let form = crate::reviews::scoring_book()
-                .form_at(kind, meeting_on)
-                .ok_or_else(|| {
-                    AppError::bad_field(
-                        "meeting_on",
-                        "no_scoring_form",
-                        "该日期没有适用的评分表",
-                        "no scoring form applies on that day",
-                    )
-                })?;
-            *scoring_form = form.version.clone();
-            // The guard made sure a ready panel exists.
-            let draw_id = state
-                .db()
-                .ready_panel_draw(round.id, kind)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            Ok(Some(ReviewStep::Schedule {
-                kind,
-                draw_id,
-                meeting_on,
-                place: input.place.as_str(),
-                scoring_form: scoring_form.as_str(),
-            }))
+impl From<StartFilingInput> for StartFilingJson {
+    fn from(filing: StartFilingInput) -> Self {
+        StartFilingJson {
+            mode: filing.mode,
+            consultancy_id: filing.consultancy_id,
+            team: filing.team,
+            work_plan: filing.work_plan,
+            art15_instruments: filing.art15_instruments,
+            art15_staff: filing.art15_staff,
         }
-        RoundAction::Decide(conclusion) => {
-            let review = current_review(state, round)
-                .await?
-                .filter(|review| !review.is_decided())
-                .ok_or(AppError::NotFound)?;
-            let seated = state.db().review_panel(&review).await?.len();
-            let proposal = crate::reviews::proposal_of(state, &review, seated).await?;
-            *opinion_number = if input.opinion_number.trim().is_empty() {
-                format!("评审意见〔{}〕{}号", state.today().format("%Y"), review.id)
-            } else {
-                input.opinion_number.trim().to_string()
-            };
-            Ok(Some(ReviewStep::Decide {
-                review_id: review.id,
-                decision: Decision {
-                    proposed: proposal.as_ref().map(|p| p.conclusion),
-                    conclusion,
-                    score: proposal.as_ref().map(|p| p.score),
-                    reasons: input.reason.as_str(),
-                    decided_on: state.today(),
-                    opinion_number: opinion_number.as_str(),
-                },
-            }))
-        }
-        _ => Ok(None),
     }
-}
-
-/// Files the technical review opinion the decision produced as the round's document.
-async fn file_opinion(
-    state: &AppState,
-    principal: &Principal,
-    round: &RoundRow,
-) -> Result<(), AppError> {
-    let Some(review) = current_review(state, round).await? else {
-        return Ok(());
-    };
-    let opinion = crate::reviews::opinion_of(state, principal, review.id).await?;
-    let bytes = cpaudit_office::write_review_opinion(&opinion).map_err(|error| {
-        tracing::error!(%error, "review opinion");
-        AppError::Internal
-    })?;
-    let file_name = format!("技术审查意见-{}.docx", review.id);
-    state
-        .db()
-        .file_generated_document(
-            principal,
-            round.id,
-            &NewDocument {
-                kind: DocumentKind::ReviewOpinion,
-                file_name: &file_name,
-                content_type: cpaudit_office::DOCX_CONTENT_TYPE,
-                content: &bytes,
-                note: &opinion.opinion_number,
-            },
-            state.now(),
-        )
-        .await?;
-    Ok(())
-}
-
-/// The facts the guards read, as of now.
-async fn facts_for(
-    state: &AppState,
-    round: &RoundRow,
-    lang: Lang,
-    reason_given: bool,
-) -> Result<RoundFacts, AppError> {
-    let db = state.db();
-    let latest = db.latest_disclosure(round).await?;
-    let claims = db.secret_claims(round.id).await?;
-    let required = required_disclosure(state, round)?;
-    let disclosure_complete = latest.is_some()
-        && check_disclosure(
-            &required,
-            &values_map(latest.as_ref()),
-            &claims_map(&claims),
-        )
-        .is_empty();
-    let filing = StartFilingJson::from_round(round);
-    let preparer_sanction = match round.consultancy_id {
-        Some(id) if round.audit_mode.as_deref() == Some("consultancy") => {
-            crate::consultancies::refusal_of(state, id, lang).await?
-        }
-        _ => None,
-    };
-    let stored = db.stored_facts(round).await?;
-    let (option_count, medium_high_open) = db.option_summary(round.id).await?;
-    let last_rectification = db
-        .latest_upload_at(round.id, DocumentKind::Rectification)
-        .await?;
-    let rectification_uploaded = match (&last_rectification, &stored.last_decision_at) {
-        (Some(upload), Some(decision)) => upload > decision,
-        (Some(_), None) => true,
-        _ => false,
-    };
-    Ok(RoundFacts {
-        disclosure_complete,
-        start_filed: round.audit_mode.is_some() && filing.gaps(lang).is_empty(),
-        preparer_sanction,
-        phases_completed: stored
-            .phases_completed
-            .iter()
-            .filter_map(|n| Phase::from_number(*n))
-            .collect(),
-        documents: db.documents_on_file(round.id).await?,
-        option_count,
-        medium_high_open,
-        panel_ready: match review_kind(round.state(), round.track()) {
-            Some(kind) => db.ready_panel_draw(round.id, kind).await?.is_some(),
-            None => false,
-        },
-        scores_complete: match current_review(state, round).await? {
-            Some(review) if !review.is_decided() => db.scores_complete(review.id).await?,
-            _ => false,
-        },
-        rectification_uploaded,
-        reason_given,
-    })
 }
 
 // ---- transitions ---------------------------------------------------------------------------
@@ -400,127 +110,17 @@ pub struct ActionJson {
     pub opinion_number: String,
 }
 
-fn transition_error(error: &TransitionError) -> AppError {
-    let message = cpaudit_core::registry::Message::new(error.message_zh(), error.message_en());
-    match error {
-        TransitionError::NotYourAction { .. } => AppError::ForbiddenField {
-            code: "not_your_action",
-            message,
-            field: Some("action".into()),
-        },
-        TransitionError::NotFromState { .. } => AppError::Conflict {
-            code: "illegal_transition",
-            message,
-            field: Some("action".into()),
-        },
-        TransitionError::GuardsUnmet { .. } => AppError::Conflict {
-            code: "conditions_unmet",
-            message,
-            field: Some("action".into()),
-        },
+impl ActionJson {
+    fn input(self) -> ActionInput {
+        ActionInput {
+            action: self.action,
+            reason: self.reason,
+            attachments: self.attachments,
+            meeting_on: self.meeting_on,
+            place: self.place,
+            opinion_number: self.opinion_number,
+        }
     }
-}
-
-/// Takes an action on a round: the machine decides from the caller's roles and the facts; the
-/// round moves, the deadlines it meets are marked, and the step joins the timeline.
-pub async fn take_action(
-    state: &AppState,
-    principal: &Principal,
-    lang: Lang,
-    round_id: i64,
-    input: &ActionJson,
-) -> Result<RoundState, AppError> {
-    let round = load_round(state, principal, round_id).await?;
-    let action = RoundAction::parse(input.action.trim()).ok_or_else(|| {
-        AppError::bad_field(
-            "action",
-            "unknown_action",
-            &format!("未知的操作“{}”", input.action),
-            &format!("unknown action \"{}\"", input.action),
-        )
-    })?;
-    if action.needs_reason() && input.reason.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "reason",
-            "required",
-            "此操作须填写理由",
-            "this action needs a reason",
-        ));
-    }
-    check_attachments(state, &round, &input.attachments).await?;
-    let machine = machine_for(state, &round)?;
-    let facts = facts_for(state, &round, lang, !input.reason.trim().is_empty()).await?;
-    let to = machine
-        .transition(
-            round.state(),
-            round.track(),
-            action,
-            &actors_for(principal, &round),
-            &facts,
-        )
-        .map_err(|error| transition_error(&error))?;
-    let mut scoring_form = String::new();
-    let mut opinion_number = String::new();
-    let review = review_step(
-        state,
-        &round,
-        action,
-        input,
-        &mut scoring_form,
-        &mut opinion_number,
-    )
-    .await?;
-    let today = state.today();
-    let started = DeadlineKind::started_by(action)
-        .filter(|_| to != RoundState::Accepted)
-        .map(|kind| deadline_from(kind, today, state.rules(), state.calendar()))
-        .transpose()
-        .map_err(rule_error)?;
-    state
-        .db()
-        .apply_transition(
-            principal,
-            &round,
-            &TransitionRecord {
-                action,
-                from: round.state(),
-                to,
-                expected_version: round.version,
-                reason: &input.reason,
-                attachments: &input.attachments,
-                today,
-                started,
-                detail: json!({"meeting_on": input.meeting_on.trim(), "place": input.place.trim()}),
-                review,
-            },
-            state.now(),
-        )
-        .await?;
-    if matches!(action, RoundAction::Decide(_)) {
-        file_opinion(state, principal, &round).await?;
-    }
-    Ok(to)
-}
-
-/// Attachments must be documents of this round.
-async fn check_attachments(
-    state: &AppState,
-    round: &RoundRow,
-    attachments: &[i64],
-) -> Result<(), AppError> {
-    if attachments.is_empty() {
-        return Ok(());
-    }
-    let known = state.db().round_document_ids(round).await?;
-    if let Some(stranger) = attachments.iter().find(|id| !known.contains(id)) {
-        return Err(AppError::bad_field(
-            "attachments",
-            "unknown_document",
-            &format!("附件 {stranger} 不是本轮审核的材料"),
-            &format!("attachment {stranger} is not a document of this round"),
-        ));
-    }
-    Ok(())
 }
 
 /// Takes an action on a round (who may, and when, is in docs/ROUND.md).
@@ -535,7 +135,7 @@ pub async fn api_action(
     Json(input): Json<ActionJson>,
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
-    take_action(&state, principal, caller.lang, id, &input).await?;
+    rounds::take_action(state.app(), principal, id, &input.input()).await?;
     Ok(Json(round_json(&state, principal, caller.lang, id).await?))
 }
 
@@ -546,7 +146,7 @@ pub async fn action_form(
     Form(input): Form<ActionJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    take_action(&state, principal, caller.lang, id, &input).await?;
+    rounds::take_action(state.app(), principal, id, &input.input()).await?;
     Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
 }
 
@@ -644,11 +244,11 @@ async fn round_json(
     lang: Lang,
     id: i64,
 ) -> Result<RoundJson, AppError> {
-    let round = load_round(state, principal, id).await?;
+    let round = rounds::load_round(state.app(), principal, id).await?;
     let db = state.db();
     let today = state.today();
-    let machine = machine_for(state, &round)?;
-    let facts = facts_for(state, &round, lang, true).await?;
+    let machine = rounds::machine_for(state.app(), &round)?;
+    let facts = rounds::facts_for(state.app(), &round, true).await?;
     let actors = actors_for(principal, &round);
     let actions = machine
         .available(round.state(), round.track(), &actors)
@@ -681,7 +281,7 @@ async fn round_json(
             }
         })
         .collect();
-    let filing = StartFilingJson::from_round(&round);
+    let filing = StartFilingInput::from_round(&round);
     Ok(RoundJson {
         state_label: lang
             .pick(round.state().label_zh(), round.state().label_en())
@@ -698,11 +298,15 @@ async fn round_json(
             .collect(),
         actions,
         phases: db.round_phases(&round).await?,
-        start_gaps: filing.gaps(lang),
-        start_filing: filing,
+        start_gaps: filing
+            .gaps()
+            .iter()
+            .map(|gap| lang.pick(&gap.zh, &gap.en).to_string())
+            .collect(),
+        start_filing: filing.into(),
         disclosure: db.latest_disclosure(&round).await?,
         secret_claims: db.secret_claims(round.id).await?,
-        review_id: current_review(state, &round).await?.map(|r| r.id),
+        review_id: db.latest_review(&round).await?.map(|r| r.id),
         timeline: masked_timeline(db.round_events(&round).await?, &actors),
         round,
     })
@@ -893,28 +497,13 @@ pub async fn round_page(
         ctx: Ctx::new(&caller),
         phases: phase_views(caller.lang, &r.phases),
         events,
-        may_file: files_for(&actors) && !r.round.state().is_final(),
+        may_file: rounds::files_for(&actors) && !r.round.state().is_final(),
         may_reject_claims: principal
             .scope()
             .may_manage_city(&r.round.jurisdiction_code),
         today: date_text(state.today()),
         r,
     }))
-}
-
-fn files_for(actors: &BTreeSet<RoundActor>) -> bool {
-    actors.contains(&RoundActor::Enterprise) || actors.contains(&RoundActor::Consultancy)
-}
-
-fn require_filer(principal: &Principal, round: &RoundRow) -> Result<(), AppError> {
-    if files_for(&actors_for(principal, round)) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(cpaudit_core::registry::Message::new(
-            "只有本企业或其委托的咨询服务机构可以填报",
-            "Only the enterprise or its engaged consultancy files for the round",
-        )))
-    }
 }
 
 // ---- the work list -------------------------------------------------------------------------
@@ -1116,76 +705,15 @@ pub struct DisclosureJson {
     pub secrets: BTreeMap<String, String>,
 }
 
-pub async fn save_disclosure(
-    state: &AppState,
-    principal: &Principal,
-    round_id: i64,
-    input: &DisclosureJson,
-) -> Result<(), AppError> {
-    let round = load_round(state, principal, round_id).await?;
-    require_filer(principal, &round)?;
-    for key in input.items.keys().chain(input.secrets.keys()) {
-        if DisclosureItem::parse(key).is_none() {
-            return Err(AppError::bad_field(
-                key,
-                "unknown_item",
-                &format!("未知的公开事项“{key}”"),
-                &format!("unknown disclosure item \"{key}\""),
-            ));
+impl DisclosureJson {
+    fn input(self) -> DisclosureInput {
+        DisclosureInput {
+            items: self.items,
+            channel: self.channel,
+            channel_detail: self.channel_detail,
+            secrets: self.secrets,
         }
     }
-    if input.channel.trim().is_empty() || input.channel_detail.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "channel_detail",
-            "required",
-            "请填写公开渠道（主要媒体、企业官网或其他便于公众知晓的方式）及网址或媒体名称",
-            "give the channel (main media, company website or another public way) and its address or name",
-        ));
-    }
-    let items: BTreeMap<DisclosureItem, String> = input
-        .items
-        .iter()
-        .filter_map(|(k, v)| Some((DisclosureItem::parse(k)?, v.clone())))
-        .collect();
-    let mut claims = claims_map(&state.db().secret_claims(round.id).await?);
-    claims.retain(|_, claim| claim.rejected);
-    for (key, reason) in &input.secrets {
-        if let Some(item) = DisclosureItem::parse(key) {
-            claims.entry(item).or_insert(SecretClaim {
-                reason: reason.clone(),
-                rejected: false,
-            });
-        }
-    }
-    let required = required_disclosure(state, &round)?;
-    if let Some(problem) = check_disclosure(&required, &items, &claims)
-        .into_iter()
-        .next()
-    {
-        return Err(AppError::bad_field(
-            &problem.item,
-            "disclosure_incomplete",
-            &problem.message_zh,
-            &problem.message_en,
-        ));
-    }
-    let already_published = round.state() != RoundState::Listed;
-    state
-        .db()
-        .save_disclosure(
-            principal,
-            &round,
-            &DisclosureDraft {
-                items: input.items.clone(),
-                channel: input.channel.clone(),
-                channel_detail: input.channel_detail.clone(),
-                claims: input.secrets.clone(),
-                publish_on: already_published.then(|| state.today()),
-            },
-            state.now(),
-        )
-        .await?;
-    Ok(())
 }
 
 /// Saves the disclosure (before publication: a draft; after: a correction published at once).
@@ -1199,7 +727,7 @@ pub async fn api_save_disclosure(
     Json(input): Json<DisclosureJson>,
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
-    save_disclosure(&state, principal, id, &input).await?;
+    rounds::save_disclosure(state.app(), principal, id, &input.input()).await?;
     Ok(Json(round_json(&state, principal, caller.lang, id).await?))
 }
 
@@ -1229,8 +757,8 @@ pub async fn disclosure_page(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round = load_round(&state, principal, id).await?;
-    require_filer(principal, &round)?;
+    let round = rounds::load_round(state.app(), principal, id).await?;
+    rounds::require_filer(principal, &round)?;
     let latest = state.db().latest_disclosure(&round).await?;
     let claims = state.db().secret_claims(round.id).await?;
     let values = latest
@@ -1238,7 +766,7 @@ pub async fn disclosure_page(
         .map(DisclosureRow::items)
         .unwrap_or_default();
     let lang = caller.lang;
-    let fields = required_disclosure(&state, &round)?
+    let fields = rounds::required_disclosure(state.app(), &round)?
         .into_iter()
         .map(|item| {
             let claim = claims.iter().find(|c| c.item_key == item.key());
@@ -1290,7 +818,7 @@ pub async fn disclosure_form(
             input.channel_detail = value;
         }
     }
-    save_disclosure(&state, principal, id, &input).await?;
+    rounds::save_disclosure(state.app(), principal, id, &input.input()).await?;
     Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
 }
 
@@ -1307,7 +835,7 @@ async fn reject_claim(
     item: &str,
     input: &RejectClaimJson,
 ) -> Result<(), AppError> {
-    let round = load_round(state, principal, id).await?;
+    let round = rounds::load_round(state.app(), principal, id).await?;
     if input.reason.trim().is_empty() {
         return Err(AppError::bad_field(
             "reason",
@@ -1351,74 +879,6 @@ pub async fn reject_claim_form(
 
 // ---- start filing and phases -----------------------------------------------------------------
 
-pub async fn save_start(
-    state: &AppState,
-    principal: &Principal,
-    lang: Lang,
-    id: i64,
-    input: &StartFilingJson,
-) -> Result<(), AppError> {
-    let round = load_round(state, principal, id).await?;
-    require_filer(principal, &round)?;
-    let mode = AuditMode::parse(input.mode.trim()).ok_or_else(|| {
-        AppError::bad_field(
-            "mode",
-            "invalid_mode",
-            "审核方式应为 self（企业自行组织）或 consultancy（委托咨询服务机构）",
-            "mode must be self or consultancy",
-        )
-    })?;
-    let consultancy_id = match mode {
-        AuditMode::SelfAudit => None,
-        AuditMode::Consultancy => {
-            let id = input.consultancy_id.ok_or_else(|| {
-                AppError::bad_field(
-                    "consultancy_id",
-                    "required",
-                    "委托审核须选择已签约的咨询服务机构",
-                    "an engaged consultancy is required",
-                )
-            })?;
-            if let Some(refusal) = crate::consultancies::refusal_of(state, id, lang).await? {
-                return Err(AppError::bad_field(
-                    "consultancy_id",
-                    "consultancy_sanctioned",
-                    &refusal,
-                    &refusal,
-                ));
-            }
-            if !state.db().is_engaged(round.enterprise_id, id).await? {
-                return Err(AppError::bad_field(
-                    "consultancy_id",
-                    "not_engaged",
-                    "该咨询服务机构尚未与本企业登记委托关系，请先在企业页面登记委托",
-                    "the consultancy is not engaged by this enterprise; record the engagement first",
-                ));
-            }
-            Some(id)
-        }
-    };
-    let filing = StartFilingJson {
-        mode: mode.as_str().into(),
-        consultancy_id,
-        ..input.clone()
-    };
-    state
-        .db()
-        .save_start_filing(
-            principal,
-            &round,
-            &StartFiling {
-                mode,
-                consultancy_id,
-                filing: serde_json::to_value(&filing).unwrap_or_default(),
-            },
-            state.now(),
-        )
-        .await?;
-    Ok(())
-}
-
 /// Saves the start filing: audit mode, the engaged consultancy (refused while it is
 /// sanctioned), the audit team, the work plan and, for a self-audit, the Art. 15 evidence.
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/start", tag = "rounds",
@@ -1431,7 +891,7 @@ pub async fn api_save_start(
     Json(input): Json<StartFilingJson>,
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
-    save_start(&state, principal, caller.lang, id, &input).await?;
+    rounds::save_start(state.app(), principal, id, &input.input()).await?;
     Ok(Json(round_json(&state, principal, caller.lang, id).await?))
 }
 
@@ -1442,7 +902,7 @@ pub async fn start_form(
     Form(input): Form<StartFilingJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    save_start(&state, principal, caller.lang, id, &input).await?;
+    rounds::save_start(state.app(), principal, id, &input.input()).await?;
     Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
 }
 
@@ -1461,70 +921,16 @@ pub struct PhaseJson {
     pub attachments: Vec<i64>,
 }
 
-pub async fn record_phase(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-    input: &PhaseJson,
-) -> Result<(), AppError> {
-    let round = load_round(state, principal, id).await?;
-    require_filer(principal, &round)?;
-    if matches!(round.state(), RoundState::Listed | RoundState::Disclosed) {
-        return Err(AppError::bad_field(
-            "phase",
-            "not_started",
-            "请先完成开展审核备案，再记录审核阶段",
-            "file the start of the audit before recording phases",
-        ));
-    }
-    let phase = Phase::from_number(input.phase).ok_or_else(|| {
-        AppError::bad_field(
-            "phase",
-            "invalid_phase",
-            "审核阶段应为 1–7",
-            "phase must be 1 to 7",
-        )
-    })?;
-    let started_on = crate::consultancies::optional_date("started_on", &input.started_on)?;
-    let completed_on = crate::consultancies::optional_date("completed_on", &input.completed_on)?;
-    let today = state.today();
-    for (field, date) in [("started_on", started_on), ("completed_on", completed_on)] {
-        if date.is_some_and(|d| d > today || d < listed_on(&round)) {
-            return Err(AppError::bad_field(
-                field,
-                "out_of_range",
-                "日期不能早于列入名单之日，也不能晚于今天",
-                "the date cannot be before the listing or after today",
-            ));
+impl PhaseJson {
+    fn input(self) -> PhaseInput {
+        PhaseInput {
+            phase: self.phase,
+            started_on: self.started_on,
+            completed_on: self.completed_on,
+            summary: self.summary,
+            attachments: self.attachments,
         }
     }
-    if let (Some(start), Some(end)) = (started_on, completed_on) {
-        if end < start {
-            return Err(AppError::bad_field(
-                "completed_on",
-                "before_start",
-                "完成日期不能早于开始日期",
-                "completed_on cannot be before started_on",
-            ));
-        }
-    }
-    check_attachments(state, &round, &input.attachments).await?;
-    state
-        .db()
-        .record_phase(
-            principal,
-            &round,
-            &PhaseRecord {
-                phase,
-                started_on,
-                completed_on,
-                summary: &input.summary,
-                attachments: &input.attachments,
-            },
-            state.now(),
-        )
-        .await?;
-    Ok(())
 }
 
 /// Records the dates, summary and attachments of one of the seven phases.
@@ -1538,7 +944,7 @@ pub async fn api_record_phase(
     Json(input): Json<PhaseJson>,
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
-    record_phase(&state, principal, id, &input).await?;
+    rounds::record_phase(state.app(), principal, id, &input.input()).await?;
     Ok(Json(round_json(&state, principal, caller.lang, id).await?))
 }
 
@@ -1549,7 +955,7 @@ pub async fn phase_form(
     Form(input): Form<PhaseJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    record_phase(&state, principal, id, &input).await?;
+    rounds::record_phase(state.app(), principal, id, &input.input()).await?;
     Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
 }
 
@@ -1595,7 +1001,7 @@ async fn public_disclosure(
         .published_disclosure(round_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let claims = claims_map(&db.secret_claims(round_id).await?);
+    let claims = rounds::claims_map(&db.secret_claims(round_id).await?);
     let values = published.items();
     let items = DisclosureItem::ALL
         .into_iter()
