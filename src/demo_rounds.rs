@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use cpaudit_app::draws::{FreezeInput, RunInput};
+use cpaudit_app::options::{OptionInput, StatusInput, ValueInput, ValuesInput};
+use cpaudit_app::reviews::SheetInput;
 use cpaudit_app::{App, Clock};
 use cpaudit_core::draw::RandomSource;
 use cpaudit_core::options::Stage;
@@ -20,10 +23,7 @@ use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::{Db, Principal, Role};
-use cpaudit_web::draws::{FreezeJson, RunJson};
 use cpaudit_web::i18n::Lang;
-use cpaudit_web::options::{OptionInput, StatusInput, ValueInput, ValuesInput};
-use cpaudit_web::reviews::SheetJson;
 use cpaudit_web::rounds::{ActionJson, DisclosureJson, PhaseJson, StartFilingJson};
 use cpaudit_web::AppState;
 
@@ -148,7 +148,7 @@ async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<O
         return Ok(None);
     };
     let city = Principal::console_acting_for_city("demo", &row.round.jurisdiction_code);
-    let input = cpaudit_web::enforcement::EnforcementInput {
+    let input = cpaudit_app::enforcement::EnforcementInput {
         kind: "order_to_correct".into(),
         basis: "penalty.law_36".into(),
         reason: "列入名单后逾期未公布企业相关信息（演示）".into(),
@@ -156,7 +156,7 @@ async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<O
         correct_by: cpaudit_storage::evidence::date_text(today + chrono::Duration::days(30)),
         ..Default::default()
     };
-    cpaudit_web::enforcement::decide(&walk.state, &city, row.round.id, &input)
+    cpaudit_app::enforcement::decide(walk.state.app(), &city, row.round.id, &input)
         .await
         .map_err(|error| anyhow::anyhow!("demo enforcement: {error:?}"))?;
     Ok(Some(row.round.id))
@@ -458,9 +458,9 @@ impl Walk {
                     basis: "按审核期间实测数据估算（演示）".into(),
                 }],
             };
-            cpaudit_web::options::create(&self.state, filer, &current, input.draft())
+            cpaudit_app::options::create(self.state.app(), filer, &current, input)
                 .await
-                .map_err(web)?;
+                .map_err(|error| anyhow!("{error:?}"))?;
         }
         self.act(filer, round.id, &action("submit_report")).await
     }
@@ -471,10 +471,10 @@ impl Walk {
         self.on_step(step)?;
         let freeze_day = self.state.today();
         let run_day = freeze_day + Duration::days(1);
-        let draw_id = cpaudit_web::draws::freeze(
-            &self.state,
+        let draw_id = cpaudit_app::draws::freeze(
+            self.state.app(),
             &self.organizer,
-            &FreezeJson {
+            &FreezeInput {
                 kind: None,
                 round_id: None,
                 enterprise_id: None,
@@ -483,7 +483,7 @@ impl Walk {
             },
         )
         .await
-        .map_err(web)?;
+        .map_err(|error| anyhow!("{error:?}"))?;
         if self.days.today < run_day {
             return Err(anyhow!("the draw would run after today"));
         }
@@ -494,9 +494,14 @@ impl Walk {
             {"name": "深圳证券交易所成份指数收盘点位", "drawn_on": date_text(run_day),
              "values": [format!("{}.{:02}", 10_000 + round_id * 7, round_id % 100)]}
         ]))?;
-        cpaudit_web::draws::run(&self.state, &self.organizer, draw_id, &RunJson { sources })
-            .await
-            .map_err(web)?;
+        cpaudit_app::draws::run(
+            self.state.app(),
+            &self.organizer,
+            draw_id,
+            &RunInput { sources },
+        )
+        .await
+        .map_err(|error| anyhow!("{error:?}"))?;
         for seat in self.state.db().assignments(draw_id).await? {
             if seat.role == "panel" {
                 let expert = Principal::console_acting_for("demo", Role::Expert, seat.expert_id);
@@ -520,10 +525,10 @@ impl Walk {
             .current_review(self.organizer.scope(), round_id)
             .await?
             .ok_or_else(|| anyhow!("no review scheduled"))?;
-        let form = cpaudit_web::reviews::form_of(&review).map_err(web)?;
+        let form = cpaudit_app::reviews::form_of(&review).map_err(|error| anyhow!("{error:?}"))?;
         for seat in self.state.db().review_panel(&review).await? {
             let expert = Principal::console_acting_for("demo", Role::Expert, seat.expert_id);
-            let sheet = SheetJson {
+            let sheet = SheetInput {
                 items: form
                     .items
                     .iter()
@@ -532,9 +537,9 @@ impl Walk {
                 vetoes: Vec::new(),
                 opinion: "材料齐全，数据基本可信（演示）".into(),
             };
-            cpaudit_web::reviews::submit(&self.state, &expert, review.id, sheet)
+            cpaudit_app::reviews::submit(self.state.app(), &expert, review.id, sheet)
                 .await
-                .map_err(web)?;
+                .map_err(|error| anyhow!("{error:?}"))?;
         }
         let mut decide = action(decision);
         decide.reason = if decision == "decide_rectify" {
@@ -558,15 +563,15 @@ impl Walk {
                     implemented_on: self.today(),
                 };
                 let round = self.round(round_id).await?;
-                cpaudit_web::options::change_status(
-                    &self.state,
+                cpaudit_app::options::change_status(
+                    self.state.app(),
                     filer,
                     &round,
                     entry.option.id,
-                    input.draft(),
+                    input,
                 )
                 .await
-                .map_err(web)?;
+                .map_err(|error| anyhow!("{error:?}"))?;
             }
         }
         self.phases(filer, round_id, 6..=6).await?;
@@ -598,16 +603,16 @@ impl Walk {
                     .collect(),
                 basis: "实施后监测报告（演示）".into(),
             };
-            cpaudit_web::options::set_values(
-                &self.state,
+            cpaudit_app::options::set_values(
+                self.state.app(),
                 &self.organizer_of(&round),
                 &round,
                 entry.option.id,
                 Stage::Verified,
-                values.drafts(),
+                values,
             )
             .await
-            .map_err(web)?;
+            .map_err(|error| anyhow!("{error:?}"))?;
         }
         Ok(())
     }

@@ -6,8 +6,12 @@
 #![forbid(unsafe_code)]
 
 pub mod authority;
+pub mod draws;
+pub mod enforcement;
 pub mod error;
 pub mod jobs;
+pub mod options;
+pub mod reviews;
 
 use std::sync::Arc;
 
