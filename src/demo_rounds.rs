@@ -12,8 +12,11 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use cpaudit_app::draws::{FreezeInput, RunInput};
+use cpaudit_app::options::{OptionInput, StatusInput, ValueInput, ValuesInput};
+use cpaudit_app::reviews::SheetInput;
 use cpaudit_app::rounds::{ActionInput, DisclosureInput, PhaseInput, StartFilingInput};
-use cpaudit_app::{App, Clock};
+use cpaudit_app::{App, Clock, SystemAuthority};
 use cpaudit_core::draw::RandomSource;
 use cpaudit_core::options::Stage;
 use cpaudit_core::round::{DocumentKind, RoundState, Track};
@@ -21,10 +24,6 @@ use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::{Db, Principal, Role};
-use cpaudit_web::draws::{FreezeJson, RunJson};
-use cpaudit_web::options::{OptionInput, StatusInput, ValueInput, ValuesInput};
-use cpaudit_web::reviews::SheetJson;
-use cpaudit_web::AppState;
 
 /// Where a demo round is walked to, in the order the rounds are picked.
 const TARGETS: [(RoundState, Track); 12] = [
@@ -74,14 +73,10 @@ impl Clock for WalkClock {
 }
 
 struct Walk {
-    state: AppState,
+    app: App,
     clock: Arc<WalkClock>,
     days: Days,
     organizer: Principal,
-}
-
-fn web(error: cpaudit_web::error::AppError) -> anyhow::Error {
-    anyhow!("{error:?}")
 }
 
 /// Walks a chosen set of the published list's rounds into every state; returns the rounds by
@@ -95,13 +90,10 @@ pub async fn walk_demo_rounds(
     let today = cpaudit_storage::evidence::china_date(now);
     let clock = Arc::new(WalkClock(std::sync::Mutex::new(now)));
     let walk = Walk {
-        state: AppState::new(
-            App::new(db.clone(), reference.clone(), clock.clone()),
-            cpaudit_web::WebSettings::default(),
-        ),
+        app: App::new(db.clone(), reference.clone(), clock.clone()),
         clock,
         days: Days::new(published_on, today),
-        organizer: Principal::console_operator("demo"),
+        organizer: SystemAuthority::console("demo").principal().clone(),
     };
     let rounds = pick_rounds(db).await?;
     let mut walked = BTreeMap::new();
@@ -129,9 +121,9 @@ pub async fn walk_demo_rounds(
 /// The enforcement case: the first listed round (not round 1) whose disclosure is overdue gets
 /// its city's order to publish (促进法 Art. 36), to be corrected within a month.
 async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<Option<i64>> {
-    let operator = Principal::console_operator("demo");
+    let operator = SystemAuthority::console("demo").principal().clone();
     let overdue = walk
-        .state
+        .app
         .db()
         .list_rounds(
             operator.scope(),
@@ -146,8 +138,8 @@ async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<O
     let Some(row) = overdue.into_iter().find(|row| row.round.id != 1) else {
         return Ok(None);
     };
-    let city = Principal::console_acting_for_city("demo", &row.round.jurisdiction_code);
-    let input = cpaudit_web::enforcement::EnforcementInput {
+    let city = SystemAuthority::console("demo").acting_for_city(&row.round.jurisdiction_code);
+    let input = cpaudit_app::enforcement::EnforcementInput {
         kind: "order_to_correct".into(),
         basis: "penalty.law_36".into(),
         reason: "列入名单后逾期未公布企业相关信息（演示）".into(),
@@ -155,7 +147,7 @@ async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<O
         correct_by: cpaudit_storage::evidence::date_text(today + chrono::Duration::days(30)),
         ..Default::default()
     };
-    cpaudit_web::enforcement::decide(&walk.state, &city, row.round.id, &input)
+    cpaudit_app::enforcement::decide(&walk.app, &city, row.round.id, &input)
         .await
         .map_err(|error| anyhow::anyhow!("demo enforcement: {error:?}"))?;
     Ok(Some(row.round.id))
@@ -164,7 +156,7 @@ async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<O
 /// One round per target: round 1 stays listed (tests and the demo city user start there);
 /// the others are taken in id order, the small/micro target from the small/micro track.
 async fn pick_rounds(db: &Db) -> Result<Vec<(RoundState, RoundRow)>> {
-    let scope = Principal::console_operator("demo");
+    let scope = SystemAuthority::console("demo").principal().clone();
     let mut rounds = Vec::new();
     let mut id = 2;
     while let Some(round) = db.get_round(scope.scope(), id).await? {
@@ -223,11 +215,11 @@ impl Walk {
     }
 
     fn today(&self) -> String {
-        date_text(self.state.today())
+        date_text(self.app.today())
     }
 
     async fn round(&self, id: i64) -> Result<RoundRow> {
-        self.state
+        self.app
             .db()
             .get_round(self.organizer.scope(), id)
             .await?
@@ -239,7 +231,7 @@ impl Walk {
         if round.organizer_code.ends_with("0000") {
             self.organizer.clone()
         } else {
-            Principal::console_acting_for_city("demo", &round.organizer_code)
+            SystemAuthority::console("demo").acting_for_city(&round.organizer_code)
         }
     }
 
@@ -251,14 +243,15 @@ impl Walk {
         } else {
             who
         };
-        cpaudit_app::rounds::take_action(self.state.app(), who, round_id, input)
+        cpaudit_app::rounds::take_action(&self.app, who, round_id, input)
             .await
             .map(|_| ())
             .map_err(|error| anyhow!("{error:?}"))
     }
 
     async fn to(&self, round: &RoundRow, target: RoundState) -> Result<()> {
-        let filer = Principal::console_acting_for("demo", Role::Enterprise, round.enterprise_id);
+        let filer =
+            SystemAuthority::console("demo").acting_for(Role::Enterprise, round.enterprise_id);
         if target == RoundState::Cancelled {
             self.on_step(1)?;
             let mut cancel = action("cancel");
@@ -314,12 +307,9 @@ impl Walk {
 
     async fn disclose(&self, filer: &Principal, round: &RoundRow) -> Result<()> {
         let reasons = cpaudit_storage::evidence::parse_reasons(&round.reasons);
-        let (items, _) = cpaudit_core::disclosure::required_items(
-            self.state.rules(),
-            &reasons,
-            self.state.today(),
-        )
-        .map_err(|error| anyhow!("{error:?}"))?;
+        let (items, _) =
+            cpaudit_core::disclosure::required_items(self.app.rules(), &reasons, self.app.today())
+                .map_err(|error| anyhow!("{error:?}"))?;
         let input = DisclosureInput {
             items: items
                 .iter()
@@ -337,7 +327,7 @@ impl Walk {
             ),
             secrets: BTreeMap::new(),
         };
-        cpaudit_app::rounds::save_disclosure(self.state.app(), filer, round.id, &input)
+        cpaudit_app::rounds::save_disclosure(&self.app, filer, round.id, &input)
             .await
             .map_err(|error| anyhow!("{error:?}"))?;
         self.act(filer, round.id, &action("disclose")).await
@@ -358,7 +348,7 @@ impl Walk {
             art15_staff: "生产、设备、环保技术人员各二名，均熟悉工艺规程和污染防治要求（演示）"
                 .into(),
         };
-        cpaudit_app::rounds::save_start(self.state.app(), filer, round_id, &input)
+        cpaudit_app::rounds::save_start(&self.app, filer, round_id, &input)
             .await
             .map_err(|error| anyhow!("{error:?}"))?;
         self.act(filer, round_id, &action("file_start")).await
@@ -378,7 +368,7 @@ impl Walk {
                 summary: format!("第{phase}阶段工作已完成（演示）"),
                 attachments: Vec::new(),
             };
-            cpaudit_app::rounds::record_phase(self.state.app(), filer, round_id, &input)
+            cpaudit_app::rounds::record_phase(&self.app, filer, round_id, &input)
                 .await
                 .map_err(|error| anyhow!("{error:?}"))?;
         }
@@ -394,7 +384,7 @@ impl Walk {
     ) -> Result<()> {
         let bytes = pdf(title, round_id);
         let file_name = format!("{title}.pdf");
-        self.state
+        self.app
             .db()
             .upload_document(
                 filer,
@@ -407,7 +397,7 @@ impl Walk {
                     note: "",
                 },
                 None,
-                self.state.now(),
+                self.app.now(),
             )
             .await
             .map(|_| ())
@@ -457,9 +447,9 @@ impl Walk {
                     basis: "按审核期间实测数据估算（演示）".into(),
                 }],
             };
-            cpaudit_web::options::create(&self.state, filer, &current, input.draft())
+            cpaudit_app::options::create(&self.app, filer, &current, input)
                 .await
-                .map_err(web)?;
+                .map_err(|error| anyhow!("{error:?}"))?;
         }
         self.act(filer, round.id, &action("submit_report")).await
     }
@@ -468,12 +458,12 @@ impl Walk {
     /// panel and schedules the review for that day; the panel scores nothing yet.
     async fn review(&self, round_id: i64, step: i64) -> Result<()> {
         self.on_step(step)?;
-        let freeze_day = self.state.today();
+        let freeze_day = self.app.today();
         let run_day = freeze_day + Duration::days(1);
-        let draw_id = cpaudit_web::draws::freeze(
-            &self.state,
+        let draw_id = cpaudit_app::draws::freeze(
+            &self.app,
             &self.organizer,
-            &FreezeJson {
+            &FreezeInput {
                 kind: None,
                 round_id: None,
                 enterprise_id: None,
@@ -482,7 +472,7 @@ impl Walk {
             },
         )
         .await
-        .map_err(web)?;
+        .map_err(|error| anyhow!("{error:?}"))?;
         if self.days.today < run_day {
             return Err(anyhow!("the draw would run after today"));
         }
@@ -493,15 +483,16 @@ impl Walk {
             {"name": "深圳证券交易所成份指数收盘点位", "drawn_on": date_text(run_day),
              "values": [format!("{}.{:02}", 10_000 + round_id * 7, round_id % 100)]}
         ]))?;
-        cpaudit_web::draws::run(&self.state, &self.organizer, draw_id, &RunJson { sources })
+        cpaudit_app::draws::run(&self.app, &self.organizer, draw_id, &RunInput { sources })
             .await
-            .map_err(web)?;
-        for seat in self.state.db().assignments(draw_id).await? {
+            .map_err(|error| anyhow!("{error:?}"))?;
+        for seat in self.app.db().assignments(draw_id).await? {
             if seat.role == "panel" {
-                let expert = Principal::console_acting_for("demo", Role::Expert, seat.expert_id);
-                self.state
+                let expert =
+                    SystemAuthority::console("demo").acting_for(Role::Expert, seat.expert_id);
+                self.app
                     .db()
-                    .respond_to_assignment(&expert, draw_id, true, true, "", self.state.now())
+                    .respond_to_assignment(&expert, draw_id, true, true, "", self.app.now())
                     .await?;
             }
         }
@@ -514,15 +505,15 @@ impl Walk {
     /// Every seated expert scores `share` of each item's points; the organizer decides.
     async fn decide(&self, round_id: i64, decision: &str, share: f64) -> Result<()> {
         let review = self
-            .state
+            .app
             .db()
             .current_review(self.organizer.scope(), round_id)
             .await?
             .ok_or_else(|| anyhow!("no review scheduled"))?;
-        let form = cpaudit_web::reviews::form_of(&review).map_err(web)?;
-        for seat in self.state.db().review_panel(&review).await? {
-            let expert = Principal::console_acting_for("demo", Role::Expert, seat.expert_id);
-            let sheet = SheetJson {
+        let form = cpaudit_app::reviews::form_of(&review).map_err(|error| anyhow!("{error:?}"))?;
+        for seat in self.app.db().review_panel(&review).await? {
+            let expert = SystemAuthority::console("demo").acting_for(Role::Expert, seat.expert_id);
+            let sheet = SheetInput {
                 items: form
                     .items
                     .iter()
@@ -531,9 +522,9 @@ impl Walk {
                 vetoes: Vec::new(),
                 opinion: "材料齐全，数据基本可信（演示）".into(),
             };
-            cpaudit_web::reviews::submit(&self.state, &expert, review.id, sheet)
+            cpaudit_app::reviews::submit(&self.app, &expert, review.id, sheet)
                 .await
-                .map_err(web)?;
+                .map_err(|error| anyhow!("{error:?}"))?;
         }
         let mut decide = action(decision);
         decide.reason = if decision == "decide_rectify" {
@@ -548,7 +539,7 @@ impl Walk {
     async fn apply_acceptance(&self, filer: &Principal, round_id: i64) -> Result<()> {
         self.on_step(3)?;
         let round = self.round(round_id).await?;
-        let sheet = self.state.db().option_sheet(&round).await?;
+        let sheet = self.app.db().option_sheet(&round).await?;
         for entry in &sheet.options {
             for status in ["selected", "implemented"] {
                 let input = StatusInput {
@@ -557,15 +548,15 @@ impl Walk {
                     implemented_on: self.today(),
                 };
                 let round = self.round(round_id).await?;
-                cpaudit_web::options::change_status(
-                    &self.state,
+                cpaudit_app::options::change_status(
+                    &self.app,
                     filer,
                     &round,
                     entry.option.id,
-                    input.draft(),
+                    input,
                 )
                 .await
-                .map_err(web)?;
+                .map_err(|error| anyhow!("{error:?}"))?;
             }
         }
         self.phases(filer, round_id, 6..=6).await?;
@@ -582,7 +573,7 @@ impl Walk {
     /// The officials enter the verified values at acceptance.
     async fn verify_options(&self, round_id: i64) -> Result<()> {
         let round = self.round(round_id).await?;
-        let sheet = self.state.db().option_sheet(&round).await?;
+        let sheet = self.app.db().option_sheet(&round).await?;
         for entry in &sheet.options {
             let values = ValuesInput {
                 values: entry
@@ -597,16 +588,16 @@ impl Walk {
                     .collect(),
                 basis: "实施后监测报告（演示）".into(),
             };
-            cpaudit_web::options::set_values(
-                &self.state,
+            cpaudit_app::options::set_values(
+                &self.app,
                 &self.organizer_of(&round),
                 &round,
                 entry.option.id,
                 Stage::Verified,
-                values.drafts(),
+                values,
             )
             .await
-            .map_err(web)?;
+            .map_err(|error| anyhow!("{error:?}"))?;
         }
         Ok(())
     }

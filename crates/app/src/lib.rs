@@ -7,8 +7,12 @@
 
 pub mod authority;
 pub mod consultancies;
+pub mod draws;
+pub mod enforcement;
 pub mod error;
 pub mod jobs;
+pub mod options;
+pub mod reviews;
 pub mod rounds;
 
 use std::sync::Arc;

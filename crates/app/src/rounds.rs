@@ -5,8 +5,8 @@
 //! the guards read are gathered here, the core machine decides, storage records.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
+use crate::reviews::{form_of, proposal_of, scoring_book};
 use chrono::NaiveDate;
 use cpaudit_core::deadlines::{deadline_from, DeadlineKind};
 use cpaudit_core::determination::Reason;
@@ -18,12 +18,11 @@ use cpaudit_core::round::{
     review_kind, AuditMode, DocumentKind, Phase, ReviewKind, RoundAction, RoundActor, RoundFacts,
     RoundMachine, RoundState, TransitionError,
 };
-use cpaudit_core::scoring::{propose, Proposal, ScoreSheet, ScoringBook, ScoringForm};
 use cpaudit_office::{ItemScore, PanelMember, ReviewOpinion};
 use cpaudit_storage::disclosures::{DisclosureDraft, DisclosureRow, SecretClaimRow};
 use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::{parse_date, parse_reasons};
-use cpaudit_storage::reviews::{Decision, ReviewRow, ScoreSheetRow};
+use cpaudit_storage::reviews::{Decision, ReviewRow};
 use cpaudit_storage::rounds::{PhaseRecord, ReviewStep, RoundRow, StartFiling, TransitionRecord};
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
@@ -254,36 +253,6 @@ async fn facts_with(
 }
 
 // ---- reviews beside the transitions ----------------------------------------------------------
-
-/// The scoring forms (`rules/gansu/scoring.toml`), read once.
-fn scoring_book() -> &'static ScoringBook {
-    static BOOK: OnceLock<ScoringBook> = OnceLock::new();
-    BOOK.get_or_init(ScoringBook::embedded)
-}
-
-/// The scoring form a review recorded when it was scheduled.
-fn form_of(review: &ReviewRow) -> Result<&'static ScoringForm> {
-    scoring_book().form(&review.scoring_form).ok_or_else(|| {
-        Error::Internal(format!(
-            "review {} names the unknown scoring form {}",
-            review.id, review.scoring_form
-        ))
-    })
-}
-
-/// The proposal from every sheet in, against `seated` accepted panel seats; `None` while no
-/// sheet is in.
-async fn proposal_of(app: &App, review: &ReviewRow, seated: usize) -> Result<Option<Proposal>> {
-    let form = form_of(review)?;
-    let sheets: Vec<ScoreSheet> = app
-        .db()
-        .all_sheets(review.id)
-        .await?
-        .iter()
-        .map(ScoreSheetRow::sheet)
-        .collect();
-    Ok(propose(form, &sheets, seated).ok())
-}
 
 /// The review side of a schedule or decide action: the drawn panel, meeting and scoring form;
 /// or the proposal from the sheets beside the organizer's conclusion.

@@ -447,6 +447,28 @@ impl Db {
         }))
     }
 
+    /// The consultancy an enterprise in the scope engaged (the first by name, as the
+    /// enterprise's detail lists them), or `None` when it engaged none; "not found" outside the
+    /// scope. The caller needs no reach into the consultancies' directory.
+    pub async fn engaged_consultancy(
+        &self,
+        scope: &Scope,
+        enterprise_id: i64,
+    ) -> Result<Option<i64>> {
+        if self.get_enterprise(scope, enterprise_id).await?.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT c.id FROM consultancies c JOIN engagements g ON g.consultancy_id = c.id \
+                 WHERE g.enterprise_id = $1 ORDER BY c.name, c.id LIMIT 1",
+            )
+            .bind(enterprise_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
     /// Registers an enterprise (audited). The caller must manage the enterprise's city.
     pub async fn create_enterprise(
         &self,

@@ -47,7 +47,6 @@ pub struct RoundRow {
     pub consultancy_id: Option<i64>,
     pub consultancy_name: Option<String>,
     /// The start filing (audit team, work plan, Art. 15 evidence), once filed or drafted.
-    #[sqlx(rename = "start_filing_json", try_from = "Option<String>")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub start_filing: crate::JsonColumn<Option<serde_json::Value>>,
     pub listed_on: String,
@@ -112,6 +111,13 @@ impl StoredRound {
             RoundState::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?;
         let decoded_track =
             Track::parse(&self.track).ok_or_else(|| corrupt("track", &self.track))?;
+        let start_filing =
+            crate::JsonColumn::try_from(self.start_filing_json.clone()).map_err(|_| {
+                corrupt(
+                    "start_filing_json",
+                    self.start_filing_json.as_deref().unwrap_or_default(),
+                )
+            })?;
         let StoredRound {
             id,
             enterprise_id,
@@ -132,7 +138,7 @@ impl StoredRound {
             audit_mode,
             consultancy_id,
             consultancy_name,
-            start_filing_json,
+            start_filing_json: _,
             listed_on,
             rule_book_version,
             version,
@@ -157,7 +163,7 @@ impl StoredRound {
             audit_mode,
             consultancy_id,
             consultancy_name,
-            start_filing_json,
+            start_filing,
             listed_on,
             rule_book_version,
             version,

@@ -12,13 +12,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
-use cpaudit_core::enforcement::{
-    check_decision, check_outcome, Action, Article, Decision, OrderStatus, Outcome,
-};
-use cpaudit_core::registry::FieldError;
+use cpaudit_app::enforcement::{self as use_case, may_decide};
+use cpaudit_core::enforcement::{Article, OrderStatus, Outcome};
 use cpaudit_core::rules::PenaltyKind;
 use cpaudit_storage::consultancies::SanctionRow;
-use cpaudit_storage::enforcement::{EnforcementRecord, EnforcementRow, PublicEnforcementRow};
+use cpaudit_storage::enforcement::{EnforcementRow, PublicEnforcementRow};
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::Principal;
@@ -26,12 +24,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::consultancies::{optional_date, SanctionJson};
+use crate::consultancies::SanctionJson;
 use crate::error::{ApiError, AppError};
 use crate::evidence::text_or_number;
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
-use crate::registry::parse_bool;
 use crate::AppState;
 
 // ---- input --------------------------------------------------------------------------------------
@@ -66,84 +63,19 @@ pub struct EnforcementInput {
     pub publish: String,
 }
 
-/// A refusal of core's checks, as a 400 naming the field.
-fn refused(error: FieldError) -> AppError {
-    AppError::bad_request(error.code, Some(&error.field), error.message)
-}
-
-fn parse_kind(text: &str) -> Result<PenaltyKind, AppError> {
-    PenaltyKind::parse(text.trim()).ok_or_else(|| {
-        AppError::bad_field(
-            "kind",
-            "invalid_kind",
-            "决定类型应为 order_to_correct（责令改正）、fine（罚款）或 public_criticism（通报批评）",
-            "kind must be order_to_correct, fine or public_criticism",
-        )
-    })
-}
-
-fn required_date(field: &str, text: &str) -> Result<NaiveDate, AppError> {
-    optional_date(field, text)?.ok_or_else(|| {
-        AppError::bad_field(
-            field,
-            "required",
-            &format!("{field} 为必填项"),
-            &format!("{field} is required"),
-        )
-    })
-}
-
-fn optional_integer(field: &str, text: &str) -> Result<Option<i64>, AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    text.parse().map(Some).map_err(|_| {
-        AppError::bad_field(
-            field,
-            "invalid_number",
-            &format!("{field} 应为整数"),
-            &format!("{field} must be a whole number"),
-        )
-    })
-}
-
-impl EnforcementInput {
-    /// The decision as core checks it; what text alone can tell is refused here.
-    fn decision(&self, kind: PenaltyKind, today: NaiveDate) -> Result<Decision, AppError> {
-        let action = match kind {
-            PenaltyKind::OrderToCorrect => Action::OrderToCorrect {
-                correct_by: required_date("correct_by", &self.correct_by)?,
-            },
-            PenaltyKind::Fine => Action::Fine {
-                amount_yuan: optional_integer("amount_yuan", &self.amount_yuan)?.ok_or_else(
-                    || {
-                        AppError::bad_field(
-                            "amount_yuan",
-                            "required",
-                            "请填写罚款金额（元）",
-                            "amount_yuan is required",
-                        )
-                    },
-                )?,
-                follows: optional_integer("follows", &self.follows)?,
-                publish: parse_bool(&self.publish).ok_or_else(|| {
-                    AppError::bad_field(
-                        "publish",
-                        "invalid_flag",
-                        "publish 应为 true 或 false",
-                        "publish must be true or false",
-                    )
-                })?,
-            },
-            PenaltyKind::PublicCriticism => Action::PublicCriticism,
-        };
-        Ok(Decision {
-            basis: self.basis.trim().to_string(),
-            reason: self.reason.trim().to_string(),
-            decided_on: optional_date("decided_on", &self.decided_on)?.unwrap_or(today),
-            action,
-        })
+impl From<EnforcementInput> for use_case::EnforcementInput {
+    fn from(input: EnforcementInput) -> Self {
+        use_case::EnforcementInput {
+            kind: input.kind,
+            basis: input.basis,
+            reason: input.reason,
+            decided_on: input.decided_on,
+            document_number: input.document_number,
+            correct_by: input.correct_by,
+            amount_yuan: input.amount_yuan,
+            follows: input.follows,
+            publish: input.publish,
+        }
     }
 }
 
@@ -158,15 +90,13 @@ pub struct EnforcementOutcomeInput {
     pub outcome_on: String,
 }
 
-fn parse_outcome(text: &str) -> Result<Outcome, AppError> {
-    Outcome::parse(text.trim()).ok_or_else(|| {
-        AppError::bad_field(
-            "outcome",
-            "invalid_outcome",
-            "结果应为 corrected（已改正）或 not_corrected（逾期未改正）",
-            "outcome must be corrected or not_corrected",
-        )
-    })
+impl From<EnforcementOutcomeInput> for use_case::OutcomeInput {
+    fn from(input: EnforcementOutcomeInput) -> Self {
+        use_case::OutcomeInput {
+            outcome: input.outcome,
+            outcome_on: input.outcome_on,
+        }
+    }
 }
 
 // ---- recording ----------------------------------------------------------------------------------
@@ -181,87 +111,6 @@ async fn visible_round(
         .get_round(principal.scope(), id)
         .await?
         .ok_or(AppError::NotFound)
-}
-
-/// The officials with jurisdiction: the round's city and the province.
-fn may_decide(principal: &Principal, round: &RoundRow) -> bool {
-    principal.scope().may_manage_city(&round.jurisdiction_code)
-}
-
-fn require_decider(principal: &Principal, round: &RoundRow) -> Result<(), AppError> {
-    if may_decide(principal, round) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(cpaudit_core::registry::Message::new(
-            "本轮审核的执法决定由所在市州或省级作出",
-            "enforcement on a round is decided by its city or the province",
-        )))
-    }
-}
-
-/// Records a decision on a round; the kind is read first, so a malformed request is refused
-/// the same way whatever the round.
-pub async fn decide(
-    state: &AppState,
-    principal: &Principal,
-    round_id: i64,
-    input: &EnforcementInput,
-) -> Result<i64, AppError> {
-    let kind = parse_kind(&input.kind)?;
-    let round = visible_round(state, principal, round_id).await?;
-    require_decider(principal, &round)?;
-    let today = state.today();
-    let decision = input.decision(kind, today)?;
-    let book = state.rules();
-    let document_number = input.document_number.trim().to_string();
-    state
-        .db()
-        .record_enforcement(
-            principal,
-            &round,
-            |orders| {
-                let checked = check_decision(book, &decision, orders, today).map_err(refused)?;
-                Ok::<_, AppError>(EnforcementRecord {
-                    decision,
-                    checked,
-                    document_number,
-                })
-            },
-            state.now(),
-        )
-        .await
-}
-
-/// Records how an order ended; returns the order's round.
-async fn record_outcome(
-    state: &AppState,
-    principal: &Principal,
-    order_id: i64,
-    input: &EnforcementOutcomeInput,
-) -> Result<i64, AppError> {
-    let outcome = parse_outcome(&input.outcome)?;
-    let today = state.today();
-    let on = optional_date("outcome_on", &input.outcome_on)?.unwrap_or(today);
-    let (_, round) = state
-        .db()
-        .enforcement_with_round(principal.scope(), order_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_decider(principal, &round)?;
-    state
-        .db()
-        .record_enforcement_outcome(
-            principal,
-            &round,
-            order_id,
-            |order| {
-                check_outcome(order, outcome, on, today).map_err(refused)?;
-                Ok::<_, AppError>((outcome, on))
-            },
-            state.now(),
-        )
-        .await?;
-    Ok(round.id)
 }
 
 async fn action_row(
@@ -290,7 +139,7 @@ pub async fn api_decide(
     Json(input): Json<EnforcementInput>,
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
-    let action_id = decide(&state, principal, id, &input).await?;
+    let action_id = use_case::decide(state.app(), principal, id, &input.into()).await?;
     let row = action_row(&state, principal, action_id).await?;
     Ok((StatusCode::CREATED, Json(row)).into_response())
 }
@@ -302,7 +151,7 @@ pub async fn decide_form(
     Form(input): Form<EnforcementInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let action_id = decide(&state, principal, id, &input).await?;
+    let action_id = use_case::decide(state.app(), principal, id, &input.into()).await?;
     Ok(Redirect::to(&format!("/rounds/{id}/enforcement#enforcement-{action_id}")).into_response())
 }
 
@@ -319,7 +168,7 @@ pub async fn api_outcome(
     Json(input): Json<EnforcementOutcomeInput>,
 ) -> Result<Json<EnforcementRow>, ApiError> {
     let principal = caller.principal()?;
-    record_outcome(&state, principal, id, &input).await?;
+    use_case::record_outcome(state.app(), principal, id, &input.into()).await?;
     Ok(Json(action_row(&state, principal, id).await?))
 }
 
@@ -330,7 +179,7 @@ pub async fn outcome_form(
     Form(input): Form<EnforcementOutcomeInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round_id = record_outcome(&state, principal, id, &input).await?;
+    let round_id = use_case::record_outcome(state.app(), principal, id, &input.into()).await?;
     Ok(Redirect::to(&format!("/rounds/{round_id}/enforcement#enforcement-{id}")).into_response())
 }
 

@@ -24,15 +24,15 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use cpaudit_app::options::{self as use_case, check, may, other_codes};
 use cpaudit_core::options::{
-    check_status_change, check_values, check_work, value_field, CostClass, Indicator,
-    IndicatorTotals, OptionDraft, OptionLimits, OptionStatus, OptionWork, Stage, StatusDraft,
-    StatusRefusal, Totals, ValueDraft,
+    value_field, CostClass, Indicator, IndicatorTotals, OptionDraft, OptionStatus, OptionWork,
+    Stage, Totals, ValueDraft,
 };
-use cpaudit_core::registry::{FieldError, Message};
+use cpaudit_core::registry::FieldError;
 use cpaudit_core::round::Track;
 use cpaudit_office::{Cell, ColumnGroup, SheetSpec, TableFormat};
-use cpaudit_storage::options::{round_actors, OptionEntry, OptionSheet, OptionValueRow};
+use cpaudit_storage::options::{OptionEntry, OptionSheet, OptionValueRow};
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ use crate::rows::{read_rows, CheckedRows, Column, ImportRow, RowProblem, RowsRep
 use crate::AppState;
 
 // ----------------------------------------------------------------------------------------------
-// Input shared by forms and the API
+// The API's input, converted to the use cases' (the forms build theirs from the fields)
 
 /// One value of an indicator.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -67,13 +67,13 @@ pub struct ValueInput {
     pub basis: String,
 }
 
-impl ValueInput {
-    fn draft(self) -> ValueDraft {
-        ValueDraft {
-            indicator: self.indicator,
-            quantity: self.quantity,
-            unit: self.unit,
-            basis: self.basis,
+impl From<ValueInput> for use_case::ValueInput {
+    fn from(input: ValueInput) -> Self {
+        use_case::ValueInput {
+            indicator: input.indicator,
+            quantity: input.quantity,
+            unit: input.unit,
+            basis: input.basis,
         }
     }
 }
@@ -95,15 +95,15 @@ pub struct OptionInput {
     pub expected: Vec<ValueInput>,
 }
 
-impl OptionInput {
-    pub fn draft(self) -> OptionDraft {
-        OptionDraft {
-            code: self.code,
-            name: self.name,
-            cost_class: self.cost_class,
-            description: self.description,
-            investment_10k_yuan: self.investment_10k_yuan,
-            expected: self.expected.into_iter().map(ValueInput::draft).collect(),
+impl From<OptionInput> for use_case::OptionInput {
+    fn from(input: OptionInput) -> Self {
+        use_case::OptionInput {
+            code: input.code,
+            name: input.name,
+            cost_class: input.cost_class,
+            description: input.description,
+            investment_10k_yuan: input.investment_10k_yuan,
+            expected: input.expected.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -117,19 +117,12 @@ pub struct ValuesInput {
     pub basis: String,
 }
 
-impl ValuesInput {
-    pub fn drafts(self) -> Vec<ValueDraft> {
-        let basis = self.basis;
-        self.values
-            .into_iter()
-            .map(|value| {
-                let mut draft = value.draft();
-                if draft.basis.trim().is_empty() {
-                    draft.basis = basis.clone();
-                }
-                draft
-            })
-            .collect()
+impl From<ValuesInput> for use_case::ValuesInput {
+    fn from(input: ValuesInput) -> Self {
+        use_case::ValuesInput {
+            values: input.values.into_iter().map(Into::into).collect(),
+            basis: input.basis,
+        }
     }
 }
 
@@ -146,191 +139,14 @@ pub struct StatusInput {
     pub implemented_on: String,
 }
 
-impl StatusInput {
-    pub fn draft(self) -> StatusDraft {
-        StatusDraft {
-            status: self.status,
-            reason: self.reason,
-            implemented_on: self.implemented_on,
+impl From<StatusInput> for use_case::StatusInput {
+    fn from(input: StatusInput) -> Self {
+        use_case::StatusInput {
+            status: input.status,
+            reason: input.reason,
+            implemented_on: input.implemented_on,
         }
     }
-}
-
-// ----------------------------------------------------------------------------------------------
-// Rules shared by pages and API
-
-/// The round if the caller may see it; anything else is "not found".
-async fn visible_round(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-) -> Result<RoundRow, AppError> {
-    state
-        .db()
-        .get_round(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-/// Whether the caller may do `work` on the round now; the refusal says who may, or when.
-fn check(work: OptionWork, round: &RoundRow, principal: &Principal) -> Result<(), AppError> {
-    check_work(
-        work,
-        round.state(),
-        round.track(),
-        &round_actors(principal, round),
-    )
-    .map_err(|refusal| AppError::ForbiddenField {
-        code: refusal.code(),
-        message: refusal.message(),
-        field: None,
-    })
-}
-
-fn may(work: OptionWork, round: &RoundRow, principal: &Principal) -> bool {
-    check(work, round, principal).is_ok()
-}
-
-fn limits(state: &AppState) -> Result<OptionLimits, AppError> {
-    OptionLimits::from_book(state.rules(), state.today()).map_err(crate::cycle::rule_error)
-}
-
-fn entry(sheet: &OptionSheet, option_id: i64) -> Result<&OptionEntry, AppError> {
-    sheet
-        .options
-        .iter()
-        .find(|entry| entry.option.id == option_id)
-        .ok_or(AppError::NotFound)
-}
-
-/// The codes of the round's options other than `except`.
-fn other_codes(sheet: &OptionSheet, except: Option<i64>) -> Vec<String> {
-    sheet
-        .options
-        .iter()
-        .filter(|entry| Some(entry.option.id) != except)
-        .map(|entry| entry.option.code.clone())
-        .collect()
-}
-
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    round: &RoundRow,
-    draft: OptionDraft,
-) -> Result<i64, AppError> {
-    check(OptionWork::Edit, round, principal)?;
-    let sheet = state.db().option_sheet(round).await?;
-    let option = draft
-        .validate(&other_codes(&sheet, None), &limits(state)?)
-        .map_err(AppError::Validation)?;
-    Ok(state
-        .db()
-        .add_option(principal, round, &option, state.now())
-        .await?)
-}
-
-async fn update(
-    state: &AppState,
-    principal: &Principal,
-    round: &RoundRow,
-    option_id: i64,
-    draft: OptionDraft,
-) -> Result<(), AppError> {
-    let sheet = state.db().option_sheet(round).await?;
-    entry(&sheet, option_id)?;
-    check(OptionWork::Edit, round, principal)?;
-    let option = draft
-        .validate(&other_codes(&sheet, Some(option_id)), &limits(state)?)
-        .map_err(AppError::Validation)?;
-    Ok(state
-        .db()
-        .update_option(principal, round, option_id, &option, state.now())
-        .await?)
-}
-
-async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    round: &RoundRow,
-    option_id: i64,
-) -> Result<(), AppError> {
-    let sheet = state.db().option_sheet(round).await?;
-    let found = entry(&sheet, option_id)?;
-    check(OptionWork::Edit, round, principal)?;
-    if found.option.status() != OptionStatus::Proposed {
-        return Err(AppError::Conflict {
-            code: "not_proposed",
-            message: Message::new(
-                "只能删除尚为“已提出”的方案；已确定的方案请改为“已放弃”并说明理由",
-                "only a proposed option can be deleted; drop a selected one with a reason",
-            ),
-            field: Some("status".into()),
-        });
-    }
-    Ok(state
-        .db()
-        .delete_option(principal, round, option_id, state.now())
-        .await?)
-}
-
-pub async fn change_status(
-    state: &AppState,
-    principal: &Principal,
-    round: &RoundRow,
-    option_id: i64,
-    draft: StatusDraft,
-) -> Result<(), AppError> {
-    let sheet = state.db().option_sheet(round).await?;
-    let found = entry(&sheet, option_id)?;
-    check(OptionWork::ChangeStatus, round, principal)?;
-    let change =
-        check_status_change(found.option.status(), &draft, state.today()).map_err(|refusal| {
-            match refusal {
-                StatusRefusal::Invalid(errors) => AppError::Validation(errors),
-                not_allowed => AppError::Conflict {
-                    code: "invalid_transition",
-                    message: not_allowed.message(),
-                    field: Some("status".into()),
-                },
-            }
-        })?;
-    Ok(state
-        .db()
-        .change_option_status(principal, round, option_id, &change, state.now())
-        .await?)
-}
-
-pub async fn set_values(
-    state: &AppState,
-    principal: &Principal,
-    round: &RoundRow,
-    option_id: i64,
-    stage: Stage,
-    drafts: Vec<ValueDraft>,
-) -> Result<(), AppError> {
-    let sheet = state.db().option_sheet(round).await?;
-    let found = entry(&sheet, option_id)?;
-    let work = match stage {
-        Stage::Expected => OptionWork::Edit,
-        Stage::Verified => OptionWork::EnterVerified,
-    };
-    check(work, round, principal)?;
-    if stage == Stage::Verified && found.option.status() != OptionStatus::Implemented {
-        return Err(AppError::Conflict {
-            code: "not_implemented",
-            message: Message::new(
-                "只有已实施的方案才能录入验证值",
-                "only an implemented option has verified values",
-            ),
-            field: Some("status".into()),
-        });
-    }
-    let values = check_values(stage, &drafts, &limits(state)?).map_err(AppError::Validation)?;
-    Ok(state
-        .db()
-        .set_option_values(principal, round, option_id, stage, &values, state.now())
-        .await?)
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -428,7 +244,11 @@ async fn entry_json(
     option_id: i64,
 ) -> Result<OptionEntry, AppError> {
     let sheet = state.db().option_sheet(round).await?;
-    entry(&sheet, option_id).cloned()
+    sheet
+        .options
+        .into_iter()
+        .find(|entry| entry.option.id == option_id)
+        .ok_or(AppError::NotFound)
 }
 
 /// A round's options, their values and totals; 404 outside the caller's scope.
@@ -441,7 +261,7 @@ pub async fn api_list(
     Path(id): Path<i64>,
 ) -> Result<Json<OptionsJson>, ApiError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
     Ok(Json(options_json(&state, principal, &round).await?))
 }
 
@@ -459,8 +279,8 @@ pub async fn api_create(
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let principal = caller.principal()?;
-        let round = visible_round(&state, principal, id).await?;
-        let option_id = create(&state, principal, &round, input.draft()).await?;
+        let round = use_case::visible_round(state.app(), principal, id).await?;
+        let option_id = use_case::create(state.app(), principal, &round, input.into()).await?;
         let created = entry_json(&state, &round, option_id).await?;
         Ok((StatusCode::CREATED, Json(created)).into_response())
     };
@@ -480,8 +300,8 @@ pub async fn api_update(
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let principal = caller.principal()?;
-        let round = visible_round(&state, principal, id).await?;
-        update(&state, principal, &round, option_id, input.draft()).await?;
+        let round = use_case::visible_round(state.app(), principal, id).await?;
+        use_case::update(state.app(), principal, &round, option_id, input.into()).await?;
         Ok(Json(entry_json(&state, &round, option_id).await?).into_response())
     };
     api_outcome(outcome.await, caller.lang)
@@ -497,8 +317,8 @@ pub async fn api_delete(
     Path((id, option_id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
-    delete(&state, principal, &round, option_id).await?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    use_case::delete(state.app(), principal, &round, option_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -516,8 +336,8 @@ pub async fn api_status(
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let principal = caller.principal()?;
-        let round = visible_round(&state, principal, id).await?;
-        change_status(&state, principal, &round, option_id, input.draft()).await?;
+        let round = use_case::visible_round(state.app(), principal, id).await?;
+        use_case::change_status(state.app(), principal, &round, option_id, input.into()).await?;
         Ok(Json(entry_json(&state, &round, option_id).await?).into_response())
     };
     api_outcome(outcome.await, caller.lang)
@@ -532,8 +352,16 @@ async fn api_values(
 ) -> Result<Response, ApiError> {
     let outcome = async {
         let principal = caller.principal()?;
-        let round = visible_round(state, principal, id).await?;
-        set_values(state, principal, &round, option_id, stage, input.drafts()).await?;
+        let round = use_case::visible_round(state.app(), principal, id).await?;
+        use_case::set_values(
+            state.app(),
+            principal,
+            &round,
+            option_id,
+            stage,
+            input.into(),
+        )
+        .await?;
         Ok(Json(entry_json(state, &round, option_id).await?).into_response())
     };
     api_outcome(outcome.await, caller.lang)
@@ -585,7 +413,7 @@ pub async fn api_import(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
     let (file_name, bytes, _) = crate::pages::read_upload(&state, &mut multipart).await?;
     let report = import_file(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
     Ok(crate::rows::api_answer(report, caller.lang))
@@ -736,7 +564,7 @@ async fn import_file(
     lang: Lang,
 ) -> Result<RowsReport, AppError> {
     check(OptionWork::Edit, round, principal)?;
-    let limits = limits(state)?;
+    let limits = use_case::limits(state.app())?;
     let rows = read_rows(file_name, bytes, &COLUMNS)?;
     let mut codes = other_codes(&state.db().option_sheet(round).await?, None);
     let checked = CheckedRows::check(
@@ -793,7 +621,7 @@ fn office_error(error: cpaudit_office::OfficeError) -> AppError {
 
 /// The import template: the header row in the caller's language (either is accepted back).
 async fn template(state: &AppState, caller: &Caller, id: i64) -> Result<Response, AppError> {
-    visible_round(state, caller.principal()?, id).await?;
+    use_case::visible_round(state.app(), caller.principal()?, id).await?;
     let lang = caller.lang;
     let headers: Vec<&str> = COLUMNS.iter().map(|c| c.header(lang)).collect();
     let bytes = cpaudit_office::write_xlsx(
@@ -830,7 +658,7 @@ fn total_cells(totals: &IndicatorTotals) -> Vec<Cell> {
 /// The round's options: the option's fields, then its expected values and its verified values
 /// under their own group headings, then the totals, each stage in its own group.
 async fn export(state: &AppState, caller: &Caller, id: i64) -> Result<Response, AppError> {
-    let round = visible_round(state, caller.principal()?, id).await?;
+    let round = use_case::visible_round(state.app(), caller.principal()?, id).await?;
     let sheet = state.db().option_sheet(&round).await?;
     let lang = caller.lang;
     let mut headers: Vec<String> = [
@@ -1295,7 +1123,7 @@ fn lock_notes(round: &RoundRow, principal: &Principal, lang: Lang) -> Vec<String
     ]
     .into_iter()
     .filter_map(|work| match check(work, round, principal) {
-        Err(AppError::ForbiddenField {
+        Err(cpaudit_app::Error::ForbiddenField {
             code: "options_locked",
             message,
             ..
@@ -1449,7 +1277,7 @@ pub async fn page(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let round = visible_round(&state, caller.principal()?, id).await?;
+    let round = use_case::visible_round(state.app(), caller.principal()?, id).await?;
     page_response(&state, &caller, &round, StatusCode::OK, None, None).await
 }
 
@@ -1459,13 +1287,13 @@ async fn form_outcome(
     state: &AppState,
     caller: &Caller,
     round: &RoundRow,
-    outcome: Result<(), AppError>,
+    outcome: cpaudit_app::Result<()>,
     (option_id, form): (Option<i64>, &'static str),
     fields: HashMap<String, String>,
 ) -> Result<Response, AppError> {
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/rounds/{}/options", round.id)).into_response()),
-        Err(AppError::Validation(errors)) => {
+        Err(cpaudit_app::Error::Validation(errors)) => {
             let redisplay = Redisplay {
                 option_id,
                 form,
@@ -1482,7 +1310,7 @@ async fn form_outcome(
             )
             .await
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -1491,20 +1319,17 @@ fn text(fields: &HashMap<String, String>, name: &str) -> String {
 }
 
 /// The values a grid sent: an indicator whose quantity and basis are both empty has no value.
-fn grid_drafts(fields: &HashMap<String, String>, common_basis: &str) -> Vec<ValueDraft> {
+fn grid_values(fields: &HashMap<String, String>) -> Vec<use_case::ValueInput> {
     Indicator::ALL
         .iter()
         .filter_map(|indicator| {
             let field = value_field(indicator.key());
             let quantity = text(fields, &field);
-            let mut basis = text(fields, &format!("{field}.basis"));
+            let basis = text(fields, &format!("{field}.basis"));
             if quantity.trim().is_empty() && basis.trim().is_empty() {
                 return None;
             }
-            if basis.trim().is_empty() {
-                basis = common_basis.to_string();
-            }
-            Some(ValueDraft {
+            Some(use_case::ValueInput {
                 indicator: indicator.key().to_string(),
                 quantity,
                 unit: String::new(),
@@ -1514,14 +1339,14 @@ fn grid_drafts(fields: &HashMap<String, String>, common_basis: &str) -> Vec<Valu
         .collect()
 }
 
-fn form_draft(fields: &HashMap<String, String>) -> OptionDraft {
-    OptionDraft {
+fn form_input(fields: &HashMap<String, String>) -> use_case::OptionInput {
+    use_case::OptionInput {
         code: text(fields, "code"),
         name: text(fields, "name"),
         cost_class: text(fields, "cost_class"),
         description: text(fields, "description"),
         investment_10k_yuan: text(fields, "investment_10k_yuan"),
-        expected: grid_drafts(fields, ""),
+        expected: grid_values(fields),
     }
 }
 
@@ -1532,8 +1357,8 @@ pub async fn add_form(
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
-    let outcome = create(&state, principal, &round, form_draft(&fields))
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    let outcome = use_case::create(state.app(), principal, &round, form_input(&fields))
         .await
         .map(drop);
     form_outcome(&state, &caller, &round, outcome, (None, "add"), fields).await
@@ -1546,8 +1371,15 @@ pub async fn edit_form(
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
-    let outcome = update(&state, principal, &round, option_id, form_draft(&fields)).await;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    let outcome = use_case::update(
+        state.app(),
+        principal,
+        &round,
+        option_id,
+        form_input(&fields),
+    )
+    .await;
     form_outcome(
         &state,
         &caller,
@@ -1566,13 +1398,13 @@ pub async fn status_form(
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
-    let draft = StatusDraft {
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    let input = use_case::StatusInput {
         status: text(&fields, "status"),
         reason: text(&fields, "reason"),
         implemented_on: text(&fields, "implemented_on"),
     };
-    let outcome = change_status(&state, principal, &round, option_id, draft).await;
+    let outcome = use_case::change_status(state.app(), principal, &round, option_id, input).await;
     form_outcome(
         &state,
         &caller,
@@ -1591,15 +1423,18 @@ pub async fn verified_form(
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
-    let drafts = grid_drafts(&fields, &text(&fields, "basis"));
-    let outcome = set_values(
-        &state,
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    let input = use_case::ValuesInput {
+        values: grid_values(&fields),
+        basis: text(&fields, "basis"),
+    };
+    let outcome = use_case::set_values(
+        state.app(),
         principal,
         &round,
         option_id,
         Stage::Verified,
-        drafts,
+        input,
     )
     .await;
     form_outcome(
@@ -1619,8 +1454,8 @@ pub async fn delete_form(
     Path((id, option_id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
-    delete(&state, principal, &round, option_id).await?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    use_case::delete(state.app(), principal, &round, option_id).await?;
     Ok(Redirect::to(&format!("/rounds/{id}/options")).into_response())
 }
 
@@ -1631,7 +1466,7 @@ pub async fn import_upload(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let round = visible_round(&state, principal, id).await?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
     let (file_name, bytes, _) = crate::pages::read_upload(&state, &mut multipart).await?;
     let report = import_file(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
     let status = if report.invalid_rows == 0 {

@@ -19,20 +19,19 @@
 //! enterprise, kind, conclusion, date, opinion number; no expert, no score).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use cpaudit_app::reviews::{self as use_case, form_of, SheetInput};
 use cpaudit_core::round::{ReviewConclusion, ReviewKind};
-use cpaudit_core::scoring::{propose, Proposal, ScoreSheet, ScoringBook, ScoringForm};
+use cpaudit_core::scoring::{Proposal, ScoringForm};
 use cpaudit_office::{write_review_opinion, ItemScore, PanelMember, ReviewOpinion};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::reviews::{is_organizer, PanelSeatRow, ReviewRow, ScoreSheetRow};
-use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -43,19 +42,7 @@ use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::AppState;
 
-/// The scoring forms, read once.
-pub fn scoring_book() -> &'static ScoringBook {
-    static BOOK: OnceLock<ScoringBook> = OnceLock::new();
-    BOOK.get_or_init(ScoringBook::embedded)
-}
-
-/// The scoring form a review recorded when it was scheduled.
-pub fn form_of(review: &ReviewRow) -> Result<&'static ScoringForm, AppError> {
-    scoring_book().form(&review.scoring_form).ok_or_else(|| {
-        tracing::error!(form = %review.scoring_form, "a review names an unknown scoring form");
-        AppError::Internal
-    })
-}
+pub use cpaudit_app::reviews::scoring_book;
 
 /// A review as the caller may see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,18 +101,6 @@ fn own_expert(principal: &Principal) -> Option<i64> {
     }
 }
 
-async fn review_in_scope(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-) -> Result<(ReviewRow, RoundRow), AppError> {
-    state
-        .db()
-        .get_review(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// The proposal from every sheet in, against `seated` accepted panel seats; `None` while no
 /// sheet is in. The decide transition records its conclusion and score beside the decision.
 pub async fn proposal_of(
@@ -133,18 +108,11 @@ pub async fn proposal_of(
     review: &ReviewRow,
     seated: usize,
 ) -> Result<Option<Proposal>, AppError> {
-    let sheets: Vec<ScoreSheet> = state
-        .db()
-        .all_sheets(review.id)
-        .await?
-        .iter()
-        .map(ScoreSheetRow::sheet)
-        .collect();
-    Ok(propose(form_of(review)?, &sheets, seated).ok())
+    Ok(use_case::proposal_of(state.app(), review, seated).await?)
 }
 
 async fn detail(state: &AppState, principal: &Principal, id: i64) -> Result<ReviewJson, AppError> {
-    let (review, round) = review_in_scope(state, principal, id).await?;
+    let (review, round) = use_case::review_in_scope(state.app(), principal, id).await?;
     let form = form_of(&review)?;
     let organizer = is_organizer(principal.scope(), &round);
     let panel = state.db().review_panel(&review).await?;
@@ -284,30 +252,14 @@ pub struct SheetJson {
     pub opinion: String,
 }
 
-pub async fn submit(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-    input: SheetJson,
-) -> Result<(), AppError> {
-    let (review, _) = review_in_scope(state, principal, id).await?;
-    let sheet = ScoreSheet {
-        items: input.items,
-        vetoes: input.vetoes,
-        opinion: input.opinion.trim().to_string(),
-    };
-    if let Err(faults) = form_of(&review)?.check_sheet(&sheet) {
-        let first = faults.into_iter().next().ok_or(AppError::Internal)?;
-        return Err(AppError::BadRequest {
-            code: first.code,
-            message: first.message,
-            field: Some(first.field),
-        });
+impl From<SheetJson> for SheetInput {
+    fn from(input: SheetJson) -> Self {
+        SheetInput {
+            items: input.items,
+            vetoes: input.vetoes,
+            opinion: input.opinion,
+        }
     }
-    Ok(state
-        .db()
-        .submit_score_sheet(principal, id, &sheet, state.now())
-        .await?)
 }
 
 /// Submits (or, until the decision, replaces) the caller's score sheet (a seated expert).
@@ -322,7 +274,7 @@ pub async fn api_submit(
     Json(input): Json<SheetJson>,
 ) -> Result<Json<ReviewJson>, ApiError> {
     let principal = caller.principal()?;
-    submit(&state, principal, id, input).await?;
+    use_case::submit(state.app(), principal, id, input.into()).await?;
     Ok(Json(detail(&state, principal, id).await?))
 }
 
@@ -404,8 +356,8 @@ pub async fn score_page(
 }
 
 /// Reads the score form: `items.<id>` per item, `vetoes` repeated, `opinion`.
-fn sheet_from_form(fields: Vec<(String, String)>) -> Result<SheetJson, AppError> {
-    let mut sheet = SheetJson::default();
+fn sheet_from_form(fields: Vec<(String, String)>) -> Result<SheetInput, AppError> {
+    let mut sheet = SheetInput::default();
     for (name, value) in fields {
         if let Some(id) = name.strip_prefix("items.") {
             let value = value.trim();
@@ -438,8 +390,8 @@ pub async fn score_form(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    review_in_scope(&state, principal, id).await?;
-    submit(&state, principal, id, sheet_from_form(fields)?).await?;
+    use_case::review_in_scope(state.app(), principal, id).await?;
+    use_case::submit(state.app(), principal, id, sheet_from_form(fields)?).await?;
     Ok(Redirect::to(&format!("/reviews/{id}")).into_response())
 }
 
@@ -451,7 +403,7 @@ pub(crate) async fn opinion_of(
     principal: &Principal,
     id: i64,
 ) -> Result<ReviewOpinion, AppError> {
-    let (review, round) = review_in_scope(state, principal, id).await?;
+    let (review, round) = use_case::review_in_scope(state.app(), principal, id).await?;
     let (Some(conclusion), Some(decided_on)) = (
         review.conclusion(),
         review.decided_on.as_deref().and_then(parse_date),
