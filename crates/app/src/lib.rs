@@ -6,8 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod authority;
+pub mod cycle;
 pub mod error;
 pub mod jobs;
+pub mod listing;
+pub mod registry;
 
 use std::sync::Arc;
 
