@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod architecture;
 mod audit_trail;
 mod cli_rules;
 mod consultancies;
