@@ -2,17 +2,15 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use cpaudit_app::jobs::Scheduler;
-use cpaudit_app::{App, SystemClock};
+use cpaudit_app::registry::{export_file, DocumentLanguage};
+use cpaudit_app::SystemAuthority;
 use cpaudit_core::audit::ChainVerdict;
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::auth::NewUser;
-use cpaudit_storage::{Principal, Role};
-use cpaudit_web::{AppState, WebSettings};
+use cpaudit_storage::Role;
 
 use crate::config::{self, Overrides, Settings};
 use crate::determine_cmd::DetermineArgs;
@@ -243,7 +241,7 @@ fn init_tracing(filter: &str) {
 async fn execute(command: Command, settings: Settings) -> Result<std::process::ExitCode> {
     let reference = ReferenceData::gansu();
     match command {
-        Command::Serve(args) => serve(settings, reference, args.demo).await?,
+        Command::Serve(args) => crate::serve::run(settings, reference, args.demo).await?,
         Command::Migrate => {
             setup::open_database(&settings.database_url, &reference).await?;
             println!(
@@ -290,7 +288,7 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
             let data = cpaudit_core::demo::generate(&reference, setup::DEMO_SEED, args.scale);
             let now = chrono::Utc::now();
             let ids = db
-                .load_demo(&Principal::console_operator("demo"), &data, now)
+                .load_demo(SystemAuthority::console("demo").principal(), &data, now)
                 .await?;
             // Evidence, past rounds, a park pilot and this year's list: what the determination
             // and its benchmark work on.
@@ -322,126 +320,6 @@ async fn execute(command: Command, settings: Settings) -> Result<std::process::E
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn serve(settings: Settings, reference: ReferenceData, demo: bool) -> Result<()> {
-    let db = setup::open_database(&settings.database_url, &reference).await?;
-    let logins = if demo {
-        let now = chrono::Utc::now();
-        let fresh = db.is_empty().await?;
-        let logins = setup::load_demo(&db, &reference, setup::DEMO_ENTERPRISES, now).await?;
-        if fresh {
-            // Rounds in every state, walked through their steps on past dates.
-            let today = cpaudit_storage::evidence::china_date(now);
-            let walked = crate::demo_rounds::walk_demo_rounds(
-                &db,
-                &reference,
-                setup::demo_published_on(today),
-                now,
-            )
-            .await?;
-            tracing::info!(?walked, "demo rounds walked into their states");
-            setup::load_demo_monitoring(&db, &reference, setup::DEMO_ENTERPRISES, now).await?;
-        }
-        Some(logins)
-    } else {
-        None
-    };
-    let web = WebSettings {
-        max_upload_bytes: settings.max_upload_mib * 1024 * 1024,
-        max_document_bytes: settings.max_document_mib * 1024 * 1024,
-        session_lifetime: chrono::Duration::hours(settings.session_hours),
-        secure_cookies: settings.secure_cookies,
-        device_offline_after: chrono::Duration::minutes(i64::from(
-            settings.device_offline_after_minutes,
-        )),
-        ..WebSettings::default()
-    };
-    let throttle = web.throttle;
-    let state = AppState::new(App::new(db.clone(), reference, Arc::new(SystemClock)), web);
-    let scheduler = Scheduler {
-        interval: std::time::Duration::from_secs(settings.notice_interval_minutes * 60),
-        email: settings.notice_email,
-        ..Scheduler::default()
-    };
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let address = listener.local_addr()?;
-    println!("cpaudit is serving http://{address}/");
-    let receiver = match settings.hj212.clone() {
-        Some(config) => {
-            let receiver = cpaudit_ingest::Receiver::start(db.clone(), config).await?;
-            state.set_metrics(receiver.renderer());
-            println!(
-                "cpaudit is receiving HJ 212 on tcp://{}",
-                receiver.local_addr()
-            );
-            if settings.hj212.as_ref().is_some_and(|c| c.ack_before_commit) {
-                println!("WARNING: TEST ONLY: HJ 212 packets are acknowledged before commit");
-            }
-            Some(receiver)
-        }
-        None => None,
-    };
-    println!(
-        "database: {}",
-        cpaudit_storage::redact_url(&settings.database_url)
-    );
-    if let Some(logins) = logins {
-        println!("demo logins (password: {}):", setup::DEMO_PASSWORD);
-        for login in logins {
-            println!("  {:<12} {}", login.username, login.description);
-        }
-    }
-    let housekeeping = tokio::spawn({
-        let db = db.clone();
-        async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                if let Err(error) = db.purge_expired(chrono::Utc::now(), throttle).await {
-                    tracing::warn!(%error, "housekeeping failed");
-                }
-            }
-        }
-    });
-    let notices = tokio::spawn(scheduler.run(state.app().clone()));
-    axum::serve(listener, cpaudit_web::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
-    if let Some(receiver) = receiver {
-        receiver.shutdown().await;
-    }
-    notices.abort();
-    housekeeping.abort();
-    db.close().await;
-    println!("cpaudit stopped");
-    Ok(())
-}
-
-/// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, close the database.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
-}
-
 fn read_password() -> Result<String> {
     let mut text = String::new();
     std::io::stdin()
@@ -456,8 +334,9 @@ fn read_password() -> Result<String> {
 
 async fn user(settings: Settings, reference: ReferenceData, command: UserCommand) -> Result<()> {
     let db = setup::open_database(&settings.database_url, &reference).await?;
-    let operator =
-        Principal::console_operator(&std::env::var("USER").unwrap_or_else(|_| "console".into()));
+    let authority =
+        SystemAuthority::console(&std::env::var("USER").unwrap_or_else(|_| "console".into()));
+    let operator = authority.principal();
     let now = chrono::Utc::now();
     match command {
         UserCommand::Add {
@@ -492,7 +371,7 @@ async fn user(settings: Settings, reference: ReferenceData, command: UserCommand
             let password = read_password()?;
             let id = db
                 .add_user(
-                    &operator,
+                    operator,
                     &NewUser {
                         display_name: display_name.unwrap_or_else(|| username.clone()),
                         username: username.clone(),
@@ -510,8 +389,7 @@ async fn user(settings: Settings, reference: ReferenceData, command: UserCommand
         }
         UserCommand::Passwd { username } => {
             let password = read_password()?;
-            db.set_password(&operator, &username, &password, now)
-                .await?;
+            db.set_password(operator, &username, &password, now).await?;
             println!("password of {username} changed; its sessions were ended");
         }
         UserCommand::List => {
@@ -540,11 +418,11 @@ async fn user(settings: Settings, reference: ReferenceData, command: UserCommand
             }
         }
         UserCommand::Disable { username } => {
-            db.set_disabled(&operator, &username, true, now).await?;
+            db.set_disabled(operator, &username, true, now).await?;
             println!("disabled {username}");
         }
         UserCommand::Enable { username } => {
-            db.set_disabled(&operator, &username, false, now).await?;
+            db.set_disabled(operator, &username, false, now).await?;
             println!("enabled {username}");
         }
     }
@@ -555,19 +433,20 @@ async fn export(settings: Settings, reference: ReferenceData, args: ExportArgs) 
     let file_name = args.output.display().to_string();
     let format = cpaudit_office::TableFormat::from_file_name(&file_name)
         .with_context(|| format!("{file_name}: the output must end in .xlsx or .csv"))?;
-    let lang = cpaudit_web::i18n::Lang::parse(&args.lang).context("--lang must be zh or en")?;
+    let language = DocumentLanguage::parse(&args.lang).context("--lang must be zh or en")?;
     let db = setup::open_database(&settings.database_url, &reference).await?;
-    let operator = Principal::console_operator("export");
+    let authority = SystemAuthority::console("export");
     let filter = cpaudit_storage::enterprises::EnterpriseFilter {
         city: args.city,
         q: args.q,
         ..Default::default()
     };
-    let mut rows = db.export_enterprises(operator.scope(), &filter).await?;
+    let mut rows = db
+        .export_enterprises(authority.principal().scope(), &filter)
+        .await?;
     rows.truncate(args.limit.unwrap_or(usize::MAX));
-    let (bytes, _, _) = cpaudit_web::registry::export_file(&rows, lang, format)
-        .map_err(|error| anyhow::anyhow!("export failed: {:?}", error.code()))?;
-    std::fs::write(&args.output, bytes).with_context(|| format!("writing {file_name}"))?;
+    let file = export_file(&rows, language, format).context("export failed")?;
+    std::fs::write(&args.output, file.bytes).with_context(|| format!("writing {file_name}"))?;
     println!("exported {} enterprises to {file_name}", rows.len());
     Ok(())
 }

@@ -17,6 +17,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Timelike, Utc};
+use cpaudit_app::SystemAuthority;
 use cpaudit_core::demo::{outlet_binding, DemoData};
 use cpaudit_core::emission_limits::{Averaging, EmissionLimits, Medium, OutletBinding};
 use cpaudit_core::monitoring::{time_key, LoadLimit, KIND_HOUR, KIND_MINUTE};
@@ -27,7 +28,7 @@ use cpaudit_storage::monitoring::{
     DataRow, IngestBatch, QuarantinedData, QuarantinedPacket, StatusUpdate, DEFAULT_QUARANTINE_CAP,
 };
 use cpaudit_storage::monitoring_judgement::{china_time, EvaluateOptions, EvaluationReport};
-use cpaudit_storage::{timestamp, Db, Principal};
+use cpaudit_storage::{timestamp, Db};
 
 /// Minutes between two minute packets (`MinInterval`).
 const INTERVAL_MINUTES: i64 = 10;
@@ -474,7 +475,8 @@ pub async fn load_demo_monitoring(
     seed: u64,
     now: DateTime<Utc>,
 ) -> Result<DemoMonitoring> {
-    let operator = Principal::console_operator("demo");
+    let authority = SystemAuthority::console("demo");
+    let operator = authority.principal();
     let limits = EmissionLimits::embedded();
     let book = RuleBook::embedded();
     let started = std::time::Instant::now();
@@ -569,7 +571,7 @@ pub async fn load_demo_monitoring(
         .context("storing the demo monitoring data")?;
     if let Some(device_id) = fault_device {
         db.set_device_settings(
-            &operator,
+            operator,
             device_id,
             Deviations::only(Deviation::CrcModbusSwapped),
             true,
@@ -592,7 +594,7 @@ pub async fn load_demo_monitoring(
         };
         for (factor, limit_tonnes) in tonnes {
             db.set_permit_load_limit(
-                &operator,
+                operator,
                 enterprise_id,
                 None,
                 &LoadLimit {

@@ -6,16 +6,15 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
-use cpaudit_app::{App, Clock};
+use cpaudit_app::cycle::{self, Determined, Proposal};
+use cpaudit_app::{App, Clock, SystemAuthority};
 use cpaudit_core::determination::{Determination, DeterminationRules, Outcome, Reason};
 use cpaudit_core::planning::PlanSettings;
 use cpaudit_core::reference::ReferenceData;
-use cpaudit_storage::{Db, Principal};
-use cpaudit_web::cycle::{self, Determined, Proposal};
-use cpaudit_web::{AppState, WebSettings};
+use cpaudit_storage::Db;
 use serde::Serialize;
 
 use crate::rules_cmd::confidence_label;
@@ -46,7 +45,7 @@ pub struct DetermineArgs {
 }
 
 /// The clock of the command: the `--as-of` day, so that the plan (which reads "today" from the
-/// state) and the determination use the same date.
+/// application) and the determination use the same date.
 struct AsOfClock(DateTime<Utc>);
 
 impl Clock for AsOfClock {
@@ -82,23 +81,21 @@ pub async fn run(database_url: &str, reference: ReferenceData, args: DetermineAr
             .and_utc(),
         None => Utc::now(),
     };
-    let state = AppState::new(
-        App::new(db, reference, Arc::new(AsOfClock(now))),
-        WebSettings::default(),
-    );
-    let as_of = state.today();
-    let operator = Principal::console_operator("determine");
+    let app = App::new(db, reference, Arc::new(AsOfClock(now)));
+    let as_of = app.today();
+    let authority = SystemAuthority::console("determine");
+    let operator = authority.principal();
     let enterprise_id = match &args.enterprise {
-        Some(text) => Some(enterprise_id(state.db(), text).await?),
+        Some(text) => Some(enterprise_id(app.db(), text).await?),
         None => None,
     };
-    let rules = DeterminationRules::from_book(state.rules(), as_of)
+    let rules = DeterminationRules::from_book(app.rules(), as_of)
         .with_context(|| format!("the rule book has no usable determination rules on {as_of}"))?;
 
     // The two steps of `cycle::determine_scope`, run apart so that the timing can tell loading
     // from computing.
     let step = Instant::now();
-    let records = state
+    let records = app
         .db()
         .determination_facts(operator.scope(), args.city.as_deref(), enterprise_id)
         .await?;
@@ -116,11 +113,11 @@ pub async fn run(database_url: &str, reference: ReferenceData, args: DetermineAr
         println!(
             "list year {}, as of {as_of}, rule book {}",
             args.year,
-            state.rules().version
+            app.rules().version
         );
         if args.enterprise.is_some() {
             for item in &determined {
-                print_explanation(item, &state);
+                print_explanation(item, &app);
             }
         } else {
             print_counts(&determined);
@@ -132,28 +129,22 @@ pub async fn run(database_url: &str, reference: ReferenceData, args: DetermineAr
     if args.plan {
         let cities: Vec<String> = match &args.city {
             Some(city) => vec![city.clone()],
-            None => state.reference().cities().map(|c| c.code.clone()).collect(),
+            None => app.reference().cities().map(|c| c.code.clone()).collect(),
         };
         let step = Instant::now();
         let mut rows = Vec::new();
         let mut settings = None;
         for city in &cities {
-            let proposal = cycle::propose_city(&state, operator.scope(), city, args.year)
+            let proposal = cycle::propose_city(&app, operator, city, args.year)
                 .await
-                .map_err(|error| {
-                    anyhow!(
-                        "planning {city} failed: {} ({})",
-                        error.message().en,
-                        error.code()
-                    )
-                })?;
+                .with_context(|| format!("planning {city} failed"))?;
             // Only the counts are kept: a proposal holds its city's facts.
             rows.push((city.as_str(), plan_row(&proposal)));
             settings = Some(proposal.settings);
         }
         timings.plan = Some((step.elapsed(), cities.len()));
         if let Some(settings) = settings {
-            print_plans(&settings, &rows, &state);
+            print_plans(&settings, &rows, &app);
         }
     }
     if args.timing {
@@ -262,10 +253,10 @@ fn print_counts(determined: &[Determined]) {
     }
 }
 
-fn print_explanation(item: &Determined, state: &AppState) {
+fn print_explanation(item: &Determined, app: &App) {
     let d = &item.determination;
     let record = &item.record;
-    let city = state
+    let city = app
         .reference()
         .jurisdiction(&record.jurisdiction_code)
         .map_or(record.jurisdiction_code.as_str(), |j| j.name_zh.as_str());
@@ -335,7 +326,7 @@ fn print_explanation(item: &Determined, state: &AppState) {
             rule.id, rule.value, rule.effective_from, rule.book_version
         );
         for citation in &rule.citations {
-            let title = state
+            let title = app
                 .rules()
                 .document(&citation.document)
                 .map_or(citation.document.as_str(), |doc| doc.title.as_str());
@@ -367,7 +358,7 @@ fn plan_row(proposal: &Proposal) -> Vec<usize> {
     row
 }
 
-fn print_plans(settings: &PlanSettings, rows: &[(&str, Vec<usize>)], state: &AppState) {
+fn print_plans(settings: &PlanSettings, rows: &[(&str, Vec<usize>)], app: &App) {
     println!();
     println!(
         "plan of the lists {}–{} (levelling slack {} years); each year counts the enterprises \
@@ -383,7 +374,7 @@ fn print_plans(settings: &PlanSettings, rows: &[(&str, Vec<usize>)], state: &App
     println!("{header} {:>7} {:>7}  NAME", "LATER", "LISTED");
     let mut totals = vec![0; rows.first().map_or(0, |(_, row)| row.len())];
     for (city, row) in rows {
-        let name = state
+        let name = app
             .reference()
             .city(city)
             .map_or("", |c| c.name_zh.as_str());

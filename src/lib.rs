@@ -11,6 +11,7 @@ pub mod hj212_cmd;
 mod hj212_evaluate;
 pub mod hj212_traffic;
 mod rules_cmd;
+mod serve;
 pub mod setup;
 
 /// Runs the command line; the process exit code says whether it worked.

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use cpaudit_app::App;
+use cpaudit_app::cycle::{self, Determined};
+use cpaudit_app::{App, SystemAuthority};
 use cpaudit_core::reference::ReferenceData;
 use cpaudit_storage::auth::NewUser;
 use cpaudit_storage::lists::NewList;
-use cpaudit_storage::{Db, Principal, Role};
-use cpaudit_web::{cycle, AppState, WebSettings};
+use cpaudit_storage::{Db, Role};
 
 /// The password of every demo account (printed at start; `--demo` only).
 pub const DEMO_PASSWORD: &str = "cpaudit-demo";
@@ -45,11 +45,12 @@ pub async fn load_demo(
     enterprises: usize,
     now: DateTime<Utc>,
 ) -> Result<Vec<DemoLogin>> {
-    let operator = Principal::console_operator("demo");
+    let authority = SystemAuthority::console("demo");
+    let operator = authority.principal();
     if db.is_empty().await? {
         let data = cpaudit_core::demo::generate(reference, DEMO_SEED, enterprises);
         let ids = db
-            .load_demo(&operator, &data, now)
+            .load_demo(operator, &data, now)
             .await
             .context("loading demo data")?;
         let consultancy = data
@@ -116,7 +117,7 @@ pub async fn load_demo(
         for (username, display_name, role, city, enterprise_id, consultancy_id, expert_id) in users
         {
             db.add_user(
-                &operator,
+                operator,
                 &NewUser {
                     username: username.into(),
                     display_name: display_name.into(),
@@ -146,16 +147,17 @@ pub async fn load_demo_cycle(
     data: &cpaudit_core::demo::DemoData,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let operator = Principal::console_operator("demo");
+    let authority = SystemAuthority::console("demo");
+    let operator = authority.principal();
     let today = cpaudit_storage::evidence::china_date(now);
     let facts = cpaudit_core::demo::generate_facts(data, DEMO_SEED, today);
-    db.load_demo_facts(&operator, ids, data, &facts, now)
+    db.load_demo_facts(operator, ids, data, &facts, now)
         .await
         .context("loading demo evidence")?;
     for (index, consultancy) in data.consultancies.iter().enumerate() {
         if consultancy.sanctioned {
             db.impose_sanction(
-                &operator,
+                operator,
                 &cpaudit_storage::consultancies::NewSanction {
                     consultancy_id: ids.consultancies[index],
                     kind: "blacklist".into(),
@@ -171,17 +173,14 @@ pub async fn load_demo_cycle(
             .context("recording the demo sanction")?;
         }
     }
-    let state = AppState::new(
-        App::new(db.clone(), reference.clone(), Arc::new(FixedClock(now))),
-        WebSettings::default(),
-    );
+    let app = App::new(db.clone(), reference.clone(), Arc::new(FixedClock(now)));
     let year = today.year();
     let mut entries = Vec::new();
     for city in reference.cities() {
-        cpaudit_web::listing::sync_library(&state, &operator, &city.code, year)
+        cpaudit_app::listing::sync_library(&app, operator, &city.code, year)
             .await
             .map_err(|error| anyhow::anyhow!("demo library for {}: {error:?}", city.code))?;
-        let proposal = cycle::propose_city(&state, operator.scope(), &city.code, year)
+        let proposal = cycle::propose_city(&app, operator, &city.code, year)
             .await
             .map_err(|error| anyhow::anyhow!("demo plan for {}: {error:?}", city.code))?;
         entries.extend(
@@ -192,13 +191,13 @@ pub async fn load_demo_cycle(
         );
     }
     let published_on = demo_published_on(today);
-    let refs: Vec<&cycle::Determined> = entries.iter().collect();
-    let list_entries = cycle::list_entries(&state, &refs, published_on)
+    let refs: Vec<&Determined> = entries.iter().collect();
+    let list_entries = cycle::list_entries(&app, &refs, published_on)
         .map_err(|error| anyhow::anyhow!("demo list: {error:?}"))?;
     if !list_entries.is_empty() {
         let province = reference.province().map_or("", |p| p.name_zh.as_str());
         db.publish_list(
-            &operator,
+            operator,
             &NewList {
                 list_year: year,
                 supplementary: false,
@@ -206,7 +205,7 @@ pub async fn load_demo_cycle(
                 document_number: format!("演示〔{year}〕1号"),
                 published_on,
                 entries: list_entries,
-                round_policy: cycle::round_policy(&state, published_on)
+                round_policy: cycle::round_policy(&app, published_on)
                     .map_err(|error| anyhow::anyhow!("demo rounds: {error:?}"))?,
             },
             now,

@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod app_rounds;
 mod app_use_cases;
+mod architecture;
 mod audit_trail;
 mod cli_rules;
 mod conflicts;

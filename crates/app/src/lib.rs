@@ -7,11 +7,14 @@
 
 pub mod authority;
 pub mod consultancies;
+pub mod cycle;
 pub mod draws;
 pub mod enforcement;
 pub mod error;
 pub mod jobs;
+pub mod listing;
 pub mod options;
+pub mod registry;
 pub mod reviews;
 pub mod rounds;
 

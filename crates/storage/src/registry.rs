@@ -209,6 +209,21 @@ impl Db {
         }))
     }
 
+    /// One consultancy of the directory by id. What it returns (name, credit code, city,
+    /// contact) is what a consultancy makes public to be engaged, so the read needs no scope;
+    /// the callers decide who may act on it.
+    pub async fn consultancy(&self, id: i64) -> Result<Option<ConsultancyRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, name, credit_code, jurisdiction_code, contact FROM consultancies \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
     /// Whether the database holds no enterprises yet (the demo loads only into an empty one).
     pub async fn is_empty(&self) -> Result<bool> {
         let count: i64 = on_pool!(self, |pool| {

@@ -65,14 +65,7 @@ async fn round_outcomes(state: &AppState, id: i64) -> Result<Vec<RoundOutcome>, 
 }
 
 async fn consultancy(state: &AppState, id: i64) -> Result<ConsultancyRow, AppError> {
-    let operator = Principal::console_operator("lookup");
-    state
-        .db()
-        .list_consultancies(operator.scope())
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or(AppError::NotFound)
+    state.db().consultancy(id).await?.ok_or(AppError::NotFound)
 }
 
 /// A consultancy sees its own record only; officials see all.

@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::{Datelike, NaiveDate};
+use cpaudit_app::cycle::{self, Determined, Proposal};
 use cpaudit_core::determination::{Determination, Outcome, Reason};
 use cpaudit_core::listing::{
     chinese_date, clocks_from_publication, notification_letter, submission_deadline, LetterFacts,
@@ -32,7 +33,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
-use crate::cycle::{self, Determined, Proposal};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, city_name, render, Ctx};
@@ -179,12 +179,12 @@ pub struct DeterminationJson {
 
 async fn one_determination(
     state: &AppState,
-    scope: &Scope,
+    principal: &Principal,
     id: i64,
     year: i32,
     as_of: NaiveDate,
 ) -> Result<Determined, AppError> {
-    cycle::determine_scope(state, scope, None, Some(id), year, as_of)
+    cycle::determine_scope(state.app(), principal, None, Some(id), year, as_of)
         .await?
         .into_iter()
         .next()
@@ -220,7 +220,7 @@ pub async fn api_determination(
     let principal = caller.principal()?;
     let year = year_param(query.year, &state)?;
     let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
-    let item = one_determination(&state, principal.scope(), id, year, as_of).await?;
+    let item = one_determination(&state, principal, id, year, as_of).await?;
     Ok(Json(determination_json(&state, caller.lang, item)))
 }
 
@@ -302,7 +302,7 @@ pub async fn determination_page(
     let lang = caller.lang;
     let year = year_param(query.year, &state)?;
     let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
-    let item = one_determination(&state, principal.scope(), id, year, as_of).await?;
+    let item = one_determination(&state, principal, id, year, as_of).await?;
     let history = state.db().library_history(principal.scope(), id).await?;
     let listings = listing_views(&state, principal.scope(), lang, id).await?;
     let d = &item.determination;
@@ -454,7 +454,7 @@ async fn library_change(
     let valid_from = date_param("valid_from", input.valid_from.as_deref(), today)?;
     let item = one_determination(
         state,
-        principal.scope(),
+        principal,
         input.enterprise_id,
         valid_from.year(),
         today,
@@ -737,64 +737,8 @@ pub async fn library_sync(
         )));
     };
     let year = year_param(Some(form.year), &state)?;
-    sync_library(&state, principal, city, year).await?;
+    cpaudit_app::listing::sync_library(state.app(), principal, city, year).await?;
     Ok(Redirect::to("/library").into_response())
-}
-
-/// The changes that bring a city's library in line with the determinations of `year`.
-pub async fn sync_library(
-    state: &AppState,
-    principal: &Principal,
-    city: &str,
-    year: i32,
-) -> Result<usize, AppError> {
-    let today = state.today();
-    let current: HashMap<i64, LibraryVersion> = state
-        .db()
-        .library_as_of(principal.scope(), Some(city), today)
-        .await?
-        .into_iter()
-        .map(|v| (v.enterprise_id, v))
-        .collect();
-    let determined =
-        cycle::determine_scope(state, principal.scope(), Some(city), None, year, today).await?;
-    let note = format!(
-        "依据{}的确认证据和往轮审核记录同步（{year}年度判定）",
-        date_text(today)
-    );
-    let changes: Vec<LibraryChange> = determined
-        .into_iter()
-        .filter(|item| item.determination.outcome != Outcome::NotRequired)
-        .filter(|item| !item.determination.reasons.is_empty())
-        .filter_map(|item| {
-            let d = item.determination;
-            let action = match current.get(&d.enterprise_id) {
-                None => LibraryAction::Add,
-                Some(v)
-                    if v.reasons != reasons_text(&d.reasons)
-                        || v.toxic_categories != categories_text(&d.toxic_categories)
-                        || v.due_year != d.due_year.map(i64::from) =>
-                {
-                    LibraryAction::Change
-                }
-                Some(_) => return None,
-            };
-            Some(LibraryChange {
-                enterprise_id: d.enterprise_id,
-                action,
-                reasons: d.reasons,
-                toxic_categories: d.toxic_categories,
-                due_year: d.due_year,
-                evidence_ids: d.evidence_ids,
-                note: note.clone(),
-                valid_from: today,
-            })
-        })
-        .collect();
-    Ok(state
-        .db()
-        .change_library(principal, &changes, state.now())
-        .await?)
 }
 
 // ---- plans -----------------------------------------------------------------------------------
@@ -842,9 +786,10 @@ async fn plan_json(
     year: i32,
 ) -> Result<(PlanJson, Proposal), AppError> {
     check_city_access(principal, city)?;
-    let proposal = cycle::propose_city(state, principal.scope(), city, year).await?;
+    let proposal = cycle::propose_city(state.app(), principal, city, year).await?;
     let stored = state.db().get_plan(principal.scope(), city, year).await?;
-    let (deadline, _) = submission_deadline(state.rules(), year).map_err(cycle::rule_error)?;
+    let (deadline, _) =
+        submission_deadline(state.rules(), year).map_err(crate::cycle::rule_error)?;
     let mut proposed: Vec<ProposedEntry> = proposal
         .plan
         .assignments
@@ -926,7 +871,8 @@ async fn save_draft(
         ));
     }
     let (json, proposal) = plan_json(state, principal, city, year).await?;
-    let (deadline, _) = submission_deadline(state.rules(), year).map_err(cycle::rule_error)?;
+    let (deadline, _) =
+        submission_deadline(state.rules(), year).map_err(crate::cycle::rule_error)?;
     let entries: Vec<PlanEntry> = proposal
         .plan
         .listed_in(year)
@@ -1139,7 +1085,8 @@ pub async fn plans_page(
     let principal = caller.principal()?;
     let lang = caller.lang;
     let year = year_param(Some(query.year.unwrap_or(state.today().year() + 1)), &state)?;
-    let (deadline, _) = submission_deadline(state.rules(), year).map_err(cycle::rule_error)?;
+    let (deadline, _) =
+        submission_deadline(state.rules(), year).map_err(crate::cycle::rule_error)?;
     let plans: HashMap<String, PlanRow> = state
         .db()
         .list_plans(principal.scope(), year)
@@ -1424,7 +1371,7 @@ async fn publish(
                 document_number: input.document_number.clone(),
                 published_on,
                 entries,
-                round_policy: cycle::round_policy(state, published_on)?,
+                round_policy: cycle::round_policy(state.app(), published_on)?,
             },
             state.now(),
         )
@@ -1447,7 +1394,7 @@ async fn main_batch(
         ));
     }
     let clocks = clocks_from_publication(published_on, state.rules(), state.calendar())
-        .map_err(cycle::rule_error)?;
+        .map_err(crate::cycle::rule_error)?;
     Ok(approved
         .into_iter()
         .flat_map(|(_, entries)| entries)
@@ -1471,7 +1418,7 @@ async fn supplementary_batch(
     let listed = state.db().listed_in_year(year).await?;
     let mut chosen = Vec::new();
     for id in ids {
-        let item = one_determination(state, principal.scope(), *id, year, state.today()).await?;
+        let item = one_determination(state, principal, *id, year, state.today()).await?;
         let d = &item.determination;
         let double_exceedance = d.reasons.iter().any(|r| r.is_double_exceedance());
         if listed.contains(id) || d.outcome != Outcome::MustAudit || !double_exceedance {
@@ -1485,7 +1432,7 @@ async fn supplementary_batch(
         chosen.push(item);
     }
     let refs: Vec<&Determined> = chosen.iter().collect();
-    cycle::list_entries(state, &refs, published_on)
+    Ok(cycle::list_entries(state.app(), &refs, published_on)?)
 }
 
 /// Publishes a list (province). Publication starts each listed enterprise's clocks.
@@ -1831,7 +1778,7 @@ async fn letter_content(
         .ok_or(AppError::NotFound)?;
     let published_on = parse_date(&entry.clocks_from).ok_or(AppError::Internal)?;
     let clocks = clocks_from_publication(published_on, state.rules(), state.calendar())
-        .map_err(cycle::rule_error)?;
+        .map_err(crate::cycle::rule_error)?;
     let reasons = vec![stored_reasons_label(
         Lang::Zh,
         &entry.reasons,

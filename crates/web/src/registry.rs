@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
+use cpaudit_app::registry::{export_file, DocumentLanguage, COLUMNS};
 use cpaudit_core::registry::{
     EnterpriseDraft, EnterpriseStatus, FieldError, Message, SizeClass, ValidEnterprise,
 };
-use cpaudit_office::{Cell, SheetSpec, Table, TableFormat};
-use cpaudit_storage::enterprises::{EnterpriseFilter, EnterpriseRow, SortKey, MAX_PER_PAGE};
+use cpaudit_office::{Table, TableFormat};
+use cpaudit_storage::enterprises::{EnterpriseFilter, SortKey, MAX_PER_PAGE};
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -145,33 +146,6 @@ pub fn parse_bool(text: &str) -> Option<bool> {
         _ => None,
     }
 }
-
-/// The import/export columns: the field, then the header names accepted (the first of each
-/// language is what exports write).
-const COLUMNS: [(&str, &[&str]); 10] = [
-    ("name", &["企业名称", "name", "名称"]),
-    (
-        "credit_code",
-        &["统一社会信用代码", "credit_code", "信用代码"],
-    ),
-    (
-        "legal_representative",
-        &["法定代表人", "legal_representative"],
-    ),
-    ("address", &["地址", "address", "企业地址"]),
-    (
-        "jurisdiction_code",
-        &["市州代码", "jurisdiction_code", "所属市州代码"],
-    ),
-    ("industry_code", &["行业代码", "industry_code"]),
-    ("size_class", &["企业规模", "size_class", "规模"]),
-    ("key_emission_unit", &["重点排污单位", "key_emission_unit"]),
-    (
-        "permit_number",
-        &["排污许可证编号", "permit_number", "许可证编号"],
-    ),
-    ("status", &["状态", "status"]),
-];
 
 /// One row of an import, as previewed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -449,80 +423,6 @@ fn map_columns(table: &Table) -> Result<HashMap<&'static str, usize>, AppError> 
     }
 }
 
-/// The export's header row in the caller's language; an export can be imported again as is.
-pub fn export_headers(lang: Lang) -> Vec<&'static str> {
-    let mut headers: Vec<&'static str> = COLUMNS
-        .iter()
-        .map(|(field, aliases)| match lang {
-            Lang::Zh => aliases[0],
-            Lang::En => field,
-        })
-        .collect();
-    headers.extend(match lang {
-        Lang::Zh => ["市州名称", "行业名称", "重点行业", "更新时间"],
-        Lang::En => ["city_name", "industry_name", "key_industry", "updated_at"],
-    });
-    headers
-}
-
-pub fn export_cells(row: &EnterpriseRow, lang: Lang) -> Vec<Cell> {
-    let text = |s: &str| Cell::Text(s.to_string());
-    let size = SizeClass::parse(&row.size_class)
-        .map(|s| lang.pick(s.name_zh(), s.as_str()).to_string())
-        .unwrap_or_default();
-    vec![
-        text(&row.name),
-        text(&row.credit_code),
-        text(&row.legal_representative),
-        text(&row.address),
-        text(&row.jurisdiction_code),
-        text(&row.industry_code),
-        Cell::Text(size),
-        text(lang.pick(
-            if row.key_emission_unit { "是" } else { "否" },
-            if row.key_emission_unit { "yes" } else { "no" },
-        )),
-        text(row.permit_number.as_deref().unwrap_or("")),
-        text(&row.status),
-        text(lang.pick(&row.jurisdiction_name_zh, &row.jurisdiction_name_en)),
-        text(lang.pick(&row.industry_name_zh, &row.industry_name_en)),
-        text(
-            row.key_industry_name_zh
-                .as_deref()
-                .map(|zh| lang.pick(zh, row.key_industry_name_en.as_deref().unwrap_or(zh)))
-                .unwrap_or(""),
-        ),
-        text(&row.updated_at),
-    ]
-}
-
-/// The exported file (bytes, content type, file name) for the rows.
-pub fn export_file(
-    rows: &[EnterpriseRow],
-    lang: Lang,
-    format: TableFormat,
-) -> Result<(Vec<u8>, &'static str, String), AppError> {
-    let headers = export_headers(lang);
-    let cells: Vec<Vec<Cell>> = rows.iter().map(|row| export_cells(row, lang)).collect();
-    let bytes = match format {
-        TableFormat::Xlsx => cpaudit_office::write_xlsx(
-            &SheetSpec {
-                name: lang.pick("企业名录", "Enterprises"),
-                headers: &headers,
-                column_widths: None,
-            },
-            &cells,
-        )
-        .map_err(|error| {
-            tracing::error!(%error, "xlsx export failed");
-            AppError::Internal
-        })?,
-        TableFormat::Csv => cpaudit_office::write_csv(&headers, &cells),
-    };
-    let file_name = format!("enterprises.{}", format.extension());
-    Ok((bytes, format.content_type(), file_name))
-}
-
 /// The filtered list as a downloadable file, for the page and the API alike.
 pub async fn export_response(
     state: &AppState,
@@ -538,14 +438,21 @@ pub async fn export_response(
         .db()
         .export_enterprises(principal.scope(), &filter)
         .await?;
-    let (bytes, content_type, file_name) = export_file(&rows, caller.lang, format)?;
-    let disposition = format!("attachment; filename=\"{file_name}\"");
+    let language = match caller.lang {
+        Lang::Zh => DocumentLanguage::Zh,
+        Lang::En => DocumentLanguage::En,
+    };
+    let file = export_file(&rows, language, format).map_err(|error| {
+        tracing::error!(%error, "xlsx export failed");
+        AppError::Internal
+    })?;
+    let disposition = format!("attachment; filename=\"{}\"", file.file_name);
     Ok((
         [
-            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_TYPE, file.content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        bytes,
+        file.bytes,
     )
         .into_response())
 }
