@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use cpaudit_storage::Principal;
 use serde_json::json;
 
-use crate::support::{enterprise_in, Auth, TestApp};
+use crate::support::{enterprise_in, raw_execute, Auth, TestApp};
 
 async fn sanctioned_consultancy(app: &TestApp) -> (i64, String) {
     let sanction = app.db().sanctions(None).await.unwrap();
@@ -289,4 +289,84 @@ async fn the_public_sees_blacklistings_in_force_and_correction_orders_stay_off_i
         app.db().verify_audit_log(None).await.unwrap(),
         cpaudit_core::audit::ChainVerdict::Intact { .. }
     ));
+}
+
+/// One consultancy scope rule: an engagement in force opens the enterprise's registry record,
+/// evidence and rounds; once it ends, the rounds the consultancy handled stay open to it and
+/// the registry and evidence do not.
+#[tokio::test]
+async fn an_ended_engagement_keeps_the_rounds_handled_but_not_the_registry() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let consultancy_id = app
+        .db()
+        .list_users(operator.scope())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "consultancy")
+        .and_then(|u| u.consultancy_id)
+        .unwrap();
+    let round: (i64, i64) = match app.db() {
+        cpaudit_storage::Db::Sqlite(pool) => sqlx::query_as(
+            "SELECT id, enterprise_id FROM rounds WHERE state = 'listed' ORDER BY id LIMIT 1",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+        cpaudit_storage::Db::Postgres(pool) => sqlx::query_as(
+            "SELECT id, enterprise_id FROM rounds WHERE state = 'listed' ORDER BY id LIMIT 1",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+    };
+    let (round_id, enterprise_id) = round;
+    raw_execute(
+        app.db(),
+        &format!(
+            "INSERT INTO engagements (consultancy_id, enterprise_id, since) \
+             VALUES ({consultancy_id}, {enterprise_id}, '2027-01-02') \
+             ON CONFLICT (consultancy_id, enterprise_id) DO UPDATE SET ended_on = NULL"
+        ),
+    )
+    .await;
+    raw_execute(
+        app.db(),
+        &format!(
+            "UPDATE rounds SET audit_mode = 'consultancy', consultancy_id = {consultancy_id} \
+             WHERE id = {round_id}"
+        ),
+    )
+    .await;
+    let token = app.token("consultancy").await;
+    let enterprise = format!("/api/v1/enterprises/{enterprise_id}");
+    let round = format!("/api/v1/rounds/{round_id}");
+    assert_eq!(
+        app.api("GET", &enterprise, Some(&token), None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api("GET", &round, Some(&token), None).await.status,
+        StatusCode::OK
+    );
+
+    raw_execute(
+        app.db(),
+        &format!(
+            "UPDATE engagements SET ended_on = '2027-01-10' WHERE consultancy_id = \
+             {consultancy_id} AND enterprise_id = {enterprise_id}"
+        ),
+    )
+    .await;
+    assert_eq!(
+        app.api("GET", &enterprise, Some(&token), None).await.status,
+        StatusCode::NOT_FOUND,
+        "the registry closes with the engagement"
+    );
+    assert_eq!(
+        app.api("GET", &round, Some(&token), None).await.status,
+        StatusCode::OK,
+        "the round it handled stays open"
+    );
 }

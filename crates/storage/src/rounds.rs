@@ -291,9 +291,8 @@ pub(crate) fn round_scope_condition(sql: &mut Sql, scope: &Scope) -> String {
         ScopeKind::Consultancy(id) => {
             let id = sql.arg(Arg::Int(*id));
             format!(
-                "(r.consultancy_id = {id} OR r.enterprise_id IN \
-                 (SELECT enterprise_id FROM engagements WHERE consultancy_id = {id} \
-                 AND ended_on IS NULL))"
+                "(r.consultancy_id = {id} OR r.enterprise_id IN ({}))",
+                crate::sql::engaged_enterprises(&id)
             )
         }
         ScopeKind::Expert(id) => format!(

@@ -42,6 +42,16 @@ macro_rules! bind_args {
 
 pub(crate) use bind_args;
 
+/// The enterprises a consultancy is engaged by now: the one consultancy scope rule. An
+/// engagement that ended takes the registry and the evidence away from the consultancy; the
+/// rounds it handled stay open to it (`rounds::round_scope_condition`).
+pub(crate) fn engaged_enterprises(consultancy_arg: &str) -> String {
+    format!(
+        "SELECT enterprise_id FROM engagements WHERE consultancy_id = {consultancy_arg} \
+         AND ended_on IS NULL"
+    )
+}
+
 /// The condition on the enterprise alias `e` that limits rows to the scope. Every scoped read
 /// joins `enterprises e` and puts this first in its WHERE clause.
 pub(crate) fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
@@ -51,10 +61,9 @@ pub(crate) fn scope_condition(sql: &mut Sql, scope: &Scope) -> String {
             format!("e.jurisdiction_code = {}", sql.arg(Arg::Text(code.clone())))
         }
         ScopeKind::Enterprise(id) => format!("e.id = {}", sql.arg(Arg::Int(*id))),
-        ScopeKind::Consultancy(id) => format!(
-            "e.id IN (SELECT enterprise_id FROM engagements WHERE consultancy_id = {})",
-            sql.arg(Arg::Int(*id))
-        ),
+        ScopeKind::Consultancy(id) => {
+            format!("e.id IN ({})", engaged_enterprises(&sql.arg(Arg::Int(*id))))
+        }
         // Experts see the reviews they were drawn for, not the registry.
         ScopeKind::Expert(_) => "1 = 0".into(),
     }
