@@ -436,7 +436,7 @@ impl Db {
         let user_id = principal.user_id.ok_or_else(|| {
             StorageError::refused(
                 "console_has_no_session",
-                "控制台操作员不能登录会话",
+                "控制台操作员没有登录会话",
                 "the console operator has no sessions",
             )
         })?;
