@@ -9,9 +9,10 @@ use cpaudit_core::enforcement::{check_decision, check_outcome, Action, Decision,
 use cpaudit_core::registry::{FieldError, Message};
 use cpaudit_core::rules::PenaltyKind;
 use cpaudit_storage::enforcement::EnforcementRecord;
-use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::Principal;
+
+use crate::input::optional_date;
 
 use crate::{App, Error, Result};
 
@@ -61,21 +62,6 @@ fn parse_kind(text: &str) -> Result<PenaltyKind> {
             "invalid_kind",
             "决定类型应为 order_to_correct（责令改正）、fine（罚款）或 public_criticism（通报批评）",
             "kind must be order_to_correct, fine or public_criticism",
-        )
-    })
-}
-
-fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    parse_date(text).map(Some).ok_or_else(|| {
-        Error::bad_field(
-            field,
-            "invalid_date",
-            &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
-            &format!("{field} must be a valid date written YYYY-MM-DD"),
         )
     })
 }

@@ -8,7 +8,10 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use cpaudit_core::round::ReviewKind;
 use cpaudit_core::scoring::{propose, Proposal, ScoreSheet, ScoringBook, ScoringForm};
+use cpaudit_office::{ItemScore, PanelMember, ReviewOpinion};
+use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::reviews::{ReviewRow, ScoreSheetRow};
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::{Principal, StorageError};
@@ -94,4 +97,84 @@ pub async fn submit(app: &App, principal: &Principal, id: i64, input: SheetInput
         .db()
         .submit_score_sheet(principal, id, &sheet, app.now())
         .await?)
+}
+
+// ---- the technical review opinion ------------------------------------------------------------
+
+/// The organizing authority: the province's 生态环境厅 or a city's 生态环境局.
+fn organizer_name(app: &App, code: &str) -> String {
+    let reference = app.reference();
+    match (reference.province(), reference.jurisdiction(code)) {
+        (Some(province), _) if province.code == code => format!("{}生态环境厅", province.name_zh),
+        (_, Some(city)) => format!("{}生态环境局", city.name_zh),
+        _ => code.to_string(),
+    }
+}
+
+/// The review as the opinion's title words it.
+fn opinion_kind(kind: ReviewKind) -> &'static str {
+    match kind {
+        ReviewKind::Assessment => "评估",
+        ReviewKind::Acceptance => "验收",
+        ReviewKind::Combined => "评估验收",
+    }
+}
+
+/// The technical review opinion of a decided review of the round.
+pub async fn review_opinion(
+    app: &App,
+    round: &RoundRow,
+    review: &ReviewRow,
+) -> Result<ReviewOpinion> {
+    let (Some(conclusion), Some(decided_on)) = (
+        review.conclusion(),
+        review.decided_on.as_deref().and_then(parse_date),
+    ) else {
+        return Err(Error::NotFound);
+    };
+    let form = form_of(review)?;
+    let panel = app.db().review_panel(review).await?;
+    let proposal = proposal_of(app, review, panel.len()).await?;
+    Ok(ReviewOpinion {
+        organizer: organizer_name(app, &round.organizer_code),
+        opinion_number: review.opinion_number.clone().unwrap_or_default(),
+        enterprise: round.enterprise_name.clone(),
+        credit_code: round.credit_code.clone(),
+        round: format!("{}年度强制性清洁生产审核", round.list_year),
+        review_kind: opinion_kind(review.kind()).into(),
+        meeting_on: parse_date(&review.meeting_on).unwrap_or(decided_on),
+        place: review.place.clone(),
+        panel: panel
+            .iter()
+            .map(|p| PanelMember {
+                name: p.name.clone(),
+                title: p.title.clone(),
+            })
+            .collect(),
+        form: format!("{}（{}）", form.name_zh, form.version),
+        items: proposal.as_ref().map_or_else(Vec::new, |p| {
+            p.item_means
+                .iter()
+                .map(|item| ItemScore {
+                    name: item.name_zh.clone(),
+                    max: item.max,
+                    mean: item.mean,
+                })
+                .collect()
+        }),
+        total: review
+            .score
+            .or(proposal.as_ref().map(|p| p.score))
+            .unwrap_or(0.0),
+        vetoes: proposal.as_ref().map_or_else(Vec::new, |p| {
+            p.veto_tally
+                .iter()
+                .filter(|v| v.stands)
+                .map(|v| v.text_zh.clone())
+                .collect()
+        }),
+        conclusion: conclusion.label_zh().into(),
+        reasons: review.reasons.clone().unwrap_or_default(),
+        decided_on,
+    })
 }

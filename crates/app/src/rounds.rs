@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::reviews::{form_of, proposal_of, scoring_book};
 use chrono::NaiveDate;
 use cpaudit_core::deadlines::{deadline_from, DeadlineKind};
 use cpaudit_core::determination::Reason;
@@ -15,19 +14,20 @@ use cpaudit_core::disclosure::{
 };
 use cpaudit_core::registry::Message;
 use cpaudit_core::round::{
-    review_kind, AuditMode, DocumentKind, Phase, ReviewKind, RoundAction, RoundActor, RoundFacts,
-    RoundMachine, RoundState, TransitionError,
+    review_kind, AuditMode, DocumentKind, Phase, RoundAction, RoundActor, RoundFacts, RoundMachine,
+    RoundState, TransitionError,
 };
-use cpaudit_office::{ItemScore, PanelMember, ReviewOpinion};
 use cpaudit_storage::disclosures::{DisclosureDraft, DisclosureRow, SecretClaimRow};
 use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::{parse_date, parse_reasons};
-use cpaudit_storage::reviews::{Decision, ReviewRow};
+use cpaudit_storage::reviews::Decision;
 use cpaudit_storage::rounds::{PhaseRecord, ReviewStep, RoundRow, StartFiling, TransitionRecord};
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::input::optional_date;
+use crate::reviews::{proposal_of, review_opinion, scoring_book};
 use crate::{App, Error, Result};
 
 // ---- reading a round -----------------------------------------------------------------------
@@ -338,80 +338,6 @@ async fn review_step<'a>(
         }
         _ => Ok(None),
     }
-}
-
-/// The organizing authority: the province's 生态环境厅 or a city's 生态环境局.
-fn organizer_name(app: &App, code: &str) -> String {
-    let reference = app.reference();
-    match (reference.province(), reference.jurisdiction(code)) {
-        (Some(province), _) if province.code == code => format!("{}生态环境厅", province.name_zh),
-        (_, Some(city)) => format!("{}生态环境局", city.name_zh),
-        _ => code.to_string(),
-    }
-}
-
-/// The review as the opinion's title words it.
-fn opinion_kind(kind: ReviewKind) -> &'static str {
-    match kind {
-        ReviewKind::Assessment => "评估",
-        ReviewKind::Acceptance => "验收",
-        ReviewKind::Combined => "评估验收",
-    }
-}
-
-/// The technical review opinion of a decided review of the round.
-async fn review_opinion(app: &App, round: &RoundRow, review: &ReviewRow) -> Result<ReviewOpinion> {
-    let (Some(conclusion), Some(decided_on)) = (
-        review.conclusion(),
-        review.decided_on.as_deref().and_then(parse_date),
-    ) else {
-        return Err(Error::NotFound);
-    };
-    let form = form_of(review)?;
-    let panel = app.db().review_panel(review).await?;
-    let proposal = proposal_of(app, review, panel.len()).await?;
-    Ok(ReviewOpinion {
-        organizer: organizer_name(app, &round.organizer_code),
-        opinion_number: review.opinion_number.clone().unwrap_or_default(),
-        enterprise: round.enterprise_name.clone(),
-        credit_code: round.credit_code.clone(),
-        round: format!("{}年度强制性清洁生产审核", round.list_year),
-        review_kind: opinion_kind(review.kind()).into(),
-        meeting_on: parse_date(&review.meeting_on).unwrap_or(decided_on),
-        place: review.place.clone(),
-        panel: panel
-            .iter()
-            .map(|p| PanelMember {
-                name: p.name.clone(),
-                title: p.title.clone(),
-            })
-            .collect(),
-        form: format!("{}（{}）", form.name_zh, form.version),
-        items: proposal.as_ref().map_or_else(Vec::new, |p| {
-            p.item_means
-                .iter()
-                .map(|item| ItemScore {
-                    name: item.name_zh.clone(),
-                    max: item.max,
-                    mean: item.mean,
-                })
-                .collect()
-        }),
-        total: review
-            .score
-            .or(proposal.as_ref().map(|p| p.score))
-            .unwrap_or(0.0),
-        vetoes: proposal.as_ref().map_or_else(Vec::new, |p| {
-            p.veto_tally
-                .iter()
-                .filter(|v| v.stands)
-                .map(|v| v.text_zh.clone())
-                .collect()
-        }),
-        conclusion: conclusion.label_zh().into(),
-        reasons: review.reasons.clone().unwrap_or_default(),
-        decided_on,
-    })
 }
 
 /// Files the technical review opinion the decision produced as the round's document.
@@ -763,21 +689,6 @@ pub struct PhaseInput {
     pub completed_on: String,
     pub summary: String,
     pub attachments: Vec<i64>,
-}
-
-fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    parse_date(text).map(Some).ok_or_else(|| {
-        Error::bad_field(
-            field,
-            "invalid_date",
-            &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
-            &format!("{field} must be a valid date written YYYY-MM-DD"),
-        )
-    })
 }
 
 /// Records the dates, summary and attachments of one of the seven phases.

@@ -19,7 +19,7 @@ use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::consultancies::{
     ConsultancyDocumentRow, EngagementRow, NewConsultancyDocument, NewSanction, SanctionRow,
 };
-use cpaudit_storage::evidence::{date_text, parse_date};
+use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::registry::ConsultancyRow;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
@@ -227,21 +227,6 @@ pub struct SanctionJson {
     pub ends_on: String,
 }
 
-pub(crate) fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    parse_date(text).map(Some).ok_or_else(|| {
-        AppError::bad_field(
-            field,
-            "invalid_date",
-            &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
-            &format!("{field} must be a valid date written YYYY-MM-DD"),
-        )
-    })
-}
-
 fn required(field: &str, text: &str) -> Result<(), AppError> {
     if text.trim().is_empty() {
         return Err(AppError::bad_field(
@@ -272,8 +257,9 @@ pub(crate) async fn impose(
     })?;
     required("reason", &input.reason)?;
     let today = state.today();
-    let starts_on = optional_date("starts_on", &input.starts_on)?.unwrap_or(today);
-    let ends_on = optional_date("ends_on", &input.ends_on)?;
+    let starts_on =
+        cpaudit_app::input::optional_date("starts_on", &input.starts_on)?.unwrap_or(today);
+    let ends_on = cpaudit_app::input::optional_date("ends_on", &input.ends_on)?;
     if ends_on.is_some_and(|end| end < starts_on) {
         return Err(AppError::bad_field(
             "ends_on",
@@ -456,7 +442,7 @@ async fn engage(
                 "no such consultancy",
             )
         })?;
-    let since = optional_date("since", &input.since)?.unwrap_or(state.today());
+    let since = cpaudit_app::input::optional_date("since", &input.since)?.unwrap_or(state.today());
     let refusal = refusal_of(state, input.consultancy_id, caller.lang).await?;
     state
         .db()

@@ -28,9 +28,8 @@ use axum::{Form, Json};
 use cpaudit_app::reviews::{self as use_case, form_of, SheetInput};
 use cpaudit_core::round::{ReviewConclusion, ReviewKind};
 use cpaudit_core::scoring::{Proposal, ScoringForm};
-use cpaudit_office::{write_review_opinion, ItemScore, PanelMember, ReviewOpinion};
+use cpaudit_office::{write_review_opinion, ReviewOpinion};
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::reviews::{is_organizer, PanelSeatRow, ReviewRow, ScoreSheetRow};
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
@@ -404,77 +403,7 @@ pub(crate) async fn opinion_of(
     id: i64,
 ) -> Result<ReviewOpinion, AppError> {
     let (review, round) = use_case::review_in_scope(state.app(), principal, id).await?;
-    let (Some(conclusion), Some(decided_on)) = (
-        review.conclusion(),
-        review.decided_on.as_deref().and_then(parse_date),
-    ) else {
-        return Err(AppError::NotFound);
-    };
-    let form = form_of(&review)?;
-    let panel = state.db().review_panel(&review).await?;
-    let proposal = proposal_of(state, &review, panel.len()).await?;
-    let organizer = organizer_name(state, &round.organizer_code);
-    Ok(ReviewOpinion {
-        organizer,
-        opinion_number: review.opinion_number.clone().unwrap_or_default(),
-        enterprise: round.enterprise_name.clone(),
-        credit_code: round.credit_code.clone(),
-        round: format!("{}年度强制性清洁生产审核", round.list_year),
-        review_kind: opinion_kind(review.kind()).into(),
-        meeting_on: parse_date(&review.meeting_on).unwrap_or(decided_on),
-        place: review.place.clone(),
-        panel: panel
-            .iter()
-            .map(|p| PanelMember {
-                name: p.name.clone(),
-                title: p.title.clone(),
-            })
-            .collect(),
-        form: format!("{}（{}）", form.name_zh, form.version),
-        items: proposal.as_ref().map_or_else(Vec::new, |p| {
-            p.item_means
-                .iter()
-                .map(|item| ItemScore {
-                    name: item.name_zh.clone(),
-                    max: item.max,
-                    mean: item.mean,
-                })
-                .collect()
-        }),
-        total: review
-            .score
-            .or(proposal.as_ref().map(|p| p.score))
-            .unwrap_or(0.0),
-        vetoes: proposal.as_ref().map_or_else(Vec::new, |p| {
-            p.veto_tally
-                .iter()
-                .filter(|v| v.stands)
-                .map(|v| v.text_zh.clone())
-                .collect()
-        }),
-        conclusion: conclusion.label_zh().into(),
-        reasons: review.reasons.clone().unwrap_or_default(),
-        decided_on,
-    })
-}
-
-/// The organizing authority: the province's 生态环境厅 or a city's 生态环境局.
-pub(crate) fn organizer_name(state: &AppState, code: &str) -> String {
-    let reference = state.reference();
-    match (reference.province(), reference.jurisdiction(code)) {
-        (Some(province), _) if province.code == code => format!("{}生态环境厅", province.name_zh),
-        (_, Some(city)) => format!("{}生态环境局", city.name_zh),
-        _ => code.to_string(),
-    }
-}
-
-/// The review as the opinion's title words it.
-fn opinion_kind(kind: ReviewKind) -> &'static str {
-    match kind {
-        ReviewKind::Assessment => "评估",
-        ReviewKind::Acceptance => "验收",
-        ReviewKind::Combined => "评估验收",
-    }
+    Ok(use_case::review_opinion(state.app(), &round, &review).await?)
 }
 
 #[derive(Template)]
