@@ -152,7 +152,7 @@ async fn options_are_entered_checked_and_refused_by_kind_code_and_field() {
     )
     .await
     .unwrap_err();
-    assert_eq!(too_early.kind(), ErrorKind::Forbidden);
+    assert_eq!(too_early.kind(), ErrorKind::Conflict);
     assert_eq!(code_and_field(&too_early), ("options_locked", None));
 
     let stranger = authority.acting_for(Role::Enterprise, enterprise + 1);

@@ -85,6 +85,16 @@ where
     }
 }
 
+/// Waits until the receiver's device directory has reloaded twice since now, so that it holds
+/// every change made before the call (the first reload may have begun before the change).
+async fn directory_reloaded(metrics: &Metrics) {
+    let before = metrics.directory_reloads();
+    eventually("the device directory reloaded", || async {
+        metrics.directory_reloads() >= before + 2
+    })
+    .await;
+}
+
 fn frame(segment: &str) -> Vec<u8> {
     FrameEncoder::STANDARD
         .with_max_segment_len(9999)
@@ -572,7 +582,7 @@ async fn a_tolerant_device_with_byte_swapped_modbus_crc_is_accepted_and_answered
     let province = Principal::console_operator("test");
     let mut logger = Logger::connect(&receiver).await;
     // Wait for the directory to know the new MNs.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    directory_reloaded(&metrics).await;
 
     // Strict by default: S10's CRC is CRC-16/MODBUS printed low byte first, refused, and the
     // refusal is recorded against the device.
@@ -617,7 +627,7 @@ async fn a_tolerant_device_with_byte_swapped_modbus_crc_is_accepted_and_answered
             .tolerance,
         tolerance
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    directory_reloaded(&metrics).await;
     logger.send(&sample("S10")).await;
     eventually("S10 stored", || async {
         rows_of(db, swapped, 2011, 20200923111707).await == 1
@@ -665,7 +675,7 @@ async fn a_tolerant_device_with_byte_swapped_modbus_crc_is_accepted_and_answered
     )
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    directory_reloaded(&metrics).await;
     let mut wire = sample("S11");
     wire.extend_from_slice(&sample("S12"));
     wire.extend_from_slice(&sample("S08"));
@@ -686,7 +696,7 @@ async fn a_tolerant_device_with_byte_swapped_modbus_crc_is_accepted_and_answered
     db.set_device_settings(&province, swapped, tolerance, false, test_now())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    directory_reloaded(&metrics).await;
     let seg = upload(
         "4201003",
         2051,

@@ -550,7 +550,7 @@ async fn statuses_run_proposed_selected_implemented_and_a_drop_needs_a_reason() 
         json!({"status": "dropped", "reason": "x"}),
     )
     .await;
-    assert_eq!(fourth_try.status, StatusCode::FORBIDDEN);
+    assert_eq!(fourth_try.status, StatusCode::CONFLICT);
     assert_eq!(fourth_try.json()["error"]["code"], "options_locked");
 }
 
@@ -571,7 +571,7 @@ async fn expected_values_lock_with_the_report_and_verified_values_come_after_ass
 
     // Before the assessment there is nothing to verify.
     let early = put_values(&app, &token, ids, "verified", monitored.clone()).await;
-    assert_eq!(early.status, StatusCode::FORBIDDEN, "{}", early.text());
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text());
     assert_eq!(early.json()["error"]["code"], "options_locked");
     assert!(early.json()["error"]["message"]
         .as_str()
@@ -582,7 +582,7 @@ async fn expected_values_lock_with_the_report_and_verified_values_come_after_ass
     set_round(&app, round, "report_submitted", "standard").await;
     let expected = json!({"values": [{"indicator": "nox", "quantity": 40}]});
     let locked = put_values(&app, &token, ids, "expected", expected.clone()).await;
-    assert_eq!(locked.status, StatusCode::FORBIDDEN);
+    assert_eq!(locked.status, StatusCode::CONFLICT);
     set_round(&app, round, "rectifying", "standard").await;
     let rectified = put_values(&app, &token, ids, "expected", expected).await;
     assert_eq!(rectified.status, StatusCode::OK, "{}", rectified.text());
@@ -624,7 +624,7 @@ async fn expected_values_lock_with_the_report_and_verified_values_come_after_ass
     // The organizer (Lanzhou) settles them at acceptance, not while options are implemented.
     let lanzhou = app.token("lanzhou").await;
     let too_soon = put_values(&app, &lanzhou, ids, "verified", monitored.clone()).await;
-    assert_eq!(too_soon.status, StatusCode::FORBIDDEN);
+    assert_eq!(too_soon.status, StatusCode::CONFLICT);
     set_round(&app, round, "acceptance_scheduled", "standard").await;
     let settled = put_values(&app, &lanzhou, ids, "verified", monitored.clone()).await;
     assert_eq!(settled.status, StatusCode::OK, "{}", settled.text());
@@ -643,7 +643,7 @@ async fn expected_values_lock_with_the_report_and_verified_values_come_after_ass
     // Accepted: verified values are locked.
     set_round(&app, round, "accepted", "standard").await;
     let late = put_values(&app, &lanzhou, ids, "verified", monitored.clone()).await;
-    assert_eq!(late.status, StatusCode::FORBIDDEN);
+    assert_eq!(late.status, StatusCode::CONFLICT);
     assert!(late.json()["error"]["message"]
         .as_str()
         .unwrap()

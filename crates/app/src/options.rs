@@ -11,7 +11,7 @@
 
 use cpaudit_core::options::{
     check_status_change, check_values, check_work, OptionDraft, OptionLimits, OptionStatus,
-    OptionWork, Stage, StatusDraft, StatusRefusal, ValueDraft,
+    OptionWork, Stage, StatusDraft, StatusRefusal, ValueDraft, WorkRefusal,
 };
 use cpaudit_core::registry::Message;
 use cpaudit_storage::options::{round_actors, OptionEntry, OptionSheet};
@@ -126,8 +126,9 @@ pub async fn visible_round(app: &App, principal: &Principal, id: i64) -> Result<
         .ok_or(Error::NotFound)
 }
 
-/// Whether the caller may do `work` on the round now; the refusal says who may, or when (code
-/// `options_locked` when the round's state is what locks it).
+/// Whether the caller may do `work` on the round now. A caller who is none of the parties who
+/// may is refused (forbidden); a party whose work the round's present state locks meets a
+/// conflict (`options_locked`), which says when the work opens.
 pub fn check(work: OptionWork, round: &RoundRow, principal: &Principal) -> Result<()> {
     check_work(
         work,
@@ -135,10 +136,13 @@ pub fn check(work: OptionWork, round: &RoundRow, principal: &Principal) -> Resul
         round.track(),
         &round_actors(principal, round),
     )
-    .map_err(|refusal| Error::ForbiddenField {
-        code: refusal.code(),
-        message: refusal.message(),
-        field: None,
+    .map_err(|refusal| match refusal {
+        WorkRefusal::Locked { .. } => Error::conflict(refusal.code(), None, refusal.message()),
+        WorkRefusal::NotYours { .. } => Error::ForbiddenField {
+            code: refusal.code(),
+            message: refusal.message(),
+            field: None,
+        },
     })
 }
 

@@ -361,8 +361,9 @@ async fn refresh_directory(db: Db, shared: Arc<Shared>, mut shutdown: watch::Rec
         last = Instant::now();
         match db.device_directory().await {
             Ok(entries) => {
-                shared.metrics.directory(entries.len(), true);
+                let devices = entries.len();
                 shared.directory.replace(Directory::new(entries));
+                shared.metrics.directory(devices, true);
             }
             Err(error) => {
                 shared.metrics.directory(0, false);

@@ -241,6 +241,7 @@ pub struct Metrics {
     log_suppressed: AtomicU64,
     directory_devices: AtomicI64,
     directory_refresh_failures: AtomicU64,
+    directory_reloads: AtomicU64,
     retention_deleted: AtomicU64,
 }
 
@@ -434,13 +435,21 @@ impl Metrics {
         self.log_suppressed.fetch_add(n, Relaxed);
     }
 
+    /// Counts a reload of the device directory, once the new directory is in force.
     pub(crate) fn directory(&self, devices: usize, ok: bool) {
         if ok {
             self.directory_devices
                 .store(i64::try_from(devices).unwrap_or(i64::MAX), Relaxed);
+            self.directory_reloads.fetch_add(1, Relaxed);
         } else {
             self.directory_refresh_failures.fetch_add(1, Relaxed);
         }
+    }
+
+    /// Reloads of the device directory that succeeded: a change to the devices is in force
+    /// once this has grown by two since the change (the first may have read before it).
+    pub fn directory_reloads(&self) -> u64 {
+        self.directory_reloads.load(Relaxed)
     }
 
     pub(crate) fn retention_deleted(&self, rows: u64) {
@@ -488,7 +497,7 @@ impl Metrics {
             }
         }
 
-        let simple: [(&str, &str, &str, u64); 18] = [
+        let simple: [(&str, &str, &str, u64); 19] = [
             (
                 "cpaudit_hj212_connections_open",
                 "Device connections open now.",
@@ -590,6 +599,12 @@ impl Metrics {
                 "Registered devices known to the receiver.",
                 "gauge",
                 u64::try_from(self.directory_devices.load(Relaxed).max(0)).unwrap_or(0),
+            ),
+            (
+                "cpaudit_hj212_directory_reloads_total",
+                "Successful reloads of the device directory.",
+                "counter",
+                load(&self.directory_reloads),
             ),
             (
                 "cpaudit_hj212_retention_deleted_rows_total",

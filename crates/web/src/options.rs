@@ -1123,7 +1123,7 @@ fn lock_notes(round: &RoundRow, principal: &Principal, lang: Lang) -> Vec<String
     ]
     .into_iter()
     .filter_map(|work| match check(work, round, principal) {
-        Err(cpaudit_app::Error::ForbiddenField {
+        Err(cpaudit_app::Error::Conflict {
             code: "options_locked",
             message,
             ..
