@@ -481,8 +481,14 @@ impl Db {
                 .await
         })?
         .ok_or(StorageError::NotFound)?;
-        let state = RoundState::parse(&state).unwrap_or(RoundState::Cancelled);
-        let track = Track::parse(&track).unwrap_or(Track::Standard);
+        let corrupt = |column: &'static str, value: &str| StorageError::Corrupt {
+            table: "rounds",
+            row_id: round.id,
+            column,
+            value: value.to_string(),
+        };
+        let state = RoundState::parse(&state).ok_or_else(|| corrupt("state", &state))?;
+        let track = Track::parse(&track).ok_or_else(|| corrupt("track", &track))?;
         check_work(work, state, track, &round_actors(actor, round)).map_err(|refusal| {
             let (code, message) = (refusal.code(), refusal.message());
             match refusal {
