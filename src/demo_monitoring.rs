@@ -582,6 +582,10 @@ pub async fn load_demo_monitoring(
     }
     // The permit's yearly limits of the enterprise with exceedances, whole and for its stack.
     if let Some((enterprise_id, device)) = exceeding_enterprise {
+        let enterprise = db
+            .get_enterprise(operator.scope(), enterprise_id)
+            .await?
+            .context("the demo enterprise with exceedances")?;
         let permit_ref = data.enterprises[device.enterprise]
             .enterprise
             .permit_number
@@ -595,7 +599,7 @@ pub async fn load_demo_monitoring(
         for (factor, limit_tonnes) in tonnes {
             db.set_permit_load_limit(
                 operator,
-                enterprise_id,
+                &enterprise,
                 None,
                 &LoadLimit {
                     factor: factor.into(),

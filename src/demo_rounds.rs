@@ -23,7 +23,7 @@ use cpaudit_core::round::{DocumentKind, RoundState, Track};
 use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::RoundRow;
-use cpaudit_storage::{Db, Principal, Role};
+use cpaudit_storage::{Db, InScope, Principal, Role};
 
 /// Where a demo round is walked to, in the order the rounds are picked.
 const TARGETS: [(RoundState, Track); 12] = [
@@ -155,7 +155,7 @@ async fn order_for_overdue_disclosure(walk: &Walk, today: NaiveDate) -> Result<O
 
 /// One round per target: round 1 stays listed (tests and the demo city user start there);
 /// the others are taken in id order, the small/micro target from the small/micro track.
-async fn pick_rounds(db: &Db) -> Result<Vec<(RoundState, RoundRow)>> {
+async fn pick_rounds(db: &Db) -> Result<Vec<(RoundState, InScope<RoundRow>)>> {
     let scope = SystemAuthority::console("demo").principal().clone();
     let mut rounds = Vec::new();
     let mut id = 2;
@@ -218,7 +218,7 @@ impl Walk {
         date_text(self.app.today())
     }
 
-    async fn round(&self, id: i64) -> Result<RoundRow> {
+    async fn round(&self, id: i64) -> Result<InScope<RoundRow>> {
         self.app
             .db()
             .get_round(self.organizer.scope(), id)
@@ -238,7 +238,7 @@ impl Walk {
     async fn act(&self, who: &Principal, round_id: i64, input: &ActionInput) -> Result<()> {
         let organizer;
         let who = if std::ptr::eq(who, &self.organizer) {
-            organizer = self.organizer_of(&self.round(round_id).await?);
+            organizer = self.organizer_of(&*self.round(round_id).await?);
             &organizer
         } else {
             who
@@ -249,7 +249,7 @@ impl Walk {
             .map_err(|error| anyhow!("{error:?}"))
     }
 
-    async fn to(&self, round: &RoundRow, target: RoundState) -> Result<()> {
+    async fn to(&self, round: &InScope<RoundRow>, target: RoundState) -> Result<()> {
         let filer =
             SystemAuthority::console("demo").acting_for(Role::Enterprise, round.enterprise_id);
         if target == RoundState::Cancelled {
@@ -305,7 +305,7 @@ impl Walk {
         self.close(&filer, round.id, 7).await
     }
 
-    async fn disclose(&self, filer: &Principal, round: &RoundRow) -> Result<()> {
+    async fn disclose(&self, filer: &Principal, round: &InScope<RoundRow>) -> Result<()> {
         let reasons = cpaudit_storage::evidence::parse_reasons(&round.reasons);
         let (items, _) =
             cpaudit_core::disclosure::required_items(self.app.rules(), &reasons, self.app.today())
@@ -384,11 +384,12 @@ impl Walk {
     ) -> Result<()> {
         let bytes = pdf(title, round_id);
         let file_name = format!("{title}.pdf");
+        let round = self.round(round_id).await?;
         self.app
             .db()
             .upload_document(
                 filer,
-                round_id,
+                &round,
                 &NewDocument {
                     kind,
                     file_name: &file_name,
@@ -405,7 +406,7 @@ impl Walk {
     }
 
     /// Phases 1–5, the report and its evidence, two options with expected values, submitted.
-    async fn report(&self, filer: &Principal, round: &RoundRow) -> Result<()> {
+    async fn report(&self, filer: &Principal, round: &InScope<RoundRow>) -> Result<()> {
         self.phases(filer, round.id, 4..=5).await?;
         self.document(
             filer,
@@ -486,14 +487,21 @@ impl Walk {
         cpaudit_app::draws::run(&self.app, &self.organizer, draw_id, &RunInput { sources })
             .await
             .map_err(|error| anyhow!("{error:?}"))?;
-        for seat in self.app.db().assignments(draw_id).await? {
+        let draw = cpaudit_app::draws::draw_in_scope(&self.app, draw_id)
+            .await
+            .map_err(|error| anyhow!("{error:?}"))?;
+        let accept = cpaudit_app::draws::Answer {
+            accept: true,
+            no_conflict: true,
+            reason: String::new(),
+        };
+        for seat in self.app.db().assignments(&draw).await? {
             if seat.role == "panel" {
                 let expert =
                     SystemAuthority::console("demo").acting_for(Role::Expert, seat.expert_id);
-                self.app
-                    .db()
-                    .respond_to_assignment(&expert, draw_id, true, true, "", self.app.now())
-                    .await?;
+                cpaudit_app::draws::respond(&self.app, &expert, draw_id, &accept)
+                    .await
+                    .map_err(|error| anyhow!("{error:?}"))?;
             }
         }
         let mut schedule = action("schedule_review");
@@ -504,10 +512,11 @@ impl Walk {
 
     /// Every seated expert scores `share` of each item's points; the organizer decides.
     async fn decide(&self, round_id: i64, decision: &str, share: f64) -> Result<()> {
+        let round = self.round(round_id).await?;
         let review = self
             .app
             .db()
-            .current_review(self.organizer.scope(), round_id)
+            .latest_review(&round)
             .await?
             .ok_or_else(|| anyhow!("no review scheduled"))?;
         let form = cpaudit_app::reviews::form_of(&review).map_err(|error| anyhow!("{error:?}"))?;

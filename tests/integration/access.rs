@@ -444,7 +444,16 @@ fn expected(
             c,
             Status(403),
         ],
-        ("GET", "/api/v1/enterprises/{id}/listings") => api_readers(200),
+        // Outside the scope the enterprise is not found, as its own page is.
+        ("GET", "/api/v1/enterprises/{id}/listings") => [
+            Status(401),
+            Status(200),
+            Status(200),
+            Status(404),
+            Status(200),
+            c,
+            Status(403),
+        ],
         // Empty forms and bodies are malformed (400) before anything else is looked at.
         ("POST", "/enterprises/{id}/library") => [
             Login,

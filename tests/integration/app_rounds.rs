@@ -31,7 +31,7 @@ struct Setting {
     _store: TestDb,
     app: App,
     console: SystemAuthority,
-    round: RoundRow,
+    round: cpaudit_storage::InScope<RoundRow>,
 }
 
 impl Setting {
@@ -229,7 +229,7 @@ async fn a_sanctioned_preparer_is_refused_in_both_languages() {
     db.engage(
         &enterprise,
         2,
-        setting.round.enterprise_id,
+        &crate::support::read::enterprise(db, setting.round.enterprise_id).await,
         setting.app.today(),
         None,
         test_now(),

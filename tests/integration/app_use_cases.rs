@@ -271,7 +271,11 @@ async fn a_draw_freezes_the_engaged_consultancy_and_only_the_seated_panel_scores
     assert_eq!(again.kind(), ErrorKind::Conflict);
     assert_eq!(code_and_field(&again), ("already_drawn", None));
 
-    let assignments = test.db().assignments(draw_id).await.unwrap();
+    let assignments = test
+        .db()
+        .assignments(&crate::support::read::draw(test.db(), draw_id).await)
+        .await
+        .unwrap();
     let panel: Vec<i64> = assignments
         .iter()
         .filter(|a| a.role == "panel")
@@ -285,7 +289,14 @@ async fn a_draw_freezes_the_engaged_consultancy_and_only_the_seated_panel_scores
     for expert in &panel {
         let seat = authority.acting_for(Role::Expert, *expert);
         test.db()
-            .respond_to_assignment(&seat, draw_id, true, true, "", app.now())
+            .respond_to_assignment(
+                &seat,
+                &crate::support::read::draw(test.db(), draw_id).await,
+                true,
+                true,
+                "",
+                app.now(),
+            )
             .await
             .unwrap();
     }
@@ -295,12 +306,14 @@ async fn a_draw_freezes_the_engaged_consultancy_and_only_the_seated_panel_scores
         .unwrap()
         .version
         .clone();
+    let round = crate::support::read::round(test.db(), round_id).await;
+    let draw = crate::support::read::draw(test.db(), draw_id).await;
     let mut tx = test.db().begin().await.unwrap();
     let review_id = insert_review(
         &mut tx,
-        round_id,
+        &round,
         ReviewKind::Assessment,
-        draw_id,
+        &draw,
         meeting_on,
         "甘肃省生态环境厅第三会议室",
         &form,
@@ -344,14 +357,19 @@ async fn a_draw_freezes_the_engaged_consultancy_and_only_the_seated_panel_scores
     cpaudit_app::reviews::submit(&app, &seated, review_id, sheet(0.8, "材料齐全，同意通过"))
         .await
         .unwrap();
-    let sheets = test.db().all_sheets(review_id).await.unwrap();
-    assert_eq!(sheets.len(), 1, "the seated expert's sheet, and only it");
-    let review = test
+    let sheets = test
         .db()
-        .current_review(organizer.scope(), round_id)
+        .all_sheets(&crate::support::read::review(test.db(), review_id).await)
+        .await
+        .unwrap();
+    assert_eq!(sheets.len(), 1, "the seated expert's sheet, and only it");
+    let round = test
+        .db()
+        .get_round(organizer.scope(), round_id)
         .await
         .unwrap()
         .unwrap();
+    let review = test.db().latest_review(&round).await.unwrap().unwrap();
     let proposal = cpaudit_app::reviews::proposal_of(&app, &review, panel.len())
         .await
         .unwrap();

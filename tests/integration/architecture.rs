@@ -193,3 +193,134 @@ fn the_checks_see_what_they_look_for() {
     assert!(!has_word("Language", "Lang"));
     assert!(!has_word("MyLang", "Lang"));
 }
+
+/// The parameters of every public function in `source` as (function, parameter, type).
+fn public_parameters(source: &str) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for (at, _) in source.match_indices("pub ") {
+        let rest = &source[at..];
+        let Some(fn_at) = rest.find("fn ").filter(|&i| {
+            let head = &rest[4..i];
+            head.trim().is_empty() || head.trim() == "async"
+        }) else {
+            continue;
+        };
+        let after = &rest[fn_at + 3..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let Some(open) = after.find('(') else {
+            continue;
+        };
+        let mut depth = 0;
+        let mut params = String::new();
+        for c in after[open..].chars() {
+            match c {
+                '(' | '<' => depth += 1,
+                ')' | '>' => depth -= 1,
+                _ => {}
+            }
+            params.push(c);
+            if depth == 0 {
+                break;
+            }
+        }
+        let inner = &params[1..params.len().saturating_sub(1)];
+        let mut depth = 0;
+        let mut current = String::new();
+        for c in inner.chars().chain([',']) {
+            match c {
+                '(' | '<' | '[' => depth += 1,
+                ')' | '>' | ']' => depth -= 1,
+                _ => {}
+            }
+            if c == ',' && depth == 0 {
+                if let Some((param, ty)) = current.split_once(':') {
+                    found.push((
+                        name.clone(),
+                        param.trim().to_string(),
+                        ty.trim().to_string(),
+                    ));
+                }
+                current.clear();
+            } else {
+                current.push(c);
+            }
+        }
+    }
+    found
+}
+
+/// Reads of public information, open to every caller: a draw, a published disclosure.
+const PUBLIC_READS: &[&str] = &["get_draw", "published_disclosure", "public_disclosures"];
+
+/// Public storage functions that take the bare id of a record outside the four parents:
+/// experts, consultancies and sanctions belong to no round or enterprise and check the actor
+/// themselves.
+const OWN_ID_READS: &[&str] = &[
+    "sanction",
+    "lift_sanction",
+    "consultancy",
+    "consultancy_document_content",
+    "expert",
+    "expert_events",
+    "act_on_expert",
+    "expert_employment",
+    "expert_declarations",
+];
+
+/// A child of a round, draw, review or enterprise is reached through the parent's `InScope`
+/// capability, which only a scoped read builds: no public storage function takes such a
+/// parent's bare id (a scoped list may filter by one), and a bare `id` is taken only by a
+/// scoped read (`scope: &Scope`) or a read of public information.
+#[test]
+fn no_public_storage_function_takes_a_bare_parent_id() {
+    let parents = ["round_id", "draw_id", "review_id", "enterprise_id"];
+    let mut violations = Vec::new();
+    for file in rust_files("crates/storage/src") {
+        let parameters = public_parameters(&read(&file));
+        for (function, param, ty) in &parameters {
+            if ty != "i64" && ty != "Option<i64>" {
+                continue;
+            }
+            let scoped = parameters
+                .iter()
+                .any(|(f, p, t)| f == function && p == "scope" && t == "&Scope");
+            if PUBLIC_READS.contains(&function.as_str()) {
+                continue;
+            }
+            // A scoped list read may narrow itself to one parent: that reaches no child.
+            let filter = scoped && ty == "Option<i64>";
+            let bare_parent = parents.contains(&param.as_str()) && !filter;
+            let bare_own = param == "id" && !scoped && !OWN_ID_READS.contains(&function.as_str());
+            if bare_parent || bare_own {
+                violations.push(format!("{}: {function}({param}: {ty})", file.display()));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "take the parent's InScope capability instead of its id:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_bare_id_check_reads_signatures() {
+    let source = "pub async fn get_round(&self, scope: &Scope, id: i64) -> R {}\n\
+        pub fn clocks(&self, list_id: i64, enterprise: &InScope<EnterpriseRow>) {}\n\
+        pub(crate) fn hidden(round_id: i64) {}\n\
+        pub async fn bad(&self, pair: (i64, Option<i64>), round_id: Option<i64>) {}";
+    let found = public_parameters(source);
+    let has =
+        |f: &str, p: &str, t: &str| found.iter().any(|x| x == &(f.into(), p.into(), t.into()));
+    assert!(has("get_round", "scope", "&Scope"), "{found:?}");
+    assert!(has("get_round", "id", "i64"), "{found:?}");
+    assert!(
+        has("clocks", "enterprise", "&InScope<EnterpriseRow>"),
+        "{found:?}"
+    );
+    assert!(has("bad", "round_id", "Option<i64>"), "{found:?}");
+    assert!(!found.iter().any(|(f, _, _)| f == "hidden"), "{found:?}");
+}

@@ -69,7 +69,10 @@ async fn the_demo_list_of_2027_runs_its_clocks_from_10_january() {
     assert!(!entries.is_empty());
     let clocks = app
         .db()
-        .clocks(lists[0].id, entries[0].enterprise_id)
+        .clocks(
+            lists[0].id,
+            &crate::support::read::enterprise(app.db(), entries[0].enterprise_id).await,
+        )
         .await
         .unwrap();
     let effective = |kind: &str| {
@@ -303,7 +306,10 @@ async fn the_library_keeps_every_version_and_shows_any_past_day() {
     let operator = Principal::console_operator("test");
     let history = app
         .db()
-        .library_history(operator.scope(), id)
+        .library_history(
+            operator.scope(),
+            &crate::support::read::enterprise(app.db(), id).await,
+        )
         .await
         .unwrap();
     assert_eq!(

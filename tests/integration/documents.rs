@@ -225,14 +225,21 @@ async fn a_new_version_never_overwrites_the_old_and_both_download_byte_for_byte(
         app.db().verify_audit_log(None).await.unwrap(),
         cpaudit_core::audit::ChainVerdict::Intact { .. }
     ));
-    let on_file = app.db().documents_on_file(round).await.unwrap();
+    let on_file = app
+        .db()
+        .documents_on_file(&crate::support::read::round(app.db(), round).await)
+        .await
+        .unwrap();
     assert_eq!(
         on_file.into_iter().collect::<Vec<_>>(),
         vec![cpaudit_core::round::DocumentKind::AuditReport]
     );
     let latest = app
         .db()
-        .latest_upload_at(round, cpaudit_core::round::DocumentKind::AuditReport)
+        .latest_upload_at(
+            &crate::support::read::round(app.db(), round).await,
+            cpaudit_core::round::DocumentKind::AuditReport,
+        )
         .await
         .unwrap();
     assert_eq!(latest.as_deref(), documents[1]["uploaded_at"].as_str());

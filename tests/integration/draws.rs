@@ -184,7 +184,11 @@ async fn a_panel_is_drawn_after_the_pool_is_frozen_and_anyone_can_check_it() {
         .find(|a| a["role"] == "alternate")
         .unwrap()["expert_id"]
         .clone();
-    let now = app.db().assignments(id).await.unwrap();
+    let now = app
+        .db()
+        .assignments(&crate::support::read::draw(app.db(), id).await)
+        .await
+        .unwrap();
     let promoted = now
         .iter()
         .find(|a| serde_json::json!(a.expert_id) == first_alternate)
@@ -259,7 +263,11 @@ async fn a_pool_smaller_than_the_panel_is_refused_naming_the_shortfall() {
         "{message}"
     );
     assert!(
-        app.db().assignments(id).await.unwrap().is_empty(),
+        app.db()
+            .assignments(&crate::support::read::draw(app.db(), id).await)
+            .await
+            .unwrap()
+            .is_empty(),
         "no partial panel"
     );
     let bad = app

@@ -14,7 +14,7 @@ use crate::support::{raw_execute, Response, TestApp};
 
 const ROUND: i64 = 1;
 
-async fn lanzhou_round(app: &TestApp) -> RoundRow {
+async fn lanzhou_round(app: &TestApp) -> cpaudit_storage::InScope<RoundRow> {
     let operator = Principal::console_operator("test");
     let round = app
         .db()

@@ -81,7 +81,7 @@ async fn candidate(
     app.db()
         .add_evidence(
             &Principal::console_operator("hj212-receiver"),
-            enterprise_id,
+            &crate::support::read::enterprise(app.db(), enterprise_id).await,
             &valid,
             EvidenceStatus::Candidate,
             test_now(),

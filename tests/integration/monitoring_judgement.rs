@@ -251,7 +251,12 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
     );
     // The day: three valid hours of 24 make no valid daily mean, but it is an exceedance day.
     let days = db
-        .exceedance_days(scope, enterprise, at(14, 0, 0).date(), at(15, 0, 0).date())
+        .exceedance_days(
+            scope,
+            &crate::support::read::enterprise(db, enterprise).await,
+            at(14, 0, 0).date(),
+            at(15, 0, 0).date(),
+        )
         .await
         .unwrap();
     assert_eq!(days.len(), 1);
@@ -260,7 +265,14 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
         ("invalid", 3)
     );
     // The day's SO2 load: 3 + 3 kg, 2 kg of the valid values at 10:00, 2.5 kg at 12:00.
-    let loads = db.yearly_loads(scope, enterprise, 2027).await.unwrap();
+    let loads = db
+        .yearly_loads(
+            scope,
+            &crate::support::read::enterprise(db, enterprise).await,
+            2027,
+        )
+        .await
+        .unwrap();
     let so2 = loads
         .iter()
         .find(|l| l.factor == "a21026" && l.outlet_id.is_none())
@@ -268,7 +280,13 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
     assert_eq!(so2.load_kg, 10.5);
 
     // Exactly one candidate, carrying the hours and the rule versions.
-    let candidates = db.monitoring_candidates(scope, enterprise).await.unwrap();
+    let candidates = db
+        .monitoring_candidates(
+            scope,
+            &crate::support::read::enterprise(db, enterprise).await,
+        )
+        .await
+        .unwrap();
     assert_eq!(candidates.len(), 1);
     let candidate = &candidates[0];
     assert_eq!(
@@ -320,10 +338,13 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
         .unwrap();
     assert_eq!((later.hours, later.candidates), (3, 0));
     assert_eq!(
-        db.monitoring_candidates(scope, enterprise)
-            .await
-            .unwrap()
-            .len(),
+        db.monitoring_candidates(
+            scope,
+            &crate::support::read::enterprise(db, enterprise).await
+        )
+        .await
+        .unwrap()
+        .len(),
         1
     );
     assert_eq!(
@@ -388,9 +409,15 @@ async fn a_water_day_is_flow_weighted_and_the_yearly_load_against_the_permit_mak
     }
     .validate()
     .unwrap();
-    db.set_permit_load_limit(&city, enterprise, None, &limit, test_now())
-        .await
-        .unwrap();
+    db.set_permit_load_limit(
+        &city,
+        &crate::support::read::enterprise(db, enterprise).await,
+        None,
+        &limit,
+        test_now(),
+    )
+    .await
+    .unwrap();
     // 08:00: 100 m³ at 50 mg/L (5 kg); 09:00: 300 m³ at 150 mg/L (45 kg), as ten-minute
     // packets. Flow-weighted: 125 mg/L; the arithmetic mean of the values would be 100.
     for (hour, cod, m3) in [(8, 50.0, 100.0), (9, 150.0, 300.0)] {
@@ -427,7 +454,14 @@ async fn a_water_day_is_flow_weighted_and_the_yearly_load_against_the_permit_mak
     assert_eq!(days.len(), 1);
     assert!((days[0].value.unwrap() - 125.0).abs() < 1e-9, "{days:?}");
     assert!(days[0].exceeded);
-    let loads = db.yearly_loads(scope, enterprise, 2027).await.unwrap();
+    let loads = db
+        .yearly_loads(
+            scope,
+            &crate::support::read::enterprise(db, enterprise).await,
+            2027,
+        )
+        .await
+        .unwrap();
     let total = loads
         .iter()
         .find(|l| l.factor == "w01018" && l.outlet_id.is_none())
@@ -436,7 +470,13 @@ async fn a_water_day_is_flow_weighted_and_the_yearly_load_against_the_permit_mak
     assert_eq!(total.limit_tonnes, Some(0.02));
     assert!(total.exceeded);
     // One candidate of each kind.
-    let candidates = db.monitoring_candidates(scope, enterprise).await.unwrap();
+    let candidates = db
+        .monitoring_candidates(
+            scope,
+            &crate::support::read::enterprise(db, enterprise).await,
+        )
+        .await
+        .unwrap();
     let kinds: Vec<(&str, &str)> = candidates
         .iter()
         .map(|c| (c.kind.as_str(), c.period.as_str()))
@@ -537,7 +577,10 @@ async fn the_judgement_is_read_within_the_callers_scope() {
         .unwrap();
     assert!(!later[0].online);
     let latest = db
-        .latest_values(province.scope(), enterprise)
+        .latest_values(
+            province.scope(),
+            &crate::support::read::enterprise(db, enterprise).await,
+        )
         .await
         .unwrap();
     assert_eq!(latest[0].data_time, key(at(15, 7, 50)));
@@ -558,7 +601,10 @@ async fn the_judgement_is_read_within_the_callers_scope() {
         .await;
     assert!(matches!(refused, Err(StorageError::NotFound)));
     let bindings = db
-        .outlet_standards(province.scope(), enterprise)
+        .outlet_standards(
+            province.scope(),
+            &crate::support::read::enterprise(db, enterprise).await,
+        )
         .await
         .unwrap();
     assert_eq!(bindings[0].source_class.as_deref(), Some("general.new"));
@@ -610,7 +656,10 @@ async fn the_scheduler_tick_evaluates_with_its_clock_and_the_command_line_finds_
     scheduler.tick(&state).await.unwrap();
     let province = Principal::console_operator("test");
     let candidates = db
-        .monitoring_candidates(province.scope(), enterprise)
+        .monitoring_candidates(
+            province.scope(),
+            &crate::support::read::enterprise(db, enterprise).await,
+        )
         .await
         .unwrap();
     assert_eq!(candidates.len(), 1, "06:00 and 07:00 have settled at 09:00");

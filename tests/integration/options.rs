@@ -512,7 +512,13 @@ async fn statuses_run_proposed_selected_implemented_and_a_drop_needs_a_reason() 
     let unexplained = set_status(&app, &token, (round, second), json!({"status": "dropped"})).await;
     assert_eq!(unexplained.status, StatusCode::BAD_REQUEST);
     assert_eq!(unexplained.json()["error"]["field"], "reason");
-    assert_eq!(app.db().option_summary(round).await.unwrap(), (2, 1));
+    assert_eq!(
+        app.db()
+            .option_summary(&crate::support::read::round(app.db(), round).await)
+            .await
+            .unwrap(),
+        (2, 1)
+    );
     let dropped = set_status(
         &app,
         &token,
@@ -522,7 +528,13 @@ async fn statuses_run_proposed_selected_implemented_and_a_drop_needs_a_reason() 
     .await;
     assert_eq!(dropped.json()["status_note"], "投资回收期过长");
     // Every medium/high-cost option is now implemented or dropped: acceptance may be applied for.
-    assert_eq!(app.db().option_summary(round).await.unwrap(), (2, 0));
+    assert_eq!(
+        app.db()
+            .option_summary(&crate::support::read::round(app.db(), round).await)
+            .await
+            .unwrap(),
+        (2, 0)
+    );
 
     // A proposed option may be deleted.
     let third = create(&app, &token, round, option_json("F-03", "no_low"))
@@ -539,7 +551,13 @@ async fn statuses_run_proposed_selected_implemented_and_a_drop_needs_a_reason() 
         )
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.db().option_summary(round).await.unwrap(), (2, 0));
+    assert_eq!(
+        app.db()
+            .option_summary(&crate::support::read::round(app.db(), round).await)
+            .await
+            .unwrap(),
+        (2, 0)
+    );
 
     // Once the round is accepted, statuses are final.
     set_round(&app, round, "accepted", "standard").await;

@@ -416,12 +416,32 @@ async fn a_correction_shows_both_versions_the_old_one_marked_and_linked() {
     let all = [&p.a, &p.b, &p.c, &p.d];
     // The removed enterprise's round is cancelled with the correction's reason; the others run.
     let operator = Principal::console_operator("test");
-    let rounds = |id| app.db().rounds_of_enterprise(operator.scope(), id);
-    let removed = rounds(p.d.id).await.unwrap();
+    let removed = app
+        .db()
+        .rounds_of_enterprise(
+            operator.scope(),
+            &crate::support::read::enterprise(app.db(), p.d.id).await,
+        )
+        .await
+        .unwrap();
     assert_eq!(removed[0].state, "cancelled");
-    let events = app.db().round_events(&removed[0]).await.unwrap();
+    let events = app
+        .db()
+        .round_events(&crate::support::read::round(app.db(), removed[0].id).await)
+        .await
+        .unwrap();
     assert!(events.last().unwrap().reason.contains(reason));
-    assert_eq!(rounds(p.a.id).await.unwrap()[0].state, "listed");
+    assert_eq!(
+        app.db()
+            .rounds_of_enterprise(
+                operator.scope(),
+                &crate::support::read::enterprise(app.db(), p.a.id).await
+            )
+            .await
+            .unwrap()[0]
+            .state,
+        "listed"
+    );
 
     let html = app.get("/public/lists", None).await.text();
     let old_row = row(&html, &format!("list-{}", p.id));

@@ -349,12 +349,24 @@ async fn a_stale_edit_is_refused_as_a_version_conflict() {
     let valid = changed.validate(&reference()).unwrap();
     store
         .db
-        .update_enterprise(&operator, row.id, Some(row.version), &valid, test_now())
+        .update_enterprise(
+            &operator,
+            &crate::support::read::enterprise(&store.db, row.id).await,
+            Some(row.version),
+            &valid,
+            test_now(),
+        )
         .await
         .unwrap();
     let again = store
         .db
-        .update_enterprise(&operator, row.id, Some(row.version), &valid, test_now())
+        .update_enterprise(
+            &operator,
+            &crate::support::read::enterprise(&store.db, row.id).await,
+            Some(row.version),
+            &valid,
+            test_now(),
+        )
         .await;
     assert!(
         matches!(again, Err(StorageError::VersionConflict { .. })),
@@ -378,7 +390,13 @@ async fn a_renamed_enterprise_is_found_by_its_new_name_only() {
     let valid = renamed.validate(&reference()).unwrap();
     store
         .db
-        .update_enterprise(&operator, row.id, None, &valid, test_now())
+        .update_enterprise(
+            &operator,
+            &crate::support::read::enterprise(&store.db, row.id).await,
+            None,
+            &valid,
+            test_now(),
+        )
         .await
         .unwrap();
     for query in ["鑫", "鑫淼", "淼测试冶"] {

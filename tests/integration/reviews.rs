@@ -93,9 +93,13 @@ async fn drawn_panel() -> (TestApp, i64, i64, Vec<i64>, Vec<String>) {
     for (seat, expert) in panel.iter().enumerate() {
         assert_eq!(
             app.db()
-                .ready_panel_draw(round_id, ReviewKind::Assessment)
+                .ready_panel_draw(
+                    &crate::support::read::round(app.db(), round_id).await,
+                    ReviewKind::Assessment
+                )
                 .await
-                .unwrap(),
+                .unwrap()
+                .map(|draw| draw.id),
             None,
             "not ready with {seat} of 5 seats accepted"
         );
@@ -119,9 +123,13 @@ async fn scheduled() -> Scheduled {
     let (app, round_id, draw_id, panel, tokens) = drawn_panel().await;
     assert_eq!(
         app.db()
-            .ready_panel_draw(round_id, ReviewKind::Assessment)
+            .ready_panel_draw(
+                &crate::support::read::round(app.db(), round_id).await,
+                ReviewKind::Assessment
+            )
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|draw| draw.id),
         Some(draw_id),
         "every seat accepted: the panel is ready"
     );
@@ -132,12 +140,14 @@ async fn scheduled() -> Scheduled {
         .version
         .clone();
     let organizer = Principal::console_operator("test");
+    let round = crate::support::read::round(app.db(), round_id).await;
+    let draw = crate::support::read::draw(app.db(), draw_id).await;
     let mut tx = app.db().begin().await.unwrap();
     let review_id = insert_review(
         &mut tx,
-        round_id,
+        &round,
         ReviewKind::Assessment,
-        draw_id,
+        &draw,
         meeting_on,
         "甘肃省生态环境厅第三会议室",
         &form,
@@ -209,14 +219,19 @@ impl Scheduled {
     }
 
     async fn complete(&self) -> bool {
-        self.app.db().scores_complete(self.review_id).await.unwrap()
+        self.app
+            .db()
+            .scores_complete(&crate::support::read::review(self.app.db(), self.review_id).await)
+            .await
+            .unwrap()
     }
 
     async fn decide(&self, conclusion: ReviewConclusion) -> cpaudit_storage::Result<()> {
+        let review = crate::support::read::review(self.app.db(), self.review_id).await;
         let mut tx = self.app.db().begin().await.unwrap();
         record_decision(
             &mut tx,
-            self.review_id,
+            &review,
             &Decision {
                 proposed: Some(ReviewConclusion::Rectify),
                 conclusion,
@@ -339,7 +354,13 @@ async fn bad_sheets_are_refused_naming_the_field() {
         assert_eq!(response.json()["error"]["field"], field);
         assert_eq!(response.json()["error"]["code"], code);
     }
-    assert!(s.app.db().all_sheets(s.review_id).await.unwrap().is_empty());
+    assert!(s
+        .app
+        .db()
+        .all_sheets(&crate::support::read::review(s.app.db(), s.review_id).await)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -409,7 +430,12 @@ async fn an_expert_scores_on_the_page_form() {
         )
         .await;
     assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.text());
-    let sheets = s.app.db().all_sheets(s.review_id).await.unwrap();
+    let sheets = s
+        .app
+        .db()
+        .all_sheets(&crate::support::read::review(s.app.db(), s.review_id).await)
+        .await
+        .unwrap();
     assert_eq!(sheets.len(), 1);
     assert_eq!(sheets[0].total, 82.5);
     assert_eq!(*sheets[0].vetoes, vec!["wrong_focus".to_string()]);

@@ -540,3 +540,46 @@ pub fn cpaudit_command(url: &str, args: &[&str]) -> std::process::Output {
         .output()
         .expect("run cpaudit")
 }
+
+/// The province's capability on a stored record, for tests that call storage directly: what a
+/// page or use case gets from its scoped read.
+pub mod read {
+    use cpaudit_storage::draws::DrawRow;
+    use cpaudit_storage::enterprises::EnterpriseRow;
+    use cpaudit_storage::reviews::ReviewRow;
+    use cpaudit_storage::rounds::RoundRow;
+    use cpaudit_storage::{Db, InScope, Principal};
+
+    fn province() -> Principal {
+        Principal::console_operator("test")
+    }
+
+    pub async fn enterprise(db: &Db, id: i64) -> InScope<EnterpriseRow> {
+        let province = province();
+        db.get_enterprise(province.scope(), id)
+            .await
+            .unwrap()
+            .expect("enterprise")
+    }
+
+    pub async fn round(db: &Db, id: i64) -> InScope<RoundRow> {
+        let province = province();
+        db.get_round(province.scope(), id)
+            .await
+            .unwrap()
+            .expect("round")
+    }
+
+    pub async fn review(db: &Db, id: i64) -> InScope<ReviewRow> {
+        let province = province();
+        db.get_review(province.scope(), id)
+            .await
+            .unwrap()
+            .expect("review")
+            .0
+    }
+
+    pub async fn draw(db: &Db, id: i64) -> InScope<DrawRow> {
+        db.get_draw(id).await.unwrap().expect("draw")
+    }
+}

@@ -10,9 +10,11 @@ use cpaudit_core::draw::{
 use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::experts::ExpertStatus;
 use cpaudit_core::registry::Message;
-use cpaudit_storage::draws::{DrawRow, PartyRow, PoolSnapshot};
+use cpaudit_storage::draws::{AssignmentRow, DrawRow, PartyRow, PoolSnapshot};
+use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::parse_date;
-use cpaudit_storage::{Principal, StorageError};
+use cpaudit_storage::rounds::RoundRow;
+use cpaudit_storage::{InScope, Principal, StorageError};
 use serde::{Deserialize, Serialize};
 
 use crate::{App, Error, Result};
@@ -64,15 +66,9 @@ pub fn frozen_pool(row: &DrawRow) -> Result<Vec<PoolEntry>> {
 /// the enterprise's key industry and the consultancy it engaged.
 async fn organizer_of(
     app: &App,
-    principal: &Principal,
-    enterprise_id: i64,
+    enterprise: &InScope<EnterpriseRow>,
     on: NaiveDate,
 ) -> Result<(String, String, Option<i64>)> {
-    let enterprise = app
-        .db()
-        .get_enterprise(principal.scope(), enterprise_id)
-        .await?
-        .ok_or(Error::NotFound)?;
     let (province_industries, _) = app.rules().list_at("industries.province_organized", on)?;
     let province_organizes = enterprise.key_emission_unit
         && enterprise
@@ -89,9 +85,7 @@ async fn organizer_of(
     Ok((
         organizer,
         enterprise.key_industry_id.clone().unwrap_or_default(),
-        app.db()
-            .engaged_consultancy(principal.scope(), enterprise_id)
-            .await?,
+        app.db().engaged_consultancy(enterprise).await?,
     ))
 }
 
@@ -185,8 +179,8 @@ pub struct FreezeInput {
 struct DrawTarget {
     kind: ReviewKind,
     round_ref: i64,
-    enterprise_id: i64,
-    audit_round_id: Option<i64>,
+    enterprise: InScope<EnterpriseRow>,
+    audit_round: Option<InScope<RoundRow>>,
 }
 
 fn required_field<T>(value: Option<T>, field: &str) -> Result<T> {
@@ -219,11 +213,15 @@ fn mismatch(field: &str, zh: &str, en: &str) -> Error {
 async fn draw_target(app: &App, principal: &Principal, input: &FreezeInput) -> Result<DrawTarget> {
     let given_kind = input.kind.as_deref().map(parse_kind).transpose()?;
     let Some(audit_round_id) = input.audit_round_id else {
+        let kind = required_field(given_kind, "kind")?;
+        let round_ref = required_field(input.round_id, "round_id")?;
+        let enterprise_id = required_field(input.enterprise_id, "enterprise_id")?;
         return Ok(DrawTarget {
-            kind: required_field(given_kind, "kind")?,
-            round_ref: required_field(input.round_id, "round_id")?,
-            enterprise_id: required_field(input.enterprise_id, "enterprise_id")?,
-            audit_round_id: None,
+            kind,
+            round_ref,
+            enterprise: crate::registry::enterprise_in_scope(app, principal.scope(), enterprise_id)
+                .await?,
+            audit_round: None,
         });
     };
     let round = app
@@ -264,8 +262,13 @@ async fn draw_target(app: &App, principal: &Principal, input: &FreezeInput) -> R
     Ok(DrawTarget {
         kind,
         round_ref: input.round_id.unwrap_or(audit_round_id),
-        enterprise_id: round.enterprise_id,
-        audit_round_id: Some(audit_round_id),
+        enterprise: crate::registry::enterprise_in_scope(
+            app,
+            principal.scope(),
+            round.enterprise_id,
+        )
+        .await?,
+        audit_round: Some(round),
     })
 }
 
@@ -284,14 +287,14 @@ pub async fn freeze(app: &App, principal: &Principal, input: &FreezeInput) -> Re
     })?;
     let today = app.today();
     let (organizer, industry, consultancy_id) =
-        organizer_of(app, principal, target.enterprise_id, today).await?;
+        organizer_of(app, &target.enterprise, today).await?;
     let rules = PanelRules::from_book(app.rules(), today).map_err(draw_error)?;
     let (pool, experts) = pool_and_facts(&app.db().pool_snapshot().await?);
     let frozen = FrozenInputs {
         review: ReviewRef {
             round_id: target.round_ref,
             kind: target.kind,
-            enterprise_id: target.enterprise_id,
+            enterprise_id: target.enterprise.id,
             enterprise_industry: industry,
             consultancy_id,
             organizer: organizer.clone(),
@@ -309,8 +312,7 @@ pub async fn freeze(app: &App, principal: &Principal, input: &FreezeInput) -> Re
             principal,
             &name_of(&target.kind),
             &target.round_ref.to_string(),
-            target.audit_round_id,
-            target.enterprise_id,
+            (&target.enterprise, target.audit_round.as_ref()),
             &organizer,
             &json,
             app.now(),
@@ -370,7 +372,7 @@ pub async fn run(app: &App, principal: &Principal, id: i64, input: &RunInput) ->
     app.db()
         .record_draw(
             principal,
-            id,
+            &row,
             &json,
             &record.outcome_hash,
             &ranked,
@@ -378,4 +380,63 @@ pub async fn run(app: &App, principal: &Principal, id: i64, input: &RunInput) ->
         )
         .await?;
     Ok(())
+}
+
+/// A draw: public information, so every caller's read of it is in scope.
+pub async fn draw_in_scope(app: &App, id: i64) -> Result<InScope<DrawRow>> {
+    app.db().get_draw(id).await?.ok_or(Error::NotFound)
+}
+
+/// An expert's answer to a seat.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub accept: bool,
+    /// The expert confirms having no conflict of interest (required to accept).
+    pub no_conflict: bool,
+    /// Why the expert declines (required to decline).
+    pub reason: String,
+}
+
+/// The drawn expert accepts (confirming no conflict) or declines with a reason; a declined
+/// panel seat goes to the best-ranked alternate still waiting.
+pub async fn respond(
+    app: &App,
+    principal: &Principal,
+    id: i64,
+    answer: &Answer,
+) -> Result<AssignmentRow> {
+    if answer.accept && !answer.no_conflict {
+        return Err(Error::bad_field(
+            "no_conflict",
+            "confirmation_required",
+            "接受评审任务须确认与被评审企业及其咨询机构不存在利益冲突",
+            "accepting requires confirming that there is no conflict of interest",
+        ));
+    }
+    if !answer.accept && answer.reason.trim().is_empty() {
+        return Err(Error::bad_field(
+            "reason",
+            "required",
+            "谢绝评审任务须说明理由",
+            "declining requires a reason",
+        ));
+    }
+    let draw = draw_in_scope(app, id).await?;
+    Ok(app
+        .db()
+        .respond_to_assignment(
+            principal,
+            &draw,
+            answer.accept,
+            answer.no_conflict,
+            &answer.reason,
+            app.now(),
+        )
+        .await?)
+}
+
+/// The organizer marks the review finished: the panel's names become public.
+pub async fn finish(app: &App, principal: &Principal, id: i64) -> Result<()> {
+    let draw = draw_in_scope(app, id).await?;
+    Ok(app.db().finish_draw(principal, &draw, app.now()).await?)
 }

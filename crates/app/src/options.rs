@@ -16,6 +16,7 @@ use cpaudit_core::options::{
 use cpaudit_core::registry::Message;
 use cpaudit_storage::options::{round_actors, OptionEntry, OptionSheet};
 use cpaudit_storage::rounds::RoundRow;
+use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
 
 use crate::{App, Error, Result};
@@ -119,7 +120,7 @@ impl StatusInput {
 }
 
 /// The round if the caller may see it; anything else is "not found".
-pub async fn visible_round(app: &App, principal: &Principal, id: i64) -> Result<RoundRow> {
+pub async fn visible_round(app: &App, principal: &Principal, id: i64) -> Result<InScope<RoundRow>> {
     app.db()
         .get_round(principal.scope(), id)
         .await?
@@ -177,7 +178,7 @@ pub fn other_codes(sheet: &OptionSheet, except: Option<i64>) -> Vec<String> {
 pub async fn create(
     app: &App,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     input: OptionInput,
 ) -> Result<i64> {
     check(OptionWork::Edit, round, principal)?;
@@ -196,7 +197,7 @@ pub async fn create(
 pub async fn update(
     app: &App,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     option_id: i64,
     input: OptionInput,
 ) -> Result<()> {
@@ -217,7 +218,7 @@ pub async fn update(
 pub async fn delete(
     app: &App,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     option_id: i64,
 ) -> Result<()> {
     let sheet = app.db().option_sheet(round).await?;
@@ -244,7 +245,7 @@ pub async fn delete(
 pub async fn change_status(
     app: &App,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     option_id: i64,
     input: StatusInput,
 ) -> Result<()> {
@@ -270,7 +271,7 @@ pub async fn change_status(
 pub async fn set_values(
     app: &App,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     option_id: i64,
     stage: Stage,
     input: ValuesInput,

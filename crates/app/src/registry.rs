@@ -1,9 +1,13 @@
-//! The enterprise registry's use cases that do not depend on who shows the result: the file an
-//! export produces (the pages, the API and `cpaudit export` write the same file).
+//! The enterprise registry's use cases that do not depend on who shows the result: the scoped
+//! read of an enterprise, and the file an export produces (the pages, the API and
+//! `cpaudit export` write the same file).
 
 use cpaudit_core::registry::SizeClass;
 use cpaudit_office::{Cell, OfficeError, SheetSpec, TableFormat};
 use cpaudit_storage::enterprises::EnterpriseRow;
+use cpaudit_storage::{InScope, Scope};
+
+use crate::{App, Error, Result};
 
 /// The language a produced file is written in: its header row, its labels, its sheet name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -139,6 +143,19 @@ pub fn export_file(
         content_type: format.content_type(),
         file_name: format!("enterprises.{}", format.extension()),
     })
+}
+
+/// An enterprise the caller may see, as the capability its evidence, listings, monitoring and
+/// engagements are read and written through; "not found" outside the scope.
+pub async fn enterprise_in_scope(
+    app: &App,
+    scope: &Scope,
+    id: i64,
+) -> Result<InScope<EnterpriseRow>> {
+    app.db()
+        .get_enterprise(scope, id)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 #[cfg(test)]

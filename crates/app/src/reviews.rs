@@ -14,6 +14,7 @@ use cpaudit_office::{ItemScore, PanelMember, ReviewOpinion};
 use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::reviews::{ReviewRow, ScoreSheetRow};
 use cpaudit_storage::rounds::RoundRow;
+use cpaudit_storage::InScope;
 use cpaudit_storage::{Principal, StorageError};
 
 use crate::{App, Error, Result};
@@ -43,7 +44,7 @@ pub async fn review_in_scope(
     app: &App,
     principal: &Principal,
     id: i64,
-) -> Result<(ReviewRow, RoundRow)> {
+) -> Result<(InScope<ReviewRow>, InScope<RoundRow>)> {
     app.db()
         .get_review(principal.scope(), id)
         .await?
@@ -52,10 +53,14 @@ pub async fn review_in_scope(
 
 /// The proposal from every sheet in, against `seated` accepted panel seats; `None` while no
 /// sheet is in.
-pub async fn proposal_of(app: &App, review: &ReviewRow, seated: usize) -> Result<Option<Proposal>> {
+pub async fn proposal_of(
+    app: &App,
+    review: &InScope<ReviewRow>,
+    seated: usize,
+) -> Result<Option<Proposal>> {
     let sheets: Vec<ScoreSheet> = app
         .db()
-        .all_sheets(review.id)
+        .all_sheets(review)
         .await?
         .iter()
         .map(ScoreSheetRow::sheet)
@@ -78,7 +83,7 @@ pub struct SheetInput {
 /// or `opinion`; the store then refuses anyone without an accepted seat on the panel, and a
 /// review already decided.
 pub async fn submit(app: &App, principal: &Principal, id: i64, input: SheetInput) -> Result<()> {
-    let (review, _) = review_in_scope(app, principal, id).await?;
+    let (review, round) = review_in_scope(app, principal, id).await?;
     let sheet = ScoreSheet {
         items: input.items,
         vetoes: input.vetoes,
@@ -95,7 +100,7 @@ pub async fn submit(app: &App, principal: &Principal, id: i64, input: SheetInput
     }
     Ok(app
         .db()
-        .submit_score_sheet(principal, id, &sheet, app.now())
+        .submit_score_sheet(principal, (&review, &round), &sheet, app.now())
         .await?)
 }
 
@@ -123,8 +128,8 @@ fn opinion_kind(kind: ReviewKind) -> &'static str {
 /// The technical review opinion of a decided review of the round.
 pub async fn review_opinion(
     app: &App,
-    round: &RoundRow,
-    review: &ReviewRow,
+    round: &InScope<RoundRow>,
+    review: &InScope<ReviewRow>,
 ) -> Result<ReviewOpinion> {
     let (Some(conclusion), Some(decided_on)) = (
         review.conclusion(),

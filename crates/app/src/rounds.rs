@@ -22,6 +22,7 @@ use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::{parse_date, parse_reasons};
 use cpaudit_storage::reviews::Decision;
 use cpaudit_storage::rounds::{PhaseRecord, ReviewStep, RoundRow, StartFiling, TransitionRecord};
+use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,7 +34,7 @@ use crate::{App, Error, Result};
 // ---- reading a round -----------------------------------------------------------------------
 
 /// The round, if the caller's scope covers it.
-pub async fn load_round(app: &App, principal: &Principal, id: i64) -> Result<RoundRow> {
+pub async fn load_round(app: &App, principal: &Principal, id: i64) -> Result<InScope<RoundRow>> {
     app.db()
         .get_round(principal.scope(), id)
         .await?
@@ -183,7 +184,7 @@ impl StartFilingInput {
 }
 
 /// Why the consultancy preparing the round's filings may not do so now, if it is sanctioned.
-async fn preparer_refusal(app: &App, round: &RoundRow) -> Result<Option<Message>> {
+async fn preparer_refusal(app: &App, round: &InScope<RoundRow>) -> Result<Option<Message>> {
     match round.consultancy_id {
         Some(id) if round.audit_mode.as_deref() == Some("consultancy") => {
             crate::consultancies::refusal_of(app, id).await
@@ -194,20 +195,24 @@ async fn preparer_refusal(app: &App, round: &RoundRow) -> Result<Option<Message>
 
 /// The facts the guards read, as of now. A sanctioned preparer's refusal is given in Chinese;
 /// [`take_action`] words a refusal in both languages.
-pub async fn facts_for(app: &App, round: &RoundRow, reason_given: bool) -> Result<RoundFacts> {
+pub async fn facts_for(
+    app: &App,
+    round: &InScope<RoundRow>,
+    reason_given: bool,
+) -> Result<RoundFacts> {
     let refusal = preparer_refusal(app, round).await?;
     facts_with(app, round, refusal.map(|refusal| refusal.zh), reason_given).await
 }
 
 async fn facts_with(
     app: &App,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     preparer_sanction: Option<String>,
     reason_given: bool,
 ) -> Result<RoundFacts> {
     let db = app.db();
     let latest = db.latest_disclosure(round).await?;
-    let claims = db.secret_claims(round.id).await?;
+    let claims = db.secret_claims(round).await?;
     let required = required_disclosure(app, round)?;
     let disclosure_complete = latest.is_some()
         && check_disclosure(
@@ -218,9 +223,9 @@ async fn facts_with(
         .is_empty();
     let filing = StartFilingInput::from_round(round);
     let stored = db.stored_facts(round).await?;
-    let (option_count, medium_high_open) = db.option_summary(round.id).await?;
+    let (option_count, medium_high_open) = db.option_summary(round).await?;
     let last_rectification = db
-        .latest_upload_at(round.id, DocumentKind::Rectification)
+        .latest_upload_at(round, DocumentKind::Rectification)
         .await?;
     let rectification_uploaded = match (&last_rectification, &stored.last_decision_at) {
         (Some(upload), Some(decision)) => upload > decision,
@@ -236,15 +241,15 @@ async fn facts_with(
             .iter()
             .filter_map(|n| Phase::from_number(*n))
             .collect(),
-        documents: db.documents_on_file(round.id).await?,
+        documents: db.documents_on_file(round).await?,
         option_count,
         medium_high_open,
         panel_ready: match review_kind(round.state(), round.track()) {
-            Some(kind) => db.ready_panel_draw(round.id, kind).await?.is_some(),
+            Some(kind) => db.ready_panel_draw(round, kind).await?.is_some(),
             None => false,
         },
         scores_complete: match db.latest_review(round).await? {
-            Some(review) if !review.is_decided() => db.scores_complete(review.id).await?,
+            Some(review) if !review.is_decided() => db.scores_complete(&review).await?,
             _ => false,
         },
         rectification_uploaded,
@@ -258,7 +263,7 @@ async fn facts_with(
 /// or the proposal from the sheets beside the organizer's conclusion.
 async fn review_step<'a>(
     app: &App,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     action: RoundAction,
     input: &'a ActionInput,
     scoring_form: &'a mut String,
@@ -297,14 +302,14 @@ async fn review_step<'a>(
             })?;
             *scoring_form = form.version.clone();
             // The guard made sure a ready panel exists.
-            let draw_id = app
+            let draw = app
                 .db()
-                .ready_panel_draw(round.id, kind)
+                .ready_panel_draw(round, kind)
                 .await?
                 .ok_or(Error::NotFound)?;
             Ok(Some(ReviewStep::Schedule {
                 kind,
-                draw_id,
+                draw,
                 meeting_on,
                 place: input.place.as_str(),
                 scoring_form: scoring_form.as_str(),
@@ -325,7 +330,7 @@ async fn review_step<'a>(
                 input.opinion_number.trim().to_string()
             };
             Ok(Some(ReviewStep::Decide {
-                review_id: review.id,
+                review,
                 decision: Decision {
                     proposed: proposal.as_ref().map(|p| p.conclusion),
                     conclusion,
@@ -341,7 +346,7 @@ async fn review_step<'a>(
 }
 
 /// Files the technical review opinion the decision produced as the round's document.
-async fn file_opinion(app: &App, principal: &Principal, round: &RoundRow) -> Result<()> {
+async fn file_opinion(app: &App, principal: &Principal, round: &InScope<RoundRow>) -> Result<()> {
     let Some(review) = app.db().latest_review(round).await? else {
         return Ok(());
     };
@@ -352,7 +357,7 @@ async fn file_opinion(app: &App, principal: &Principal, round: &RoundRow) -> Res
     app.db()
         .file_generated_document(
             principal,
-            round.id,
+            round,
             &NewDocument {
                 kind: DocumentKind::ReviewOpinion,
                 file_name: &file_name,
@@ -509,7 +514,11 @@ pub async fn take_action(
 }
 
 /// Attachments must be documents of this round.
-async fn check_attachments(app: &App, round: &RoundRow, attachments: &[i64]) -> Result<()> {
+async fn check_attachments(
+    app: &App,
+    round: &InScope<RoundRow>,
+    attachments: &[i64],
+) -> Result<()> {
     if attachments.is_empty() {
         return Ok(());
     }
@@ -571,7 +580,7 @@ pub async fn save_disclosure(
         .iter()
         .filter_map(|(k, v)| Some((DisclosureItem::parse(k)?, v.clone())))
         .collect();
-    let mut claims = claims_map(&app.db().secret_claims(round.id).await?);
+    let mut claims = claims_map(&app.db().secret_claims(&round).await?);
     claims.retain(|_, claim| claim.rejected);
     for (key, reason) in &input.secrets {
         if let Some(item) = DisclosureItem::parse(key) {
@@ -649,7 +658,7 @@ pub async fn save_start(
                     refusal,
                 ));
             }
-            if !app.db().is_engaged(round.enterprise_id, id).await? {
+            if !app.db().is_engaged(&round, id).await? {
                 return Err(Error::bad_field(
                     "consultancy_id",
                     "not_engaged",

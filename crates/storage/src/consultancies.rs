@@ -9,8 +9,9 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::enterprises::EnterpriseRow;
 use crate::evidence::date_text;
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, StorageError};
 
 /// A sanction as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -310,11 +311,12 @@ impl Db {
         &self,
         actor: &Principal,
         consultancy_id: i64,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
         since: NaiveDate,
         refusal: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let enterprise_id = enterprise.id;
         let enterprise = self
             .get_enterprise(actor.scope(), enterprise_id)
             .await?

@@ -10,12 +10,13 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::evidence::date_text;
+use crate::in_scope::OfRound;
 use crate::rounds::round_scope_condition;
 use crate::rounds::{
     append_round_event, audit_round_step, require_open, RoundEventInsert, RoundRow,
 };
 use crate::sql::{bind_args, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError};
 
 /// A saved version of a disclosure.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -35,6 +36,12 @@ pub struct DisclosureRow {
     pub published_on: Option<String>,
     pub saved_at: String,
     pub saved_by: String,
+}
+
+impl OfRound for DisclosureRow {
+    fn round_id(&self) -> i64 {
+        self.round_id
+    }
 }
 
 impl DisclosureRow {
@@ -122,7 +129,10 @@ impl Db {
     }
 
     /// The latest saved version (published or not). The caller has read the round.
-    pub async fn latest_disclosure(&self, round: &RoundRow) -> Result<Option<DisclosureRow>> {
+    pub async fn latest_disclosure(
+        &self,
+        round: &InScope<RoundRow>,
+    ) -> Result<Option<DisclosureRow>> {
         let text = format!("{DISCLOSURE_SELECT} WHERE round_id = $1 ORDER BY version DESC LIMIT 1");
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(&text)
@@ -133,7 +143,10 @@ impl Db {
     }
 
     /// The latest published version of a round's disclosure; public information.
-    pub async fn published_disclosure(&self, round_id: i64) -> Result<Option<DisclosureRow>> {
+    pub async fn published_disclosure(
+        &self,
+        round_id: i64,
+    ) -> Result<Option<InScope<DisclosureRow>>> {
         let text = format!(
             "{DISCLOSURE_SELECT} WHERE round_id = $1 AND published_on IS NOT NULL \
              ORDER BY version DESC LIMIT 1"
@@ -143,17 +156,18 @@ impl Db {
                 .bind(round_id)
                 .fetch_optional(pool)
                 .await?
-        }))
+        })
+        .map(InScope::granted))
     }
 
     /// The trade-secret claims of a round (public: the reason is shown with the withheld item).
-    pub async fn secret_claims(&self, round_id: i64) -> Result<Vec<SecretClaimRow>> {
+    pub async fn secret_claims(&self, of: &InScope<impl OfRound>) -> Result<Vec<SecretClaimRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT round_id, item_key, reason, status, claimed_at, claimed_by, decided_at, \
                  decided_by, decision_reason FROM secret_claims WHERE round_id = $1 ORDER BY item_key",
             )
-            .bind(round_id)
+            .bind(of.round_id())
             .fetch_all(pool)
             .await?
         }))
@@ -194,7 +208,7 @@ impl Db {
     pub async fn save_disclosure(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         draft: &DisclosureDraft,
         now: DateTime<Utc>,
     ) -> Result<i64> {
@@ -281,7 +295,7 @@ impl Db {
     pub async fn reject_secret_claim(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         item_key: &str,
         reason: &str,
         now: DateTime<Utc>,

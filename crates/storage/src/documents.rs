@@ -25,7 +25,7 @@ use crate::rounds::{
     RoundRow, ROUND_SELECT,
 };
 use crate::sql::{bind_args, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// One version of one document of a round, as stored (without its content).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -109,7 +109,7 @@ pub fn engaged_consultancy(round: &RoundRow) -> Option<i64> {
 impl Db {
     /// Every version of every document of a round, by kind and version. The caller has read
     /// the round within its scope.
-    pub async fn round_documents(&self, round: &RoundRow) -> Result<Vec<DocumentRow>> {
+    pub async fn round_documents(&self, round: &InScope<RoundRow>) -> Result<Vec<DocumentRow>> {
         let text = format!("{DOCUMENT_SELECT} WHERE d.round_id = $1 ORDER BY d.kind, d.version");
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(&text).bind(round.id).fetch_all(pool).await?
@@ -157,10 +157,13 @@ impl Db {
     }
 
     /// The kinds of which a round has at least one version on file (for the round's guards).
-    pub async fn documents_on_file(&self, round_id: i64) -> Result<BTreeSet<DocumentKind>> {
+    pub async fn documents_on_file(
+        &self,
+        round: &InScope<RoundRow>,
+    ) -> Result<BTreeSet<DocumentKind>> {
         let kinds: Vec<String> = on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT DISTINCT kind FROM documents WHERE round_id = $1")
-                .bind(round_id)
+                .bind(round.id)
                 .fetch_all(pool)
                 .await?
         });
@@ -174,14 +177,14 @@ impl Db {
     /// guard "rectification uploaded after the decision" compares it with the decision.
     pub async fn latest_upload_at(
         &self,
-        round_id: i64,
+        round: &InScope<RoundRow>,
         kind: DocumentKind,
     ) -> Result<Option<String>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT MAX(uploaded_at) FROM documents WHERE round_id = $1 AND kind = $2",
             )
-            .bind(round_id)
+            .bind(round.id)
             .bind(kind.as_str())
             .fetch_one(pool)
             .await?
@@ -197,13 +200,15 @@ impl Db {
     pub async fn upload_document(
         &self,
         actor: &Principal,
-        round_id: i64,
+        round: &InScope<RoundRow>,
         document: &NewDocument<'_>,
         refusal: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<DocumentRow, UploadError> {
+        let round_id = round.id;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
+        // Read again inside the transaction: the state may have moved since the caller's read.
         let round = scoped_round(&mut tx, actor.scope(), round_id)
             .await?
             .ok_or(StorageError::NotFound)?;
@@ -278,14 +283,14 @@ impl Db {
     pub async fn file_generated_document(
         &self,
         actor: &Principal,
-        round_id: i64,
+        round: &InScope<RoundRow>,
         document: &NewDocument<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
         let id =
-            store_generated_document(&mut tx, &mut chain, actor, round_id, document, now).await?;
+            store_generated_document(&mut tx, &mut chain, actor, round.id, document, now).await?;
         chain.commit(tx).await?;
         Ok(id)
     }

@@ -8,8 +8,10 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::enterprises::EnterpriseRow;
 use crate::evidence::parse_date;
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
+use crate::rounds::RoundRow;
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, StorageError};
 
 /// A draw as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -153,20 +155,21 @@ impl Db {
     }
 
     /// Records a frozen draw: the published pool and facts, before any random source exists.
-    /// With `round_id`, the draw is linked to that stored round (the caller has checked that
-    /// the enterprise and review kind are the round's): its accepted experts then see the round.
+    /// With `round`, the draw is linked to that stored round (the caller has checked that the
+    /// enterprise and review kind are the round's): its accepted experts then see the round.
     #[allow(clippy::too_many_arguments)]
     pub async fn freeze_draw(
         &self,
         actor: &Principal,
         review_kind: &str,
         round_ref: &str,
-        round_id: Option<i64>,
-        enterprise_id: i64,
+        (enterprise, round): (&InScope<EnterpriseRow>, Option<&InScope<RoundRow>>),
         organizer: &str,
         inputs_json: &str,
         now: DateTime<Utc>,
     ) -> Result<i64> {
+        let enterprise_id = enterprise.id;
+        let round_id = round.map(|round| round.id);
         require_organizer(actor, organizer)?;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
@@ -207,12 +210,14 @@ impl Db {
     pub async fn record_draw(
         &self,
         actor: &Principal,
-        id: i64,
+        draw: &InScope<DrawRow>,
         record_json: &str,
         record_hash: &str,
         ranked_experts: &[(i64, &str)],
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let id = draw.id;
+        // Read again: another run may have stored its record since the caller's read.
         let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
         require_organizer(actor, &draw.organizer_code)?;
         if draw.stage != "frozen" {
@@ -266,11 +271,12 @@ impl Db {
     }
 
     /// One draw (public information; its public copy hides what must be hidden).
-    pub async fn get_draw(&self, id: i64) -> Result<Option<DrawRow>> {
+    pub async fn get_draw(&self, id: i64) -> Result<Option<InScope<DrawRow>>> {
         let text = format!("{DRAW_SELECT} WHERE id = $1");
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(&text).bind(id).fetch_optional(pool).await?
-        }))
+        })
+        .map(InScope::granted))
     }
 
     /// All draws, newest first.
@@ -282,10 +288,10 @@ impl Db {
     }
 
     /// The assignments of a draw, by rank.
-    pub async fn assignments(&self, draw_id: i64) -> Result<Vec<AssignmentRow>> {
+    pub async fn assignments(&self, draw: &InScope<DrawRow>) -> Result<Vec<AssignmentRow>> {
         let text = format!("{ASSIGNMENT_SELECT} WHERE draw_id = $1 ORDER BY rank");
         Ok(on_pool!(self, |pool| {
-            sqlx::query_as(&text).bind(draw_id).fetch_all(pool).await?
+            sqlx::query_as(&text).bind(draw.id).fetch_all(pool).await?
         }))
     }
 
@@ -312,7 +318,7 @@ impl Db {
     pub async fn respond_to_assignment(
         &self,
         actor: &Principal,
-        draw_id: i64,
+        draw: &InScope<DrawRow>,
         accept: bool,
         no_conflict: bool,
         reason: &str,
@@ -326,8 +332,9 @@ impl Db {
             ));
         };
         let expert_id = *expert_id;
+        let draw_id = draw.id;
         let mine = self
-            .assignments(draw_id)
+            .assignments(draw)
             .await?
             .into_iter()
             .find(|a| a.expert_id == expert_id)
@@ -375,7 +382,7 @@ impl Db {
             )
             .await?;
         chain.commit(tx).await?;
-        self.assignments(draw_id)
+        self.assignments(draw)
             .await?
             .into_iter()
             .find(|a| a.expert_id == expert_id)
@@ -383,7 +390,14 @@ impl Db {
     }
 
     /// Marks the review finished: from now on the public copy shows the panel's names.
-    pub async fn finish_draw(&self, actor: &Principal, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub async fn finish_draw(
+        &self,
+        actor: &Principal,
+        draw: &InScope<DrawRow>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let id = draw.id;
+        // Read again: the draw may have been finished since the caller's read.
         let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
         require_organizer(actor, &draw.organizer_code)?;
         if draw.stage != "drawn" || draw.finished_at.is_some() {

@@ -19,7 +19,7 @@ use crate::rounds::{
     append_round_event, audit_round_step, round_scope_condition, RoundEventInsert, RoundRow,
 };
 use crate::sql::{bind_args, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// One enforcement decision on a round.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -136,7 +136,10 @@ fn require_jurisdiction(actor: &Principal, round: &RoundRow) -> Result<()> {
 impl Db {
     /// A round's enforcement decisions in the order they were taken. The caller has read the
     /// round within its scope.
-    pub async fn round_enforcement(&self, round: &RoundRow) -> Result<Vec<EnforcementRow>> {
+    pub async fn round_enforcement(
+        &self,
+        round: &InScope<RoundRow>,
+    ) -> Result<Vec<EnforcementRow>> {
         let text = format!(
             "SELECT {ACTION_COLUMNS} FROM enforcement_actions WHERE round_id = $1 \
              ORDER BY decided_on, id"
@@ -151,7 +154,7 @@ impl Db {
         &self,
         scope: &Scope,
         id: i64,
-    ) -> Result<Option<(EnforcementRow, RoundRow)>> {
+    ) -> Result<Option<(EnforcementRow, InScope<RoundRow>)>> {
         let text = format!("SELECT {ACTION_COLUMNS} FROM enforcement_actions WHERE id = $1");
         let row: Option<EnforcementRow> = on_pool!(self, |pool| {
             sqlx::query_as(&text).bind(id).fetch_optional(pool).await?
@@ -170,7 +173,7 @@ impl Db {
     pub async fn record_enforcement<E: From<StorageError>>(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         decide: impl FnOnce(&[RecordedOrder]) -> Result<EnforcementRecord, E>,
         now: DateTime<Utc>,
     ) -> Result<i64, E> {
@@ -229,7 +232,7 @@ impl Db {
     pub async fn record_enforcement_outcome<E: From<StorageError>>(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         order_id: i64,
         decide: impl FnOnce(&RecordedOrder) -> Result<(Outcome, NaiveDate), E>,
         now: DateTime<Utc>,

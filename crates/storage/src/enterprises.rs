@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::audit::Chain;
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Backend, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{
+    on_pool, on_tx, timestamp, Backend, Db, InScope, Principal, Result, Scope, StorageError, Tx,
+};
 
 /// How a list is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -367,7 +369,11 @@ impl Db {
     }
 
     /// One enterprise if the scope may see it.
-    pub async fn get_enterprise(&self, scope: &Scope, id: i64) -> Result<Option<EnterpriseRow>> {
+    pub async fn get_enterprise(
+        &self,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<Option<InScope<EnterpriseRow>>> {
         let mut sql = Sql::default();
         let mut conditions = where_clause(
             &mut sql,
@@ -381,7 +387,8 @@ impl Db {
             bind_args!(sqlx::query_as(&text), &sql.args)
                 .fetch_optional(pool)
                 .await?
-        }))
+        })
+        .map(InScope::granted))
     }
 
     /// The enterprise page: the record, outlets with devices, parks, consultancies, history.
@@ -439,7 +446,7 @@ impl Db {
             .collect();
         let history = self.entity_history("enterprise", &id.to_string()).await?;
         Ok(Some(EnterpriseDetail {
-            enterprise,
+            enterprise: enterprise.into_inner(),
             outlets,
             parks,
             consultancies,
@@ -452,18 +459,14 @@ impl Db {
     /// scope. The caller needs no reach into the consultancies' directory.
     pub async fn engaged_consultancy(
         &self,
-        scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<Option<i64>> {
-        if self.get_enterprise(scope, enterprise_id).await?.is_none() {
-            return Err(StorageError::NotFound);
-        }
         Ok(on_pool!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT c.id FROM consultancies c JOIN engagements g ON g.consultancy_id = c.id \
                  WHERE g.enterprise_id = $1 ORDER BY c.name, c.id LIMIT 1",
             )
-            .bind(enterprise_id)
+            .bind(enterprise.id)
             .fetch_optional(pool)
             .await?
         }))
@@ -491,21 +494,18 @@ impl Db {
     pub async fn update_enterprise(
         &self,
         actor: &Principal,
-        id: i64,
+        current: &InScope<EnterpriseRow>,
         expected_version: Option<i64>,
         enterprise: &ValidEnterprise,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let Some(current) = self.get_enterprise(actor.scope(), id).await? else {
-            return Err(StorageError::NotFound);
-        };
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
         update_in_tx(
             &mut tx,
             &mut chain,
             actor,
-            &current,
+            current,
             expected_version,
             enterprise,
             now,

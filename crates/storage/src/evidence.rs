@@ -13,8 +13,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
+use crate::enterprises::EnterpriseRow;
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// China Standard Time, in which legal dates are counted. China has no daylight saving time.
 pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
@@ -174,7 +175,11 @@ impl Db {
     }
 
     /// One piece of evidence if the scope may see its enterprise.
-    pub async fn get_evidence(&self, scope: &Scope, id: i64) -> Result<Option<EvidenceRow>> {
+    pub async fn get_evidence(
+        &self,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<Option<InScope<EvidenceRow>>> {
         let mut sql = Sql::default();
         let condition = scope_condition(&mut sql, scope);
         let text = format!(
@@ -185,7 +190,8 @@ impl Db {
             bind_args!(sqlx::query_as(&text), &sql.args)
                 .fetch_optional(pool)
                 .await?
-        }))
+        })
+        .map(InScope::granted))
     }
 
     /// Records evidence against an enterprise of the actor's jurisdiction. Evidence an official
@@ -193,11 +199,12 @@ impl Db {
     pub async fn add_evidence(
         &self,
         actor: &Principal,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
         evidence: &ValidEvidence,
         status: EvidenceStatus,
         now: DateTime<Utc>,
     ) -> Result<i64> {
+        let enterprise_id = enterprise.id;
         let city = self.managed_city_of(actor, enterprise_id).await?;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
@@ -254,15 +261,13 @@ impl Db {
     pub async fn decide_evidence(
         &self,
         actor: &Principal,
-        id: i64,
+        current: &InScope<EvidenceRow>,
         decision: EvidenceDecision,
         reason: &str,
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<EvidenceRow> {
-        let Some(current) = self.get_evidence(actor.scope(), id).await? else {
-            return Err(StorageError::NotFound);
-        };
+        let id = current.id;
         if !matches!(actor.scope().kind(), crate::auth::ScopeKind::City(code) if *code == current.jurisdiction_code)
         {
             return Err(StorageError::refused(
@@ -316,6 +321,7 @@ impl Db {
         chain.commit(tx).await?;
         self.get_evidence(actor.scope(), id)
             .await?
+            .map(InScope::into_inner)
             .ok_or(StorageError::NotFound)
     }
 
@@ -323,8 +329,9 @@ impl Db {
     pub async fn past_rounds(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<Vec<PastRoundRow>> {
+        let enterprise_id = enterprise.id;
         let mut sql = Sql::default();
         let condition = scope_condition(&mut sql, scope);
         let text = format!(
@@ -522,7 +529,7 @@ impl Db {
                 "this enterprise is not within your jurisdiction",
             ));
         }
-        Ok(enterprise.jurisdiction_code)
+        Ok(enterprise.into_inner().jurisdiction_code)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod enforcement;
 pub mod enterprises;
 pub mod evidence;
 pub mod experts;
+mod in_scope;
 pub mod json_column;
 pub mod lists;
 pub mod monitoring;
@@ -30,6 +31,7 @@ mod sql;
 pub use auth::{Principal, Role, Scope};
 pub use db::{migration_versions, redact_url, Backend, Db, Tx};
 pub(crate) use db::{on_pool, on_tx};
+pub use in_scope::InScope;
 pub use json_column::JsonColumn;
 
 use cpaudit_core::registry::Message;

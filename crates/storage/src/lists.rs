@@ -19,9 +19,10 @@ use crate::audit::Chain;
 use crate::auth::ScopeKind;
 use cpaudit_core::round::RoundPolicy;
 
+use crate::enterprises::EnterpriseRow;
 use crate::evidence::{categories_text, china_date, date_text, reasons_text};
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// What happened to a library entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -327,6 +328,14 @@ impl Db {
     pub async fn library_history(
         &self,
         scope: &Scope,
+        enterprise: &InScope<EnterpriseRow>,
+    ) -> Result<Vec<LibraryVersion>> {
+        self.library_versions(scope, enterprise.id).await
+    }
+
+    async fn library_versions(
+        &self,
+        scope: &Scope,
         enterprise_id: i64,
     ) -> Result<Vec<LibraryVersion>> {
         let mut sql = Sql::default();
@@ -359,7 +368,7 @@ impl Db {
                 ));
             }
             let present = self
-                .library_history(actor.scope(), change.enterprise_id)
+                .library_versions(actor.scope(), change.enterprise_id)
                 .await?
                 .into_iter()
                 .rfind(|v| v.valid_from.as_str() <= date_text(change.valid_from).as_str())
@@ -414,12 +423,13 @@ impl Db {
     pub async fn record_plan_move(
         &self,
         actor: &Principal,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
         planned_in: i32,
         to_year: i32,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let enterprise_id = enterprise.id;
         let city = self.managed_city_of(actor, enterprise_id).await?;
         if reason.trim().is_empty() {
             return Err(StorageError::invalid(
@@ -880,31 +890,31 @@ impl Db {
     /// Where the scope's enterprise stands on published lists: entries and clocks.
     pub async fn listings_of(
         &self,
-        scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<Vec<(PublishedEntry, Vec<ClockRow>)>> {
-        if self.get_enterprise(scope, enterprise_id).await?.is_none() {
-            return Ok(Vec::new());
-        }
         let entries: Vec<PublishedEntry> = on_pool!(self, |pool| {
             sqlx::query_as(&format!(
                 "{ENTRY_SELECT} JOIN published_lists l ON l.id = p.list_id \
                  WHERE p.enterprise_id = $1 AND l.superseded_by IS NULL ORDER BY p.list_id DESC"
             ))
-            .bind(enterprise_id)
+            .bind(enterprise.id)
             .fetch_all(pool)
             .await?
         });
         let mut out = Vec::with_capacity(entries.len());
         for entry in entries {
-            let clocks = self.clocks(entry.list_id, enterprise_id).await?;
+            let clocks = self.clocks(entry.list_id, enterprise).await?;
             out.push((entry, clocks));
         }
         Ok(out)
     }
 
     /// The clocks of one enterprise on one list.
-    pub async fn clocks(&self, list_id: i64, enterprise_id: i64) -> Result<Vec<ClockRow>> {
+    pub async fn clocks(
+        &self,
+        list_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
+    ) -> Result<Vec<ClockRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT list_id, enterprise_id, kind, starts_on, nominal_on, effective_on, rule_id, \
@@ -913,7 +923,21 @@ impl Db {
                  ORDER BY nominal_on",
             )
             .bind(list_id)
-            .bind(enterprise_id)
+            .bind(enterprise.id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The clocks of every enterprise on one list, by enterprise (the list's own page).
+    pub async fn list_clocks(&self, list_id: i64) -> Result<Vec<ClockRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT list_id, enterprise_id, kind, starts_on, nominal_on, effective_on, rule_id, \
+                 rule_book_version, rule_json, calendar_version, uncovered_years, trace_zh, \
+                 trace_en FROM clocks WHERE list_id = $1 ORDER BY enterprise_id, nominal_on",
+            )
+            .bind(list_id)
             .fetch_all(pool)
             .await?
         }))

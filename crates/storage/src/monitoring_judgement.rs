@@ -27,9 +27,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
+use crate::enterprises::EnterpriseRow;
 use crate::evidence::{china_date, insert_evidence};
 use crate::sql::{scope_condition, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Backend, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{
+    on_pool, on_tx, timestamp, Backend, Db, InScope, Principal, Result, Scope, StorageError, Tx,
+};
 
 /// The principal the evaluation job acts as in the audit trail.
 pub const JUDGEMENT_ACTOR: &str = "hj212-judgement";
@@ -300,8 +303,9 @@ impl Db {
     pub async fn outlet_standards(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<Vec<OutletStandardRow>> {
+        let enterprise_id = enterprise.id;
         let mut sql = Sql::default();
         let condition = scope_condition(&mut sql, scope);
         let text = format!(
@@ -383,9 +387,10 @@ impl Db {
     pub async fn permit_load_limits(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
         year: Option<i32>,
     ) -> Result<Vec<PermitLoadLimitRow>> {
+        let enterprise_id = enterprise.id;
         let mut sql = Sql::default();
         let mut conditions = vec![scope_condition(&mut sql, scope)];
         conditions.push(format!(
@@ -411,11 +416,12 @@ impl Db {
     pub async fn set_permit_load_limit(
         &self,
         actor: &Principal,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
         outlet_id: Option<i64>,
         limit: &LoadLimit,
         now: DateTime<Utc>,
     ) -> Result<i64> {
+        let enterprise_id = enterprise.id;
         self.managed_city_of(actor, enterprise_id).await?;
         if let Some(outlet_id) = outlet_id {
             let outlet = self.outlet_standard(actor.scope(), outlet_id).await?;
@@ -607,8 +613,9 @@ impl Db {
     pub async fn latest_values(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<Vec<LatestValues>> {
+        let enterprise_id = enterprise.id;
         let devices = self.devices_of(scope, Some(enterprise_id)).await?;
         let mut out = Vec::new();
         for device in devices {
@@ -759,10 +766,11 @@ impl Db {
     pub async fn exceedance_days(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<ExceedanceDayRow>> {
+        let enterprise_id = enterprise.id;
         let mut sql = Sql::default();
         let condition = scope_condition(&mut sql, scope);
         let text = format!(
@@ -818,16 +826,14 @@ impl Db {
     pub async fn yearly_loads(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
         year: i32,
     ) -> Result<Vec<LoadRow>> {
-        if self.get_enterprise(scope, enterprise_id).await?.is_none() {
-            return Err(StorageError::NotFound);
-        }
+        let enterprise_id = enterprise.id;
         let limits = self
-            .permit_load_limits(scope, enterprise_id, Some(year))
+            .permit_load_limits(scope, enterprise, Some(year))
             .await?;
-        let outlets = self.outlet_standards(scope, enterprise_id).await?;
+        let outlets = self.outlet_standards(scope, enterprise).await?;
         let by_outlet = outlet_loads(self, enterprise_id, year).await?;
         let mut rows = Vec::new();
         let mut totals: BTreeMap<String, f64> = BTreeMap::new();
@@ -883,8 +889,9 @@ impl Db {
     pub async fn monitoring_candidates(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<Vec<CandidateRow>> {
+        let enterprise_id = enterprise.id;
         let mut sql = Sql::default();
         let condition = scope_condition(&mut sql, scope);
         let text = format!(

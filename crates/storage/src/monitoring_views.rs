@@ -10,9 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::auth::ScopeKind;
+use crate::enterprises::EnterpriseRow;
 use crate::monitoring::QuarantinePacketRow;
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
-use crate::{on_pool, Db, Principal, Result, Scope, StorageError};
+use crate::{on_pool, Db, InScope, Principal, Result, Scope, StorageError};
 
 /// A registered device with where it is, what the receiver last heard from it and its receiver
 /// settings.
@@ -194,8 +195,9 @@ impl Db {
     pub async fn device_factor_units_of(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<HashMap<(i64, String), String>> {
+        let enterprise_id = enterprise.id;
         let mut sql = Sql::default();
         let condition = scope_condition(&mut sql, scope);
         let text = format!(

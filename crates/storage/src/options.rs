@@ -23,7 +23,7 @@ use crate::evidence::date_text;
 use crate::rounds::{
     append_round_event, audit_round_step, require_open, RoundEventInsert, RoundRow,
 };
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError, Tx};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, StorageError, Tx};
 
 /// An option as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -138,7 +138,7 @@ pub fn round_actors(principal: &Principal, round: &RoundRow) -> Vec<RoundActor> 
 impl Db {
     /// A round's options (in the order entered) with their values and totals. The caller has
     /// read the round within its scope.
-    pub async fn option_sheet(&self, round: &RoundRow) -> Result<OptionSheet> {
+    pub async fn option_sheet(&self, round: &InScope<RoundRow>) -> Result<OptionSheet> {
         let text = format!("SELECT {OPTION_COLUMNS} FROM options WHERE round_id = $1 ORDER BY id");
         let options: Vec<OptionRow> = on_pool!(self, |pool| {
             sqlx::query_as(&text).bind(round.id).fetch_all(pool).await?
@@ -166,10 +166,10 @@ impl Db {
 
     /// What the acceptance guard reads: the number of options, and of medium/high-cost options
     /// neither implemented nor dropped.
-    pub async fn option_summary(&self, round_id: i64) -> Result<(usize, usize)> {
+    pub async fn option_summary(&self, round: &InScope<RoundRow>) -> Result<(usize, usize)> {
         let rows: Vec<(String, String)> = on_pool!(self, |pool| {
             sqlx::query_as("SELECT cost_class, status FROM options WHERE round_id = $1")
-                .bind(round_id)
+                .bind(round.id)
                 .fetch_all(pool)
                 .await?
         });
@@ -186,7 +186,7 @@ impl Db {
     pub async fn add_option(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         option: &ValidOption,
         now: DateTime<Utc>,
     ) -> Result<i64> {
@@ -209,7 +209,7 @@ impl Db {
     pub async fn import_options(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         options: &[ValidOption],
         file_name: &str,
         now: DateTime<Utc>,
@@ -229,7 +229,7 @@ impl Db {
     pub async fn update_option(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         option_id: i64,
         option: &ValidOption,
         now: DateTime<Utc>,
@@ -286,7 +286,7 @@ impl Db {
     pub async fn delete_option(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         option_id: i64,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -339,7 +339,7 @@ impl Db {
     pub async fn change_option_status(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         option_id: i64,
         change: &StatusChange,
         now: DateTime<Utc>,
@@ -419,7 +419,7 @@ impl Db {
     pub async fn set_option_values(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         option_id: i64,
         stage: Stage,
         values: &[ValidValue],
@@ -469,7 +469,7 @@ impl Db {
         &self,
         work: OptionWork,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
     ) -> Result<(Tx, Chain)> {
         require_open(round)?;
         let mut tx = self.begin().await?;

@@ -16,11 +16,12 @@ use serde_json::{json, Value};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::draws::DrawRow;
 use crate::evidence::date_text;
 use crate::rounds::{
     append_round_event, audit_round_step, require_open, RoundEventInsert, RoundRow,
 };
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// A review as stored.
 #[derive(Debug, Clone, Serialize)]
@@ -186,14 +187,14 @@ const REVIEW_SELECT: &str = "SELECT id, round_id, kind, draw_id, meeting_on, pla
     scoring_form, scheduled_by, scheduled_at, proposed_conclusion, conclusion, score, reasons, \
     decided_on, decided_by, decided_at, opinion_number FROM reviews";
 
-/// Schedules a review of a round with the panel of `draw_id`, inside the schedule
+/// Schedules a review of a round with the panel of `draw`, inside the schedule
 /// transition's transaction. Returns the review's id.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_review(
     tx: &mut Tx,
-    round_id: i64,
+    round: &InScope<RoundRow>,
     kind: ReviewKind,
-    draw_id: i64,
+    draw: &InScope<DrawRow>,
     meeting_on: NaiveDate,
     place: &str,
     scoring_form_version: &str,
@@ -205,9 +206,9 @@ pub async fn insert_review(
             "INSERT INTO reviews (round_id, kind, draw_id, meeting_on, place, scoring_form, \
              scheduled_by, scheduled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
-        .bind(round_id)
+        .bind(round.id)
         .bind(kind.as_str())
-        .bind(draw_id)
+        .bind(draw.id)
         .bind(date_text(meeting_on))
         .bind(place.trim())
         .bind(scoring_form_version)
@@ -236,12 +237,11 @@ pub struct Decision<'a> {
 /// kind does not have, or a review decided already, is refused.
 pub async fn record_decision(
     tx: &mut Tx,
-    review_id: i64,
+    review: &InScope<ReviewRow>,
     decision: &Decision<'_>,
     actor: &Principal,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let review = review_in_tx(tx, review_id).await?;
     if !review.kind().conclusions().contains(&decision.conclusion) {
         return Err(StorageError::invalid(
             "conclusion",
@@ -272,7 +272,7 @@ pub async fn record_decision(
         .bind(actor.actor())
         .bind(timestamp(now))
         .bind(decision.opinion_number.trim())
-        .bind(review_id)
+        .bind(review.id)
         .execute(conn)
         .await
         .map(|done| done.rows_affected())
@@ -321,14 +321,11 @@ impl Db {
     pub async fn get_review(
         &self,
         scope: &Scope,
-        review_id: i64,
-    ) -> Result<Option<(ReviewRow, RoundRow)>> {
+        id: i64,
+    ) -> Result<Option<(InScope<ReviewRow>, InScope<RoundRow>)>> {
         let text = format!("{REVIEW_SELECT} WHERE id = $1");
         let review: Option<ReviewRow> = on_pool!(self, |pool| {
-            sqlx::query_as(&text)
-                .bind(review_id)
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_as(&text).bind(id).fetch_optional(pool).await?
         });
         let Some(review) = review else {
             return Ok(None);
@@ -336,32 +333,27 @@ impl Db {
         Ok(self
             .get_round(scope, review.round_id)
             .await?
-            .map(|round| (review, round)))
+            .map(|round| (InScope::granted(review), round)))
     }
 
-    /// The round's newest review, if the scope covers the round.
-    pub async fn current_review(&self, scope: &Scope, round_id: i64) -> Result<Option<ReviewRow>> {
-        match self.get_round(scope, round_id).await? {
-            Some(round) => self.latest_review(&round).await,
-            None => Ok(None),
-        }
-    }
-
-    /// The newest review of a round the caller has read within its scope (only a scoped read
-    /// returns a [`RoundRow`]).
-    pub async fn latest_review(&self, round: &RoundRow) -> Result<Option<ReviewRow>> {
+    /// The newest review of a round the caller has read within its scope.
+    pub async fn latest_review(
+        &self,
+        round: &InScope<RoundRow>,
+    ) -> Result<Option<InScope<ReviewRow>>> {
         let text = format!("{REVIEW_SELECT} WHERE round_id = $1 ORDER BY id DESC LIMIT 1");
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(&text)
                 .bind(round.id)
                 .fetch_optional(pool)
                 .await?
-        }))
+        })
+        .map(InScope::granted))
     }
 
     /// The seated panel of a review (accepted panel seats of its draw, by rank) and when each
     /// member's sheet came in. The caller has read the review within its scope.
-    pub async fn review_panel(&self, review: &ReviewRow) -> Result<Vec<PanelSeatRow>> {
+    pub async fn review_panel(&self, review: &InScope<ReviewRow>) -> Result<Vec<PanelSeatRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT a.expert_id, x.name, x.title, a.rank, s.submitted_at \
@@ -379,7 +371,7 @@ impl Db {
 
     /// Whether every seated panel member has a sheet in (and at least one is seated): the
     /// decide guard "scores complete".
-    pub async fn scores_complete(&self, review_id: i64) -> Result<bool> {
+    pub async fn scores_complete(&self, review: &InScope<ReviewRow>) -> Result<bool> {
         let (seated, missing): (i64, i64) = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT COUNT(*), COUNT(*) - COUNT(s.expert_id) FROM reviews r \
@@ -388,7 +380,7 @@ impl Db {
                  LEFT JOIN review_scores s ON s.review_id = r.id AND s.expert_id = a.expert_id \
                  WHERE r.id = $1",
             )
-            .bind(review_id)
+            .bind(review.id)
             .fetch_one(pool)
             .await?
         });
@@ -400,10 +392,10 @@ impl Db {
     pub async fn review_sheets(
         &self,
         actor: &Principal,
-        review: &ReviewRow,
-        round: &RoundRow,
+        review: &InScope<ReviewRow>,
+        round: &InScope<RoundRow>,
     ) -> Result<Vec<ScoreSheetRow>> {
-        let all = self.all_sheets(review.id).await?;
+        let all = self.all_sheets(review).await?;
         Ok(match actor.scope().kind() {
             _ if is_organizer(actor.scope(), round) => all,
             ScopeKind::Expert(_) if review.is_decided() => all,
@@ -414,14 +406,14 @@ impl Db {
 
     /// Every sheet of a review, by expert, for the proposal. Not for display: see
     /// [`Db::review_sheets`].
-    pub async fn all_sheets(&self, review_id: i64) -> Result<Vec<ScoreSheetRow>> {
+    pub async fn all_sheets(&self, review: &InScope<ReviewRow>) -> Result<Vec<ScoreSheetRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT s.review_id, s.expert_id, x.name AS expert_name, s.items_json, \
                  s.vetoes_json, s.total, s.opinion, s.submitted_at FROM review_scores s \
                  JOIN experts x ON x.id = s.expert_id WHERE s.review_id = $1 ORDER BY s.expert_id",
             )
-            .bind(review_id)
+            .bind(review.id)
             .fetch_all(pool)
             .await?
         }))
@@ -448,13 +440,17 @@ impl Db {
     /// accepted: the schedule guard "panel ready". A seat that was declined counts once its
     /// alternate has accepted; while any panel seat waits for an answer, or a declined seat
     /// found no alternate, the panel is not ready.
-    pub async fn ready_panel_draw(&self, round_id: i64, kind: ReviewKind) -> Result<Option<i64>> {
+    pub async fn ready_panel_draw(
+        &self,
+        round: &InScope<RoundRow>,
+        kind: ReviewKind,
+    ) -> Result<Option<InScope<DrawRow>>> {
         let draws: Vec<(i64, Option<String>)> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, record_json FROM draws WHERE round_id = $1 AND review_kind = $2 \
                  AND stage = 'drawn' ORDER BY id DESC",
             )
-            .bind(round_id)
+            .bind(round.id)
             .bind(kind.as_str())
             .fetch_all(pool)
             .await?
@@ -466,7 +462,7 @@ impl Db {
                 .and_then(|record| record["panel"].as_array().map(Vec::len))
                 .unwrap_or(0);
             if seats > 0 && self.panel_filled(draw_id, seats).await? {
-                return Ok(Some(draw_id));
+                return self.get_draw(draw_id).await;
             }
         }
         Ok(None)
@@ -492,7 +488,7 @@ impl Db {
     pub async fn submit_score_sheet(
         &self,
         actor: &Principal,
-        review_id: i64,
+        (review, round): (&InScope<ReviewRow>, &InScope<RoundRow>),
         sheet: &ScoreSheet,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -500,11 +496,8 @@ impl Db {
             return Err(not_seated());
         };
         let expert_id = *expert_id;
-        let (review, round) = self
-            .get_review(actor.scope(), review_id)
-            .await?
-            .ok_or(StorageError::NotFound)?;
-        require_open(&round)?;
+        let review_id = review.id;
+        require_open(round)?;
         let mut tx = self.begin().await?;
         let review = review_in_tx(&mut tx, review.id).await?;
         if review.is_decided() {

@@ -16,9 +16,10 @@ use serde_json::{json, Value};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::enterprises::EnterpriseRow;
 use crate::evidence::date_text;
 use crate::sql::{bind_args, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
+use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// A round as stored, with the names a page shows.
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +57,12 @@ pub struct RoundRow {
     decoded_state: RoundState,
     #[serde(skip)]
     decoded_track: Track,
+}
+
+impl crate::in_scope::OfRound for RoundRow {
+    fn round_id(&self) -> i64 {
+        self.id
+    }
 }
 
 impl RoundRow {
@@ -280,27 +287,28 @@ pub(crate) fn round_scope_condition(sql: &mut Sql, scope: &Scope) -> String {
 
 impl Db {
     /// One round, if the scope covers it.
-    pub async fn get_round(&self, scope: &Scope, round_id: i64) -> Result<Option<RoundRow>> {
+    pub async fn get_round(&self, scope: &Scope, id: i64) -> Result<Option<InScope<RoundRow>>> {
         let mut sql = Sql::default();
         let condition = round_scope_condition(&mut sql, scope);
-        let id = sql.arg(Arg::Int(round_id));
+        let id = sql.arg(Arg::Int(id));
         let text = format!("{ROUND_SELECT} WHERE {condition} AND r.id = {id}");
         Ok(on_pool!(self, |pool| {
             bind_args!(sqlx::query_as(&text), &sql.args)
                 .fetch_optional(pool)
                 .await?
-        }))
+        })
+        .map(InScope::granted))
     }
 
     /// The rounds of one enterprise, newest first, within the scope.
     pub async fn rounds_of_enterprise(
         &self,
         scope: &Scope,
-        enterprise_id: i64,
+        enterprise: &InScope<EnterpriseRow>,
     ) -> Result<Vec<RoundRow>> {
         let mut sql = Sql::default();
         let condition = round_scope_condition(&mut sql, scope);
-        let id = sql.arg(Arg::Int(enterprise_id));
+        let id = sql.arg(Arg::Int(enterprise.id));
         let text = format!(
             "{ROUND_SELECT} WHERE {condition} AND r.enterprise_id = {id} ORDER BY r.list_year DESC, r.id DESC"
         );
@@ -312,7 +320,7 @@ impl Db {
     }
 
     /// A round's timeline, oldest first. The caller has read the round within its scope.
-    pub async fn round_events(&self, round: &RoundRow) -> Result<Vec<RoundEventRow>> {
+    pub async fn round_events(&self, round: &InScope<RoundRow>) -> Result<Vec<RoundEventRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, round_id, action, from_state, to_state, actor, actor_role, reason, \
@@ -325,7 +333,7 @@ impl Db {
     }
 
     /// A round's deadlines in the order they run. The caller has read the round.
-    pub async fn round_deadlines(&self, round: &RoundRow) -> Result<Vec<DeadlineRow>> {
+    pub async fn round_deadlines(&self, round: &InScope<RoundRow>) -> Result<Vec<DeadlineRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT round_id, kind, seq, starts_on, nominal_on, due_on, rule_id, \
@@ -558,13 +566,13 @@ pub struct TransitionRecord<'a> {
 pub enum ReviewStep<'a> {
     Schedule {
         kind: ReviewKind,
-        draw_id: i64,
+        draw: InScope<crate::draws::DrawRow>,
         meeting_on: NaiveDate,
         place: &'a str,
         scoring_form: &'a str,
     },
     Decide {
-        review_id: i64,
+        review: InScope<crate::reviews::ReviewRow>,
         decision: crate::reviews::Decision<'a>,
     },
 }
@@ -614,7 +622,7 @@ impl Db {
     pub async fn apply_transition(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         record: &TransitionRecord<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -628,16 +636,16 @@ impl Db {
         match &record.review {
             Some(ReviewStep::Schedule {
                 kind,
-                draw_id,
+                draw,
                 meeting_on,
                 place,
                 scoring_form,
             }) => {
                 crate::reviews::insert_review(
                     &mut tx,
-                    round.id,
+                    round,
                     *kind,
-                    *draw_id,
+                    draw,
                     *meeting_on,
                     place,
                     scoring_form,
@@ -646,11 +654,8 @@ impl Db {
                 )
                 .await?;
             }
-            Some(ReviewStep::Decide {
-                review_id,
-                decision,
-            }) => {
-                crate::reviews::record_decision(&mut tx, *review_id, decision, actor, now).await?;
+            Some(ReviewStep::Decide { review, decision }) => {
+                crate::reviews::record_decision(&mut tx, review, decision, actor, now).await?;
             }
             None => {}
         }
@@ -692,7 +697,7 @@ impl Db {
 
     /// What the guards read from the round's phases and reviews (documents and options: see
     /// `documents_on_file` and `option_summary`).
-    pub async fn stored_facts(&self, round: &RoundRow) -> Result<StoredFacts> {
+    pub async fn stored_facts(&self, round: &InScope<RoundRow>) -> Result<StoredFacts> {
         let id = round.id;
         Ok(on_pool!(self, |pool| {
             let phases_completed = sqlx::query_scalar(
@@ -715,7 +720,7 @@ impl Db {
     }
 
     /// The recorded phases of a round, in order. The caller has read the round.
-    pub async fn round_phases(&self, round: &RoundRow) -> Result<Vec<PhaseRow>> {
+    pub async fn round_phases(&self, round: &InScope<RoundRow>) -> Result<Vec<PhaseRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT phase, started_on, completed_on, summary, updated_at, updated_by \
@@ -732,7 +737,7 @@ impl Db {
     pub async fn record_phase(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         record: &PhaseRecord<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -795,7 +800,7 @@ impl Db {
     pub async fn save_start_filing(
         &self,
         actor: &Principal,
-        round: &RoundRow,
+        round: &InScope<RoundRow>,
         filing: &StartFiling,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -1045,14 +1050,14 @@ impl Db {
 }
 
 impl Db {
-    /// Whether the enterprise has an engagement in force with the consultancy.
-    pub async fn is_engaged(&self, enterprise_id: i64, consultancy_id: i64) -> Result<bool> {
+    /// Whether the round's enterprise has an engagement in force with the consultancy.
+    pub async fn is_engaged(&self, round: &InScope<RoundRow>, consultancy_id: i64) -> Result<bool> {
         let count: i64 = on_pool!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM engagements WHERE enterprise_id = $1 AND consultancy_id = $2 \
                  AND ended_on IS NULL",
             )
-            .bind(enterprise_id)
+            .bind(round.enterprise_id)
             .bind(consultancy_id)
             .fetch_one(pool)
             .await?
@@ -1063,7 +1068,7 @@ impl Db {
 
 impl Db {
     /// The ids of a round's documents (attachments must be among them).
-    pub async fn round_document_ids(&self, round: &RoundRow) -> Result<Vec<i64>> {
+    pub async fn round_document_ids(&self, round: &InScope<RoundRow>) -> Result<Vec<i64>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT id FROM documents WHERE round_id = $1")
                 .bind(round.id)

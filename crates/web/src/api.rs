@@ -10,6 +10,7 @@ use cpaudit_office::TableFormat;
 use cpaudit_storage::auth::{LoginError, SessionKind};
 use cpaudit_storage::enterprises::{EnterpriseRow, ImportOutcome, Outlet};
 use cpaudit_storage::registry::{IndustryRow, JurisdictionRow};
+use cpaudit_storage::InScope;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -433,10 +434,10 @@ pub async fn update_enterprise(
     check_jurisdiction(principal, &valid).map_err(AppError::forbidden_field)?;
     state
         .db()
-        .update_enterprise(principal, id, patch.version, &valid, state.now())
+        .update_enterprise(principal, &current, patch.version, &valid, state.now())
         .await?;
     let row = reload(&state, principal, id).await?;
-    Ok(Json(row))
+    Ok(Json(row.into_inner()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -538,7 +539,7 @@ async fn reload(
     state: &AppState,
     principal: &cpaudit_storage::Principal,
     id: i64,
-) -> Result<EnterpriseRow, AppError> {
+) -> Result<InScope<EnterpriseRow>, AppError> {
     state
         .db()
         .get_enterprise(principal.scope(), id)

@@ -444,12 +444,17 @@ async fn engage(
         })?;
     let since = cpaudit_app::input::optional_date("since", &input.since)?.unwrap_or(state.today());
     let refusal = refusal_of(state, input.consultancy_id, caller.lang).await?;
+    let enterprise = state
+        .db()
+        .get_enterprise(principal.scope(), enterprise_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     state
         .db()
         .engage(
             principal,
             input.consultancy_id,
-            enterprise_id,
+            &enterprise,
             since,
             refusal.as_deref(),
             state.now(),

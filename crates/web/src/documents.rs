@@ -32,6 +32,7 @@ use cpaudit_office::{clean_file_name, identify_document, DocumentFormat, Documen
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::documents::{engaged_consultancy, DocumentRow, NewDocument, UploadError};
 use cpaudit_storage::rounds::RoundRow;
+use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -72,7 +73,7 @@ async fn round_in_scope(
     state: &AppState,
     principal: &Principal,
     round_id: i64,
-) -> Result<RoundRow, AppError> {
+) -> Result<InScope<RoundRow>, AppError> {
     state
         .db()
         .get_round(principal.scope(), round_id)
@@ -96,7 +97,7 @@ async fn documents_json(
     state: &AppState,
     principal: &Principal,
     round_id: i64,
-) -> Result<(RoundRow, RoundDocumentsJson), AppError> {
+) -> Result<(InScope<RoundRow>, RoundDocumentsJson), AppError> {
     let round = round_in_scope(state, principal, round_id).await?;
     let documents = state.db().round_documents(&round).await?;
     let json = RoundDocumentsJson {
@@ -283,7 +284,7 @@ async fn upload(
         .db()
         .upload_document(
             principal,
-            round.id,
+            &round,
             &document,
             refusal.as_deref(),
             state.now(),
@@ -506,7 +507,7 @@ async fn documents_page(
             let message = error.message();
             lang.pick(&message.zh, &message.en).to_string()
         }),
-        round,
+        round: round.into_inner(),
     };
     let status = alert.map_or(StatusCode::OK, AppError::status);
     Ok(render_with(status, &page))

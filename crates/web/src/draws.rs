@@ -59,9 +59,10 @@ impl From<FreezeJson> for FreezeInput {
 }
 
 async fn draw_json(state: &AppState, id: i64) -> Result<DrawJson, AppError> {
+    let draw = use_case::draw_in_scope(state.app(), id).await?;
     Ok(DrawJson {
-        draw: state.db().get_draw(id).await?.ok_or(AppError::NotFound)?,
-        assignments: state.db().assignments(id).await?,
+        assignments: state.db().assignments(&draw).await?,
+        draw: draw.into_inner(),
     })
 }
 
@@ -128,36 +129,13 @@ pub async fn api_respond(
     Json(input): Json<ResponseJson>,
 ) -> Result<Json<AssignmentRow>, ApiError> {
     let principal = caller.principal()?;
-    if input.accept && !input.no_conflict {
-        return Err(AppError::bad_field(
-            "no_conflict",
-            "confirmation_required",
-            "接受评审任务须确认与被评审企业及其咨询机构不存在利益冲突",
-            "accepting requires confirming that there is no conflict of interest",
-        )
-        .into());
-    }
-    if !input.accept && input.reason.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "reason",
-            "required",
-            "谢绝评审任务须说明理由",
-            "declining requires a reason",
-        )
-        .into());
-    }
+    let answer = use_case::Answer {
+        accept: input.accept,
+        no_conflict: input.no_conflict,
+        reason: input.reason,
+    };
     Ok(Json(
-        state
-            .db()
-            .respond_to_assignment(
-                principal,
-                id,
-                input.accept,
-                input.no_conflict,
-                &input.reason,
-                state.now(),
-            )
-            .await?,
+        use_case::respond(state.app(), principal, id, &answer).await?,
     ))
 }
 
@@ -181,7 +159,7 @@ pub async fn api_finish(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.principal()?;
-    state.db().finish_draw(principal, id, state.now()).await?;
+    use_case::finish(state.app(), principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -202,7 +180,7 @@ pub struct PublicDrawJson {
 }
 
 async fn public_draw(state: &AppState, id: i64) -> Result<PublicDrawJson, AppError> {
-    let row = state.db().get_draw(id).await?.ok_or(AppError::NotFound)?;
+    let row = use_case::draw_in_scope(state.app(), id).await?.into_inner();
     let frozen_pool = use_case::frozen_pool(&row)?;
     let record: Option<DrawRecord> = row
         .record

@@ -19,6 +19,7 @@ use cpaudit_storage::consultancies::SanctionRow;
 use cpaudit_storage::enforcement::{EnforcementRow, PublicEnforcementRow};
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::RoundRow;
+use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -105,7 +106,7 @@ async fn visible_round(
     state: &AppState,
     principal: &Principal,
     id: i64,
-) -> Result<RoundRow, AppError> {
+) -> Result<InScope<RoundRow>, AppError> {
     state
         .db()
         .get_round(principal.scope(), id)
@@ -255,7 +256,7 @@ pub struct EnforcementJson {
 async fn enforcement_json(
     state: &AppState,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
 ) -> Result<EnforcementJson, AppError> {
     let today = state.today();
     let actions = state.db().round_enforcement(round).await?;
@@ -482,7 +483,7 @@ pub async fn enforcement_page(
         orders: order_choices(&record.actions, &actions),
         actions,
         sanctions,
-        round,
+        round: round.into_inner(),
     }))
 }
 

@@ -23,6 +23,7 @@ use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::{
     evidence_sources, EvidenceDecision, EvidenceFilter, EvidenceRow, PastRoundRow,
 };
+use cpaudit_storage::InScope;
 use cpaudit_storage::{Principal, StorageError};
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
@@ -193,7 +194,7 @@ async fn visible_enterprise(
     state: &AppState,
     principal: &Principal,
     id: i64,
-) -> Result<EnterpriseRow, AppError> {
+) -> Result<InScope<EnterpriseRow>, AppError> {
     state
         .db()
         .get_enterprise(principal.scope(), id)
@@ -721,7 +722,7 @@ struct Redisplay {
 async fn enterprise_page(
     state: &AppState,
     caller: &Caller,
-    enterprise: EnterpriseRow,
+    enterprise: InScope<EnterpriseRow>,
     redisplay: Redisplay,
 ) -> Result<EnterprisePage, AppError> {
     let principal = caller.principal()?;
@@ -742,7 +743,7 @@ async fn enterprise_page(
         .collect();
     let rounds = state
         .db()
-        .past_rounds(principal.scope(), enterprise.id)
+        .past_rounds(principal.scope(), &enterprise)
         .await?
         .into_iter()
         .map(|row| round_view(row, lang))
@@ -753,7 +754,7 @@ async fn enterprise_page(
         ctx: Ctx::new(caller),
         lang,
         enterprise_id: enterprise.id,
-        enterprise_name: enterprise.name,
+        enterprise_name: enterprise.into_inner().name,
         alert: redisplay.alert,
         is_official: matches!(
             principal.scope().kind(),
@@ -796,7 +797,7 @@ pub async fn add_evidence(
                 .db()
                 .add_evidence(
                     principal,
-                    id,
+                    &enterprise,
                     &valid,
                     EvidenceStatus::Confirmed,
                     state.now(),
@@ -870,7 +871,7 @@ pub async fn decide(
         .db()
         .decide_evidence(
             principal,
-            id,
+            &row,
             decision,
             &form.reason,
             form.version.trim().parse().ok(),
@@ -890,7 +891,7 @@ pub async fn decide(
 async fn redisplay_decision(
     state: &AppState,
     caller: &Caller,
-    row: &EvidenceRow,
+    row: &InScope<EvidenceRow>,
     form: &DecisionForm,
     error: AppError,
 ) -> Result<Response, AppError> {
@@ -1681,7 +1682,7 @@ pub async fn api_add_evidence(
         .db()
         .add_evidence(
             principal,
-            id,
+            &enterprise,
             &valid,
             EvidenceStatus::Confirmed,
             state.now(),
@@ -1692,7 +1693,7 @@ pub async fn api_add_evidence(
         .get_evidence(principal.scope(), evidence_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(row)).into_response())
+    Ok((StatusCode::CREATED, Json(row.into_inner())).into_response())
 }
 
 /// Confirms or dismisses a candidate, or withdraws confirmed evidence (`dismiss`), with a
@@ -1724,7 +1725,7 @@ pub async fn api_decide(
             .db()
             .decide_evidence(
                 principal,
-                id,
+                &row,
                 decision,
                 &input.reason,
                 input.version,
@@ -1811,6 +1812,11 @@ pub async fn api_enterprise_rounds(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<PastRoundRow>>, ApiError> {
     let principal = caller.principal()?;
-    visible_enterprise(&state, principal, id).await?;
-    Ok(Json(state.db().past_rounds(principal.scope(), id).await?))
+    let enterprise = visible_enterprise(&state, principal, id).await?;
+    Ok(Json(
+        state
+            .db()
+            .past_rounds(principal.scope(), &enterprise)
+            .await?,
+    ))
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::{Datelike, NaiveDate};
 use cpaudit_app::cycle::{self, Determined, Proposal};
+use cpaudit_app::registry::enterprise_in_scope;
 use cpaudit_core::determination::{Determination, Outcome, Reason};
 use cpaudit_core::listing::{
     chinese_date, clocks_from_publication, notification_letter, submission_deadline, LetterFacts,
@@ -303,7 +304,11 @@ pub async fn determination_page(
     let year = year_param(query.year, &state)?;
     let as_of = date_param("as_of", query.as_of.as_deref(), state.today())?;
     let item = one_determination(&state, principal, id, year, as_of).await?;
-    let history = state.db().library_history(principal.scope(), id).await?;
+    let enterprise = enterprise_in_scope(state.app(), principal.scope(), id).await?;
+    let history = state
+        .db()
+        .library_history(principal.scope(), &enterprise)
+        .await?;
     let listings = listing_views(&state, principal.scope(), lang, id).await?;
     let d = &item.determination;
     let may_change_library = principal
@@ -366,7 +371,8 @@ async fn listing_views(
     id: i64,
 ) -> Result<Vec<ListingView>, AppError> {
     let mut views = Vec::new();
-    for (entry, clocks) in state.db().listings_of(scope, id).await? {
+    let enterprise = enterprise_in_scope(state.app(), scope, id).await?;
+    for (entry, clocks) in state.db().listings_of(&enterprise).await? {
         let list = state.db().published_list(entry.list_id).await?;
         let letter = state
             .db()
@@ -512,9 +518,11 @@ pub async fn api_library_change(
         .db()
         .change_library(principal, &[change], state.now())
         .await?;
+    let enterprise =
+        enterprise_in_scope(state.app(), principal.scope(), input.enterprise_id).await?;
     let entries = state
         .db()
-        .library_history(principal.scope(), input.enterprise_id)
+        .library_history(principal.scope(), &enterprise)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -945,11 +953,13 @@ async fn move_enterprise(
     require_reason("reason", &input.reason)?;
     let (_, proposal) = plan_json(state, principal, city, year).await?;
     cycle::validate_move(&proposal, input.enterprise_id, input.to_year)?;
+    let enterprise =
+        enterprise_in_scope(state.app(), principal.scope(), input.enterprise_id).await?;
     state
         .db()
         .record_plan_move(
             principal,
-            input.enterprise_id,
+            &enterprise,
             year,
             input.to_year,
             &input.reason,
@@ -1595,9 +1605,16 @@ pub async fn list_page(
         .into_iter()
         .map(|l| (l.enterprise_id, l))
         .collect();
+    let mut clocks_of: HashMap<i64, Vec<ClockRow>> = HashMap::new();
+    for clock in state.db().list_clocks(id).await? {
+        clocks_of
+            .entry(clock.enterprise_id)
+            .or_default()
+            .push(clock);
+    }
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
-        let clocks = state.db().clocks(id, entry.enterprise_id).await?;
+        let clocks = clocks_of.remove(&entry.enterprise_id).unwrap_or_default();
         let effective = |kind: &str| {
             clocks
                 .iter()
@@ -1977,7 +1994,8 @@ pub async fn api_listings(
 ) -> Result<Json<Vec<ListingJson>>, ApiError> {
     let principal = caller.principal()?;
     let mut out = Vec::new();
-    for (entry, clocks) in state.db().listings_of(principal.scope(), id).await? {
+    let enterprise = enterprise_in_scope(state.app(), principal.scope(), id).await?;
+    for (entry, clocks) in state.db().listings_of(&enterprise).await? {
         let letter = state
             .db()
             .letters(principal.scope(), entry.list_id)

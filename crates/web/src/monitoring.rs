@@ -23,6 +23,7 @@ use cpaudit_core::monitoring::{
 use cpaudit_core::registry::Message;
 use cpaudit_hj212::{Deviation, Deviations};
 use cpaudit_storage::auth::ScopeKind;
+use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::monitoring::{
     parse_tolerance, tolerance_text, AssignOutcome, QuarantineMn, QuarantinePacketRow,
@@ -32,6 +33,7 @@ use cpaudit_storage::monitoring_judgement::{
     OutletStandardRow, SeriesPoint,
 };
 use cpaudit_storage::monitoring_views::{DeviceFilter, DeviceView};
+use cpaudit_storage::InScope;
 use cpaudit_storage::{Principal, Scope, StorageError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -651,12 +653,8 @@ async fn visible_enterprise(
     state: &AppState,
     scope: &Scope,
     id: i64,
-) -> Result<cpaudit_storage::enterprises::EnterpriseRow, AppError> {
-    state
-        .db()
-        .get_enterprise(scope, id)
-        .await?
-        .ok_or(AppError::NotFound)
+) -> Result<InScope<EnterpriseRow>, AppError> {
+    Ok(cpaudit_app::registry::enterprise_in_scope(state.app(), scope, id).await?)
 }
 
 async fn exceedances_json(
@@ -665,7 +663,7 @@ async fn exceedances_json(
     enterprise_id: i64,
     range: Range,
 ) -> Result<ExceedancesJson, AppError> {
-    visible_enterprise(state, scope, enterprise_id).await?;
+    let enterprise = visible_enterprise(state, scope, enterprise_id).await?;
     let db = state.db();
     Ok(ExceedancesJson {
         from: date_text(range.from),
@@ -674,12 +672,7 @@ async fn exceedances_json(
             .exceedance_events(scope, Some(enterprise_id), range.start(), range.end())
             .await?,
         days: db
-            .exceedance_days(
-                scope,
-                enterprise_id,
-                range.from,
-                range.to + Duration::days(1),
-            )
+            .exceedance_days(scope, &enterprise, range.from, range.to + Duration::days(1))
             .await?,
         gaps: db
             .data_gaps(scope, Some(enterprise_id), range.start(), range.end())
@@ -739,16 +732,16 @@ async fn monitoring_json(
     };
     Ok(MonitoringJson {
         enterprise_id,
-        enterprise_name: enterprise.name,
+        enterprise_name: enterprise.name.clone(),
         offline_after_minutes: offline_after(state).num_minutes(),
         devices: db
             .monitoring_devices(scope, &filter, state.now(), offline_after(state))
             .await?,
-        outlets: db.outlet_standards(scope, enterprise_id).await?,
-        latest: db.latest_values(scope, enterprise_id).await?,
+        outlets: db.outlet_standards(scope, &enterprise).await?,
+        latest: db.latest_values(scope, &enterprise).await?,
         year,
-        loads: db.yearly_loads(scope, enterprise_id, year).await?,
-        candidates: db.monitoring_candidates(scope, enterprise_id).await?,
+        loads: db.yearly_loads(scope, &enterprise, year).await?,
+        candidates: db.monitoring_candidates(scope, &enterprise).await?,
     })
 }
 
@@ -1434,7 +1427,11 @@ pub async fn enterprise_page(
             last_data: d.last_data_time.map(time_text).unwrap_or_default(),
         })
         .collect();
-    let units = state.db().device_factor_units_of(scope, id).await?;
+    let enterprise = visible_enterprise(&state, scope, id).await?;
+    let units = state
+        .db()
+        .device_factor_units_of(scope, &enterprise)
+        .await?;
     let latest = overview
         .latest
         .iter()

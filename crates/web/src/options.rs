@@ -34,6 +34,7 @@ use cpaudit_core::round::Track;
 use cpaudit_office::{Cell, ColumnGroup, SheetSpec, TableFormat};
 use cpaudit_storage::options::{OptionEntry, OptionSheet, OptionValueRow};
 use cpaudit_storage::rounds::RoundRow;
+use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -182,10 +183,10 @@ pub struct OptionsJson {
 async fn options_json(
     state: &AppState,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
 ) -> Result<OptionsJson, AppError> {
     let sheet = state.db().option_sheet(round).await?;
-    let (option_count, medium_high_open) = state.db().option_summary(round.id).await?;
+    let (option_count, medium_high_open) = state.db().option_summary(round).await?;
     Ok(OptionsJson {
         round_id: round.id,
         round_state: round.state.clone(),
@@ -240,7 +241,7 @@ fn api_outcome(outcome: Result<Response, AppError>, lang: Lang) -> Result<Respon
 
 async fn entry_json(
     state: &AppState,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     option_id: i64,
 ) -> Result<OptionEntry, AppError> {
     let sheet = state.db().option_sheet(round).await?;
@@ -558,7 +559,7 @@ fn row_draft(row: &ImportRow) -> OptionDraft {
 async fn import_file(
     state: &AppState,
     principal: &Principal,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     file_name: &str,
     bytes: &[u8],
     lang: Lang,
@@ -1252,13 +1253,13 @@ fn import_outcome(
 async fn page_response(
     state: &AppState,
     caller: &Caller,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     status: StatusCode,
     redisplay: Option<Redisplay>,
     import: Option<RowsReport>,
 ) -> Result<Response, AppError> {
     let sheet = state.db().option_sheet(round).await?;
-    let (_, medium_high_open) = state.db().option_summary(round.id).await?;
+    let (_, medium_high_open) = state.db().option_summary(round).await?;
     let page = options_page(
         caller,
         PageInput {
@@ -1286,7 +1287,7 @@ pub async fn page(
 async fn form_outcome(
     state: &AppState,
     caller: &Caller,
-    round: &RoundRow,
+    round: &InScope<RoundRow>,
     outcome: cpaudit_app::Result<()>,
     (option_id, form): (Option<i64>, &'static str),
     fields: HashMap<String, String>,

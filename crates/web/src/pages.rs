@@ -1080,7 +1080,7 @@ pub async fn enterprise_update(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     // Out of scope is "not found", whatever the form says.
-    state
+    let current = state
         .db()
         .get_enterprise(principal.scope(), id)
         .await?
@@ -1121,7 +1121,7 @@ pub async fn enterprise_update(
     }
     match state
         .db()
-        .update_enterprise(principal, id, version, &valid, state.now())
+        .update_enterprise(principal, &current, version, &valid, state.now())
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/enterprises/{id}")).into_response()),

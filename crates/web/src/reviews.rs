@@ -31,6 +31,7 @@ use cpaudit_core::scoring::{Proposal, ScoringForm};
 use cpaudit_office::{write_review_opinion, ReviewOpinion};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::reviews::{is_organizer, PanelSeatRow, ReviewRow, ScoreSheetRow};
+use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -104,7 +105,7 @@ fn own_expert(principal: &Principal) -> Option<i64> {
 /// sheet is in. The decide transition records its conclusion and score beside the decision.
 pub async fn proposal_of(
     state: &AppState,
-    review: &ReviewRow,
+    review: &InScope<ReviewRow>,
     seated: usize,
 ) -> Result<Option<Proposal>, AppError> {
     Ok(use_case::proposal_of(state.app(), review, seated).await?)
@@ -130,13 +131,13 @@ async fn detail(state: &AppState, principal: &Principal, id: i64) -> Result<Revi
         form: FormJson::of(form),
         panel_size: panel.len(),
         sheets_in: panel.iter().filter(|p| p.submitted_at.is_some()).count(),
-        scores_complete: state.db().scores_complete(review.id).await?,
+        scores_complete: state.db().scores_complete(&review).await?,
         sheets: state.db().review_sheets(principal, &review, &round).await?,
         proposal,
         may_score: seated && !review.is_decided() && !round.state().is_final(),
         is_organizer: organizer,
         panel: if sees_panel { panel } else { Vec::new() },
-        review,
+        review: review.into_inner(),
     })
 }
 

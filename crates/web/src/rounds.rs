@@ -305,10 +305,10 @@ async fn round_json(
             .collect(),
         start_filing: filing.into(),
         disclosure: db.latest_disclosure(&round).await?,
-        secret_claims: db.secret_claims(round.id).await?,
+        secret_claims: db.secret_claims(&round).await?,
         review_id: db.latest_review(&round).await?.map(|r| r.id),
         timeline: masked_timeline(db.round_events(&round).await?, &actors),
-        round,
+        round: round.into_inner(),
     })
 }
 
@@ -760,7 +760,7 @@ pub async fn disclosure_page(
     let round = rounds::load_round(state.app(), principal, id).await?;
     rounds::require_filer(principal, &round)?;
     let latest = state.db().latest_disclosure(&round).await?;
-    let claims = state.db().secret_claims(round.id).await?;
+    let claims = state.db().secret_claims(&round).await?;
     let values = latest
         .as_ref()
         .map(DisclosureRow::items)
@@ -792,7 +792,7 @@ pub async fn disclosure_page(
             .map(|d| d.channel_detail.clone())
             .unwrap_or_default(),
         published: round.state() != RoundState::Listed,
-        round,
+        round: round.into_inner(),
     }))
 }
 
@@ -1001,7 +1001,7 @@ async fn public_disclosure(
         .published_disclosure(round_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let claims = rounds::claims_map(&db.secret_claims(round_id).await?);
+    let claims = rounds::claims_map(&db.secret_claims(&published).await?);
     let values = published.items();
     let items = DisclosureItem::ALL
         .into_iter()
@@ -1015,6 +1015,7 @@ async fn public_disclosure(
             ),
         })
         .collect();
+    let published = published.into_inner();
     Ok(PublicDisclosureJson {
         late: is_late(&summary),
         channel: published.channel,
