@@ -11,6 +11,7 @@ pub mod cycle;
 pub mod draws;
 pub mod enforcement;
 pub mod error;
+pub mod evidence;
 pub mod input;
 pub mod jobs;
 pub mod listing;

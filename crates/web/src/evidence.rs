@@ -14,6 +14,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use cpaudit_app::evidence as use_case;
+use cpaudit_app::ErrorKind;
 use cpaudit_core::determination::{EvidenceKind, EvidenceSource, EvidenceStatus, Reason};
 use cpaudit_core::evidence::{parse_name, EvidenceDraft, PastRoundDraft};
 use cpaudit_core::registry::{FieldError, Message};
@@ -24,7 +26,7 @@ use cpaudit_storage::evidence::{
     evidence_sources, EvidenceDecision, EvidenceFilter, EvidenceRow, PastRoundRow,
 };
 use cpaudit_storage::InScope;
-use cpaudit_storage::{Principal, StorageError};
+use cpaudit_storage::Principal;
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
@@ -37,7 +39,6 @@ pub use crate::rows::{RowProblem, RowsRefusal, RowsReport};
 use crate::AppState;
 
 /// Longest decision reason, in characters.
-const MAX_REASON_CHARS: usize = 500;
 /// Rows the pages list at most; they say when there may be more.
 const PAGE_ROWS: i64 = 500;
 /// Rows the API lists unless asked otherwise, and at most.
@@ -202,33 +203,9 @@ async fn visible_enterprise(
         .ok_or(AppError::NotFound)
 }
 
-/// Officials of the enterprise's city and of the province enter evidence.
-fn may_enter(principal: &Principal, enterprise: &EnterpriseRow) -> bool {
-    principal
-        .scope()
-        .may_manage_city(&enterprise.jurisdiction_code)
-}
-
-/// Only an official of the enterprise's own city decides (the province watches).
-fn may_decide(principal: &Principal, row: &EvidenceRow) -> bool {
-    matches!(principal.scope().kind(), ScopeKind::City(code) if *code == row.jurisdiction_code)
-}
-
-fn not_your_decision() -> AppError {
-    AppError::Forbidden(Message::new(
-        "只有企业所在市州的生态环境部门可以确认或驳回证据",
-        "Only an official of the enterprise's city confirms or dismisses its evidence",
-    ))
-}
-
-/// What may still be decided: a candidate is confirmed or dismissed; confirmed evidence can
-/// only be withdrawn (dismissed); a dismissal is final.
+/// What may still be decided on the evidence as its status reads.
 fn open_decisions(status: &str) -> &'static [EvidenceDecision] {
-    match parse_name::<EvidenceStatus>(status) {
-        Some(EvidenceStatus::Candidate) => &[EvidenceDecision::Confirm, EvidenceDecision::Dismiss],
-        Some(EvidenceStatus::Confirmed) => &[EvidenceDecision::Dismiss],
-        _ => &[],
-    }
+    parse_name::<EvidenceStatus>(status).map_or(&[], use_case::open_decisions)
 }
 
 fn decision_value(decision: EvidenceDecision) -> &'static str {
@@ -236,73 +213,6 @@ fn decision_value(decision: EvidenceDecision) -> &'static str {
         EvidenceDecision::Confirm => "confirm",
         EvidenceDecision::Dismiss => "dismiss",
     }
-}
-
-/// Checks a decision's own fields. They are checked before the evidence is looked up, so that
-/// a malformed decision gets the same answer whether or not the evidence exists.
-fn check_decision(decision: &str, reason: &str) -> Result<EvidenceDecision, AppError> {
-    let mut errors = Vec::new();
-    let decision = match decision.trim() {
-        "confirm" => Some(EvidenceDecision::Confirm),
-        "dismiss" => Some(EvidenceDecision::Dismiss),
-        _ => {
-            errors.push(FieldError::new(
-                "decision",
-                "invalid_choice",
-                Message::new(
-                    "决定应为 confirm（确认）或 dismiss（驳回）",
-                    "decision must be confirm or dismiss",
-                ),
-            ));
-            None
-        }
-    };
-    let reason = reason.trim();
-    if reason.is_empty() {
-        errors.push(FieldError::new(
-            "reason",
-            "required",
-            Message::new(
-                "请填写理由：确认、驳回或撤回证据都须说明理由",
-                "a reason is required to confirm, dismiss or withdraw evidence",
-            ),
-        ));
-    } else if reason.chars().count() > MAX_REASON_CHARS {
-        errors.push(FieldError::new(
-            "reason",
-            "too_long",
-            Message::new(
-                format!("理由不能超过 {MAX_REASON_CHARS} 个字符"),
-                format!("the reason must be at most {MAX_REASON_CHARS} characters"),
-            ),
-        ));
-    }
-    match decision {
-        Some(decision) if errors.is_empty() => Ok(decision),
-        _ => Err(AppError::Validation(errors)),
-    }
-}
-
-/// Whether the evidence is still open to the decision (see [`open_decisions`]).
-fn check_open(row: &EvidenceRow, decision: EvidenceDecision) -> Result<(), AppError> {
-    if open_decisions(&row.status).contains(&decision) {
-        return Ok(());
-    }
-    let (zh, en) = match decision {
-        EvidenceDecision::Confirm => ("确认", "confirmed"),
-        EvidenceDecision::Dismiss => ("驳回", "dismissed"),
-    };
-    Err(AppError::Conflict {
-        code: "invalid_transition",
-        message: Message::new(
-            format!("该证据当前为“{}”，不能{zh}", status_label(row, Lang::Zh)),
-            format!(
-                "evidence that is {} cannot be {en}",
-                status_label(row, Lang::En)
-            ),
-        ),
-        field: Some("decision".into()),
-    })
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -407,7 +317,7 @@ fn evidence_view(
     let decidable = caller
         .principal
         .as_ref()
-        .is_some_and(|p| may_decide(p, &row));
+        .is_some_and(|p| use_case::may_decide(p, &row));
     let decision = (decidable && !open_decisions(&row.status).is_empty()).then(|| {
         let withdrawing =
             parse_name::<EvidenceStatus>(&row.status) == Some(EvidenceStatus::Confirmed);
@@ -748,7 +658,7 @@ async fn enterprise_page(
         .into_iter()
         .map(|row| round_view(row, lang))
         .collect();
-    let form = may_enter(principal, &enterprise)
+    let form = use_case::may_enter(principal, &enterprise)
         .then(|| form_inputs(state, lang, &redisplay.draft, &redisplay.errors));
     Ok(EnterprisePage {
         ctx: Ctx::new(caller),
@@ -786,29 +696,14 @@ pub async fn add_evidence(
     Form(input): Form<EvidenceInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let enterprise = visible_enterprise(&state, principal, id).await?;
-    if !may_enter(principal, &enterprise) {
-        return Err(AppError::forbidden());
-    }
     let draft = input.draft();
-    match draft.validate(state.today()) {
-        Ok(valid) => {
-            let evidence_id = state
-                .db()
-                .add_evidence(
-                    principal,
-                    &enterprise,
-                    &valid,
-                    EvidenceStatus::Confirmed,
-                    state.now(),
-                )
-                .await?;
-            Ok(Redirect::to(&format!(
-                "/enterprises/{id}/evidence#evidence-{evidence_id}"
-            ))
-            .into_response())
-        }
-        Err(errors) => {
+    match use_case::add(state.app(), principal, id, &draft).await {
+        Ok(evidence_id) => Ok(Redirect::to(&format!(
+            "/enterprises/{id}/evidence#evidence-{evidence_id}"
+        ))
+        .into_response()),
+        Err(cpaudit_app::Error::Validation(errors)) => {
+            let enterprise = visible_enterprise(&state, principal, id).await?;
             let redisplay = Redisplay {
                 draft,
                 errors,
@@ -818,6 +713,7 @@ pub async fn add_evidence(
             let page = enterprise_page(&state, &caller, enterprise, redisplay).await?;
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -851,40 +747,26 @@ pub async fn decide(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let checked = check_decision(&form.decision, &form.reason);
-    let row = state.db().get_evidence(principal.scope(), id).await?;
-    let (decision, row) = match (checked, row) {
-        (Err(error), Some(row)) if may_decide(principal, &row) => {
-            return redisplay_decision(&state, &caller, &row, &form, error).await
-        }
-        (Err(error), _) => return Err(error),
-        (Ok(_), None) => return Err(AppError::NotFound),
-        (Ok(decision), Some(row)) => (decision, row),
+    let input = use_case::DecisionInput {
+        decision: form.decision.clone(),
+        reason: form.reason.clone(),
+        version: form.version.trim().parse().ok(),
     };
-    if !may_decide(principal, &row) {
-        return Err(not_your_decision());
-    }
-    if let Err(error) = check_open(&row, decision) {
-        return redisplay_decision(&state, &caller, &row, &form, error).await;
-    }
-    let outcome = state
-        .db()
-        .decide_evidence(
-            principal,
-            &row,
-            decision,
-            &form.reason,
-            form.version.trim().parse().ok(),
-            state.now(),
-        )
-        .await;
-    match outcome {
-        Ok(_) => Ok(Redirect::to(&back_path(&form.return_to, row.enterprise_id)).into_response()),
-        Err(error @ StorageError::VersionConflict { .. }) => {
-            redisplay_decision(&state, &caller, &row, &form, error.into()).await
+    let error = match use_case::decide(state.app(), principal, id, &input).await {
+        Ok(row) => {
+            return Ok(Redirect::to(&back_path(&form.return_to, row.enterprise_id)).into_response())
         }
-        Err(error) => Err(error.into()),
+        Err(error) => error,
+    };
+    // A decision the official may give but that was refused shows beside its item.
+    if matches!(error.kind(), ErrorKind::Validation | ErrorKind::Conflict) {
+        if let Ok(row) = use_case::evidence_in_scope(state.app(), principal, id).await {
+            if use_case::may_decide(principal, &row) {
+                return redisplay_decision(&state, &caller, &row, &form, error.into()).await;
+            }
+        }
     }
+    Err(error.into())
 }
 
 /// Shows the enterprise's page again with the refused decision at its item.
@@ -1670,29 +1552,8 @@ pub async fn api_add_evidence(
     Json(input): Json<EvidenceInput>,
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
-    let enterprise = visible_enterprise(&state, principal, id).await?;
-    if !may_enter(principal, &enterprise) {
-        return Err(ApiError(AppError::forbidden()));
-    }
-    let valid = input
-        .draft()
-        .validate(state.today())
-        .map_err(AppError::Validation)?;
-    let evidence_id = state
-        .db()
-        .add_evidence(
-            principal,
-            &enterprise,
-            &valid,
-            EvidenceStatus::Confirmed,
-            state.now(),
-        )
-        .await?;
-    let row = state
-        .db()
-        .get_evidence(principal.scope(), evidence_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let evidence_id = use_case::add(state.app(), principal, id, &input.draft()).await?;
+    let row = use_case::evidence_in_scope(state.app(), principal, evidence_id).await?;
     Ok((StatusCode::CREATED, Json(row.into_inner())).into_response())
 }
 
@@ -1710,28 +1571,13 @@ pub async fn api_decide(
     Json(input): Json<DecisionInput>,
 ) -> Result<Json<EvidenceRow>, ApiError> {
     let principal = caller.principal()?;
-    let decision = check_decision(&input.decision, &input.reason)?;
-    let row = state
-        .db()
-        .get_evidence(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_decide(principal, &row) {
-        return Err(ApiError(not_your_decision()));
-    }
-    check_open(&row, decision)?;
+    let input = use_case::DecisionInput {
+        decision: input.decision,
+        reason: input.reason,
+        version: input.version,
+    };
     Ok(Json(
-        state
-            .db()
-            .decide_evidence(
-                principal,
-                &row,
-                decision,
-                &input.reason,
-                input.version,
-                state.now(),
-            )
-            .await?,
+        use_case::decide(state.app(), principal, id, &input).await?,
     ))
 }
 
