@@ -1,11 +1,11 @@
 //! The enterprise registry's use cases that do not depend on who shows the result: the scoped
-//! read of an enterprise, and the file an export produces (the pages, the API and
-//! `cpaudit export` write the same file).
+//! read of an enterprise, registering, changing and importing enterprises, and the file an
+//! export produces (the pages, the API and `cpaudit export` write the same file).
 
-use cpaudit_core::registry::SizeClass;
+use cpaudit_core::registry::{EnterpriseDraft, FieldError, Message, SizeClass, ValidEnterprise};
 use cpaudit_office::{Cell, OfficeError, SheetSpec, TableFormat};
-use cpaudit_storage::enterprises::EnterpriseRow;
-use cpaudit_storage::{InScope, Scope};
+use cpaudit_storage::enterprises::{EnterpriseRow, ImportOutcome};
+use cpaudit_storage::{InScope, Principal, Scope};
 
 use crate::{App, Error, Result};
 
@@ -183,4 +183,92 @@ mod tests {
         let text = String::from_utf8(file.bytes).unwrap();
         assert!(text.contains("name,credit_code"), "{text}");
     }
+}
+
+/// A city official registers and edits only enterprises of its own city.
+pub fn check_jurisdiction(
+    principal: &Principal,
+    enterprise: &ValidEnterprise,
+) -> std::result::Result<(), FieldError> {
+    if principal
+        .scope()
+        .may_manage_city(&enterprise.jurisdiction_code)
+    {
+        Ok(())
+    } else {
+        Err(outside_jurisdiction(&enterprise.jurisdiction_code))
+    }
+}
+
+/// The fault of a row naming a city outside the caller's own.
+pub fn outside_jurisdiction(code: &str) -> FieldError {
+    FieldError::new(
+        "jurisdiction_code",
+        "outside_jurisdiction",
+        Message::new(
+            format!("市州代码 {code} 不在您的管辖范围内"),
+            format!("jurisdiction {code} is outside your jurisdiction"),
+        ),
+    )
+}
+
+fn checked(app: &App, principal: &Principal, draft: &EnterpriseDraft) -> Result<ValidEnterprise> {
+    let valid = draft.validate(app.reference()).map_err(Error::Validation)?;
+    check_jurisdiction(principal, &valid).map_err(Error::forbidden_field)?;
+    Ok(valid)
+}
+
+/// Registers an enterprise of a city the caller manages; answers its id. Faults name their
+/// fields; a credit code already registered is a conflict on `credit_code`.
+pub async fn create(app: &App, principal: &Principal, draft: &EnterpriseDraft) -> Result<i64> {
+    let valid = checked(app, principal, draft)?;
+    Ok(app
+        .db()
+        .create_enterprise(principal, &valid, app.now())
+        .await?)
+}
+
+/// Changes an enterprise the caller may see, into a city it manages. `expected_version`, when
+/// given, must be the stored version (a conflict on `version` otherwise).
+pub async fn update(
+    app: &App,
+    principal: &Principal,
+    id: i64,
+    expected_version: Option<i64>,
+    draft: &EnterpriseDraft,
+) -> Result<()> {
+    let current = enterprise_in_scope(app, principal.scope(), id).await?;
+    let valid = checked(app, principal, draft)?;
+    Ok(app
+        .db()
+        .update_enterprise(principal, &current, expected_version, &valid, app.now())
+        .await?)
+}
+
+/// Writes checked import rows in one transaction, validating them again (the catalog may have
+/// changed since the preview): the first fault is refused naming its line and field.
+pub async fn import(
+    app: &App,
+    principal: &Principal,
+    drafts: &[(usize, EnterpriseDraft)],
+) -> Result<ImportOutcome> {
+    let mut rows: Vec<ValidEnterprise> = Vec::with_capacity(drafts.len());
+    for (line, draft) in drafts {
+        let valid = draft.validate(app.reference()).map_err(|errors| {
+            let first = &errors[0];
+            Error::invalid(
+                first.code,
+                Some(&first.field),
+                Message::new(
+                    format!("第 {line} 行：{}", first.message.zh),
+                    format!("line {line}: {}", first.message.en),
+                ),
+            )
+        })?;
+        rows.push(valid);
+    }
+    Ok(app
+        .db()
+        .import_enterprises(principal, &rows, app.now())
+        .await?)
 }

@@ -17,10 +17,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::registry::{
-    analyse_import, check_jurisdiction, commit_import, export_response, parse_bool, ImportReport,
-    ListQuery,
-};
+use crate::registry::{analyse_import, export_response, parse_bool, ImportReport, ListQuery};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -328,14 +325,7 @@ pub async fn create_enterprise(
         permit_number: input.permit_number,
         status: input.status,
     };
-    let valid = draft
-        .validate(state.reference())
-        .map_err(AppError::Validation)?;
-    check_jurisdiction(principal, &valid).map_err(AppError::forbidden_field)?;
-    let id = state
-        .db()
-        .create_enterprise(principal, &valid, state.now())
-        .await?;
+    let id = cpaudit_app::registry::create(state.app(), principal, &draft).await?;
     let row = reload(&state, principal, id).await?;
     Ok((
         StatusCode::CREATED,
@@ -405,12 +395,7 @@ pub async fn update_enterprise(
     Json(patch): Json<EnterprisePatch>,
 ) -> Result<Json<EnterpriseRow>, ApiError> {
     let principal = caller.principal()?;
-    let current = state
-        .db()
-        .get_enterprise(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut draft = current.draft();
+    let mut draft = reload(&state, principal, id).await?.draft();
     let set = |target: &mut String, value: Option<String>| {
         if let Some(value) = value {
             *target = value;
@@ -428,14 +413,7 @@ pub async fn update_enterprise(
     if let Some(flag) = patch.key_emission_unit {
         draft.key_emission_unit = flag;
     }
-    let valid = draft
-        .validate(state.reference())
-        .map_err(AppError::Validation)?;
-    check_jurisdiction(principal, &valid).map_err(AppError::forbidden_field)?;
-    state
-        .db()
-        .update_enterprise(principal, &current, patch.version, &valid, state.now())
-        .await?;
+    cpaudit_app::registry::update(state.app(), principal, id, patch.version, &draft).await?;
     let row = reload(&state, principal, id).await?;
     Ok(Json(row.into_inner()))
 }
@@ -507,7 +485,7 @@ pub async fn import_enterprises(
     let outcome = if dry_run {
         None
     } else {
-        Some(commit_import(&state, principal, &valid).await?)
+        Some(cpaudit_app::registry::import(state.app(), principal, &valid).await?)
     };
     Ok(Json(ImportResult { report, outcome }).into_response())
 }

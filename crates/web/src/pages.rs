@@ -14,15 +14,13 @@ use cpaudit_storage::auth::{LoginError, SessionKind};
 use cpaudit_storage::enterprises::{
     CityCount, EnterpriseDetail, EnterpriseRow, ImportOutcome, Page, SortKey,
 };
-use cpaudit_storage::{Role, StorageError};
+use cpaudit_storage::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{set_cookie, Caller, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
-use crate::registry::{
-    analyse_import, check_jurisdiction, commit_import, export_response, ImportReport, ListQuery,
-};
+use crate::registry::{analyse_import, export_response, ImportReport, ListQuery};
 use crate::routes::{OFFICIALS, PROVINCE, REGISTRY_READERS};
 use crate::AppState;
 
@@ -991,18 +989,34 @@ pub async fn enterprise_new(State(state): State<AppState>, caller: Caller) -> Re
 }
 
 /// Turns a storage refusal of a valid form into a field error where it belongs to a field.
-fn storage_field_error(error: StorageError) -> Result<FieldError, AppError> {
-    match AppError::from(error) {
-        AppError::Conflict {
+/// The faults of a refused enterprise form, each to show beside its field, with the status
+/// to answer; a refusal that names no field is answered as an error page.
+fn form_faults(error: cpaudit_app::Error) -> Result<(Vec<FieldError>, StatusCode), AppError> {
+    let status = match error.kind() {
+        cpaudit_app::ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        cpaudit_app::ErrorKind::Conflict => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    match error {
+        cpaudit_app::Error::Validation(errors) => Ok((errors, status)),
+        cpaudit_app::Error::Conflict {
             code,
             message,
             field: Some(field),
-        } => Ok(FieldError {
-            field,
+        }
+        | cpaudit_app::Error::ForbiddenField {
             code,
             message,
-        }),
-        other => Err(other),
+            field: Some(field),
+        } => Ok((
+            vec![FieldError {
+                field,
+                code,
+                message,
+            }],
+            status,
+        )),
+        other => Err(other.into()),
     }
 }
 
@@ -1021,23 +1035,12 @@ pub async fn enterprise_create(
             &form_page(&state, &caller, new_spec(&caller), &draft, &errors, alert),
         )
     };
-    let valid = match draft.validate(state.reference()) {
-        Ok(valid) => valid,
-        Err(errors) => return Ok(invalid(errors, StatusCode::UNPROCESSABLE_ENTITY)),
-    };
-    if let Err(error) = check_jurisdiction(principal, &valid) {
-        return Ok(invalid(vec![error], StatusCode::FORBIDDEN));
-    }
-    match state
-        .db()
-        .create_enterprise(principal, &valid, state.now())
-        .await
-    {
+    match cpaudit_app::registry::create(state.app(), principal, &draft).await {
         Ok(id) => Ok(Redirect::to(&format!("/enterprises/{id}")).into_response()),
-        Err(error) => Ok(invalid(
-            vec![storage_field_error(error)?],
-            StatusCode::CONFLICT,
-        )),
+        Err(error) => {
+            let (errors, status) = form_faults(error)?;
+            Ok(invalid(errors, status))
+        }
     }
 }
 
@@ -1079,12 +1082,6 @@ pub async fn enterprise_update(
     Form(form): Form<EnterpriseForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    // Out of scope is "not found", whatever the form says.
-    let current = state
-        .db()
-        .get_enterprise(principal.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let draft = form.draft();
     let version = form.version;
     let lang = caller.lang;
@@ -1102,41 +1099,20 @@ pub async fn enterprise_update(
             ),
         )
     };
-    let valid = match draft.validate(state.reference()) {
-        Ok(valid) => valid,
-        Err(errors) => {
-            return Ok(invalid(
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                lang.texts().form_has_errors,
-            ))
-        }
-    };
-    if let Err(error) = check_jurisdiction(principal, &valid) {
-        return Ok(invalid(
-            vec![error],
-            StatusCode::FORBIDDEN,
-            lang.texts().form_has_errors,
-        ));
-    }
-    match state
-        .db()
-        .update_enterprise(principal, &current, version, &valid, state.now())
-        .await
-    {
+    // Out of scope is "not found", whatever the form says.
+    match cpaudit_app::registry::update(state.app(), principal, id, version, &draft).await {
         Ok(()) => Ok(Redirect::to(&format!("/enterprises/{id}")).into_response()),
-        Err(StorageError::VersionConflict { .. }) => Ok(invalid(
+        Err(cpaudit_app::Error::Conflict {
+            code: "version_conflict",
+            ..
+        }) => Ok(invalid(
             Vec::new(),
             StatusCode::CONFLICT,
             lang.texts().version_conflict,
         )),
         Err(error) => {
-            let field_error = storage_field_error(error)?;
-            Ok(invalid(
-                vec![field_error],
-                StatusCode::CONFLICT,
-                lang.texts().form_has_errors,
-            ))
+            let (errors, status) = form_faults(error)?;
+            Ok(invalid(errors, status, lang.texts().form_has_errors))
         }
     }
 }
@@ -1310,7 +1286,7 @@ pub async fn import_confirm(
             },
         ));
     }
-    let outcome = commit_import(&state, principal, &staged.rows).await?;
+    let outcome = cpaudit_app::registry::import(state.app(), principal, &staged.rows).await?;
     Ok(render(&ImportPage {
         outcome: Some(outcome),
         ..ImportPage::new(&caller)

@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 
 use cpaudit_app::registry::{export_file, DocumentLanguage, COLUMNS};
-use cpaudit_core::registry::{
-    EnterpriseDraft, EnterpriseStatus, FieldError, Message, SizeClass, ValidEnterprise,
-};
+use cpaudit_core::registry::{EnterpriseDraft, EnterpriseStatus, FieldError, Message, SizeClass};
 use cpaudit_office::{Table, TableFormat};
 use cpaudit_storage::enterprises::{EnterpriseFilter, SortKey, MAX_PER_PAGE};
 use cpaudit_storage::Principal;
@@ -254,7 +252,9 @@ async fn check_rows(
         };
         if let Some(valid) = &valid {
             if !principal.scope().may_manage_city(&valid.jurisdiction_code) {
-                errors.push(outside_jurisdiction(&valid.jurisdiction_code));
+                errors.push(cpaudit_app::registry::outside_jurisdiction(
+                    &valid.jurisdiction_code,
+                ));
             }
             if let Some(first) = first_line_of.insert(valid.credit_code.as_str().to_string(), line)
             {
@@ -320,60 +320,6 @@ async fn check_rows(
         invalid_rows,
         rows,
     })
-}
-
-/// A city official registers and edits only enterprises of its own city.
-pub fn check_jurisdiction(
-    principal: &Principal,
-    enterprise: &ValidEnterprise,
-) -> Result<(), FieldError> {
-    if principal
-        .scope()
-        .may_manage_city(&enterprise.jurisdiction_code)
-    {
-        Ok(())
-    } else {
-        Err(outside_jurisdiction(&enterprise.jurisdiction_code))
-    }
-}
-
-fn outside_jurisdiction(code: &str) -> FieldError {
-    FieldError::new(
-        "jurisdiction_code",
-        "outside_jurisdiction",
-        Message::new(
-            format!("市州代码 {code} 不在您的管辖范围内"),
-            format!("jurisdiction {code} is outside your jurisdiction"),
-        ),
-    )
-}
-
-/// Validates drafts again (the catalog may have changed since the preview) and writes them in
-/// one transaction.
-pub async fn commit_import(
-    state: &AppState,
-    principal: &Principal,
-    drafts: &[(usize, EnterpriseDraft)],
-) -> Result<cpaudit_storage::enterprises::ImportOutcome, AppError> {
-    let mut rows: Vec<ValidEnterprise> = Vec::with_capacity(drafts.len());
-    for (line, draft) in drafts {
-        let valid = draft.validate(state.reference()).map_err(|errors| {
-            let first = &errors[0];
-            AppError::bad_request(
-                first.code,
-                Some(&first.field),
-                Message::new(
-                    format!("第 {line} 行：{}", first.message.zh),
-                    format!("line {line}: {}", first.message.en),
-                ),
-            )
-        })?;
-        rows.push(valid);
-    }
-    Ok(state
-        .db()
-        .import_enterprises(principal, &rows, state.now())
-        .await?)
 }
 
 fn read_upload(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
