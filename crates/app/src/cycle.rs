@@ -202,3 +202,18 @@ pub fn list_entries(
         })
         .collect())
 }
+
+/// One enterprise's determination for a year as of a day; "not found" outside the scope.
+pub async fn determine_one(
+    app: &App,
+    principal: &Principal,
+    enterprise_id: i64,
+    year: i32,
+    as_of: NaiveDate,
+) -> Result<Determined> {
+    determine_scope(app, principal, None, Some(enterprise_id), year, as_of)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(crate::Error::NotFound)
+}

@@ -21,3 +21,35 @@ pub fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>> {
         )
     })
 }
+
+/// A day written YYYY-MM-DD, or `default` when the text is empty.
+pub fn date_or(field: &str, text: Option<&str>, default: NaiveDate) -> Result<NaiveDate> {
+    Ok(optional_date(field, text.unwrap_or_default())?.unwrap_or(default))
+}
+
+/// A list year: 2003 (the cleaner production law) to 2100.
+pub fn list_year(year: i32) -> Result<i32> {
+    if (2003..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(Error::bad_field(
+            "year",
+            "invalid_year",
+            "年份应在 2003 至 2100 之间",
+            "year must be between 2003 and 2100",
+        ))
+    }
+}
+
+/// A reason the action requires.
+pub fn required_reason(field: &str, reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(Error::bad_field(
+            field,
+            "required",
+            "必须填写理由",
+            "a reason is required",
+        ));
+    }
+    Ok(())
+}

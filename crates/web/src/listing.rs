@@ -12,10 +12,10 @@ use axum::{Form, Json};
 use chrono::{Datelike, NaiveDate};
 use cpaudit_app::cycle::{self, Determined, Proposal};
 use cpaudit_app::registry::enterprise_in_scope;
-use cpaudit_core::determination::{Determination, Outcome, Reason};
+use cpaudit_core::determination::{Determination, Reason};
 use cpaudit_core::listing::{
     chinese_date, clocks_from_publication, notification_letter, submission_deadline, LetterFacts,
-    NotificationLetter, PlanAction, PlanStatus,
+    NotificationLetter, PlanStatus,
 };
 use cpaudit_core::planning::Placement;
 use cpaudit_core::rules::RuleRef;
@@ -23,11 +23,11 @@ use cpaudit_office::docx::{write_docx, DocumentTable, OfficialDocument};
 use cpaudit_office::{SheetSpec, TableFormat};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::evidence::{
-    categories_text, date_text, parse_categories, parse_date, parse_reasons, reasons_text,
+    date_text, parse_categories, parse_date, parse_reasons, reasons_text,
 };
 use cpaudit_storage::lists::{
-    ClockRow, LetterRow, LibraryAction, LibraryChange, LibraryVersion, ListEntryFilter, NewList,
-    PlanEntry, PlanRow, PublishedEntry, PublishedList,
+    ClockRow, LetterRow, LibraryVersion, ListEntryFilter, PlanEntry, PlanRow, PublishedEntry,
+    PublishedList,
 };
 use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
@@ -111,31 +111,13 @@ fn rule_view(state: &AppState, lang: Lang, rule: &RuleRef) -> RuleView {
 }
 
 fn year_param(year: Option<i32>, state: &AppState) -> Result<i32, AppError> {
-    let year = year.unwrap_or_else(|| state.today().year());
-    if (2003..=2100).contains(&year) {
-        Ok(year)
-    } else {
-        Err(AppError::bad_field(
-            "year",
-            "invalid_year",
-            "年份应在 2003 至 2100 之间",
-            "year must be between 2003 and 2100",
-        ))
-    }
+    Ok(cpaudit_app::input::list_year(
+        year.unwrap_or_else(|| state.today().year()),
+    )?)
 }
 
 fn date_param(field: &str, text: Option<&str>, default: NaiveDate) -> Result<NaiveDate, AppError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(default),
-        Some(text) => parse_date(text).ok_or_else(|| {
-            AppError::bad_field(
-                field,
-                "invalid_date",
-                &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
-                &format!("{field} must be a valid date written YYYY-MM-DD"),
-            )
-        }),
-    }
+    Ok(cpaudit_app::input::date_or(field, text, default)?)
 }
 
 fn city_of(principal: &Principal) -> Option<&str> {
@@ -143,18 +125,6 @@ fn city_of(principal: &Principal) -> Option<&str> {
         ScopeKind::City(code) => Some(code),
         _ => None,
     }
-}
-
-fn require_reason(field: &str, reason: &str) -> Result<(), AppError> {
-    if reason.trim().is_empty() {
-        return Err(AppError::bad_field(
-            field,
-            "required",
-            "必须填写理由",
-            "a reason is required",
-        ));
-    }
-    Ok(())
 }
 
 // ---- determination ---------------------------------------------------------------------------
@@ -185,11 +155,7 @@ async fn one_determination(
     year: i32,
     as_of: NaiveDate,
 ) -> Result<Determined, AppError> {
-    cycle::determine_scope(state.app(), principal, None, Some(id), year, as_of)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)
+    Ok(cycle::determine_one(state.app(), principal, id, year, as_of).await?)
 }
 
 fn determination_json(state: &AppState, lang: Lang, item: Determined) -> DeterminationJson {
@@ -442,65 +408,16 @@ pub struct LibraryChangeJson {
     pub note: String,
 }
 
-async fn library_change(
-    state: &AppState,
-    principal: &Principal,
-    input: &LibraryChangeJson,
-) -> Result<LibraryChange, AppError> {
-    let action = LibraryAction::parse(input.action.trim()).ok_or_else(|| {
-        AppError::bad_field(
-            "action",
-            "invalid_action",
-            "操作应为 add、change 或 remove",
-            "action must be add, change or remove",
-        )
-    })?;
-    require_reason("note", &input.note)?;
-    let today = state.today();
-    let valid_from = date_param("valid_from", input.valid_from.as_deref(), today)?;
-    let item = one_determination(
-        state,
-        principal,
-        input.enterprise_id,
-        valid_from.year(),
-        today,
-    )
-    .await?;
-    let d = item.determination;
-    let reasons = match input
-        .reasons
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
-        Some(text) => cpaudit_core::evidence::parse_reasons(text).ok_or_else(|| {
-            AppError::bad_field(
-                "reasons",
-                "invalid_reasons",
-                "原因应为 exceed_concentration、exceed_total_load、double_toxic",
-                "reasons must be exceed_concentration, exceed_total_load or double_toxic",
-            )
-        })?,
-        None => d.reasons.clone(),
-    };
-    if action == LibraryAction::Add && reasons.is_empty() {
-        return Err(AppError::bad_field(
-            "reasons",
-            "no_reason",
-            "该企业没有经确认的强制性审核原因，不能纳入名单管理库",
-            "the enterprise has no confirmed reason for a mandatory audit",
-        ));
+impl From<LibraryChangeJson> for cpaudit_app::listing::LibraryChangeInput {
+    fn from(input: LibraryChangeJson) -> Self {
+        cpaudit_app::listing::LibraryChangeInput {
+            enterprise_id: input.enterprise_id,
+            action: input.action,
+            reasons: input.reasons,
+            valid_from: input.valid_from,
+            note: input.note,
+        }
     }
-    Ok(LibraryChange {
-        enterprise_id: input.enterprise_id,
-        action,
-        reasons,
-        toxic_categories: d.toxic_categories,
-        due_year: d.due_year,
-        evidence_ids: d.evidence_ids,
-        note: input.note.trim().to_string(),
-        valid_from,
-    })
 }
 
 /// Records a library change (a new version; nothing is overwritten).
@@ -513,13 +430,9 @@ pub async fn api_library_change(
     Json(input): Json<LibraryChangeJson>,
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
-    let change = library_change(&state, principal, &input).await?;
-    state
-        .db()
-        .change_library(principal, &[change], state.now())
-        .await?;
-    let enterprise =
-        enterprise_in_scope(state.app(), principal.scope(), input.enterprise_id).await?;
+    let enterprise_id = input.enterprise_id;
+    cpaudit_app::listing::change_library(state.app(), principal, &input.into()).await?;
+    let enterprise = enterprise_in_scope(state.app(), principal.scope(), enterprise_id).await?;
     let entries = state
         .db()
         .library_history(principal.scope(), &enterprise)
@@ -559,11 +472,7 @@ pub async fn library_change_form(
         valid_from: Some(form.valid_from),
         note: form.note,
     };
-    let change = library_change(&state, principal, &input).await?;
-    state
-        .db()
-        .change_library(principal, &[change], state.now())
-        .await?;
+    cpaudit_app::listing::change_library(state.app(), principal, &input.into()).await?;
     Ok(Redirect::to(&format!("/enterprises/{id}/determination")).into_response())
 }
 
@@ -779,21 +688,13 @@ pub struct ProposedEntry {
     pub move_reason: Option<String>,
 }
 
-fn check_city_access(principal: &Principal, city: &str) -> Result<(), AppError> {
-    if principal.scope().may_manage_city(city) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
 async fn plan_json(
     state: &AppState,
     principal: &Principal,
     city: &str,
     year: i32,
 ) -> Result<(PlanJson, Proposal), AppError> {
-    check_city_access(principal, city)?;
+    cpaudit_app::plans::check_city_access(principal, city)?;
     let proposal = cycle::propose_city(state.app(), principal, city, year).await?;
     let stored = state.db().get_plan(principal.scope(), city, year).await?;
     let (deadline, _) =
@@ -870,51 +771,11 @@ async fn save_draft(
     year: i32,
     draft: &PlanDraftJson,
 ) -> Result<i64, AppError> {
-    if draft.plan_text.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "plan_text",
-            "required",
-            "请填写年度实施计划",
-            "the implementation plan is required",
-        ));
-    }
-    let (json, proposal) = plan_json(state, principal, city, year).await?;
-    let (deadline, _) =
-        submission_deadline(state.rules(), year).map_err(crate::cycle::rule_error)?;
-    let entries: Vec<PlanEntry> = proposal
-        .plan
-        .listed_in(year)
-        .map(|a| {
-            let item = &proposal.determined[&a.enterprise_id];
-            PlanEntry {
-                enterprise_id: a.enterprise_id,
-                enterprise_name: item.record.facts.name.clone(),
-                reasons: reasons_text(&item.determination.reasons),
-                toxic_categories: categories_text(&item.determination.toxic_categories),
-                due_year: item.determination.due_year.map(i64::from),
-                placement: cpaudit_core::evidence::name_of(&a.placement),
-                note: json
-                    .proposal
-                    .iter()
-                    .find(|p| p.enterprise_id == a.enterprise_id)
-                    .and_then(|p| p.move_reason.clone())
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
-    Ok(state
-        .db()
-        .save_plan_draft(
-            principal,
-            city,
-            year,
-            &draft.plan_text,
-            &draft.schedule_text,
-            deadline,
-            &entries,
-            state.now(),
-        )
-        .await?)
+    let draft = cpaudit_app::plans::DraftInput {
+        plan_text: draft.plan_text.clone(),
+        schedule_text: draft.schedule_text.clone(),
+    };
+    Ok(cpaudit_app::plans::save_draft(state.app(), principal, city, year, &draft).await?)
 }
 
 /// Saves the city's draft: its text and the enterprises of the year from the proposal.
@@ -950,23 +811,12 @@ async fn move_enterprise(
     year: i32,
     input: &MoveJson,
 ) -> Result<(), AppError> {
-    require_reason("reason", &input.reason)?;
-    let (_, proposal) = plan_json(state, principal, city, year).await?;
-    cycle::validate_move(&proposal, input.enterprise_id, input.to_year)?;
-    let enterprise =
-        enterprise_in_scope(state.app(), principal.scope(), input.enterprise_id).await?;
-    state
-        .db()
-        .record_plan_move(
-            principal,
-            &enterprise,
-            year,
-            input.to_year,
-            &input.reason,
-            state.now(),
-        )
-        .await?;
-    Ok(())
+    let input = cpaudit_app::plans::MoveInput {
+        enterprise_id: input.enterprise_id,
+        to_year: input.to_year,
+        reason: input.reason.clone(),
+    };
+    Ok(cpaudit_app::plans::move_enterprise(state.app(), principal, city, year, &input).await?)
 }
 
 /// Moves an enterprise between years; never past its due year, 双超 never off the first year.
@@ -1003,49 +853,14 @@ async fn act_on_plan(
     principal: &Principal,
     city: &str,
     year: i32,
-    input: &PlanActionJson,
+    input: PlanActionJson,
 ) -> Result<PlanRow, AppError> {
-    let action = PlanAction::parse(input.action.trim())
-        .filter(|a| *a != PlanAction::Publish)
-        .ok_or_else(|| {
-            AppError::bad_field(
-                "action",
-                "invalid_action",
-                "操作应为 submit、return、amend 或 approve",
-                "action must be submit, return, amend or approve",
-            )
-        })?;
-    check_city_access(principal, city)?;
-    let (plan, entries) = state
-        .db()
-        .get_plan(principal.scope(), city, year)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let amended: Option<Vec<PlanEntry>> = (action == PlanAction::Amend).then(|| {
-        entries
-            .into_iter()
-            .filter(|e| !input.remove.contains(&e.enterprise_id))
-            .collect()
-    });
-    state
-        .db()
-        .plan_action(
-            principal,
-            plan.id,
-            action,
-            &input.reason,
-            amended.as_deref(),
-            state.now(),
-        )
-        .await
-        .map_err(|error| match error {
-            cpaudit_storage::StorageError::Conflict { message, .. }
-            | cpaudit_storage::StorageError::Refused { message, .. }
-            | cpaudit_storage::StorageError::Invalid { message, .. } => {
-                AppError::bad_request("not_allowed", Some("action"), message)
-            }
-            other => other.into(),
-        })
+    let input = cpaudit_app::plans::PlanActionInput {
+        action: input.action,
+        reason: input.reason,
+        remove: input.remove,
+    };
+    Ok(cpaudit_app::plans::act_on_plan(state.app(), principal, city, year, &input).await?)
 }
 
 /// Moves the plan through its life cycle (submission is flagged late after the deadline).
@@ -1061,7 +876,7 @@ pub async fn api_plan_action(
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
     Ok(Json(
-        act_on_plan(&state, principal, &city, year, &input).await?,
+        act_on_plan(&state, principal, &city, year, input).await?,
     ))
 }
 
@@ -1309,7 +1124,7 @@ pub async fn plan_action_form(
             .filter_map(|id| id.trim().parse().ok())
             .collect(),
     };
-    act_on_plan(&state, principal, &city, year, &input).await?;
+    act_on_plan(&state, principal, &city, year, input).await?;
     Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
 }
 
@@ -1333,116 +1148,16 @@ pub struct PublishJson {
 async fn publish(
     state: &AppState,
     principal: &Principal,
-    input: &PublishJson,
+    input: PublishJson,
 ) -> Result<i64, AppError> {
-    if !matches!(principal.scope().kind(), ScopeKind::Province) {
-        return Err(AppError::Forbidden(cpaudit_core::registry::Message::new(
-            "名单由省级公布",
-            "lists are published by the province",
-        )));
-    }
-    let year = year_param(Some(input.year), state)?;
-    for (field, value) in [
-        ("title", &input.title),
-        ("document_number", &input.document_number),
-    ] {
-        if value.trim().is_empty() {
-            return Err(AppError::bad_field(
-                field,
-                "required",
-                &format!("{field} 为必填项"),
-                &format!("{field} is required"),
-            ));
-        }
-    }
-    let today = state.today();
-    let published_on = date_param("published_on", input.published_on.as_deref(), today)?;
-    if published_on > today || published_on.year() < year - 1 || published_on.year() > year {
-        return Err(AppError::bad_field(
-            "published_on",
-            "out_of_range",
-            "公布日期不能晚于今天，且应在名单年度或其前一年内",
-            "published_on cannot be after today and must fall in the list year or the year before",
-        ));
-    }
-    let entries = if input.supplementary.is_empty() {
-        main_batch(state, principal, year, published_on).await?
-    } else {
-        supplementary_batch(state, principal, year, published_on, &input.supplementary).await?
+    let input = cpaudit_app::lists::PublishInput {
+        year: input.year,
+        title: input.title,
+        document_number: input.document_number,
+        published_on: input.published_on,
+        supplementary: input.supplementary,
     };
-    Ok(state
-        .db()
-        .publish_list(
-            principal,
-            &NewList {
-                list_year: year,
-                supplementary: !input.supplementary.is_empty(),
-                title: input.title.clone(),
-                document_number: input.document_number.clone(),
-                published_on,
-                entries,
-                round_policy: cycle::round_policy(state.app(), published_on)?,
-            },
-            state.now(),
-        )
-        .await?)
-}
-
-async fn main_batch(
-    state: &AppState,
-    principal: &Principal,
-    year: i32,
-    published_on: NaiveDate,
-) -> Result<Vec<cpaudit_storage::lists::NewListEntry>, AppError> {
-    let approved = state.db().approved_plan_entries(principal, year).await?;
-    if approved.is_empty() {
-        return Err(AppError::bad_field(
-            "year",
-            "nothing_approved",
-            "该年度没有已核定的市州名单，不能公布",
-            "no city plan of that year is approved yet",
-        ));
-    }
-    let clocks = clocks_from_publication(published_on, state.rules(), state.calendar())
-        .map_err(crate::cycle::rule_error)?;
-    Ok(approved
-        .into_iter()
-        .flat_map(|(_, entries)| entries)
-        .map(|e| cpaudit_storage::lists::NewListEntry {
-            enterprise_id: e.enterprise_id,
-            reasons: parse_reasons(&e.reasons),
-            toxic_categories: parse_categories(&e.toxic_categories),
-            due_year: e.due_year.and_then(|y| i32::try_from(y).ok()),
-            clocks: clocks.clone(),
-        })
-        .collect())
-}
-
-async fn supplementary_batch(
-    state: &AppState,
-    principal: &Principal,
-    year: i32,
-    published_on: NaiveDate,
-    ids: &[i64],
-) -> Result<Vec<cpaudit_storage::lists::NewListEntry>, AppError> {
-    let listed = state.db().listed_in_year(year).await?;
-    let mut chosen = Vec::new();
-    for id in ids {
-        let item = one_determination(state, principal, *id, year, state.today()).await?;
-        let d = &item.determination;
-        let double_exceedance = d.reasons.iter().any(|r| r.is_double_exceedance());
-        if listed.contains(id) || d.outcome != Outcome::MustAudit || !double_exceedance {
-            return Err(AppError::bad_field(
-                "supplementary",
-                "not_eligible",
-                &format!("企业 {id} 不是本年度尚未列入名单的双超企业"),
-                &format!("enterprise {id} is not a 双超 enterprise missing from this year's lists"),
-            ));
-        }
-        chosen.push(item);
-    }
-    let refs: Vec<&Determined> = chosen.iter().collect();
-    Ok(cycle::list_entries(state.app(), &refs, published_on)?)
+    Ok(cpaudit_app::lists::publish(state.app(), principal, &input).await?)
 }
 
 /// Publishes a list (province). Publication starts each listed enterprise's clocks.
@@ -1454,7 +1169,7 @@ pub async fn api_publish(
     Json(input): Json<PublishJson>,
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
-    let id = publish(&state, principal, &input).await?;
+    let id = publish(&state, principal, input).await?;
     let list = state
         .db()
         .published_list(id)
@@ -1482,11 +1197,9 @@ pub async fn api_correct(
     Json(input): Json<CorrectionJson>,
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
-    require_reason("reason", &input.reason)?;
-    let new_id = state
-        .db()
-        .correct_list(principal, id, &input.remove, &input.reason, state.now())
-        .await?;
+    let new_id =
+        cpaudit_app::lists::correct(state.app(), principal, id, &input.remove, &input.reason)
+            .await?;
     let list = state
         .db()
         .published_list(new_id)
@@ -1547,7 +1260,7 @@ pub async fn publish_form(
             .filter_map(|id| id.trim().parse().ok())
             .collect(),
     };
-    let id = publish(&state, principal, &input).await?;
+    let id = publish(&state, principal, input).await?;
     Ok(Redirect::to(&format!("/lists/{id}")).into_response())
 }
 
@@ -1672,16 +1385,13 @@ pub async fn correct_form(
     Form(form): Form<CorrectionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    require_reason("reason", &form.reason)?;
     let remove: Vec<i64> = form
         .remove
         .split([',', '，', ' '])
         .filter_map(|id| id.trim().parse().ok())
         .collect();
-    let new_id = state
-        .db()
-        .correct_list(principal, id, &remove, &form.reason, state.now())
-        .await?;
+    let new_id =
+        cpaudit_app::lists::correct(state.app(), principal, id, &remove, &form.reason).await?;
     Ok(Redirect::to(&format!("/lists/{new_id}")).into_response())
 }
 
@@ -1700,40 +1410,14 @@ async fn issue(
     list_id: i64,
     input: &IssueLettersJson,
 ) -> Result<usize, AppError> {
-    if input.number_prefix.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "number_prefix",
-            "required",
-            "请填写发文字号前缀",
-            "the document number prefix is required",
-        ));
-    }
-    let today = state.today();
-    let issued_on = date_param("issued_on", input.issued_on.as_deref(), today)?;
-    let list = state
-        .db()
-        .published_list(list_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let published_on = parse_date(&list.published_on).unwrap_or(today);
-    if issued_on > today || issued_on < published_on {
-        return Err(AppError::bad_field(
-            "issued_on",
-            "out_of_range",
-            "发文日期应在名单公布日期与今天之间",
-            "issued_on must fall between the list's publication date and today",
-        ));
-    }
-    Ok(state
-        .db()
-        .issue_letters(
-            principal,
-            list_id,
-            input.number_prefix.trim(),
-            issued_on,
-            state.now(),
-        )
-        .await?)
+    Ok(cpaudit_app::lists::issue_letters(
+        state.app(),
+        principal,
+        list_id,
+        &input.number_prefix,
+        input.issued_on.as_deref(),
+    )
+    .await?)
 }
 
 /// How many letters were issued.
@@ -1916,37 +1600,14 @@ async fn deliver(
     state: &AppState,
     principal: &Principal,
     id: i64,
-    input: &DeliveryJson,
+    input: DeliveryJson,
 ) -> Result<(), AppError> {
-    let delivered_on = date_param("delivered_on", Some(&input.delivered_on), state.today())?;
-    if delivered_on > state.today() {
-        return Err(AppError::bad_field(
-            "delivered_on",
-            "in_future",
-            "送达日期不能晚于今天",
-            "delivered_on cannot be after today",
-        ));
-    }
-    if input.method.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "method",
-            "required",
-            "请填写送达方式",
-            "the delivery method is required",
-        ));
-    }
-    state
-        .db()
-        .record_delivery(
-            principal,
-            id,
-            delivered_on,
-            &input.method,
-            &input.note,
-            state.now(),
-        )
-        .await?;
-    Ok(())
+    let input = cpaudit_app::lists::DeliveryInput {
+        delivered_on: input.delivered_on,
+        method: input.method,
+        note: input.note,
+    };
+    Ok(cpaudit_app::lists::record_delivery(state.app(), principal, id, &input).await?)
 }
 
 /// Records the delivery of a letter (the issuing city).
@@ -1960,7 +1621,7 @@ pub async fn api_delivery(
     Json(input): Json<DeliveryJson>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.principal()?;
-    deliver(&state, principal, id, &input).await?;
+    deliver(&state, principal, id, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1971,7 +1632,7 @@ pub async fn delivery_form(
     Form(input): Form<DeliveryJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    deliver(&state, principal, id, &input).await?;
+    deliver(&state, principal, id, input).await?;
     Ok(Redirect::to(&format!("/letters/{id}")).into_response())
 }
 
