@@ -158,32 +158,6 @@ pub async fn enterprise_in_scope(
         .ok_or(Error::NotFound)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_language_is_parsed_from_its_code() {
-        assert_eq!(DocumentLanguage::parse("zh"), Some(DocumentLanguage::Zh));
-        assert_eq!(DocumentLanguage::parse("en"), Some(DocumentLanguage::En));
-        assert_eq!(DocumentLanguage::parse("fr"), None);
-    }
-
-    /// An export's header row names the columns an import recognises, in either language.
-    #[test]
-    fn export_headers_are_import_aliases_in_the_files_language() {
-        for language in [DocumentLanguage::Zh, DocumentLanguage::En] {
-            let headers = export_headers(language);
-            for ((_, aliases), header) in COLUMNS.iter().zip(&headers) {
-                assert!(aliases.contains(header), "{header} of {language:?}");
-            }
-        }
-        let file = export_file(&[], DocumentLanguage::En, TableFormat::Csv).unwrap();
-        assert_eq!(file.file_name, "enterprises.csv");
-        let text = String::from_utf8(file.bytes).unwrap();
-        assert!(text.contains("name,credit_code"), "{text}");
-    }
-}
 
 /// A city official registers and edits only enterprises of its own city.
 pub fn check_jurisdiction(
@@ -271,4 +245,31 @@ pub async fn import(
         .db()
         .import_enterprises(principal, &rows, app.now())
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_language_is_parsed_from_its_code() {
+        assert_eq!(DocumentLanguage::parse("zh"), Some(DocumentLanguage::Zh));
+        assert_eq!(DocumentLanguage::parse("en"), Some(DocumentLanguage::En));
+        assert_eq!(DocumentLanguage::parse("fr"), None);
+    }
+
+    /// An export's header row names the columns an import recognises, in either language.
+    #[test]
+    fn export_headers_are_import_aliases_in_the_files_language() {
+        for language in [DocumentLanguage::Zh, DocumentLanguage::En] {
+            let headers = export_headers(language);
+            for ((_, aliases), header) in COLUMNS.iter().zip(&headers) {
+                assert!(aliases.contains(header), "{header} of {language:?}");
+            }
+        }
+        let file = export_file(&[], DocumentLanguage::En, TableFormat::Csv).unwrap();
+        assert_eq!(file.file_name, "enterprises.csv");
+        let text = String::from_utf8(file.bytes).unwrap();
+        assert!(text.contains("name,credit_code"), "{text}");
+    }
 }
