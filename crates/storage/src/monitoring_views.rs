@@ -17,7 +17,6 @@ use crate::{on_pool, Db, Principal, Result, Scope, StorageError};
 /// A registered device with where it is, what the receiver last heard from it and its receiver
 /// settings.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView {
     pub device_id: i64,
     pub mn: String,
