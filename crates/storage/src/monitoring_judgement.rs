@@ -22,6 +22,7 @@ use cpaudit_core::monitoring::{
     ExceedanceTally, GapReason, HourContext, HourInput, HourResult, JudgementRules, LoadLimit,
     Period, Record, Status, TallyEntry, KIND_DAY, KIND_HOUR, KIND_MINUTE, KIND_REALTIME,
 };
+use cpaudit_core::registry::OutletKind;
 use cpaudit_core::rules::RuleBook;
 use serde::Serialize;
 use serde_json::json;
@@ -44,20 +45,54 @@ pub fn china_time(at: DateTime<Utc>) -> NaiveDateTime {
 // ---- rows ---------------------------------------------------------------------------------------
 
 /// An outlet with the standard it is judged by (`None` when not yet bound).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OutletStandardRow {
     pub outlet_id: i64,
     pub enterprise_id: i64,
     pub outlet_code: String,
     pub outlet_name: String,
-    /// "air" | "water".
-    pub outlet_kind: String,
+    pub outlet_kind: OutletKind,
     pub standard: Option<String>,
     pub source_class: Option<String>,
     pub special_limits: Option<bool>,
     pub set_by: Option<String>,
     pub set_at: Option<String>,
 }
+
+/// An outlet and its standard as they come from the database.
+#[derive(sqlx::FromRow)]
+struct StoredOutletStandard {
+    outlet_id: i64,
+    enterprise_id: i64,
+    outlet_code: String,
+    outlet_name: String,
+    outlet_kind: String,
+    standard: Option<String>,
+    source_class: Option<String>,
+    special_limits: Option<bool>,
+    set_by: Option<String>,
+    set_at: Option<String>,
+}
+
+impl StoredOutletStandard {
+    fn decode(self) -> Result<OutletStandardRow> {
+        let row = StoredRow::new("outlets", self.outlet_id);
+        Ok(OutletStandardRow {
+            outlet_kind: row.read("kind", &self.outlet_kind)?,
+            outlet_id: self.outlet_id,
+            enterprise_id: self.enterprise_id,
+            outlet_code: self.outlet_code,
+            outlet_name: self.outlet_name,
+            standard: self.standard,
+            source_class: self.source_class,
+            special_limits: self.special_limits,
+            set_by: self.set_by,
+            set_at: self.set_at,
+        })
+    }
+}
+
+crate::decoded_row!(OutletStandardRow, StoredOutletStandard);
 
 impl OutletStandardRow {
     pub fn binding(&self) -> Option<OutletBinding> {

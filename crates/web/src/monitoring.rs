@@ -21,7 +21,7 @@ use cpaudit_core::emission_limits::EmissionLimits;
 use cpaudit_core::monitoring::{
     self as judgement, hour_of, parse_day_key, parse_time_key, Status, KIND_HOUR, KIND_REALTIME,
 };
-use cpaudit_core::registry::Message;
+use cpaudit_core::registry::{Message, OutletKind};
 use cpaudit_hj212::{Deviation, Deviations};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::evidence::date_text;
@@ -199,11 +199,10 @@ impl Interval {
     }
 
     /// Air is judged by hourly means, water by daily means.
-    fn for_outlet(kind: &str) -> Self {
-        if kind == "water" {
-            Interval::Day
-        } else {
-            Interval::Hour
+    fn for_outlet(kind: OutletKind) -> Self {
+        match kind {
+            OutletKind::Water => Interval::Day,
+            OutletKind::Air => Interval::Hour,
         }
     }
 
@@ -581,7 +580,7 @@ async fn series_json(
     let interval = parse_interval(&query.interval)?;
     let device = visible_device(state, scope, device_id).await?;
     let factor = checked_factor(state, scope, device_id, &query.factor).await?;
-    let interval = interval.unwrap_or_else(|| Interval::for_outlet(&device.outlet_kind));
+    let interval = interval.unwrap_or_else(|| Interval::for_outlet(device.outlet_kind));
     let range = parse_range(
         &query.from,
         &query.to,
@@ -1261,7 +1260,7 @@ pub async fn enterprise_page(
             .or_else(|| overview.devices.first()),
     };
     let interval = interval_asked
-        .unwrap_or_else(|| device.map_or(Interval::Hour, |d| Interval::for_outlet(&d.outlet_kind)));
+        .unwrap_or_else(|| device.map_or(Interval::Hour, |d| Interval::for_outlet(d.outlet_kind)));
     let range = parse_range(
         &query.from,
         &query.to,
@@ -1425,7 +1424,7 @@ pub async fn enterprise_page(
             outlet: outlet_label(&d.outlet_code, &d.outlet_name),
             standard: standard_label(limits, outlet_of(d.outlet_id), lang),
             mn: d.mn.clone(),
-            kind: if d.outlet_kind == "water" {
+            kind: if d.outlet_kind == OutletKind::Water {
                 lang.pick("废水", "water").into()
             } else {
                 lang.pick("废气", "air").into()

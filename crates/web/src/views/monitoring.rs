@@ -4,6 +4,7 @@
 use cpaudit_core::determination::{EvidenceKind, EvidenceStatus};
 use cpaudit_core::emission_limits::OutletBinding;
 use cpaudit_core::monitoring::{GapReason, Status};
+use cpaudit_core::registry::OutletKind;
 use cpaudit_storage::monitoring::{
     AssignOutcome as StoredAssignOutcome, QuarantineMn as StoredMn, QuarantinePacketRow,
 };
@@ -26,7 +27,8 @@ pub struct Device {
     pub outlet_code: String,
     pub outlet_name: String,
     /// air | water
-    pub outlet_kind: String,
+    #[schema(value_type = String)]
+    pub outlet_kind: OutletKind,
     pub enterprise_id: i64,
     pub enterprise_name: String,
     /// The enterprise's city (jurisdiction code).
@@ -91,7 +93,8 @@ pub struct OutletStandard {
     pub outlet_code: String,
     pub outlet_name: String,
     /// "air" | "water".
-    pub outlet_kind: String,
+    #[schema(value_type = String)]
+    pub outlet_kind: OutletKind,
     pub standard: Option<String>,
     pub source_class: Option<String>,
     pub special_limits: Option<bool>,
