@@ -209,7 +209,7 @@ async fn a_past_round_with_a_reason_this_version_does_not_know_is_not_read_witho
          'double_toxic,double_exceed', '2020-06-30', 'sheet', 'test', '2026-01-05T00:00:00Z') \
          RETURNING id"
     );
-    let id = inserted_id(app.db(), &insert).await;
+    let id = number(app.db(), &insert).await;
 
     let read = app.db().past_rounds(operator.scope(), enterprise_id).await;
     assert_corrupt(
@@ -234,10 +234,46 @@ async fn an_expert_in_an_unknown_status_fails_the_read() {
     assert_corrupt(pool, ("experts", id, "status"), "retired");
 }
 
-/// Runs an INSERT … RETURNING id.
-async fn inserted_id(db: &Db, insert: &str) -> i64 {
+/// The one number a query answers (an id chosen or returned).
+async fn number(db: &Db, sql: &str) -> i64 {
     match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(insert).fetch_one(pool).await.unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(insert).fetch_one(pool).await.unwrap(),
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
     }
+}
+
+#[tokio::test]
+async fn an_outlet_of_an_unknown_kind_fails_every_read_of_it() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let device = number(app.db(), "SELECT MIN(id) FROM devices").await;
+    let outlet = number(
+        app.db(),
+        &format!("SELECT outlet_id FROM devices WHERE id = {device}"),
+    )
+    .await;
+    let enterprise = number(
+        app.db(),
+        &format!("SELECT enterprise_id FROM outlets WHERE id = {outlet}"),
+    )
+    .await;
+    let update = format!("UPDATE outlets SET kind = 'noise' WHERE id = {outlet}");
+    write_behind_check(app.db(), "outlets", "kind", &update).await;
+
+    let detail = app
+        .db()
+        .enterprise_detail(operator.scope(), enterprise)
+        .await;
+    assert_corrupt(detail, ("outlets", outlet, "kind"), "noise");
+    let now = crate::support::test_now();
+    let device = app
+        .db()
+        .monitoring_device(operator.scope(), device, now, chrono::Duration::minutes(30))
+        .await;
+    assert_corrupt(device, ("outlets", outlet, "kind"), "noise");
+    let standards = app
+        .db()
+        .outlet_standards(operator.scope(), enterprise)
+        .await;
+    assert_corrupt(standards, ("outlets", outlet, "kind"), "noise");
 }
