@@ -14,6 +14,7 @@ use cpaudit_core::options::{CostClass, OptionStatus, Stage};
 use cpaudit_core::round::{
     AuditMode, DocumentKind, ReviewConclusion, ReviewKind, RoundAction, RoundState, Track,
 };
+use cpaudit_core::rules::PenaltyKind;
 use serde::{Serialize, Serializer};
 
 use crate::{Result, StorageError};
@@ -79,6 +80,7 @@ stored_by_parse!(
     NoticeKind,
     OptionStatus,
     Outcome,
+    PenaltyKind,
     ReviewConclusion,
     ReviewKind,
     RoundAction,
