@@ -51,6 +51,49 @@ mod tests {
     use super::*;
     use crate::columns::StoredRow;
 
+    fn serde_name<T: serde::Serialize>(value: T) -> String {
+        serde_json::to_value(value)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Storage writes these types with `as_str` and reads them by their serde name (which is
+    /// also how the API writes them): the two must be the same names.
+    #[test]
+    fn what_storage_writes_is_what_it_reads() {
+        for status in [EnterpriseStatus::Active, EnterpriseStatus::Closed] {
+            assert_eq!(serde_name(status), status.as_str());
+        }
+        for size in SizeClass::ALL {
+            assert_eq!(serde_name(size), size.as_str());
+        }
+        for kind in [OutletKind::Air, OutletKind::Water] {
+            assert_eq!(serde_name(kind), kind.as_str());
+        }
+        for &kind in EvidenceKind::all() {
+            assert_eq!(serde_name(kind), kind.as_str());
+        }
+        for status in ExpertStatus::ALL {
+            assert_eq!(serde_name(status), status.as_str());
+        }
+        for status in [Status::Valid, Status::Invalid, Status::Missing] {
+            assert_eq!(serde_name(status), status.as_str());
+        }
+        for state in [
+            ParkAuditState::UnderWay,
+            ParkAuditState::Assessed,
+            ParkAuditState::Failed,
+        ] {
+            assert_eq!(serde_name(state), state.as_str());
+        }
+        let reason: GapReason = StoredRow::new("monitoring_gaps", 1)
+            .read("reason", GapReason::O2NearAmbient.as_str())
+            .unwrap();
+        assert_eq!(reason, GapReason::O2NearAmbient);
+    }
+
     #[test]
     fn only_the_stored_name_is_read() {
         let row = StoredRow::new("enterprises", 7);
