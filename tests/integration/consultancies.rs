@@ -2,6 +2,7 @@
 //! fresh Art. 16 evidence, and the public sees the blacklist.
 
 use axum::http::StatusCode;
+use cpaudit_core::consultancy::SanctionKind;
 use cpaudit_storage::Principal;
 use serde_json::json;
 
@@ -11,7 +12,7 @@ async fn sanctioned_consultancy(app: &TestApp) -> (i64, String) {
     let sanction = app.db().sanctions(None).await.unwrap();
     let row = sanction
         .iter()
-        .find(|s| s.kind == "blacklist" && s.lifted_on.is_none())
+        .find(|s| s.kind == SanctionKind::Blacklist && s.lifted_on.is_none())
         .expect("the demo blacklists one consultancy");
     (row.consultancy_id, row.consultancy_name.clone())
 }

@@ -76,3 +76,208 @@ async fn a_round_in_an_unknown_state_fails_the_read_naming_table_row_and_value()
         response.text()
     );
 }
+
+/// Runs `update` with the CHECK constraint of `table.column` out of the way, as a row written
+/// by another version or by hand would be (PostgreSQL names the constraint `<table>_<column>_check`).
+async fn write_behind_check(db: &Db, table: &str, column: &str, update: &str) {
+    match db {
+        Db::Sqlite(pool) => {
+            let mut conn = pool.acquire().await.unwrap();
+            for sql in [
+                "PRAGMA ignore_check_constraints = ON",
+                update,
+                "PRAGMA ignore_check_constraints = OFF",
+            ] {
+                sqlx::query(sql).execute(&mut *conn).await.unwrap();
+            }
+        }
+        Db::Postgres(pool) => {
+            let drop =
+                format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_{column}_check");
+            for sql in [drop.as_str(), update] {
+                sqlx::query(sql).execute(pool).await.unwrap();
+            }
+        }
+    }
+}
+
+/// Asserts that a read failed on `value` in `table.column` of row `row`.
+fn assert_corrupt<T: std::fmt::Debug>(
+    read: Result<T, StorageError>,
+    (table, row, column): (&str, i64, &str),
+    value: &str,
+) {
+    let Err(error) = read else {
+        panic!("the read passed: {read:?}");
+    };
+    assert_eq!(
+        error.to_string(),
+        format!("{table} row {row}: unknown {column} {value:?}")
+    );
+    assert!(
+        matches!(
+            &error,
+            StorageError::Corrupt { table: t, row_id, column: c, value: v }
+                if *t == table && *row_id == row && *c == column && v == value
+        ),
+        "{error:?}"
+    );
+}
+
+/// Evidence of the demo enterprise, as an official enters it.
+async fn some_evidence(app: &TestApp, enterprise_id: i64) -> i64 {
+    let draft = cpaudit_core::evidence::EvidenceDraft {
+        kind: "concentration_exceedance".into(),
+        observed_on: "2026-03-02".into(),
+        source: "inspection".into(),
+        document_ref: "INSP-2026-017".into(),
+        substance: "COD".into(),
+        amount: "120".into(),
+        limit: "100".into(),
+        unit: "mg/L".into(),
+        standard: "GB 8978-1996".into(),
+        ..Default::default()
+    };
+    let valid = draft
+        .validate(crate::support::test_now().date_naive())
+        .unwrap();
+    let operator = Principal::console_operator("test");
+    app.db()
+        .add_evidence(
+            &operator,
+            &crate::support::read::enterprise(app.db(), enterprise_id).await,
+            &valid,
+            cpaudit_core::determination::EvidenceStatus::Confirmed,
+            crate::support::test_now(),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_enterprise_in_an_unknown_status_fails_the_read_and_the_api_answers_500() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let id = crate::support::demo_enterprise_id(app.db()).await;
+    let update = format!("UPDATE enterprises SET status = 'dormant' WHERE id = {id}");
+    write_behind_check(app.db(), "enterprises", "status", &update).await;
+
+    let read = app.db().get_enterprise(operator.scope(), id).await;
+    assert_corrupt(read, ("enterprises", id, "status"), "dormant");
+
+    let token = app.token("province").await;
+    let response = app
+        .api(
+            "GET",
+            &format!("/api/v1/enterprises/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!response.text().contains("dormant"), "{}", response.text());
+}
+
+#[tokio::test]
+async fn evidence_in_an_unknown_status_or_on_a_day_that_does_not_exist_fails_the_read() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let enterprise_id = crate::support::demo_enterprise_id(app.db()).await;
+    let id = some_evidence(&app, enterprise_id).await;
+
+    let update = format!("UPDATE evidence SET status = 'withdrawn' WHERE id = {id}");
+    write_behind_check(app.db(), "evidence", "status", &update).await;
+    let read = app.db().get_evidence(operator.scope(), id).await;
+    assert_corrupt(read, ("evidence", id, "status"), "withdrawn");
+
+    let update = format!(
+        "UPDATE evidence SET status = 'confirmed', observed_on = '2026-02-30' WHERE id = {id}"
+    );
+    crate::support::raw_execute(app.db(), &update).await;
+    let read = app.db().get_evidence(operator.scope(), id).await;
+    assert_corrupt(read, ("evidence", id, "observed_on"), "2026-02-30");
+}
+
+#[tokio::test]
+async fn a_past_round_with_a_reason_this_version_does_not_know_is_not_read_without_it() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let enterprise_id = crate::support::demo_enterprise_id(app.db()).await;
+    let insert = format!(
+        "INSERT INTO past_rounds (enterprise_id, list_year, kind, reasons, accepted_on, source, \
+         entered_by, entered_at) VALUES ({enterprise_id}, 2019, 'audit', \
+         'double_toxic,double_exceed', '2020-06-30', 'sheet', 'test', '2026-01-05T00:00:00Z') \
+         RETURNING id"
+    );
+    let id = number(app.db(), &insert).await;
+
+    let enterprise = crate::support::read::enterprise(app.db(), enterprise_id).await;
+    let read = app.db().past_rounds(operator.scope(), &enterprise).await;
+    assert_corrupt(
+        read,
+        ("past_rounds", id, "reasons"),
+        "double_toxic,double_exceed",
+    );
+}
+
+#[tokio::test]
+async fn an_expert_in_an_unknown_status_fails_the_read() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let pool = app.db().expert_pool(&operator, None).await.unwrap();
+    let id = pool.first().expect("the demo pool has experts").id;
+    let update = format!("UPDATE experts SET status = 'retired' WHERE id = {id}");
+    write_behind_check(app.db(), "experts", "status", &update).await;
+
+    let read = app.db().expert(&operator, id).await;
+    assert_corrupt(read, ("experts", id, "status"), "retired");
+    let pool = app.db().expert_pool(&operator, None).await;
+    assert_corrupt(pool, ("experts", id, "status"), "retired");
+}
+
+/// The one number a query answers (an id chosen or returned).
+async fn number(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn an_outlet_of_an_unknown_kind_fails_every_read_of_it() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let device = number(app.db(), "SELECT MIN(id) FROM devices").await;
+    let outlet = number(
+        app.db(),
+        &format!("SELECT outlet_id FROM devices WHERE id = {device}"),
+    )
+    .await;
+    let enterprise = number(
+        app.db(),
+        &format!("SELECT enterprise_id FROM outlets WHERE id = {outlet}"),
+    )
+    .await;
+    let update = format!("UPDATE outlets SET kind = 'noise' WHERE id = {outlet}");
+    write_behind_check(app.db(), "outlets", "kind", &update).await;
+
+    let detail = app
+        .db()
+        .enterprise_detail(operator.scope(), enterprise)
+        .await;
+    assert_corrupt(detail, ("outlets", outlet, "kind"), "noise");
+    let now = crate::support::test_now();
+    let device = app
+        .db()
+        .monitoring_device(operator.scope(), device, now, chrono::Duration::minutes(30))
+        .await;
+    assert_corrupt(device, ("outlets", outlet, "kind"), "noise");
+    let standards = app
+        .db()
+        .outlet_standards(
+            operator.scope(),
+            &crate::support::read::enterprise(app.db(), enterprise).await,
+        )
+        .await;
+    assert_corrupt(standards, ("outlets", outlet, "kind"), "noise");
+}

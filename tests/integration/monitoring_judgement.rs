@@ -6,6 +6,7 @@
 
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use cpaudit_core::determination::{EvidenceSource, EvidenceStatus};
 use cpaudit_core::emission_limits::{EmissionLimits, OutletBinding};
 use cpaudit_core::monitoring::LoadLimitDraft;
 use cpaudit_core::rules::RuleBook;
@@ -237,7 +238,7 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
         .unwrap();
     let gap = |factor: &str, reason: &str| {
         gaps.iter()
-            .filter(|g| g.factor == factor && g.reason == reason)
+            .filter(|g| g.factor == factor && g.reason.as_str() == reason)
             .map(|g| (g.first_hour, g.hours))
             .collect::<Vec<_>>()
     };
@@ -297,7 +298,7 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
         ),
         ("concentration_exceedance", "a21026", "2027-01")
     );
-    assert_eq!(candidate.evidence_status, "candidate");
+    assert_eq!(candidate.evidence_status, EvidenceStatus::Candidate);
     let detail = &*candidate.detail;
     assert_eq!(detail["hours"], 3);
     assert_eq!(detail["rule_book_version"], "gansu-2021.3");
@@ -312,15 +313,11 @@ async fn air_exceedances_become_one_candidate_that_the_city_confirms_and_the_det
         .unwrap()
         .unwrap();
     assert_eq!(
-        (
-            evidence.source.as_str(),
-            evidence.amount,
-            evidence.limit_value
-        ),
-        ("online_monitoring", 320.0, Some(200.0))
+        (evidence.source, evidence.amount, evidence.limit_value),
+        (EvidenceSource::OnlineMonitoring, 320.0, Some(200.0))
     );
     assert_eq!(evidence.standard, "GB 13223-2011");
-    assert_eq!(evidence.observed_on, "2027-01-14");
+    assert_eq!(evidence.observed_on.to_string(), "2027-01-14");
     assert_eq!(evidence.entered_by, "console:hj212-judgement");
 
     // Evaluating again creates nothing new.

@@ -1,6 +1,6 @@
 //! The registry on storage: migrations, demo data, search, scoping, edits.
 
-use cpaudit_core::registry::EnterpriseDraft;
+use cpaudit_core::registry::{EnterpriseDraft, SizeClass};
 use cpaudit_storage::enterprises::{EnterpriseFilter, SortKey};
 use cpaudit_storage::{Principal, StorageError};
 
@@ -210,7 +210,7 @@ async fn filters_combine_and_pages_do_not_overlap() {
     assert!(first
         .items
         .iter()
-        .all(|e| e.jurisdiction_code == "620100" && e.size_class == "small"));
+        .all(|e| e.jurisdiction_code == "620100" && e.size_class == SizeClass::Small));
     assert!(first
         .items
         .iter()

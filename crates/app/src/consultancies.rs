@@ -1,28 +1,24 @@
 //! Consultancies as the audit round reads them: the refusal of new business while a
 //! blacklisting is in force.
 
-use chrono::NaiveDate;
-use cpaudit_core::consultancy::{refuses_business, Sanction, SanctionEnd, SanctionKind};
-use cpaudit_core::evidence::parse_name;
+use cpaudit_core::consultancy::{refuses_business, Sanction, SanctionEnd};
 use cpaudit_core::registry::Message;
 use cpaudit_storage::consultancies::SanctionRow;
-use cpaudit_storage::evidence::parse_date;
 
 use crate::{App, Result};
 
 /// The core view of a stored sanction.
 pub fn core_sanction(row: &SanctionRow) -> Sanction {
-    let date = |text: &str| parse_date(text).unwrap_or(NaiveDate::MIN);
     Sanction {
-        kind: parse_name(&row.kind).unwrap_or(SanctionKind::Blacklist),
+        kind: row.kind,
         reason: row.reason.clone(),
         legal_basis: row.legal_basis.clone(),
-        starts_on: date(&row.starts_on),
-        ends: match &row.ends_on {
-            Some(last) => SanctionEnd::Until(date(last)),
+        starts_on: row.starts_on,
+        ends: match row.ends_on {
+            Some(last) => SanctionEnd::Until(last),
             None => SanctionEnd::UntilCorrected,
         },
-        lifted_on: row.lifted_on.as_deref().map(date),
+        lifted_on: row.lifted_on,
         lifted_reason: row.lifted_reason.clone(),
     }
 }

@@ -2,7 +2,7 @@
 //! read of an enterprise, registering, changing and importing enterprises, and the file an
 //! export produces (the pages, the API and `cpaudit export` write the same file).
 
-use cpaudit_core::registry::{EnterpriseDraft, FieldError, Message, SizeClass, ValidEnterprise};
+use cpaudit_core::registry::{EnterpriseDraft, FieldError, Message, ValidEnterprise};
 use cpaudit_office::{Cell, OfficeError, SheetSpec, TableFormat};
 use cpaudit_storage::enterprises::{EnterpriseRow, ImportOutcome};
 use cpaudit_storage::{InScope, Principal, Scope};
@@ -80,9 +80,9 @@ fn export_headers(language: DocumentLanguage) -> Vec<&'static str> {
 
 fn export_cells(row: &EnterpriseRow, language: DocumentLanguage) -> Vec<Cell> {
     let text = |s: &str| Cell::Text(s.to_string());
-    let size = SizeClass::parse(&row.size_class)
-        .map(|s| language.pick(s.name_zh(), s.as_str()).to_string())
-        .unwrap_or_default();
+    let size = language
+        .pick(row.size_class.name_zh(), row.size_class.as_str())
+        .to_string();
     vec![
         text(&row.name),
         text(&row.credit_code),
@@ -96,7 +96,7 @@ fn export_cells(row: &EnterpriseRow, language: DocumentLanguage) -> Vec<Cell> {
             if row.key_emission_unit { "yes" } else { "no" },
         )),
         text(row.permit_number.as_deref().unwrap_or("")),
-        text(&row.status),
+        text(row.status.as_str()),
         text(language.pick(&row.jurisdiction_name_zh, &row.jurisdiction_name_en)),
         text(language.pick(&row.industry_name_zh, &row.industry_name_en)),
         text(
@@ -157,7 +157,6 @@ pub async fn enterprise_in_scope(
         .await?
         .ok_or(Error::NotFound)
 }
-
 
 /// A city official registers and edits only enterprises of its own city.
 pub fn check_jurisdiction(

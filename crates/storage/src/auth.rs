@@ -14,6 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit::Chain;
+use crate::columns::StoredRow;
 use crate::{on_pool, on_tx, timestamp, Db, Result, StorageError};
 
 /// What a user is, which decides what it may do.
@@ -258,19 +259,18 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn summary(&self) -> UserSummary {
-        UserSummary {
+    fn summary(&self) -> Result<UserSummary> {
+        Ok(UserSummary {
             id: self.id,
             username: self.username.clone(),
             display_name: self.display_name.clone(),
-            // The CHECK constraint admits only known roles.
-            role: Role::parse(&self.role).unwrap_or(Role::Expert),
+            role: StoredRow::new("users", self.id).read("role", &self.role)?,
             jurisdiction_code: self.jurisdiction_code.clone(),
             enterprise_id: self.enterprise_id,
             consultancy_id: self.consultancy_id,
             expert_id: self.expert_id,
             disabled: self.disabled,
-        }
+        })
     }
 }
 
@@ -390,7 +390,9 @@ impl Db {
                 .fetch_optional(pool)
                 .await
         })?;
-        let found = found.map(|row| (row.summary(), row.secret));
+        let found = found
+            .map(|row| row.summary().map(|summary| (summary, row.secret)))
+            .transpose()?;
         let hash = found
             .as_ref()
             .map(|(_, hash)| hash.clone())
@@ -489,7 +491,7 @@ impl Db {
                 .await
         })?;
         match found {
-            Some(row) => Ok(Some((row.summary().principal()?, row.secret))),
+            Some(row) => Ok(Some((row.summary()?.principal()?, row.secret))),
             None => Ok(None),
         }
     }
@@ -713,7 +715,7 @@ impl Db {
         }
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
         let rows: Vec<UserRow> = on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
-        Ok(rows.iter().map(UserRow::summary).collect())
+        rows.iter().map(UserRow::summary).collect()
     }
 }
 

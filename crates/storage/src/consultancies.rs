@@ -4,36 +4,79 @@
 //! in the one transaction that would record the engagement.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use cpaudit_core::consultancy::SanctionKind;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::enterprises::EnterpriseRow;
 use crate::evidence::date_text;
 use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, StorageError};
 
-/// A sanction as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// A sanction, its kind and dates decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct SanctionRow {
     pub id: i64,
     pub consultancy_id: i64,
     pub consultancy_name: String,
     pub consultancy_credit_code: String,
-    /// correction_order | blacklist
-    pub kind: String,
+    pub kind: SanctionKind,
     pub reason: String,
     pub legal_basis: String,
-    pub starts_on: String,
+    pub starts_on: NaiveDate,
     /// The last day, when fixed; none for a sanction that lasts until corrected.
-    pub ends_on: Option<String>,
+    pub ends_on: Option<NaiveDate>,
     pub until_corrected: bool,
-    pub lifted_on: Option<String>,
+    pub lifted_on: Option<NaiveDate>,
     pub lifted_reason: Option<String>,
     pub decided_by: String,
     pub decided_at: String,
 }
+
+/// The columns of [`SANCTION_SELECT`] as they come from the database.
+#[derive(sqlx::FromRow)]
+struct StoredSanction {
+    id: i64,
+    consultancy_id: i64,
+    consultancy_name: String,
+    consultancy_credit_code: String,
+    kind: String,
+    reason: String,
+    legal_basis: String,
+    starts_on: String,
+    ends_on: Option<String>,
+    until_corrected: bool,
+    lifted_on: Option<String>,
+    lifted_reason: Option<String>,
+    decided_by: String,
+    decided_at: String,
+}
+
+impl StoredSanction {
+    fn decode(self) -> Result<SanctionRow> {
+        let row = StoredRow::new("sanctions", self.id);
+        Ok(SanctionRow {
+            kind: row.read("kind", &self.kind)?,
+            starts_on: row.read("starts_on", &self.starts_on)?,
+            ends_on: row.read_optional("ends_on", self.ends_on.as_deref())?,
+            lifted_on: row.read_optional("lifted_on", self.lifted_on.as_deref())?,
+            id: self.id,
+            consultancy_id: self.consultancy_id,
+            consultancy_name: self.consultancy_name,
+            consultancy_credit_code: self.consultancy_credit_code,
+            reason: self.reason,
+            legal_basis: self.legal_basis,
+            until_corrected: self.until_corrected,
+            lifted_reason: self.lifted_reason,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+        })
+    }
+}
+
+crate::decoded_row!(SanctionRow, StoredSanction);
 
 /// A sanction to impose.
 #[derive(Debug, Clone)]
@@ -48,20 +91,17 @@ pub struct NewSanction {
 
 /// The Art. 16 evidence on file for a consultancy.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Art16Filing {
     pub consultancy_id: i64,
     /// The evidence as filed.
     #[sqlx(rename = "evidence_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub evidence: crate::JsonColumn<cpaudit_core::consultancy::Art16Evidence>,
     pub filed_at: String,
     pub filed_by: String,
 }
 
 /// An engagement of a consultancy by an enterprise.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct EngagementRow {
     pub consultancy_id: i64,
     pub consultancy_name: String,
@@ -69,8 +109,38 @@ pub struct EngagementRow {
     pub enterprise_name: String,
     pub jurisdiction_code: String,
     pub since: String,
-    pub ended_on: Option<String>,
+    pub ended_on: Option<NaiveDate>,
 }
+
+/// The columns of [`ENGAGEMENT_SELECT`] as they come from the database.
+#[derive(sqlx::FromRow)]
+struct StoredEngagement {
+    consultancy_id: i64,
+    consultancy_name: String,
+    enterprise_id: i64,
+    enterprise_name: String,
+    jurisdiction_code: String,
+    since: String,
+    ended_on: Option<String>,
+}
+
+impl StoredEngagement {
+    fn decode(self) -> Result<EngagementRow> {
+        // Engagements have no id of their own: one consultancy's list names them by enterprise.
+        let row = StoredRow::new("engagements", self.enterprise_id);
+        Ok(EngagementRow {
+            ended_on: row.read_optional("ended_on", self.ended_on.as_deref())?,
+            consultancy_id: self.consultancy_id,
+            consultancy_name: self.consultancy_name,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_code: self.jurisdiction_code,
+            since: self.since,
+        })
+    }
+}
+
+crate::decoded_row!(EngagementRow, StoredEngagement);
 
 const SANCTION_SELECT: &str = "SELECT s.id, s.consultancy_id, c.name AS consultancy_name, \
      c.credit_code AS consultancy_credit_code, s.kind, s.reason, s.legal_basis, s.starts_on, \
@@ -378,7 +448,6 @@ impl Db {
 
 /// One of a consultancy's Art. 16 documents.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsultancyDocumentRow {
     pub id: i64,
     pub consultancy_id: i64,

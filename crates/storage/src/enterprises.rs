@@ -4,13 +4,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use cpaudit_core::audit::AuditEntry;
-use cpaudit_core::registry::{EnterpriseDraft, EnterpriseStatus, SizeClass, ValidEnterprise};
+use cpaudit_core::registry::{
+    EnterpriseDraft, EnterpriseStatus, OutletKind, SizeClass, ValidEnterprise,
+};
 use cpaudit_core::search::{
     grams_are_exact, index_grams, name_grams, normalize_query, search_text,
 };
 use serde::Serialize;
 
 use crate::audit::Chain;
+use crate::columns::StoredRow;
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
 use crate::{
     on_pool, on_tx, timestamp, Backend, Db, InScope, Principal, Result, Scope, StorageError, Tx,
@@ -106,8 +109,7 @@ impl Default for EnterpriseFilter {
 }
 
 /// One enterprise with the names of what it refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnterpriseRow {
     pub id: i64,
     pub credit_code: String,
@@ -124,10 +126,10 @@ pub struct EnterpriseRow {
     pub key_industry_name_zh: Option<String>,
     pub key_industry_name_en: Option<String>,
     pub province_industry_id: Option<String>,
-    pub size_class: String,
+    pub size_class: SizeClass,
     pub key_emission_unit: bool,
     pub permit_number: Option<String>,
-    pub status: String,
+    pub status: EnterpriseStatus,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -143,13 +145,73 @@ impl EnterpriseRow {
             address: self.address.clone(),
             jurisdiction_code: self.jurisdiction_code.clone(),
             industry_code: self.industry_code.clone(),
-            size_class: self.size_class.clone(),
+            size_class: self.size_class.as_str().to_string(),
             key_emission_unit: self.key_emission_unit,
             permit_number: self.permit_number.clone().unwrap_or_default(),
-            status: self.status.clone(),
+            status: self.status.as_str().to_string(),
         }
     }
 }
+
+/// The columns of [`ROW_SELECT`] as they come from the database; the size class and the status
+/// are decoded when the row is read.
+#[derive(sqlx::FromRow)]
+struct StoredEnterprise {
+    id: i64,
+    credit_code: String,
+    name: String,
+    legal_representative: String,
+    address: String,
+    jurisdiction_code: String,
+    jurisdiction_name_zh: String,
+    jurisdiction_name_en: String,
+    industry_code: String,
+    industry_name_zh: String,
+    industry_name_en: String,
+    key_industry_id: Option<String>,
+    key_industry_name_zh: Option<String>,
+    key_industry_name_en: Option<String>,
+    province_industry_id: Option<String>,
+    size_class: String,
+    key_emission_unit: bool,
+    permit_number: Option<String>,
+    status: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl StoredEnterprise {
+    fn decode(self) -> Result<EnterpriseRow> {
+        let row = StoredRow::new("enterprises", self.id);
+        Ok(EnterpriseRow {
+            size_class: row.read("size_class", &self.size_class)?,
+            status: row.read("status", &self.status)?,
+            id: self.id,
+            credit_code: self.credit_code,
+            name: self.name,
+            legal_representative: self.legal_representative,
+            address: self.address,
+            jurisdiction_code: self.jurisdiction_code,
+            jurisdiction_name_zh: self.jurisdiction_name_zh,
+            jurisdiction_name_en: self.jurisdiction_name_en,
+            industry_code: self.industry_code,
+            industry_name_zh: self.industry_name_zh,
+            industry_name_en: self.industry_name_en,
+            key_industry_id: self.key_industry_id,
+            key_industry_name_zh: self.key_industry_name_zh,
+            key_industry_name_en: self.key_industry_name_en,
+            province_industry_id: self.province_industry_id,
+            key_emission_unit: self.key_emission_unit,
+            permit_number: self.permit_number,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+crate::decoded_row!(EnterpriseRow, StoredEnterprise);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
@@ -166,19 +228,31 @@ impl<T> Page<T> {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct OutletRow {
-    pub id: i64,
-    pub kind: String,
-    pub code: String,
-    pub name: String,
+/// An outlet as stored; its kind is decoded with its devices into an [`Outlet`].
+#[derive(sqlx::FromRow)]
+struct StoredOutlet {
+    id: i64,
+    kind: String,
+    code: String,
+    name: String,
+}
+
+impl StoredOutlet {
+    fn decode(self, devices: Vec<String>) -> Result<Outlet> {
+        Ok(Outlet {
+            kind: StoredRow::new("outlets", self.id).read("kind", &self.kind)?,
+            id: self.id,
+            code: self.code,
+            name: self.name,
+            devices,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outlet {
     pub id: i64,
-    pub kind: String,
+    pub kind: OutletKind,
     pub code: String,
     pub name: String,
     /// HJ 212 MNs of the devices at this outlet.
@@ -197,7 +271,6 @@ pub struct EnterpriseDetail {
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportOutcome {
     pub created: usize,
     pub updated: usize,
@@ -401,7 +474,7 @@ impl Db {
             return Ok(None);
         };
         let (outlets, devices, parks, consultancies) = on_pool!(self, |pool| {
-            let outlets: Vec<OutletRow> = sqlx::query_as(
+            let outlets: Vec<StoredOutlet> = sqlx::query_as(
                 "SELECT id, kind, code, name FROM outlets WHERE enterprise_id = $1 ORDER BY code",
             )
             .bind(id)
@@ -436,14 +509,11 @@ impl Db {
         }
         let outlets = outlets
             .into_iter()
-            .map(|o| Outlet {
-                devices: by_outlet.remove(&o.id).unwrap_or_default(),
-                id: o.id,
-                kind: o.kind,
-                code: o.code,
-                name: o.name,
+            .map(|o| {
+                let devices = by_outlet.remove(&o.id).unwrap_or_default();
+                o.decode(devices)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let history = self.entity_history("enterprise", &id.to_string()).await?;
         Ok(Some(EnterpriseDetail {
             enterprise: enterprise.into_inner(),

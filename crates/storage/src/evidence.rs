@@ -13,9 +13,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
+use crate::columns::StoredRow;
 use crate::enterprises::EnterpriseRow;
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
-use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
+use crate::{
+    on_pool, on_tx, timestamp, Db, InScope, Principal, Reasons, Result, Scope, StorageError, Tx,
+};
 
 /// China Standard Time, in which legal dates are counted. China has no daylight saving time.
 pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
@@ -55,18 +58,17 @@ pub fn parse_categories(text: &str) -> BTreeSet<u8> {
         .collect()
 }
 
-/// One evidence record as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// One evidence record, its kind, status, source and dates decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct EvidenceRow {
     pub id: i64,
     pub enterprise_id: i64,
     pub enterprise_name: String,
     pub jurisdiction_code: String,
-    pub kind: String,
-    pub status: String,
-    pub observed_on: String,
-    pub source: String,
+    pub kind: EvidenceKind,
+    pub status: EvidenceStatus,
+    pub observed_on: NaiveDate,
+    pub source: EvidenceSource,
     pub document_ref: String,
     pub substance: String,
     pub amount: f64,
@@ -80,27 +82,90 @@ pub struct EvidenceRow {
     pub entered_at: String,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
-    pub confirmed_on: Option<String>,
+    pub confirmed_on: Option<NaiveDate>,
     pub decision_reason: Option<String>,
     pub version: i64,
 }
 
 impl EvidenceRow {
     /// The fact the determination reads.
-    pub fn fact(&self) -> Option<EvidenceFact> {
-        Some(EvidenceFact {
+    pub fn fact(&self) -> EvidenceFact {
+        EvidenceFact {
             id: self.id,
-            kind: parse_name(&self.kind)?,
-            observed_on: parse_date(&self.observed_on)?,
-            status: parse_name(&self.status)?,
-            confirmed_on: self.confirmed_on.as_deref().and_then(parse_date),
+            kind: self.kind,
+            observed_on: self.observed_on,
+            status: self.status,
+            confirmed_on: self.confirmed_on,
             toxic_category: self.toxic_category.and_then(|c| u8::try_from(c).ok()),
             summary: self.summary.clone(),
-            source: parse_name(&self.source)?,
+            source: self.source,
             document_ref: self.document_ref.clone(),
+        }
+    }
+}
+
+/// The columns of [`EVIDENCE_SELECT`] as they come from the database.
+#[derive(sqlx::FromRow)]
+struct StoredEvidence {
+    id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    jurisdiction_code: String,
+    kind: String,
+    status: String,
+    observed_on: String,
+    source: String,
+    document_ref: String,
+    substance: String,
+    amount: f64,
+    limit_value: Option<f64>,
+    unit: String,
+    standard: String,
+    toxic_category: Option<i64>,
+    hw_code: String,
+    summary: String,
+    entered_by: String,
+    entered_at: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    confirmed_on: Option<String>,
+    decision_reason: Option<String>,
+    version: i64,
+}
+
+impl StoredEvidence {
+    fn decode(self) -> Result<EvidenceRow> {
+        let row = StoredRow::new("evidence", self.id);
+        Ok(EvidenceRow {
+            kind: row.read("kind", &self.kind)?,
+            status: row.read("status", &self.status)?,
+            observed_on: row.read("observed_on", &self.observed_on)?,
+            source: row.read("source", &self.source)?,
+            confirmed_on: row.read_optional("confirmed_on", self.confirmed_on.as_deref())?,
+            id: self.id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_code: self.jurisdiction_code,
+            document_ref: self.document_ref,
+            substance: self.substance,
+            amount: self.amount,
+            limit_value: self.limit_value,
+            unit: self.unit,
+            standard: self.standard,
+            toxic_category: self.toxic_category,
+            hw_code: self.hw_code,
+            summary: self.summary,
+            entered_by: self.entered_by,
+            entered_at: self.entered_at,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+            decision_reason: self.decision_reason,
+            version: self.version,
         })
     }
 }
+
+crate::decoded_row!(EvidenceRow, StoredEvidence);
 
 const EVIDENCE_SELECT: &str = "SELECT v.id, v.enterprise_id, e.name AS enterprise_name, \
      e.jurisdiction_code, v.kind, v.status, v.observed_on, v.source, v.document_ref, v.substance, \
@@ -116,18 +181,46 @@ pub struct EvidenceFilter {
     pub city: Option<String>,
 }
 
-/// A past round as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// A past round, its kind, reasons and acceptance date decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct PastRoundRow {
     pub id: i64,
     pub enterprise_id: i64,
     pub list_year: i64,
-    pub kind: String,
-    pub reasons: String,
-    pub accepted_on: Option<String>,
+    pub kind: RoundKind,
+    pub reasons: Reasons,
+    pub accepted_on: Option<NaiveDate>,
     pub source: String,
 }
+
+/// A past round as it comes from the database (an imported one, or a listing read as one).
+#[derive(sqlx::FromRow)]
+struct StoredPastRound {
+    id: i64,
+    enterprise_id: i64,
+    list_year: i64,
+    kind: String,
+    reasons: String,
+    accepted_on: Option<String>,
+    source: String,
+}
+
+impl StoredPastRound {
+    fn decode(self) -> Result<PastRoundRow> {
+        let row = StoredRow::new("past_rounds", self.id);
+        Ok(PastRoundRow {
+            kind: row.read("kind", &self.kind)?,
+            reasons: row.read("reasons", &self.reasons)?,
+            accepted_on: row.read_optional("accepted_on", self.accepted_on.as_deref())?,
+            id: self.id,
+            enterprise_id: self.enterprise_id,
+            list_year: self.list_year,
+            source: self.source,
+        })
+    }
+}
+
+crate::decoded_row!(PastRoundRow, StoredPastRound);
 
 /// An enterprise as the determination sees it, with what the list pages show beside it.
 #[derive(Debug, Clone)]
@@ -281,7 +374,7 @@ impl Db {
                 current: current.version,
             });
         }
-        let next = next_status(&current.status, decision)?;
+        let next = next_status(current.status, decision)?;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
         let confirmed_on = (next == EvidenceStatus::Confirmed).then(|| date_text(china_date(now)));
@@ -313,7 +406,7 @@ impl Db {
                 actor,
                 &format!("evidence.{}", name_of(&next)),
                 ("evidence", &id.to_string()),
-                Some(&json!({"status": current.status})),
+                Some(&json!({"status": name_of(&current.status)})),
                 Some(&json!({"status": name_of(&next), "reason": reason.trim()})),
                 now,
             )
@@ -495,7 +588,7 @@ impl Db {
             )
             .await?;
         let rounds = merge_rounds(rounds, listed);
-        Ok(group_facts(enterprises, evidence, rounds, pilots))
+        group_facts(enterprises, evidence, rounds, pilots)
     }
 
     /// Runs a query built with [`Sql`] and returns every row.
@@ -533,30 +626,26 @@ impl Db {
     }
 }
 
-fn next_status(current: &str, decision: EvidenceDecision) -> Result<EvidenceStatus> {
-    match (parse_name::<EvidenceStatus>(current), decision) {
-        (Some(EvidenceStatus::Candidate), EvidenceDecision::Confirm) => {
-            Ok(EvidenceStatus::Confirmed)
+fn next_status(current: EvidenceStatus, decision: EvidenceDecision) -> Result<EvidenceStatus> {
+    match (current, decision) {
+        (EvidenceStatus::Candidate, EvidenceDecision::Confirm) => Ok(EvidenceStatus::Confirmed),
+        (EvidenceStatus::Candidate | EvidenceStatus::Confirmed, EvidenceDecision::Dismiss) => {
+            Ok(EvidenceStatus::Dismissed)
         }
-        (
-            Some(EvidenceStatus::Candidate | EvidenceStatus::Confirmed),
-            EvidenceDecision::Dismiss,
-        ) => Ok(EvidenceStatus::Dismissed),
         (status, _) => {
             let (zh, en) = match decision {
                 EvidenceDecision::Confirm => ("确认", "confirmed"),
                 EvidenceDecision::Dismiss => ("驳回", "dismissed"),
             };
             let status_zh = match status {
-                Some(EvidenceStatus::Candidate) => "待确认（候选）",
-                Some(EvidenceStatus::Confirmed) => "已确认",
-                Some(EvidenceStatus::Dismissed) => "已驳回",
-                None => current,
+                EvidenceStatus::Candidate => "待确认（候选）",
+                EvidenceStatus::Confirmed => "已确认",
+                EvidenceStatus::Dismissed => "已驳回",
             };
             Err(StorageError::conflict(
                 "invalid_transition",
                 format!("该证据当前为“{status_zh}”，不能{zh}"),
-                format!("evidence that is {current} cannot be {en}"),
+                format!("evidence that is {} cannot be {en}", name_of(&status)),
             ))
         }
     }
@@ -696,12 +785,13 @@ fn group_facts(
     evidence: Vec<EvidenceRow>,
     rounds: Vec<PastRoundRow>,
     pilots: Vec<PilotRow>,
-) -> Vec<FactsRecord> {
+) -> Result<Vec<FactsRecord>> {
     let mut evidence_by: HashMap<i64, Vec<EvidenceFact>> = HashMap::new();
     for row in &evidence {
-        if let Some(fact) = row.fact() {
-            evidence_by.entry(row.enterprise_id).or_default().push(fact);
-        }
+        evidence_by
+            .entry(row.enterprise_id)
+            .or_default()
+            .push(row.fact());
     }
     let mut rounds_by: HashMap<i64, Vec<PastRound>> = HashMap::new();
     for row in rounds {
@@ -710,15 +800,17 @@ fn group_facts(
             .or_default()
             .push(PastRound {
                 list_year: i32::try_from(row.list_year).unwrap_or_default(),
-                kind: parse_name(&row.kind).unwrap_or(RoundKind::Audit),
-                reasons: parse_reasons(&row.reasons),
-                accepted_on: row.accepted_on.as_deref().and_then(parse_date),
+                kind: row.kind,
+                reasons: row.reasons.0,
+                accepted_on: row.accepted_on,
                 source: row.source,
             });
     }
     let mut pilots_by: HashMap<i64, Vec<ParkPilot>> = HashMap::new();
     for row in pilots {
-        if let Some(passed_on) = row.pilot_passed_on.as_deref().and_then(parse_date) {
+        let passed_on = StoredRow::new("parks", row.park_id)
+            .read_optional("pilot_passed_on", row.pilot_passed_on.as_deref())?;
+        if let Some(passed_on) = passed_on {
             pilots_by
                 .entry(row.enterprise_id)
                 .or_default()
@@ -731,19 +823,23 @@ fn group_facts(
     }
     enterprises
         .into_iter()
-        .map(|e| FactsRecord {
-            facts: EnterpriseFacts {
-                enterprise_id: e.id,
-                registered_on: registered_on(&e.created_at),
-                closed_on: e.closed_on.as_deref().and_then(parse_date),
-                evidence: evidence_by.remove(&e.id).unwrap_or_default(),
-                rounds: rounds_by.remove(&e.id).unwrap_or_default(),
-                park_pilots: pilots_by.remove(&e.id).unwrap_or_default(),
-                name: e.name,
-            },
-            jurisdiction_code: e.jurisdiction_code,
-            credit_code: e.credit_code,
-            industry_code: e.industry_code,
+        .map(|e| {
+            let closed_on = StoredRow::new("enterprises", e.id)
+                .read_optional("closed_on", e.closed_on.as_deref())?;
+            Ok(FactsRecord {
+                facts: EnterpriseFacts {
+                    enterprise_id: e.id,
+                    registered_on: registered_on(&e.created_at),
+                    closed_on,
+                    evidence: evidence_by.remove(&e.id).unwrap_or_default(),
+                    rounds: rounds_by.remove(&e.id).unwrap_or_default(),
+                    park_pilots: pilots_by.remove(&e.id).unwrap_or_default(),
+                    name: e.name,
+                },
+                jurisdiction_code: e.jurisdiction_code,
+                credit_code: e.credit_code,
+                industry_code: e.industry_code,
+            })
         })
         .collect()
 }
@@ -764,7 +860,7 @@ pub fn evidence_kinds() -> Vec<(String, EvidenceKind)> {
 }
 
 /// Source names, for forms.
-pub fn evidence_sources() -> Vec<String> {
+pub fn evidence_sources() -> Vec<(String, EvidenceSource)> {
     [
         EvidenceSource::SupervisoryMonitoring,
         EvidenceSource::OnlineMonitoring,
@@ -774,8 +870,8 @@ pub fn evidence_sources() -> Vec<String> {
         EvidenceSource::EnterpriseReport,
         EvidenceSource::Other,
     ]
-    .iter()
-    .map(name_of)
+    .into_iter()
+    .map(|source| (name_of(&source), source))
     .collect()
 }
 

@@ -11,12 +11,12 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::evidence::date_text;
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
 
-/// A pool member as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// A pool member, its status decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct ExpertRecord {
     pub id: i64,
     pub name: String,
@@ -26,8 +26,7 @@ pub struct ExpertRecord {
     pub specialties: String,
     pub jurisdiction_code: String,
     pub id_number_masked: String,
-    /// applied | admitted | suspended | removed
-    pub status: String,
+    pub status: ExpertStatus,
     pub title_level: String,
     pub years_experience: i64,
     pub contact: String,
@@ -37,32 +36,124 @@ pub struct ExpertRecord {
     pub version: i64,
 }
 
+/// The columns of [`EXPERT_COLUMNS`] as they come from the database.
+#[derive(sqlx::FromRow)]
+struct StoredExpert {
+    id: i64,
+    name: String,
+    title: String,
+    employer: String,
+    specialties: String,
+    jurisdiction_code: String,
+    id_number_masked: String,
+    status: String,
+    title_level: String,
+    years_experience: i64,
+    contact: String,
+    available: bool,
+    pool_number: Option<i64>,
+    version: i64,
+}
+
+impl StoredExpert {
+    fn decode(self) -> Result<ExpertRecord> {
+        Ok(ExpertRecord {
+            status: StoredRow::new("experts", self.id).read("status", &self.status)?,
+            id: self.id,
+            name: self.name,
+            title: self.title,
+            employer: self.employer,
+            specialties: self.specialties,
+            jurisdiction_code: self.jurisdiction_code,
+            id_number_masked: self.id_number_masked,
+            title_level: self.title_level,
+            years_experience: self.years_experience,
+            contact: self.contact,
+            available: self.available,
+            pool_number: self.pool_number,
+            version: self.version,
+        })
+    }
+}
+
+crate::decoded_row!(ExpertRecord, StoredExpert);
+
 /// One step of an expert's life cycle.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct ExpertEvent {
+    /// apply, or one of the province's actions.
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<ExpertStatus>,
+    pub to_status: ExpertStatus,
     pub reason: String,
     pub actor: String,
     pub at: String,
 }
 
+#[derive(sqlx::FromRow)]
+struct StoredExpertEvent {
+    id: i64,
+    action: String,
+    from_status: Option<String>,
+    to_status: String,
+    reason: String,
+    actor: String,
+    at: String,
+}
+
+impl StoredExpertEvent {
+    fn decode(self) -> Result<ExpertEvent> {
+        let row = StoredRow::new("expert_events", self.id);
+        Ok(ExpertEvent {
+            from_status: row.read_optional("from_status", self.from_status.as_deref())?,
+            to_status: row.read("to_status", &self.to_status)?,
+            action: self.action,
+            reason: self.reason,
+            actor: self.actor,
+            at: self.at,
+        })
+    }
+}
+
+crate::decoded_row!(ExpertEvent, StoredExpertEvent);
+
 /// Where an expert worked (or works: no end date).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct EmploymentRow {
     pub enterprise_id: Option<i64>,
     pub consultancy_id: Option<i64>,
     pub organisation: String,
-    pub starts_on: String,
-    pub ends_on: Option<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredEmployment {
+    id: i64,
+    enterprise_id: Option<i64>,
+    consultancy_id: Option<i64>,
+    organisation: String,
+    starts_on: String,
+    ends_on: Option<String>,
+}
+
+impl StoredEmployment {
+    fn decode(self) -> Result<EmploymentRow> {
+        let row = StoredRow::new("expert_employment", self.id);
+        Ok(EmploymentRow {
+            starts_on: row.read("starts_on", &self.starts_on)?,
+            ends_on: row.read_optional("ends_on", self.ends_on.as_deref())?,
+            enterprise_id: self.enterprise_id,
+            consultancy_id: self.consultancy_id,
+            organisation: self.organisation,
+        })
+    }
+}
+
+crate::decoded_row!(EmploymentRow, StoredEmployment);
 
 /// A conflict of interest the expert declared.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeclarationRow {
     pub enterprise_id: Option<i64>,
     pub consultancy_id: Option<i64>,
@@ -196,7 +287,7 @@ impl Db {
         }
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT action, from_status, to_status, reason, actor, at FROM expert_events \
+                "SELECT id, action, from_status, to_status, reason, actor, at FROM expert_events \
                  WHERE expert_id = $1 ORDER BY id",
             )
             .bind(id)
@@ -367,7 +458,7 @@ impl Db {
             return Err(StorageError::NotFound);
         }
         let text = format!(
-            "SELECT m.enterprise_id, m.consultancy_id, {ORGANISATION_NAME}, m.starts_on, \
+            "SELECT m.id, m.enterprise_id, m.consultancy_id, {ORGANISATION_NAME}, m.starts_on, \
              m.ends_on FROM expert_employment m \
              LEFT JOIN enterprises e ON e.id = m.enterprise_id \
              LEFT JOIN consultancies c ON c.id = m.consultancy_id \

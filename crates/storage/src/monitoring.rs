@@ -829,7 +829,6 @@ impl MonitoringWriter {
 
 /// An unknown MN, as the province sees it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuarantineMn {
     pub mn: String,
     pub first_seen_at: String,
@@ -851,7 +850,6 @@ pub struct QuarantineMn {
 
 /// A kept packet of an unknown MN.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuarantinePacketRow {
     pub id: i64,
     pub received_at: String,
@@ -860,7 +858,6 @@ pub struct QuarantinePacketRow {
 
 /// What assigning an MN did.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignOutcome {
     /// Kept packets written into the device's data.
     pub replayed: u64,

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use cpaudit_core::determination::EvidenceStatus;
+use cpaudit_core::determination::{EvidenceKind, EvidenceStatus};
 use cpaudit_core::emission_limits::{
     AppliedLimit, Averaging, ConcentrationUnit, EmissionLimits, Medium, OutletBinding,
 };
@@ -22,11 +22,13 @@ use cpaudit_core::monitoring::{
     ExceedanceTally, GapReason, HourContext, HourInput, HourResult, JudgementRules, LoadLimit,
     Period, Record, Status, TallyEntry, KIND_DAY, KIND_HOUR, KIND_MINUTE, KIND_REALTIME,
 };
+use cpaudit_core::registry::OutletKind;
 use cpaudit_core::rules::RuleBook;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
+use crate::columns::StoredRow;
 use crate::enterprises::EnterpriseRow;
 use crate::evidence::{china_date, insert_evidence};
 use crate::sql::{scope_condition, Arg, Sql};
@@ -46,15 +48,13 @@ pub fn china_time(at: DateTime<Utc>) -> NaiveDateTime {
 // ---- rows ---------------------------------------------------------------------------------------
 
 /// An outlet with the standard it is judged by (`None` when not yet bound).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct OutletStandardRow {
     pub outlet_id: i64,
     pub enterprise_id: i64,
     pub outlet_code: String,
     pub outlet_name: String,
-    /// "air" | "water".
-    pub outlet_kind: String,
+    pub outlet_kind: OutletKind,
     pub standard: Option<String>,
     pub source_class: Option<String>,
     pub special_limits: Option<bool>,
@@ -62,19 +62,66 @@ pub struct OutletStandardRow {
     pub set_at: Option<String>,
 }
 
-impl OutletStandardRow {
-    pub fn binding(&self) -> Option<OutletBinding> {
-        Some(OutletBinding {
-            standard: self.standard.clone()?,
-            source_class: self.source_class.clone()?,
-            special_limits: self.special_limits.unwrap_or(false),
+/// An outlet and its standard as they come from the database.
+#[derive(sqlx::FromRow)]
+struct StoredOutletStandard {
+    outlet_id: i64,
+    enterprise_id: i64,
+    outlet_code: String,
+    outlet_name: String,
+    outlet_kind: String,
+    standard: Option<String>,
+    source_class: Option<String>,
+    special_limits: Option<bool>,
+    set_by: Option<String>,
+    set_at: Option<String>,
+}
+
+impl StoredOutletStandard {
+    fn decode(self) -> Result<OutletStandardRow> {
+        let row = StoredRow::new("outlets", self.outlet_id);
+        Ok(OutletStandardRow {
+            outlet_kind: row.read("kind", &self.outlet_kind)?,
+            outlet_id: self.outlet_id,
+            enterprise_id: self.enterprise_id,
+            outlet_code: self.outlet_code,
+            outlet_name: self.outlet_name,
+            standard: self.standard,
+            source_class: self.source_class,
+            special_limits: self.special_limits,
+            set_by: self.set_by,
+            set_at: self.set_at,
         })
     }
 }
 
+crate::decoded_row!(OutletStandardRow, StoredOutletStandard);
+
+impl OutletStandardRow {
+    pub fn binding(&self) -> Option<OutletBinding> {
+        outlet_binding(
+            self.standard.as_deref(),
+            self.source_class.as_deref(),
+            self.special_limits,
+        )
+    }
+}
+
+/// The standard an outlet is judged by, once both the standard and the source class are bound.
+pub fn outlet_binding(
+    standard: Option<&str>,
+    source_class: Option<&str>,
+    special_limits: Option<bool>,
+) -> Option<OutletBinding> {
+    Some(OutletBinding {
+        standard: standard?.to_string(),
+        source_class: source_class?.to_string(),
+        special_limits: special_limits.unwrap_or(false),
+    })
+}
+
 /// A yearly load limit of a permit as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PermitLoadLimitRow {
     pub id: i64,
     pub enterprise_id: i64,
@@ -90,7 +137,6 @@ pub struct PermitLoadLimitRow {
 
 /// A device, where it is, and whether it was heard from recently.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceStatusRow {
     pub device_id: i64,
     pub mn: String,
@@ -111,7 +157,6 @@ pub struct DeviceStatusRow {
 
 /// The newest packet of a device, parsed.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LatestValues {
     pub device_id: i64,
     pub mn: String,
@@ -125,7 +170,6 @@ pub struct LatestValues {
 
 /// One factor of a latest packet.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LatestValue {
     pub factor: String,
     /// `Avg` (minute, hour) or `Rtd` (real-time), as sent.
@@ -137,7 +181,6 @@ pub struct LatestValue {
 /// One point of an hourly or daily series: `at` is `YYYYMMDDhh0000` for hours, `YYYYMMDD` for
 /// days.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesPoint {
     pub at: i64,
     pub status: String,
@@ -157,7 +200,6 @@ pub struct SeriesPoint {
 
 /// An exceedance event: consecutive exceedance hours of one device and factor.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventRow {
     pub id: i64,
     pub enterprise_id: i64,
@@ -180,7 +222,6 @@ pub struct EventRow {
 
 /// An exceedance day of one device and factor.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceedanceDayRow {
     pub enterprise_id: i64,
     pub outlet_code: String,
@@ -198,8 +239,7 @@ pub struct ExceedanceDayRow {
 }
 
 /// An invalid or missing-data period of one device and factor ('' = the whole device).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct GapRow {
     pub id: i64,
     pub enterprise_id: i64,
@@ -210,17 +250,54 @@ pub struct GapRow {
     pub first_hour: i64,
     pub last_hour: i64,
     pub hours: i64,
-    /// invalid | missing.
-    pub status: String,
-    /// no_data | absent | flagged | over_range | insufficient | o2_invalid | o2_near_ambient | unit.
-    pub reason: String,
+    /// Invalid or missing.
+    pub status: Status,
+    pub reason: GapReason,
     pub detail: String,
 }
+
+/// A gap as it comes from the database.
+#[derive(sqlx::FromRow)]
+struct StoredGap {
+    id: i64,
+    enterprise_id: i64,
+    outlet_code: String,
+    device_id: i64,
+    mn: String,
+    factor: String,
+    first_hour: i64,
+    last_hour: i64,
+    hours: i64,
+    status: String,
+    reason: String,
+    detail: String,
+}
+
+impl StoredGap {
+    fn decode(self) -> Result<GapRow> {
+        let row = StoredRow::new("monitoring_gaps", self.id);
+        Ok(GapRow {
+            status: row.read("status", &self.status)?,
+            reason: row.read("reason", &self.reason)?,
+            id: self.id,
+            enterprise_id: self.enterprise_id,
+            outlet_code: self.outlet_code,
+            device_id: self.device_id,
+            mn: self.mn,
+            factor: self.factor,
+            first_hour: self.first_hour,
+            last_hour: self.last_hour,
+            hours: self.hours,
+            detail: self.detail,
+        })
+    }
+}
+
+crate::decoded_row!(GapRow, StoredGap);
 
 /// A year's cumulative load of one factor, of an outlet or the whole enterprise, beside the
 /// permit's limit.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoadRow {
     /// `None`: the enterprise's total.
     pub outlet_id: Option<i64>,
@@ -234,22 +311,55 @@ pub struct LoadRow {
 }
 
 /// A candidate created from online monitoring, with the evidence it became.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct CandidateRow {
     pub id: i64,
     pub enterprise_id: i64,
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub factor: String,
     pub period: String,
     pub evidence_id: i64,
-    pub evidence_status: String,
+    pub evidence_status: EvidenceStatus,
     /// The hours or loads behind it, the limit and the rule versions.
-    #[sqlx(try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: crate::JsonColumn<serde_json::Value>,
     pub created_at: String,
 }
+
+/// A candidate as it comes from the database, with the status of its evidence.
+#[derive(sqlx::FromRow)]
+struct StoredCandidate {
+    id: i64,
+    enterprise_id: i64,
+    kind: String,
+    factor: String,
+    period: String,
+    evidence_id: i64,
+    evidence_status: String,
+    #[sqlx(try_from = "String")]
+    detail: crate::JsonColumn<serde_json::Value>,
+    created_at: String,
+}
+
+impl StoredCandidate {
+    fn decode(self) -> Result<CandidateRow> {
+        let kind = StoredRow::new("monitoring_candidates", self.id).read("kind", &self.kind)?;
+        // The status is the evidence's own column, named as such.
+        let evidence = StoredRow::new("evidence", self.evidence_id);
+        Ok(CandidateRow {
+            kind,
+            evidence_status: evidence.read("status", &self.evidence_status)?,
+            id: self.id,
+            enterprise_id: self.enterprise_id,
+            factor: self.factor,
+            period: self.period,
+            evidence_id: self.evidence_id,
+            detail: self.detail,
+            created_at: self.created_at,
+        })
+    }
+}
+
+crate::decoded_row!(CandidateRow, StoredCandidate);
 
 /// The settings of an evaluation run.
 #[derive(Debug, Clone, Copy)]
@@ -970,11 +1080,11 @@ struct JobDevice {
 
 impl JobDevice {
     fn binding(&self) -> Option<OutletBinding> {
-        Some(OutletBinding {
-            standard: self.standard.clone()?,
-            source_class: self.source_class.clone()?,
-            special_limits: self.special_limits.unwrap_or(false),
-        })
+        outlet_binding(
+            self.standard.as_deref(),
+            self.source_class.as_deref(),
+            self.special_limits,
+        )
     }
 
     fn medium(&self) -> Option<Medium> {

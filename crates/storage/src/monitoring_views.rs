@@ -7,9 +7,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
+use cpaudit_core::registry::OutletKind;
 use serde::Serialize;
 
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::enterprises::EnterpriseRow;
 use crate::monitoring::QuarantinePacketRow;
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
@@ -17,16 +19,14 @@ use crate::{on_pool, Db, InScope, Principal, Result, Scope, StorageError};
 
 /// A registered device with where it is, what the receiver last heard from it and its receiver
 /// settings.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct DeviceView {
     pub device_id: i64,
     pub mn: String,
     pub outlet_id: i64,
     pub outlet_code: String,
     pub outlet_name: String,
-    /// air | water
-    pub outlet_kind: String,
+    pub outlet_kind: OutletKind,
     pub enterprise_id: i64,
     pub enterprise_name: String,
     /// The enterprise's city (jurisdiction code).
@@ -52,9 +52,64 @@ pub struct DeviceView {
     /// The tolerance switches, comma-separated names (empty: strict).
     pub tolerance: String,
     /// Heard from within the offline threshold of now.
-    #[sqlx(skip)]
     pub online: bool,
 }
+
+/// A device as it comes from the database; whether it is online is worked out afterwards.
+#[derive(sqlx::FromRow)]
+struct StoredDevice {
+    device_id: i64,
+    mn: String,
+    outlet_id: i64,
+    outlet_code: String,
+    outlet_name: String,
+    outlet_kind: String,
+    enterprise_id: i64,
+    enterprise_name: String,
+    jurisdiction_code: String,
+    last_seen_at: Option<String>,
+    last_data_time: Option<i64>,
+    protocol_version: Option<String>,
+    peer: Option<String>,
+    packets: Option<i64>,
+    deviations: Option<i64>,
+    rejected: Option<i64>,
+    last_rejection: Option<String>,
+    last_rejected_at: Option<String>,
+    enabled: bool,
+    tolerance: String,
+}
+
+impl StoredDevice {
+    fn decode(self) -> Result<DeviceView> {
+        let row = StoredRow::new("outlets", self.outlet_id);
+        Ok(DeviceView {
+            outlet_kind: row.read("kind", &self.outlet_kind)?,
+            device_id: self.device_id,
+            mn: self.mn,
+            outlet_id: self.outlet_id,
+            outlet_code: self.outlet_code,
+            outlet_name: self.outlet_name,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_code: self.jurisdiction_code,
+            last_seen_at: self.last_seen_at,
+            last_data_time: self.last_data_time,
+            protocol_version: self.protocol_version,
+            peer: self.peer,
+            packets: self.packets,
+            deviations: self.deviations,
+            rejected: self.rejected,
+            last_rejection: self.last_rejection,
+            last_rejected_at: self.last_rejected_at,
+            enabled: self.enabled,
+            tolerance: self.tolerance,
+            online: false,
+        })
+    }
+}
+
+crate::decoded_row!(DeviceView, StoredDevice);
 
 /// Which devices to read.
 #[derive(Debug, Clone, Default)]

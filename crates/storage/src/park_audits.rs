@@ -4,38 +4,101 @@
 //! the determination counts every member as audited for the cycle (视同开展一次清洁生产审核).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::evidence::date_text;
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
 
-/// A park's audit pilot as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// Where a park's audit pilot stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParkAuditState {
+    UnderWay,
+    Assessed,
+    Failed,
+}
+
+impl ParkAuditState {
+    /// The stored name, the same as serde's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnderWay => "under_way",
+            Self::Assessed => "assessed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A park's audit pilot, its state and dates decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct ParkAuditRow {
     pub id: i64,
     pub park_id: i64,
     pub park_name: String,
     pub jurisdiction_code: String,
     pub title: String,
-    pub started_on: String,
+    pub started_on: NaiveDate,
     /// The targets: indicator, baseline, target, unit.
-    #[sqlx(rename = "targets_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub targets: crate::JsonColumn<Vec<serde_json::Value>>,
     pub measures: String,
     pub wastewater_status: String,
     pub wastewater_compliant: bool,
-    /// under_way | assessed | failed
-    pub state: String,
-    pub assessed_on: Option<String>,
+    pub state: ParkAuditState,
+    pub assessed_on: Option<NaiveDate>,
     pub assessment_note: Option<String>,
     pub updated_at: String,
     pub updated_by: String,
 }
+
+/// The columns of [`SELECT`] as they come from the database.
+#[derive(sqlx::FromRow)]
+struct StoredParkAudit {
+    id: i64,
+    park_id: i64,
+    park_name: String,
+    jurisdiction_code: String,
+    title: String,
+    started_on: String,
+    #[sqlx(rename = "targets_json", try_from = "String")]
+    targets: crate::JsonColumn<Vec<serde_json::Value>>,
+    measures: String,
+    wastewater_status: String,
+    wastewater_compliant: bool,
+    state: String,
+    assessed_on: Option<String>,
+    assessment_note: Option<String>,
+    updated_at: String,
+    updated_by: String,
+}
+
+impl StoredParkAudit {
+    fn decode(self) -> Result<ParkAuditRow> {
+        let row = StoredRow::new("park_audits", self.id);
+        Ok(ParkAuditRow {
+            started_on: row.read("started_on", &self.started_on)?,
+            state: row.read("state", &self.state)?,
+            assessed_on: row.read_optional("assessed_on", self.assessed_on.as_deref())?,
+            id: self.id,
+            park_id: self.park_id,
+            park_name: self.park_name,
+            jurisdiction_code: self.jurisdiction_code,
+            title: self.title,
+            targets: self.targets,
+            measures: self.measures,
+            wastewater_status: self.wastewater_status,
+            wastewater_compliant: self.wastewater_compliant,
+            assessment_note: self.assessment_note,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+crate::decoded_row!(ParkAuditRow, StoredParkAudit);
 
 /// The content of a pilot, as entered.
 #[derive(Debug, Clone)]
@@ -189,7 +252,14 @@ impl Db {
                 "UPDATE park_audits SET state = $1, assessed_on = $2, assessment_note = $3, \
                  updated_at = $4, updated_by = $5 WHERE park_id = $6 AND state = 'under_way'",
             )
-            .bind(if passed { "assessed" } else { "failed" })
+            .bind(
+                if passed {
+                    ParkAuditState::Assessed
+                } else {
+                    ParkAuditState::Failed
+                }
+                .as_str(),
+            )
             .bind(date_text(assessed_on))
             .bind(note.trim())
             .bind(timestamp(now))

@@ -12,7 +12,6 @@ use crate::enterprises::{insert_enterprise, NameGrams};
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JurisdictionRow {
     pub code: String,
     pub name_zh: String,
@@ -22,7 +21,6 @@ pub struct JurisdictionRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndustryRow {
     pub code: String,
     pub name_zh: String,
@@ -51,7 +49,6 @@ pub struct ParkRow {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsultancyRow {
     pub id: i64,
     pub name: String,

@@ -8,8 +8,7 @@ use axum::Json;
 use cpaudit_core::registry::{EnterpriseDraft, Message};
 use cpaudit_office::TableFormat;
 use cpaudit_storage::auth::{LoginError, SessionKind};
-use cpaudit_storage::enterprises::{EnterpriseRow, ImportOutcome, Outlet};
-use cpaudit_storage::registry::{IndustryRow, JurisdictionRow};
+use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::InScope;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -18,6 +17,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::registry::{analyse_import, export_response, parse_bool, ImportReport, ListQuery};
+use crate::views;
+use crate::views::enterprises::{Enterprise, ImportOutcome, Outlet};
+use crate::views::registry::{Industry, Jurisdiction};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -129,8 +131,8 @@ use crate::AppState;
         crate::monitoring::api_settings,
         crate::monitoring::api_save_settings,
     ),
-    components(schemas(ErrorBody, EnterpriseRow, Outlet, ImportOutcome, ImportReport, JurisdictionRow, IndustryRow,
-        cpaudit_storage::evidence::EvidenceRow, cpaudit_storage::evidence::PastRoundRow, crate::evidence::EvidenceInput,
+    components(schemas(ErrorBody, Enterprise, Outlet, ImportOutcome, ImportReport, Jurisdiction, Industry,
+        views::evidence::Evidence, views::evidence::PastRound, crate::evidence::EvidenceInput,
         crate::evidence::DecisionInput, crate::evidence::RowsReport, crate::evidence::RowProblem, crate::evidence::RowsRefusal,
         cpaudit_storage::lists::PublishedList, crate::public::OpenList, crate::public::OpenEntry, crate::public::EntryQuery,
         crate::public::RuleBookJson, crate::public::RuleDetailJson, crate::public::RuleJson, crate::public::RuleValueJson,
@@ -141,14 +143,14 @@ use crate::AppState;
         crate::options::OptionInput, crate::options::ValueInput, crate::options::ValuesInput, crate::options::StatusInput,
         crate::options::OptionsJson, crate::options::MayJson, cpaudit_storage::options::OptionEntry,
         cpaudit_storage::options::OptionRow, cpaudit_storage::options::OptionValueRow,
-        cpaudit_storage::consultancies::ConsultancyDocumentRow,
-        cpaudit_storage::monitoring_views::DeviceView, cpaudit_storage::monitoring_judgement::SeriesPoint,
-        cpaudit_storage::monitoring_judgement::EventRow, cpaudit_storage::monitoring_judgement::ExceedanceDayRow,
-        cpaudit_storage::monitoring_judgement::GapRow, cpaudit_storage::monitoring_judgement::LoadRow,
-        cpaudit_storage::monitoring_judgement::CandidateRow, cpaudit_storage::monitoring_judgement::LatestValues,
-        cpaudit_storage::monitoring_judgement::LatestValue, cpaudit_storage::monitoring_judgement::OutletStandardRow,
-        cpaudit_storage::monitoring::QuarantineMn, cpaudit_storage::monitoring::QuarantinePacketRow,
-        cpaudit_storage::monitoring::AssignOutcome, crate::monitoring::Interval)),
+        views::consultancies::ConsultancyDocument,
+        views::monitoring::Device, views::monitoring::SeriesPoint,
+        views::monitoring::ExceedanceEvent, views::monitoring::ExceedanceDay,
+        views::monitoring::Gap, views::monitoring::Load,
+        views::monitoring::Candidate, views::monitoring::LatestValues,
+        views::monitoring::LatestValue, views::monitoring::OutletStandard,
+        views::monitoring::QuarantineMn, views::monitoring::QuarantinePacket,
+        views::monitoring::AssignOutcome, crate::monitoring::Interval)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -240,23 +242,25 @@ pub async fn issue_token(
 
 /// The province and its city-level units.
 #[utoipa::path(get, path = "/api/v1/jurisdictions", tag = "reference", security(()),
-    responses((status = 200, body = Vec<JurisdictionRow>)))]
+    responses((status = 200, body = Vec<Jurisdiction>)))]
 pub async fn jurisdictions(
     State(state): State<AppState>,
-) -> Result<Json<Vec<JurisdictionRow>>, ApiError> {
-    Ok(Json(state.db().list_jurisdictions().await?))
+) -> Result<Json<Vec<Jurisdiction>>, ApiError> {
+    let rows = state.db().list_jurisdictions().await?;
+    Ok(Json(rows.into_iter().map(Jurisdiction::from).collect()))
 }
 
 /// GB/T 4754-2017 industry classes with their key industry and province-organized industry.
 #[utoipa::path(get, path = "/api/v1/industries", tag = "reference", security(()),
-    responses((status = 200, body = Vec<IndustryRow>)))]
-pub async fn industries(State(state): State<AppState>) -> Result<Json<Vec<IndustryRow>>, ApiError> {
-    Ok(Json(state.db().list_industries().await?))
+    responses((status = 200, body = Vec<Industry>)))]
+pub async fn industries(State(state): State<AppState>) -> Result<Json<Vec<Industry>>, ApiError> {
+    let rows = state.db().list_industries().await?;
+    Ok(Json(rows.into_iter().map(Industry::from).collect()))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct EnterprisePage {
-    pub items: Vec<EnterpriseRow>,
+    pub items: Vec<Enterprise>,
     /// All matches, over every page.
     pub total: i64,
     pub page: u32,
@@ -278,7 +282,7 @@ pub async fn list_enterprises(
         .search_enterprises(principal.scope(), &filter)
         .await?;
     Ok(Json(EnterprisePage {
-        items: page.items,
+        items: page.items.into_iter().map(Enterprise::from).collect(),
         total: page.total,
         page: page.page,
         per_page: page.per_page,
@@ -305,7 +309,7 @@ pub struct EnterpriseInput {
 
 /// Registers an enterprise in a city the caller manages.
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "enterprises", request_body = EnterpriseInput,
-    responses((status = 201, body = EnterpriseRow), (status = 409, body = ErrorBody, description = "credit code already registered"),
+    responses((status = 201, body = Enterprise), (status = 409, body = ErrorBody, description = "credit code already registered"),
         (status = 422, body = ErrorBody, description = "invalid fields"), (status = 403, body = ErrorBody)))]
 pub async fn create_enterprise(
     State(state): State<AppState>,
@@ -330,14 +334,14 @@ pub async fn create_enterprise(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/enterprises/{id}"))],
-        Json(row),
+        Json(Enterprise::from(row.into_inner())),
     )
         .into_response())
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct EnterpriseDetailJson {
-    pub enterprise: EnterpriseRow,
+    pub enterprise: Enterprise,
     pub outlets: Vec<Outlet>,
     pub parks: Vec<String>,
     pub consultancies: Vec<String>,
@@ -358,8 +362,8 @@ pub async fn get_enterprise(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(EnterpriseDetailJson {
-        enterprise: detail.enterprise,
-        outlets: detail.outlets,
+        enterprise: detail.enterprise.into(),
+        outlets: detail.outlets.into_iter().map(Outlet::from).collect(),
         parks: detail.parks,
         consultancies: detail.consultancies,
     }))
@@ -386,14 +390,14 @@ pub struct EnterprisePatch {
 /// Changes an enterprise in a city the caller manages.
 #[utoipa::path(patch, path = "/api/v1/enterprises/{id}", tag = "enterprises", params(("id" = i64, Path)),
     request_body = EnterprisePatch,
-    responses((status = 200, body = EnterpriseRow), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = Enterprise), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn update_enterprise(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(patch): Json<EnterprisePatch>,
-) -> Result<Json<EnterpriseRow>, ApiError> {
+) -> Result<Json<Enterprise>, ApiError> {
     let principal = caller.principal()?;
     let mut draft = reload(&state, principal, id).await?.draft();
     let set = |target: &mut String, value: Option<String>| {
@@ -415,7 +419,7 @@ pub async fn update_enterprise(
     }
     cpaudit_app::registry::update(state.app(), principal, id, patch.version, &draft).await?;
     let row = reload(&state, principal, id).await?;
-    Ok(Json(row.into_inner()))
+    Ok(Json(row.into_inner().into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -485,7 +489,11 @@ pub async fn import_enterprises(
     let outcome = if dry_run {
         None
     } else {
-        Some(cpaudit_app::registry::import(state.app(), principal, &valid).await?)
+        Some(
+            cpaudit_app::registry::import(state.app(), principal, &valid)
+                .await?
+                .into(),
+        )
     };
     Ok(Json(ImportResult { report, outcome }).into_response())
 }

@@ -17,7 +17,7 @@ use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::registry::Message;
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::consultancies::{
-    ConsultancyDocumentRow, EngagementRow, NewConsultancyDocument, NewSanction, SanctionRow,
+    ConsultancyDocumentRow, NewConsultancyDocument, NewSanction, SanctionRow,
 };
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::registry::ConsultancyRow;
@@ -28,6 +28,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::pages::{render, Ctx};
+use crate::views;
 use crate::AppState;
 
 /// Why new business naming this consultancy is refused today, in the caller's language.
@@ -77,30 +78,36 @@ fn check_access(principal: &Principal, id: i64) -> Result<(), AppError> {
     }
 }
 
+/// Stored rows as the API shows them.
+fn shown<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
+    rows.into_iter().map(View::from).collect()
+}
+
 /// A consultancy with its evidence, gaps, sanctions, engagements and scorecard.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsultancyJson {
-    pub consultancy: ConsultancyRow,
+    pub consultancy: views::registry::Consultancy,
     #[schema(value_type = Option<Object>)]
     pub art16: Option<Art16Evidence>,
     /// Unmet Art. 16 conditions (all four when nothing is on file).
     pub art16_gaps: Vec<String>,
-    pub sanctions: Vec<SanctionRow>,
+    pub sanctions: Vec<views::consultancies::Sanction>,
     /// Why the authorities accept no new business from it today, if so.
     pub refusal: Option<String>,
-    pub engagements: Vec<EngagementRow>,
+    pub engagements: Vec<views::consultancies::Engagement>,
     #[schema(value_type = Object)]
     pub scorecard: Scorecard,
     /// The Art. 16 documents on file, newest first.
-    pub documents: Vec<ConsultancyDocumentRow>,
+    pub documents: Vec<views::consultancies::ConsultancyDocument>,
 }
 
+/// The consultancy as the API shows it, and its sanctions as stored, which the page judges.
 async fn detail(
     state: &AppState,
     principal: &Principal,
     lang: crate::i18n::Lang,
     id: i64,
-) -> Result<ConsultancyJson, AppError> {
+) -> Result<(ConsultancyJson, Vec<SanctionRow>), AppError> {
     check_access(principal, id)?;
     let consultancy = consultancy(state, id).await?;
     let art16: Option<Art16Evidence> = state.db().art16_filing(id).await?.map(|f| f.evidence.0);
@@ -110,7 +117,7 @@ async fn detail(
     };
     let sanctions = state.db().sanctions(Some(id)).await?;
     let core: Vec<Sanction> = sanctions.iter().map(core_sanction).collect();
-    Ok(ConsultancyJson {
+    let json = ConsultancyJson {
         art16_gaps: gaps
             .iter()
             .map(|gap| {
@@ -120,12 +127,13 @@ async fn detail(
             .collect(),
         art16,
         refusal: refusal_of(state, id, lang).await?,
-        engagements: state.db().engagements_of_consultancy(principal, id).await?,
+        engagements: shown(state.db().engagements_of_consultancy(principal, id).await?),
         scorecard: scorecard(&round_outcomes(state, id).await?, &core, state.today()),
-        documents: state.db().consultancy_documents(id).await?,
-        sanctions,
-        consultancy,
-    })
+        documents: shown(state.db().consultancy_documents(id).await?),
+        sanctions: shown(sanctions.clone()),
+        consultancy: consultancy.into(),
+    };
+    Ok((json, sanctions))
 }
 
 /// One consultancy (officials; the consultancy itself).
@@ -137,7 +145,8 @@ pub async fn api_consultancy(
     Path(id): Path<i64>,
 ) -> Result<Json<ConsultancyJson>, ApiError> {
     let principal = caller.principal()?;
-    Ok(Json(detail(&state, principal, caller.lang, id).await?))
+    let (json, _) = detail(&state, principal, caller.lang, id).await?;
+    Ok(Json(json))
 }
 
 #[derive(Template)]
@@ -175,7 +184,7 @@ fn sanction_view(lang: crate::i18n::Lang, row: &SanctionRow, today: NaiveDate) -
             "{} – {}",
             row.starts_on,
             row.ends_on
-                .clone()
+                .map(|last| last.to_string())
                 .unwrap_or_else(|| lang.pick("纠正为止", "until corrected").to_string())
         ),
         status: match (&row.lifted_on, in_force) {
@@ -193,12 +202,11 @@ pub async fn consultancy_page(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let d = detail(&state, principal, caller.lang, id).await?;
+    let (d, sanctions) = detail(&state, principal, caller.lang, id).await?;
     let today = state.today();
     Ok(render(&ConsultancyPage {
         ctx: Ctx::new(&caller),
-        sanction_rows: d
-            .sanctions
+        sanction_rows: sanctions
             .iter()
             .map(|row| sanction_view(caller.lang, row, today))
             .collect(),
@@ -295,7 +303,7 @@ pub(crate) async fn impose(
 /// Records a sanction (province).
 #[utoipa::path(post, path = "/api/v1/consultancies/{id}/sanctions", tag = "consultancies",
     params(("id" = i64, Path)), request_body = SanctionJson,
-    responses((status = 201, body = SanctionRow), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = views::consultancies::Sanction), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn api_impose(
     State(state): State<AppState>,
     caller: Caller,
@@ -309,7 +317,11 @@ pub async fn api_impose(
         .sanction(sanction_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(row)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(views::consultancies::Sanction::from(row)),
+    )
+        .into_response())
 }
 
 pub async fn impose_form(
@@ -413,7 +425,8 @@ pub async fn api_file_art16(
         .db()
         .file_art16(principal, id, &json, state.now())
         .await?;
-    Ok(Json(detail(&state, principal, caller.lang, id).await?))
+    let (json, _) = detail(&state, principal, caller.lang, id).await?;
+    Ok(Json(json))
 }
 
 /// An enterprise engages a consultancy.
@@ -606,7 +619,7 @@ async fn upload_document(
 #[utoipa::path(post, path = "/api/v1/consultancies/{id}/documents", tag = "consultancies",
     params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "fields: file (PDF, OFD, Word or Excel), note"),
-    responses((status = 201, body = ConsultancyDocumentRow), (status = 400, body = crate::error::ErrorBody),
+    responses((status = 201, body = views::consultancies::ConsultancyDocument), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn api_upload_document(
     State(state): State<AppState>,
@@ -616,7 +629,8 @@ pub async fn api_upload_document(
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
     let row = upload_document(&state, principal, id, &mut multipart).await?;
-    Ok((StatusCode::CREATED, Json(row)).into_response())
+    let document = views::consultancies::ConsultancyDocument::from(row);
+    Ok((StatusCode::CREATED, Json(document)).into_response())
 }
 
 pub async fn upload_document_form(

@@ -16,8 +16,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use cpaudit_app::evidence as use_case;
 use cpaudit_app::ErrorKind;
-use cpaudit_core::determination::{EvidenceKind, EvidenceSource, EvidenceStatus, Reason};
-use cpaudit_core::evidence::{parse_name, EvidenceDraft, PastRoundDraft};
+use cpaudit_core::determination::{
+    EvidenceKind, EvidenceSource, EvidenceStatus, Reason, RoundKind,
+};
+use cpaudit_core::evidence::{name_of, parse_name, EvidenceDraft, PastRoundDraft};
 use cpaudit_core::registry::{FieldError, Message};
 use cpaudit_core::CreditCode;
 use cpaudit_storage::auth::ScopeKind;
@@ -36,6 +38,7 @@ use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx, OptionView};
 use crate::rows::{read_rows, CheckedRows, Column, ImportRow};
 pub use crate::rows::{RowProblem, RowsRefusal, RowsReport};
+use crate::views::evidence::{Evidence, PastRound};
 use crate::AppState;
 
 /// Longest decision reason, in characters.
@@ -203,11 +206,6 @@ async fn visible_enterprise(
         .ok_or(AppError::NotFound)
 }
 
-/// What may still be decided on the evidence as its status reads.
-fn open_decisions(status: &str) -> &'static [EvidenceDecision] {
-    parse_name::<EvidenceStatus>(status).map_or(&[], use_case::open_decisions)
-}
-
 fn decision_value(decision: EvidenceDecision) -> &'static str {
     match decision {
         EvidenceDecision::Confirm => "confirm",
@@ -218,28 +216,21 @@ fn decision_value(decision: EvidenceDecision) -> &'static str {
 // ----------------------------------------------------------------------------------------------
 // Presentation
 
-fn kind_label(kind: &str, lang: Lang) -> String {
-    EvidenceKind::parse(kind)
-        .map(|k| lang.pick(k.label_zh(), k.label_en()).to_string())
-        .unwrap_or_else(|| kind.to_string())
+fn kind_label(kind: EvidenceKind, lang: Lang) -> String {
+    lang.pick(kind.label_zh(), kind.label_en()).to_string()
 }
 
-fn source_label(source: &str, lang: Lang) -> String {
-    parse_name::<EvidenceSource>(source)
-        .map(|s| lang.pick(s.label_zh(), s.label_en()).to_string())
-        .unwrap_or_else(|| source.to_string())
+fn source_label(source: EvidenceSource, lang: Lang) -> String {
+    lang.pick(source.label_zh(), source.label_en()).to_string()
 }
 
 /// Dismissed evidence that had been confirmed was withdrawn, which officials tell apart.
 fn status_label(row: &EvidenceRow, lang: Lang) -> &'static str {
-    match parse_name::<EvidenceStatus>(&row.status) {
-        Some(EvidenceStatus::Candidate) => lang.pick("待确认（候选）", "candidate"),
-        Some(EvidenceStatus::Confirmed) => lang.pick("已确认", "confirmed"),
-        Some(EvidenceStatus::Dismissed) if row.confirmed_on.is_some() => {
-            lang.pick("已撤回", "withdrawn")
-        }
-        Some(EvidenceStatus::Dismissed) => lang.pick("已驳回", "dismissed"),
-        None => "—",
+    match row.status {
+        EvidenceStatus::Candidate => lang.pick("待确认（候选）", "candidate"),
+        EvidenceStatus::Confirmed => lang.pick("已确认", "confirmed"),
+        EvidenceStatus::Dismissed if row.confirmed_on.is_some() => lang.pick("已撤回", "withdrawn"),
+        EvidenceStatus::Dismissed => lang.pick("已驳回", "dismissed"),
     }
 }
 
@@ -318,11 +309,10 @@ fn evidence_view(
         .principal
         .as_ref()
         .is_some_and(|p| use_case::may_decide(p, &row));
-    let decision = (decidable && !open_decisions(&row.status).is_empty()).then(|| {
-        let withdrawing =
-            parse_name::<EvidenceStatus>(&row.status) == Some(EvidenceStatus::Confirmed);
+    let decision = (decidable && !use_case::open_decisions(row.status).is_empty()).then(|| {
+        let withdrawing = row.status == EvidenceStatus::Confirmed;
         DecisionView {
-            actions: open_decisions(&row.status)
+            actions: use_case::open_decisions(row.status)
                 .iter()
                 .map(|decision| ActionView {
                     value: decision_value(*decision),
@@ -340,8 +330,8 @@ fn evidence_view(
     });
     EvidenceView {
         status_label: status_label(&row, lang),
-        kind: kind_label(&row.kind, lang),
-        source: source_label(&row.source, lang),
+        kind: kind_label(row.kind, lang),
+        source: source_label(row.source, lang),
         city: city_name(state, lang, &row.jurisdiction_code),
         entered: format!("{} {}", who(&row.entered_by), beijing_time(&row.entered_at)),
         decided: row.decided_by.as_deref().map(|by| {
@@ -354,14 +344,17 @@ fn evidence_view(
                     .unwrap_or_default()
             )
         }),
-        confirmed_on: row.confirmed_on.clone().unwrap_or_else(|| "—".into()),
+        confirmed_on: row
+            .confirmed_on
+            .map(|on| on.to_string())
+            .unwrap_or_else(|| "—".into()),
         id: row.id,
         enterprise_id: row.enterprise_id,
         enterprise_name: row.enterprise_name,
-        observed_on: row.observed_on,
+        observed_on: row.observed_on.to_string(),
         document_ref: row.document_ref,
         summary: row.summary,
-        status: row.status,
+        status: name_of(&row.status),
         reason: row.decision_reason,
         version: row.version,
         decision,
@@ -379,21 +372,24 @@ struct RoundView {
 fn round_view(row: PastRoundRow, lang: Lang) -> RoundView {
     let reasons: Vec<&str> = row
         .reasons
-        .split(',')
-        .filter_map(Reason::parse)
+        .0
+        .iter()
         .map(|r| lang.pick(r.label_zh(), r.label_en()))
         .collect();
     RoundView {
         list_year: row.list_year,
-        kind: match row.kind.as_str() {
-            "park_deemed" => lang.pick(
+        kind: match row.kind {
+            RoundKind::ParkDeemed => lang.pick(
                 "园区整体审核试点通过，视同审核",
                 "deemed audited (park pilot passed)",
             ),
-            _ => lang.pick("清洁生产审核", "audit"),
+            RoundKind::Audit => lang.pick("清洁生产审核", "audit"),
         },
         reasons: reasons.join(lang.pick("、", ", ")),
-        accepted_on: row.accepted_on.unwrap_or_else(|| "—".into()),
+        accepted_on: row
+            .accepted_on
+            .map(|on| on.to_string())
+            .unwrap_or_else(|| "—".into()),
         source: row.source,
     }
 }
@@ -478,10 +474,7 @@ fn form_inputs(
         .collect();
     let sources = evidence_sources()
         .into_iter()
-        .map(|name| {
-            let label = source_label(&name, lang);
-            (name, label)
-        })
+        .map(|(name, source)| (name, source_label(source, lang)))
         .collect();
     vec![
         InputView {
@@ -1029,11 +1022,8 @@ fn kind_code(text: &str) -> String {
 fn source_code(text: &str) -> String {
     evidence_sources()
         .into_iter()
-        .find(|name| {
-            parse_name::<EvidenceSource>(name)
-                .is_some_and(|s| s.label_zh() == text || s.label_en().eq_ignore_ascii_case(text))
-        })
-        .unwrap_or_else(|| text.to_string())
+        .find(|(_, s)| s.label_zh() == text || s.label_en().eq_ignore_ascii_case(text))
+        .map_or_else(|| text.to_string(), |(name, _)| name)
 }
 
 fn normalized_code(text: &str) -> String {
@@ -1395,10 +1385,7 @@ fn value_tables(state: &AppState, kind: ImportKind, lang: Lang) -> Vec<ValueTabl
                 heading: lang.pick("来源", "Sources"),
                 values: evidence_sources()
                     .into_iter()
-                    .map(|name| {
-                        let label = source_label(&name, lang);
-                        (name, label)
-                    })
+                    .map(|(name, source)| (name, source_label(source, lang)))
                     .collect(),
             },
             ValueTable {
@@ -1520,30 +1507,29 @@ pub async fn rounds_template(caller: Caller) -> Result<Response, AppError> {
 /// An enterprise's evidence, every status, newest observation first; 404 outside the scope.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/evidence", tag = "evidence",
     params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<EvidenceRow>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Evidence>), (status = 404, body = ErrorBody)))]
 pub async fn api_enterprise_evidence(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<EvidenceRow>>, ApiError> {
+) -> Result<Json<Vec<Evidence>>, ApiError> {
     let principal = caller.principal()?;
     visible_enterprise(&state, principal, id).await?;
     let filter = EvidenceFilter {
         enterprise_id: Some(id),
         ..EvidenceFilter::default()
     };
-    Ok(Json(
-        state
-            .db()
-            .list_evidence(principal.scope(), &filter, i64::MAX)
-            .await?,
-    ))
+    let rows = state
+        .db()
+        .list_evidence(principal.scope(), &filter, i64::MAX)
+        .await?;
+    Ok(Json(rows.into_iter().map(Evidence::from).collect()))
 }
 
 /// Records evidence an official entered; it is confirmed by that entry.
 #[utoipa::path(post, path = "/api/v1/enterprises/{id}/evidence", tag = "evidence",
     params(("id" = i64, Path)), request_body = EvidenceInput,
-    responses((status = 201, body = EvidenceRow), (status = 403, body = ErrorBody),
+    responses((status = 201, body = Evidence), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid fields, each named")))]
 pub async fn api_add_evidence(
     State(state): State<AppState>,
@@ -1554,14 +1540,14 @@ pub async fn api_add_evidence(
     let principal = caller.principal()?;
     let evidence_id = use_case::add(state.app(), principal, id, &input.draft()).await?;
     let row = use_case::evidence_in_scope(state.app(), principal, evidence_id).await?;
-    Ok((StatusCode::CREATED, Json(row.into_inner())).into_response())
+    Ok((StatusCode::CREATED, Json(Evidence::from(row.into_inner()))).into_response())
 }
 
 /// Confirms or dismisses a candidate, or withdraws confirmed evidence (`dismiss`), with a
 /// reason. Only an official of the enterprise's city decides.
 #[utoipa::path(post, path = "/api/v1/evidence/{id}/decision", tag = "evidence",
     params(("id" = i64, Path)), request_body = DecisionInput,
-    responses((status = 200, body = EvidenceRow), (status = 403, body = ErrorBody, description = "not an official of the enterprise's city"),
+    responses((status = 200, body = Evidence), (status = 403, body = ErrorBody, description = "not an official of the enterprise's city"),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "changed meanwhile, or no longer open to this decision"),
         (status = 422, body = ErrorBody, description = "no reason, or an unknown decision")))]
 pub async fn api_decide(
@@ -1569,7 +1555,7 @@ pub async fn api_decide(
     caller: Caller,
     Path(id): Path<i64>,
     Json(input): Json<DecisionInput>,
-) -> Result<Json<EvidenceRow>, ApiError> {
+) -> Result<Json<Evidence>, ApiError> {
     let principal = caller.principal()?;
     let input = use_case::DecisionInput {
         decision: input.decision,
@@ -1577,28 +1563,29 @@ pub async fn api_decide(
         version: input.version,
     };
     Ok(Json(
-        use_case::decide(state.app(), principal, id, &input).await?,
+        use_case::decide(state.app(), principal, id, &input)
+            .await?
+            .into(),
     ))
 }
 
 /// Evidence in the caller's scope, newest observation first: the candidates queue with
 /// `status=candidate`.
 #[utoipa::path(get, path = "/api/v1/evidence", tag = "evidence", params(EvidenceQuery),
-    responses((status = 200, body = Vec<EvidenceRow>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Evidence>), (status = 400, body = ErrorBody)))]
 pub async fn api_list_evidence(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<EvidenceQuery>,
-) -> Result<Json<Vec<EvidenceRow>>, ApiError> {
+) -> Result<Json<Vec<Evidence>>, ApiError> {
     let principal = caller.principal()?;
     let filter = query.filter(None)?;
     let limit = query.limit()?;
-    Ok(Json(
-        state
-            .db()
-            .list_evidence(principal.scope(), &filter, limit)
-            .await?,
-    ))
+    let rows = state
+        .db()
+        .list_evidence(principal.scope(), &filter, limit)
+        .await?;
+    Ok(Json(rows.into_iter().map(Evidence::from).collect()))
 }
 
 async fn api_import(
@@ -1651,18 +1638,17 @@ pub async fn api_import_rounds(
 /// An enterprise's past audit rounds, oldest first; 404 outside the scope.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/rounds", tag = "evidence",
     params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<PastRoundRow>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<PastRound>), (status = 404, body = ErrorBody)))]
 pub async fn api_enterprise_rounds(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<PastRoundRow>>, ApiError> {
+) -> Result<Json<Vec<PastRound>>, ApiError> {
     let principal = caller.principal()?;
     let enterprise = visible_enterprise(&state, principal, id).await?;
-    Ok(Json(
-        state
-            .db()
-            .past_rounds(principal.scope(), &enterprise)
-            .await?,
-    ))
+    let rows = state
+        .db()
+        .past_rounds(principal.scope(), &enterprise)
+        .await?;
+    Ok(Json(rows.into_iter().map(PastRound::from).collect()))
 }

@@ -15,9 +15,7 @@ use cpaudit_core::experts::{
 };
 use cpaudit_core::registry::{FieldError, JurisdictionLevel, Message, MAX_PERSON_CHARS};
 use cpaudit_storage::evidence::parse_date;
-use cpaudit_storage::experts::{
-    ActionError, DeclarationRow, EmploymentRow, ExpertEvent, ExpertRecord, NewExpert, Organisation,
-};
+use cpaudit_storage::experts::{ActionError, ExpertRecord, NewExpert, Organisation};
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,6 +24,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{city_name, render, render_with, Ctx};
+use crate::views::experts::{Declaration, Employment, Expert, ExpertEvent};
 use crate::AppState;
 
 // ---- reading ----------------------------------------------------------------------------------
@@ -53,8 +52,13 @@ fn status_filter(text: &str) -> Result<Option<ExpertStatus>, AppError> {
     })
 }
 
-fn specialties_of(record: &ExpertRecord) -> Vec<String> {
-    serde_json::from_str(&record.specialties).unwrap_or_default()
+fn specialties_of(specialties: &str) -> Vec<String> {
+    serde_json::from_str(specialties).unwrap_or_default()
+}
+
+/// Stored rows as the API shows them.
+fn views<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
+    rows.into_iter().map(View::from).collect()
 }
 
 fn industry_name(state: &AppState, lang: Lang, id: &str) -> String {
@@ -67,17 +71,15 @@ fn industry_name(state: &AppState, lang: Lang, id: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-fn status_label(lang: Lang, status: &str) -> String {
-    ExpertStatus::parse(status)
-        .map(|s| lang.pick(s.label_zh(), s.label_en()).to_string())
-        .unwrap_or_else(|| status.to_string())
+fn status_label(lang: Lang, status: ExpertStatus) -> String {
+    lang.pick(status.label_zh(), status.label_en()).to_string()
 }
 
 /// One pool member with its status in words.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExpertJson {
     #[serde(flatten)]
-    pub record: ExpertRecord,
+    pub record: Expert,
     pub status_label: String,
 }
 
@@ -107,15 +109,15 @@ pub struct EvaluationJson {
 pub struct ExpertDetailJson {
     pub expert: ExpertJson,
     pub events: Vec<ExpertEvent>,
-    pub employment: Vec<EmploymentRow>,
-    pub declarations: Vec<DeclarationRow>,
+    pub employment: Vec<Employment>,
+    pub declarations: Vec<Declaration>,
     pub evaluation: EvaluationJson,
 }
 
 fn expert_json(lang: Lang, record: ExpertRecord) -> ExpertJson {
     ExpertJson {
-        status_label: status_label(lang, &record.status),
-        record,
+        status_label: status_label(lang, record.status),
+        record: record.into(),
     }
 }
 
@@ -245,9 +247,9 @@ async fn detail(
         evaluate(&id.to_string(), year, &records, &rules),
     );
     Ok(ExpertDetailJson {
-        events: state.db().expert_events(principal, id).await?,
-        employment: state.db().expert_employment(principal, id).await?,
-        declarations: state.db().expert_declarations(principal, id).await?,
+        events: views(state.db().expert_events(principal, id).await?),
+        employment: views(state.db().expert_employment(principal, id).await?),
+        declarations: views(state.db().expert_declarations(principal, id).await?),
         evaluation,
         expert: expert_json(lang, record),
     })
@@ -311,7 +313,7 @@ pub async fn api_evaluation(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OwnRecordJson {
     pub expert: ExpertJson,
-    pub declarations: Vec<DeclarationRow>,
+    pub declarations: Vec<Declaration>,
 }
 
 fn own_id(principal: &Principal) -> Result<i64, AppError> {
@@ -333,7 +335,7 @@ async fn own_record(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(OwnRecordJson {
-        declarations: state.db().expert_declarations(principal, id).await?,
+        declarations: views(state.db().expert_declarations(principal, id).await?),
         expert: expert_json(lang, record),
     })
 }
@@ -870,13 +872,13 @@ async fn pool_page_of(
         .map(|e| PoolRow {
             id: e.id,
             pool_number: e.pool_number.map(|n| n.to_string()).unwrap_or_default(),
-            specialties: specialties_of(&e)
+            specialties: specialties_of(&e.specialties)
                 .iter()
                 .map(|s| industry_name(state, lang, s))
                 .collect::<Vec<_>>()
                 .join("、"),
             city: city_name(state, lang, &e.jurisdiction_code),
-            status: status_label(lang, &e.status),
+            status: status_label(lang, e.status),
             available: lang
                 .pick(
                     if e.available {
@@ -1094,21 +1096,20 @@ pub async fn expert_page(
             change: format!(
                 "{} → {}",
                 e.from_status
-                    .as_deref()
                     .map(|s| status_label(lang, s))
                     .unwrap_or_else(|| "—".to_string()),
-                status_label(lang, &e.to_status)
+                status_label(lang, e.to_status)
             ),
             reason: e.reason.clone(),
             actor: e.actor.clone(),
             at: e.at.clone(),
         })
         .collect();
-    let current = ExpertStatus::parse(&d.expert.record.status);
+    let current = d.expert.record.status;
     // Only the steps the life cycle allows from here are offered.
     let actions = cpaudit_core::experts::transition_table()
         .into_iter()
-        .filter(|(from, _, _)| Some(*from) == current)
+        .filter(|(from, _, _)| *from == current)
         .map(|(_, action, _)| Choice {
             value: action.as_str().to_string(),
             label: lang.pick(action.label_zh(), action.label_en()).to_string(),
@@ -1117,7 +1118,7 @@ pub async fn expert_page(
         .collect();
     Ok(render(&ExpertPage {
         ctx: Ctx::new(&caller),
-        specialties: specialties_of(&d.expert.record)
+        specialties: specialties_of(&d.expert.record.specialties)
             .iter()
             .map(|s| industry_name(&state, lang, s))
             .collect::<Vec<_>>()
@@ -1169,7 +1170,7 @@ pub async fn me_page(State(state): State<AppState>, caller: Caller) -> Result<Re
     let d = own_record(&state, principal, lang).await?;
     Ok(render(&OwnPage {
         ctx: Ctx::new(&caller),
-        specialties: specialties_of(&d.expert.record)
+        specialties: specialties_of(&d.expert.record.specialties)
             .iter()
             .map(|s| industry_name(&state, lang, s))
             .collect::<Vec<_>>()

@@ -16,22 +16,18 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
+use cpaudit_core::determination::{EvidenceKind, EvidenceStatus};
 use cpaudit_core::emission_limits::EmissionLimits;
 use cpaudit_core::monitoring::{
-    self as judgement, hour_of, parse_day_key, parse_time_key, KIND_HOUR, KIND_REALTIME,
+    self as judgement, hour_of, parse_day_key, parse_time_key, Status, KIND_HOUR, KIND_REALTIME,
 };
-use cpaudit_core::registry::Message;
+use cpaudit_core::registry::{Message, OutletKind};
 use cpaudit_hj212::{Deviation, Deviations};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::date_text;
-use cpaudit_storage::monitoring::{
-    parse_tolerance, tolerance_text, AssignOutcome, QuarantineMn, QuarantinePacketRow,
-};
-use cpaudit_storage::monitoring_judgement::{
-    china_time, CandidateRow, EventRow, ExceedanceDayRow, GapRow, LatestValues, LoadRow,
-    OutletStandardRow, SeriesPoint,
-};
+use cpaudit_storage::monitoring::{parse_tolerance, tolerance_text};
+use cpaudit_storage::monitoring_judgement::china_time;
 use cpaudit_storage::monitoring_views::{DeviceFilter, DeviceView};
 use cpaudit_storage::InScope;
 use cpaudit_storage::{Principal, Scope, StorageError};
@@ -44,6 +40,10 @@ use crate::error::{ApiError, AppError, ErrorBody};
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render, Ctx};
 use crate::registry::{blank, invalid};
+use crate::views::monitoring::{
+    AssignOutcome, Candidate, Device, ExceedanceDay, ExceedanceEvent, Gap, LatestValues, Load,
+    OutletStandard, QuarantineMn, QuarantinePacket, SeriesPoint,
+};
 use crate::AppState;
 
 // ---- reference: limits, factor names, units -----------------------------------------------------
@@ -201,11 +201,10 @@ impl Interval {
     }
 
     /// Air is judged by hourly means, water by daily means.
-    fn for_outlet(kind: &str) -> Self {
-        if kind == "water" {
-            Interval::Day
-        } else {
-            Interval::Hour
+    fn for_outlet(kind: OutletKind) -> Self {
+        match kind {
+            OutletKind::Water => Interval::Day,
+            OutletKind::Air => Interval::Hour,
         }
     }
 
@@ -529,7 +528,12 @@ async fn series_points(
             .await?
         }
     };
-    points.ok_or(AppError::NotFound)
+    points.map(shown).ok_or(AppError::NotFound)
+}
+
+/// Stored rows as the API shows them.
+fn shown<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
+    rows.into_iter().map(View::from).collect()
 }
 
 /// One device's series of one pollutant, as the API answers it.
@@ -578,7 +582,7 @@ async fn series_json(
     let interval = parse_interval(&query.interval)?;
     let device = visible_device(state, scope, device_id).await?;
     let factor = checked_factor(state, scope, device_id, &query.factor).await?;
-    let interval = interval.unwrap_or_else(|| Interval::for_outlet(&device.outlet_kind));
+    let interval = interval.unwrap_or_else(|| Interval::for_outlet(device.outlet_kind));
     let range = parse_range(
         &query.from,
         &query.to,
@@ -642,11 +646,11 @@ pub struct ExceedancesJson {
     pub from: String,
     pub to: String,
     /// Events: consecutive exceedance hours of one device and pollutant, newest first.
-    pub events: Vec<EventRow>,
+    pub events: Vec<ExceedanceEvent>,
     /// Exceedance days (a daily mean above a daily limit, or a day with an exceedance hour).
-    pub days: Vec<ExceedanceDayRow>,
+    pub days: Vec<ExceedanceDay>,
     /// Invalid and missing-data periods, kept apart: never exceedances.
-    pub gaps: Vec<GapRow>,
+    pub gaps: Vec<Gap>,
 }
 
 async fn visible_enterprise(
@@ -668,15 +672,18 @@ async fn exceedances_json(
     Ok(ExceedancesJson {
         from: date_text(range.from),
         to: date_text(range.to),
-        events: db
-            .exceedance_events(scope, Some(enterprise_id), range.start(), range.end())
-            .await?,
-        days: db
-            .exceedance_days(scope, &enterprise, range.from, range.to + Duration::days(1))
-            .await?,
-        gaps: db
-            .data_gaps(scope, Some(enterprise_id), range.start(), range.end())
-            .await?,
+        events: shown(
+            db.exceedance_events(scope, Some(enterprise_id), range.start(), range.end())
+                .await?,
+        ),
+        days: shown(
+            db.exceedance_days(scope, &enterprise, range.from, range.to + Duration::days(1))
+                .await?,
+        ),
+        gaps: shown(
+            db.data_gaps(scope, Some(enterprise_id), range.start(), range.end())
+                .await?,
+        ),
     })
 }
 
@@ -706,16 +713,16 @@ pub struct MonitoringJson {
     pub enterprise_name: String,
     /// A device not heard from for longer than this is offline.
     pub offline_after_minutes: i64,
-    pub devices: Vec<DeviceView>,
+    pub devices: Vec<Device>,
     /// The standard each outlet is judged by.
-    pub outlets: Vec<OutletStandardRow>,
+    pub outlets: Vec<OutletStandard>,
     /// The newest packet of each device, parsed.
     pub latest: Vec<LatestValues>,
     pub year: i32,
     /// The year's cumulative loads per outlet and in total against the permit's limits.
-    pub loads: Vec<LoadRow>,
+    pub loads: Vec<Load>,
     /// Candidate evidence created from exceedances, with its status.
-    pub candidates: Vec<CandidateRow>,
+    pub candidates: Vec<Candidate>,
 }
 
 async fn monitoring_json(
@@ -734,14 +741,15 @@ async fn monitoring_json(
         enterprise_id,
         enterprise_name: enterprise.name.clone(),
         offline_after_minutes: offline_after(state).num_minutes(),
-        devices: db
-            .monitoring_devices(scope, &filter, state.now(), offline_after(state))
-            .await?,
-        outlets: db.outlet_standards(scope, &enterprise).await?,
-        latest: db.latest_values(scope, &enterprise).await?,
+        devices: shown(
+            db.monitoring_devices(scope, &filter, state.now(), offline_after(state))
+                .await?,
+        ),
+        outlets: shown(db.outlet_standards(scope, &enterprise).await?),
+        latest: shown(db.latest_values(scope, &enterprise).await?),
         year,
-        loads: db.yearly_loads(scope, &enterprise, year).await?,
-        candidates: db.monitoring_candidates(scope, &enterprise).await?,
+        loads: shown(db.yearly_loads(scope, &enterprise, year).await?),
+        candidates: shown(db.monitoring_candidates(scope, &enterprise).await?),
     })
 }
 
@@ -774,7 +782,7 @@ pub struct DevicesJson {
     pub online: usize,
     pub offline: usize,
     pub out_of_service: usize,
-    pub devices: Vec<DeviceView>,
+    pub devices: Vec<Device>,
 }
 
 struct DeviceList {
@@ -845,7 +853,7 @@ pub async fn api_devices(
         online: list.count(DeviceState::Online),
         offline: list.count(DeviceState::Offline),
         out_of_service: list.count(DeviceState::OutOfService),
-        devices: list.shown,
+        devices: shown(list.shown),
     }))
 }
 
@@ -854,7 +862,7 @@ pub async fn api_devices(
 pub struct JurisdictionExceedancesJson {
     pub from: String,
     pub to: String,
-    pub events: Vec<EventRow>,
+    pub events: Vec<ExceedanceEvent>,
 }
 
 /// Exceedance events in the caller's jurisdiction (the province: all; a city: its own)
@@ -876,6 +884,7 @@ pub async fn api_exceedances(
         .await?
         .into_iter()
         .filter(|e| city.as_ref().is_none_or(|c| &e.jurisdiction_code == c))
+        .map(ExceedanceEvent::from)
         .collect();
     Ok(Json(JurisdictionExceedancesJson {
         from: date_text(range.from),
@@ -1141,12 +1150,8 @@ fn outlet_label(code: &str, name: &str) -> String {
     }
 }
 
-fn standard_label(
-    limits: &EmissionLimits,
-    outlet: Option<&OutletStandardRow>,
-    lang: Lang,
-) -> String {
-    let Some(binding) = outlet.and_then(OutletStandardRow::binding) else {
+fn standard_label(limits: &EmissionLimits, outlet: Option<&OutletStandard>, lang: Lang) -> String {
+    let Some(binding) = outlet.and_then(OutletStandard::binding) else {
         return lang.pick("未绑定排放标准", "no standard bound").into();
     };
     let code = limits
@@ -1248,7 +1253,7 @@ pub async fn enterprise_page(
             .or_else(|| overview.devices.first()),
     };
     let interval = interval_asked
-        .unwrap_or_else(|| device.map_or(Interval::Hour, |d| Interval::for_outlet(&d.outlet_kind)));
+        .unwrap_or_else(|| device.map_or(Interval::Hour, |d| Interval::for_outlet(d.outlet_kind)));
     let range = parse_range(
         &query.from,
         &query.to,
@@ -1272,7 +1277,7 @@ pub async fn enterprise_page(
             .await?
             .unwrap_or_default();
         let limited = outlet_of(device.outlet_id)
-            .and_then(OutletStandardRow::binding)
+            .and_then(OutletStandard::binding)
             .map(|binding| limits.factors_for(&binding, range.to))
             .unwrap_or_default();
         let factor = match blank(&query.factor) {
@@ -1412,7 +1417,7 @@ pub async fn enterprise_page(
             outlet: outlet_label(&d.outlet_code, &d.outlet_name),
             standard: standard_label(limits, outlet_of(d.outlet_id), lang),
             mn: d.mn.clone(),
-            kind: if d.outlet_kind == "water" {
+            kind: if d.outlet_kind == OutletKind::Water {
                 lang.pick("废水", "water").into()
             } else {
                 lang.pick("废气", "air").into()
@@ -1516,8 +1521,8 @@ pub async fn enterprise_page(
             },
             period: hours_text(g.first_hour, g.last_hour),
             hours: g.hours,
-            missing: g.status == "missing",
-            reason: gap_reason_label(&g.reason, lang).into(),
+            missing: g.status == Status::Missing,
+            reason: gap_reason_label(g.reason.as_str(), lang).into(),
             detail: g.detail.clone(),
         })
         .collect();
@@ -1544,7 +1549,7 @@ pub async fn enterprise_page(
         .candidates
         .iter()
         .map(|c| CandidateView {
-            kind: if c.kind == "total_load_exceedance" {
+            kind: if c.kind == EvidenceKind::TotalLoadExceedance {
                 lang.pick("排放总量超过许可", "total load above the permit")
                     .into()
             } else {
@@ -1552,13 +1557,12 @@ pub async fn enterprise_page(
             },
             factor: factor_label(limits, &c.factor, lang),
             period: c.period.clone(),
-            status: match c.evidence_status.as_str() {
-                "candidate" => lang.pick("待市州确认", "awaiting the city").into(),
-                "confirmed" => lang.pick("已确认", "confirmed").into(),
-                "dismissed" => lang.pick("已驳回", "dismissed").into(),
-                other => other.to_string(),
+            status: match c.evidence_status {
+                EvidenceStatus::Candidate => lang.pick("待市州确认", "awaiting the city").into(),
+                EvidenceStatus::Confirmed => lang.pick("已确认", "confirmed").into(),
+                EvidenceStatus::Dismissed => lang.pick("已驳回", "dismissed").into(),
             },
-            candidate: c.evidence_status == "candidate",
+            candidate: c.evidence_status == EvidenceStatus::Candidate,
         })
         .collect();
     Ok(render(&EnterprisePage {
@@ -1793,7 +1797,7 @@ pub struct QuarantineEntry {
     #[serde(flatten)]
     pub mn: QuarantineMn,
     /// The newest packet kept, as received; `None` when none is kept.
-    pub last_packet: Option<QuarantinePacketRow>,
+    pub last_packet: Option<QuarantinePacket>,
 }
 
 /// The quarantine list.
@@ -1823,8 +1827,8 @@ async fn quarantine(
         .await?
         .into_iter()
         .map(|mn| QuarantineEntry {
-            last_packet: last.remove(&mn.mn),
-            mn,
+            last_packet: last.remove(&mn.mn).map(QuarantinePacket::from),
+            mn: mn.into(),
         })
         .collect())
 }
@@ -1934,7 +1938,7 @@ async fn assign(
     Ok(AssignJson {
         mn: mn.to_string(),
         device_id,
-        outcome,
+        outcome: outcome.into(),
     })
 }
 

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::pages::{render, Ctx};
+use crate::views::park_audits::ParkAudit;
 use crate::AppState;
 
 /// One target of a park pilot.
@@ -127,28 +128,30 @@ async fn save(
 /// Starts or updates the park's pilot (the park's city or the province).
 #[utoipa::path(put, path = "/api/v1/parks/{id}/audit", tag = "parks", params(("id" = i64, Path)),
     request_body = ParkAuditJson,
-    responses((status = 200, body = [ParkAuditRow]), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = [ParkAudit]), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn api_save(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(input): Json<ParkAuditJson>,
-) -> Result<Json<Vec<ParkAuditRow>>, ApiError> {
+) -> Result<Json<Vec<ParkAudit>>, ApiError> {
     let principal = caller.principal()?;
     save(&state, principal, id, &input).await?;
-    Ok(Json(state.db().park_audits(principal, id).await?))
+    let rows = state.db().park_audits(principal, id).await?;
+    Ok(Json(rows.into_iter().map(ParkAudit::from).collect()))
 }
 
 /// The park's pilots, newest first.
 #[utoipa::path(get, path = "/api/v1/parks/{id}/audits", tag = "parks", params(("id" = i64, Path)),
-    responses((status = 200, body = [ParkAuditRow])))]
+    responses((status = 200, body = [ParkAudit])))]
 pub async fn api_audits(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<ParkAuditRow>>, ApiError> {
+) -> Result<Json<Vec<ParkAudit>>, ApiError> {
     let principal = caller.principal()?;
-    Ok(Json(state.db().park_audits(principal, id).await?))
+    let rows = state.db().park_audits(principal, id).await?;
+    Ok(Json(rows.into_iter().map(ParkAudit::from).collect()))
 }
 
 /// The province's assessment of the pilot under way.
