@@ -168,7 +168,7 @@ async fn pick_rounds(db: &Db) -> Result<Vec<(RoundState, RoundRow)>> {
         // Only enterprises of a key industry, since a panel needs a member of that industry.
         if let Some(index) = rounds
             .iter()
-            .position(|r| r.track() == track && r.key_industry_id.is_some())
+            .position(|r| r.track == track && r.key_industry_id.is_some())
         {
             picked.push((target, rounds.remove(index)));
         }
@@ -278,7 +278,7 @@ impl Walk {
         if target == RoundState::AssessmentScheduled {
             return Ok(());
         }
-        if round.track() == Track::SmallMicro {
+        if round.track == Track::SmallMicro {
             self.decide(round.id, "decide_qualified", 0.9).await?;
             return self.close(&filer, round.id, 6).await;
         }

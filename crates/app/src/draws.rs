@@ -231,16 +231,16 @@ async fn draw_target(app: &App, principal: &Principal, input: &FreezeInput) -> R
         .get_round(principal.scope(), audit_round_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let kind = cpaudit_core::round::review_kind(round.state(), round.track())
+    let kind = cpaudit_core::round::review_kind(round.state, round.track)
         .map(|kind| parse_kind(kind.as_str()))
         .transpose()?
         .ok_or_else(|| {
             mismatch(
                 "audit_round_id",
-                &format!("该审核轮次处于“{}”，不在评审环节", round.state().label_zh()),
+                &format!("该审核轮次处于“{}”，不在评审环节", round.state.label_zh()),
                 &format!(
                     "the round is {}, not awaiting a review",
-                    round.state().label_en()
+                    round.state.label_en()
                 ),
             )
         })?;

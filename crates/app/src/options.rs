@@ -132,8 +132,8 @@ pub async fn visible_round(app: &App, principal: &Principal, id: i64) -> Result<
 pub fn check(work: OptionWork, round: &RoundRow, principal: &Principal) -> Result<()> {
     check_work(
         work,
-        round.state(),
-        round.track(),
+        round.state,
+        round.track,
         &round_actors(principal, round),
     )
     .map_err(|refusal| match refusal {

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use cpaudit_core::documents::may_upload;
 use cpaudit_core::registry::Message;
-use cpaudit_core::round::{DocumentKind, RoundState};
+use cpaudit_core::round::{AuditMode, DocumentKind, RoundState};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -103,7 +103,7 @@ pub fn sha256_hex(content: &[u8]) -> String {
 pub fn engaged_consultancy(round: &RoundRow) -> Option<i64> {
     round
         .consultancy_id
-        .filter(|_| round.audit_mode.as_deref() != Some("self"))
+        .filter(|_| round.audit_mode != Some(AuditMode::SelfAudit))
 }
 
 impl Db {
@@ -207,7 +207,7 @@ impl Db {
         let round = scoped_round(&mut tx, actor.scope(), round_id)
             .await?
             .ok_or(StorageError::NotFound)?;
-        require_open(&round).map_err(|_| UploadError::Finished(round.state()))?;
+        require_open(&round).map_err(|_| UploadError::Finished(round.state))?;
         may_upload(&crate::rounds::round_actors(actor, &round), document.kind)
             .map_err(UploadError::NotAllowed)?;
         if let Some(refusal) = refusal {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod columns;
 pub mod consultancies;
 mod db;
 pub mod disclosures;
@@ -28,6 +29,7 @@ pub mod rounds;
 mod sql;
 
 pub use auth::{Principal, Role, Scope};
+pub use columns::Reasons;
 pub use db::{migration_versions, redact_url, Backend, Db, Tx};
 pub(crate) use db::{on_pool, on_tx};
 pub use json_column::JsonColumn;

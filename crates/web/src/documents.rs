@@ -82,7 +82,7 @@ async fn round_in_scope(
 
 /// The kinds the caller may file on the round now.
 fn uploadable_kinds(principal: &Principal, round: &RoundRow) -> Vec<DocumentKind> {
-    if round.state().is_final() {
+    if round.state.is_final() {
         return Vec::new();
     }
     let actors = cpaudit_storage::rounds::round_actors(principal, round);
@@ -498,7 +498,7 @@ async fn documents_page(
     let page = DocumentsPage {
         ctx: Ctx::new(caller),
         lang,
-        state_label: lang.pick(round.state().label_zh(), round.state().label_en()),
+        state_label: lang.pick(round.state.label_zh(), round.state.label_en()),
         groups: groups(lang, &json.documents),
         may_upload,
         limit: byte_size(state.settings().max_document_bytes as u64),

@@ -1156,7 +1156,7 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
         round_id: round.id,
         enterprise: round.enterprise_name.clone(),
         round_facts: round_facts(round, lang),
-        verify_hint: verify_hint(round.track(), lang),
+        verify_hint: verify_hint(round.track, lang),
         may_edit: permissions.edit,
         locks: lock_notes(round, principal, lang),
         columns: columns.iter().map(|i| indicator_header(*i, lang)).collect(),
@@ -1199,8 +1199,8 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
 }
 
 fn round_facts(round: &RoundRow, lang: Lang) -> String {
-    let state = round.state();
-    let track = round.track();
+    let state = round.state;
+    let track = round.track;
     format!(
         "{} {} · {} · {}",
         round.list_year,

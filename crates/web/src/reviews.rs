@@ -133,7 +133,7 @@ async fn detail(state: &AppState, principal: &Principal, id: i64) -> Result<Revi
         scores_complete: state.db().scores_complete(review.id).await?,
         sheets: state.db().review_sheets(principal, &review, &round).await?,
         proposal,
-        may_score: seated && !review.is_decided() && !round.state().is_final(),
+        may_score: seated && !review.is_decided() && !round.state.is_final(),
         is_organizer: organizer,
         panel: if sees_panel { panel } else { Vec::new() },
         review,
@@ -223,7 +223,7 @@ pub async fn review_page(
     });
     Ok(render(&ReviewPage {
         ctx: Ctx::new(&caller),
-        kind: kind_label(lang, d.review.kind()).to_string(),
+        kind: kind_label(lang, d.review.kind).to_string(),
         conclusion: conclusion_label(lang, d.review.conclusion.as_deref()),
         proposed,
         explanation,
@@ -346,7 +346,7 @@ pub async fn score_page(
         .collect();
     Ok(render(&ScorePage {
         ctx: Ctx::new(&caller),
-        kind: kind_label(lang, d.review.kind()).to_string(),
+        kind: kind_label(lang, d.review.kind).to_string(),
         opinion: mine.map(|s| s.opinion).unwrap_or_default(),
         items,
         vetoes,

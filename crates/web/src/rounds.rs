@@ -251,11 +251,11 @@ async fn round_json(
     let facts = rounds::facts_for(state.app(), &round, true).await?;
     let actors = actors_for(principal, &round);
     let actions = machine
-        .available(round.state(), round.track(), &actors)
+        .available(round.state, round.track, &actors)
         .into_iter()
         .map(|action| {
             let missing =
-                match machine.transition(round.state(), round.track(), action, &actors, &facts) {
+                match machine.transition(round.state, round.track, action, &actors, &facts) {
                     Ok(_) => Vec::new(),
                     Err(TransitionError::GuardsUnmet { unmet, .. }) => unmet
                         .iter()
@@ -284,10 +284,10 @@ async fn round_json(
     let filing = StartFilingInput::from_round(&round);
     Ok(RoundJson {
         state_label: lang
-            .pick(round.state().label_zh(), round.state().label_en())
+            .pick(round.state.label_zh(), round.state.label_en())
             .into(),
         track_label: lang
-            .pick(round.track().label_zh(), round.track().label_en())
+            .pick(round.track.label_zh(), round.track.label_en())
             .into(),
         organizer_name: crate::pages::city_name(state, lang, &round.organizer_code),
         deadlines: db
@@ -497,7 +497,7 @@ pub async fn round_page(
         ctx: Ctx::new(&caller),
         phases: phase_views(caller.lang, &r.phases),
         events,
-        may_file: rounds::files_for(&actors) && !r.round.state().is_final(),
+        may_file: rounds::files_for(&actors) && !r.round.state.is_final(),
         may_reject_claims: principal
             .scope()
             .may_manage_city(&r.round.jurisdiction_code),
@@ -590,7 +590,7 @@ struct RoundsPage {
 fn round_lines(lang: Lang, today: NaiveDate, rows: &[RoundListRow]) -> Vec<RoundLine> {
     rows.iter()
         .map(|row| {
-            let state = row.round.state();
+            let state = row.round.state;
             let kind = row.next_due_kind.as_deref().and_then(DeadlineKind::parse);
             RoundLine {
                 id: row.round.id,
@@ -791,7 +791,7 @@ pub async fn disclosure_page(
             .as_ref()
             .map(|d| d.channel_detail.clone())
             .unwrap_or_default(),
-        published: round.state() != RoundState::Listed,
+        published: round.state != RoundState::Listed,
         round,
     }))
 }

@@ -63,7 +63,7 @@ fn work_item(
 ) -> Option<WorkItem> {
     let round = &row.round;
     let actions: Vec<RoundAction> = machine
-        .available(round.state(), round.track(), &actors_for(principal, round))
+        .available(round.state, round.track, &actors_for(principal, round))
         .into_iter()
         .filter(|action| *action != RoundAction::Cancel)
         .collect();
@@ -82,7 +82,7 @@ fn work_item(
         jurisdiction_name_zh: round.jurisdiction_name_zh.clone(),
         state: round.state.clone(),
         state_label: lang
-            .pick(round.state().label_zh(), round.state().label_en())
+            .pick(round.state.label_zh(), round.state.label_en())
             .into(),
         action_labels: actions
             .iter()
