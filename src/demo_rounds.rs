@@ -306,9 +306,9 @@ impl Walk {
     }
 
     async fn disclose(&self, filer: &Principal, round: &RoundRow) -> Result<()> {
-        let reasons = cpaudit_storage::evidence::parse_reasons(&round.reasons);
+        let reasons = &round.reasons.0;
         let (items, _) =
-            cpaudit_core::disclosure::required_items(self.app.rules(), &reasons, self.app.today())
+            cpaudit_core::disclosure::required_items(self.app.rules(), reasons, self.app.today())
                 .map_err(|error| anyhow!("{error:?}"))?;
         let input = DisclosureInput {
             items: items

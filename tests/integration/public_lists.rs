@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use cpaudit_core::determination::Reason;
 use cpaudit_core::listing::clocks_from_publication;
 use cpaudit_core::periods::HolidayCalendar;
-use cpaudit_core::round::RoundPolicy;
+use cpaudit_core::round::{RoundPolicy, RoundState};
 use cpaudit_core::rules::RuleBook;
 use cpaudit_office::TableFormat;
 use cpaudit_storage::enterprises::{EnterpriseFilter, EnterpriseRow, SortKey};
@@ -418,10 +418,10 @@ async fn a_correction_shows_both_versions_the_old_one_marked_and_linked() {
     let operator = Principal::console_operator("test");
     let rounds = |id| app.db().rounds_of_enterprise(operator.scope(), id);
     let removed = rounds(p.d.id).await.unwrap();
-    assert_eq!(removed[0].state, "cancelled");
+    assert_eq!(removed[0].state, RoundState::Cancelled);
     let events = app.db().round_events(&removed[0]).await.unwrap();
     assert!(events.last().unwrap().reason.contains(reason));
-    assert_eq!(rounds(p.a.id).await.unwrap()[0].state, "listed");
+    assert_eq!(rounds(p.a.id).await.unwrap()[0].state, RoundState::Listed);
 
     let html = app.get("/public/lists", None).await.text();
     let old_row = row(&html, &format!("list-{}", p.id));

@@ -15,7 +15,7 @@ use cpaudit_core::round::{
     review_kind, AuditMode, DocumentKind, Phase, RoundAction, RoundActor, RoundFacts, RoundMachine,
     RoundState, TransitionError,
 };
-use cpaudit_storage::disclosures::{DisclosureDraft, DisclosureRow, SecretClaimRow};
+use cpaudit_storage::disclosures::{ClaimStatus, DisclosureDraft, DisclosureRow, SecretClaimRow};
 use cpaudit_storage::documents::NewDocument;
 use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::reviews::Decision;
@@ -79,7 +79,7 @@ pub fn claims_map(rows: &[SecretClaimRow]) -> BTreeMap<DisclosureItem, SecretCla
                 DisclosureItem::parse(&row.item_key)?,
                 SecretClaim {
                     reason: row.reason.clone(),
-                    rejected: row.status == "rejected",
+                    rejected: row.status == ClaimStatus::Rejected,
                 },
             ))
         })

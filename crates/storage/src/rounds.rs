@@ -127,7 +127,8 @@ crate::decoded_row!(RoundRow, StoredRound);
 pub struct RoundEventRow {
     pub id: i64,
     pub round_id: i64,
-    pub action: RoundAction,
+    /// A transition's action, or the name of another step (listed, phase_recorded, …).
+    pub action: String,
     pub from_state: Option<RoundState>,
     pub to_state: Option<RoundState>,
     pub actor: String,
@@ -164,7 +165,7 @@ impl StoredRoundEvent {
         Ok(RoundEventRow {
             id: self.id,
             round_id: self.round_id,
-            action: row.read("action", &self.action)?,
+            action: self.action,
             from_state: row.read_optional("from_state", self.from_state.as_deref())?,
             to_state: row.read_optional("to_state", self.to_state.as_deref())?,
             actor: self.actor,

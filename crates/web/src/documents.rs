@@ -101,7 +101,7 @@ async fn documents_json(
     let documents = state.db().round_documents(&round).await?;
     let json = RoundDocumentsJson {
         round_id: round.id,
-        state: round.state.clone(),
+        state: round.state.as_str().into(),
         may_upload: uploadable_kinds(principal, &round)
             .into_iter()
             .map(|kind| kind.as_str().to_string())

@@ -26,6 +26,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod routes;
 mod rows;
+pub mod views;
 mod work;
 
 use std::sync::{Arc, OnceLock};

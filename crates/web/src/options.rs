@@ -188,8 +188,8 @@ async fn options_json(
     let (option_count, medium_high_open) = state.db().option_summary(round.id).await?;
     Ok(OptionsJson {
         round_id: round.id,
-        round_state: round.state.clone(),
-        track: round.track.clone(),
+        round_state: round.state.as_str().into(),
+        track: round.track.as_str().into(),
         options: sheet.options,
         totals: sheet.totals,
         option_count,

@@ -8,11 +8,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
-use cpaudit_core::deadlines::DeadlineKind;
 use cpaudit_core::round::{RoundAction, RoundMachine};
-use cpaudit_storage::disclosures::PendingClaimRow;
 use cpaudit_storage::enforcement::OverdueOrderRow;
-use cpaudit_storage::evidence::parse_date;
+use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::{RoundFilter, RoundListRow};
 use cpaudit_storage::{Principal, Role};
 use serde::Serialize;
@@ -23,6 +21,7 @@ use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::rounds::actors_for;
+use crate::views::disclosures::PendingClaim;
 use crate::AppState;
 
 /// One thing to do on one round.
@@ -47,7 +46,7 @@ pub struct WorkItem {
 pub struct WorkJson {
     pub items: Vec<WorkItem>,
     /// Trade-secret claims awaiting the city (officials only).
-    pub secret_claims: Vec<PendingClaimRow>,
+    pub secret_claims: Vec<PendingClaim>,
     /// Orders to correct whose date passed with no outcome recorded (officials only).
     pub orders_awaiting_outcome: Vec<OverdueOrderRow>,
     /// Rounds in scope with an overdue deadline.
@@ -67,20 +66,16 @@ fn work_item(
         .into_iter()
         .filter(|action| *action != RoundAction::Cancel)
         .collect();
-    let overdue = row
-        .next_due_on
-        .as_deref()
-        .and_then(parse_date)
-        .is_some_and(|due| due < today);
+    let overdue = row.next_due_on.is_some_and(|due| due < today);
     if actions.is_empty() && !overdue {
         return None;
     }
-    let kind = row.next_due_kind.as_deref().and_then(DeadlineKind::parse);
+    let kind = row.next_due_kind;
     Some(WorkItem {
         round_id: round.id,
         enterprise_name: round.enterprise_name.clone(),
         jurisdiction_name_zh: round.jurisdiction_name_zh.clone(),
-        state: round.state.clone(),
+        state: round.state.as_str().into(),
         state_label: lang
             .pick(round.state.label_zh(), round.state.label_en())
             .into(),
@@ -92,7 +87,7 @@ fn work_item(
             })
             .collect(),
         actions: actions.iter().map(|a| a.as_str().to_string()).collect(),
-        next_due_on: row.next_due_on.clone(),
+        next_due_on: row.next_due_on.map(date_text),
         next_due_label: kind.map_or(String::new(), |k| {
             lang.pick(k.label_zh(), k.label_en()).into()
         }),
@@ -122,7 +117,8 @@ async fn work(state: &AppState, principal: &Principal, lang: Lang) -> Result<Wor
     let overdue_rounds = items.iter().filter(|i| i.overdue).count();
     let official = matches!(principal.role, Role::Province | Role::City);
     let secret_claims = if official {
-        state.db().pending_secret_claims(principal.scope()).await?
+        let claims = state.db().pending_secret_claims(principal.scope()).await?;
+        claims.into_iter().map(Into::into).collect()
     } else {
         Vec::new()
     };
