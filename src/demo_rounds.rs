@@ -487,7 +487,7 @@ impl Walk {
             .await
             .map_err(|error| anyhow!("{error:?}"))?;
         for seat in self.app.db().assignments(draw_id).await? {
-            if seat.role == "panel" {
+            if seat.role == cpaudit_storage::draws::SeatRole::Panel {
                 let expert =
                     SystemAuthority::console("demo").acting_for(Role::Expert, seat.expert_id);
                 self.app

@@ -13,6 +13,7 @@ use cpaudit_app::{App, Error, ErrorKind, SystemAuthority};
 use cpaudit_core::options::Stage;
 use cpaudit_core::round::ReviewKind;
 use cpaudit_core::scoring::ScoringBook;
+use cpaudit_storage::draws::SeatRole;
 use cpaudit_storage::reviews::insert_review;
 use cpaudit_storage::{Db, Role};
 
@@ -274,12 +275,12 @@ async fn a_draw_freezes_the_engaged_consultancy_and_only_the_seated_panel_scores
     let assignments = test.db().assignments(draw_id).await.unwrap();
     let panel: Vec<i64> = assignments
         .iter()
-        .filter(|a| a.role == "panel")
+        .filter(|a| a.role == SeatRole::Panel)
         .map(|a| a.expert_id)
         .collect();
     let alternate = assignments
         .iter()
-        .find(|a| a.role == "alternate")
+        .find(|a| a.role == SeatRole::Alternate)
         .map(|a| a.expert_id)
         .expect("the draw ranks alternates");
     for expert in &panel {
@@ -419,5 +420,5 @@ async fn an_enforcement_decision_is_the_city_s_and_each_mistake_names_its_field(
         .unwrap()
         .unwrap();
     assert_eq!(row.round_id, round_id);
-    assert_eq!(row.kind, "order_to_correct");
+    assert_eq!(row.kind.as_str(), "order_to_correct");
 }

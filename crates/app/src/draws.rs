@@ -10,7 +10,7 @@ use cpaudit_core::draw::{
 use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::experts::ExpertStatus;
 use cpaudit_core::registry::Message;
-use cpaudit_storage::draws::{DrawRow, PartyRow, PoolSnapshot};
+use cpaudit_storage::draws::{DrawRow, DrawStage, PartyRow, PoolSnapshot};
 use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::{Principal, StorageError};
 use serde::{Deserialize, Serialize};
@@ -328,7 +328,7 @@ pub struct RunInput {
 /// the eligible pool and stores the record with the panel and alternates. A draw runs once.
 pub async fn run(app: &App, principal: &Principal, id: i64, input: &RunInput) -> Result<()> {
     let row = app.db().get_draw(id).await?.ok_or(Error::NotFound)?;
-    if row.stage != "frozen" {
+    if row.stage != DrawStage::Frozen {
         return Err(Error::conflict(
             "already_drawn",
             None,

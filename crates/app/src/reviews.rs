@@ -125,10 +125,7 @@ pub async fn review_opinion(
     round: &RoundRow,
     review: &ReviewRow,
 ) -> Result<ReviewOpinion> {
-    let (Some(conclusion), Some(decided_on)) = (
-        review.conclusion,
-        review.decided_on,
-    ) else {
+    let (Some(conclusion), Some(decided_on)) = (review.conclusion, review.decided_on) else {
         return Err(Error::NotFound);
     };
     let form = form_of(review)?;

@@ -14,6 +14,7 @@ use cpaudit_core::options::{CostClass, OptionStatus, Stage};
 use cpaudit_core::round::{
     AuditMode, DocumentKind, ReviewConclusion, ReviewKind, RoundAction, RoundState, Track,
 };
+use cpaudit_core::rules::PenaltyKind;
 use serde::{Serialize, Serializer};
 
 use crate::{Result, StorageError};
@@ -79,6 +80,7 @@ stored_by_parse!(
     NoticeKind,
     OptionStatus,
     Outcome,
+    PenaltyKind,
     ReviewConclusion,
     ReviewKind,
     RoundAction,
@@ -137,7 +139,9 @@ mod tests {
         assert_eq!(state, RoundState::Listed);
         let mode: AuditMode = row().read("audit_mode", "self").unwrap();
         assert_eq!(mode, AuditMode::SelfAudit);
-        let on: Option<NaiveDate> = row().read_optional("listed_on", Some("2027-03-01")).unwrap();
+        let on: Option<NaiveDate> = row()
+            .read_optional("listed_on", Some("2027-03-01"))
+            .unwrap();
         assert_eq!(on, NaiveDate::from_ymd_opt(2027, 3, 1));
         let reasons: Reasons = row()
             .read("reasons", "exceed_concentration,double_toxic")
@@ -154,8 +158,13 @@ mod tests {
         let corrupt = |error: StorageError| error.to_string();
         let state = row().read::<RoundState>("state", "suspended").unwrap_err();
         assert_eq!(corrupt(state), "rounds row 7: unknown state \"suspended\"");
-        let date = row().read::<NaiveDate>("listed_on", "2027-02-30").unwrap_err();
-        assert_eq!(corrupt(date), "rounds row 7: unknown listed_on \"2027-02-30\"");
+        let date = row()
+            .read::<NaiveDate>("listed_on", "2027-02-30")
+            .unwrap_err();
+        assert_eq!(
+            corrupt(date),
+            "rounds row 7: unknown listed_on \"2027-02-30\""
+        );
         let reasons = row()
             .read::<Reasons>("reasons", "double_toxic,double_exceed")
             .unwrap_err();

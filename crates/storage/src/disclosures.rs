@@ -223,7 +223,8 @@ impl StoredPublicDisclosure {
 
 crate::decoded_row!(PublicDisclosureRow, StoredPublicDisclosure);
 
-const DISCLOSURE_SELECT: &str = "SELECT id, round_id, version, items_json, channel, channel_detail, \
+const DISCLOSURE_SELECT: &str =
+    "SELECT id, round_id, version, items_json, channel, channel_detail, \
     published_on, saved_at, saved_by FROM disclosures";
 
 /// A trade-secret claim awaiting the city's look, with its round.

@@ -85,8 +85,8 @@ struct StoredRound {
 impl StoredRound {
     fn decode(self) -> Result<RoundRow> {
         let row = StoredRow::new("rounds", self.id);
-        let start_filing = crate::JsonColumn::try_from(self.start_filing_json.clone())
-            .map_err(|_| {
+        let start_filing =
+            crate::JsonColumn::try_from(self.start_filing_json.clone()).map_err(|_| {
                 row.corrupt(
                     "start_filing_json",
                     self.start_filing_json.as_deref().unwrap_or_default(),

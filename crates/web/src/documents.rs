@@ -40,6 +40,7 @@ use crate::auth::Caller;
 use crate::error::{byte_size, ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx};
+use crate::views::documents::Document;
 use crate::AppState;
 
 /// The routes whose POST carries a document, and so may have a body as large as
@@ -65,7 +66,7 @@ pub struct RoundDocumentsJson {
     /// The largest document accepted, in bytes.
     pub max_document_bytes: usize,
     /// Every version of every kind, by kind and version.
-    pub documents: Vec<DocumentRow>,
+    pub documents: Vec<Document>,
 }
 
 async fn round_in_scope(
@@ -107,7 +108,7 @@ async fn documents_json(
             .map(|kind| kind.as_str().to_string())
             .collect(),
         max_document_bytes: state.settings().max_document_bytes,
-        documents,
+        documents: documents.into_iter().map(Into::into).collect(),
     };
     Ok((round, json))
 }
@@ -220,7 +221,7 @@ fn upload_error(error: UploadError) -> AppError {
 }
 
 fn duplicate_error(existing: &DocumentRow) -> AppError {
-    let kind = existing.kind().unwrap_or(DocumentKind::Other);
+    let kind = existing.kind;
     let day = beijing_time(&existing.uploaded_at)
         .chars()
         .take(10)
@@ -298,7 +299,7 @@ async fn upload(
     params(("id" = i64, Path, description = "round id")),
     request_body(content_type = "multipart/form-data",
         description = "fields: kind (audit_report | technical_evidence | monitoring_before | monitoring_after | acceptance_report | rectification | review_opinion | work_plan | other), file (PDF, OFD, .docx, .doc, .xlsx or .xls), note (optional)"),
-    responses((status = 201, body = DocumentRow),
+    responses((status = 201, body = Document),
         (status = 400, body = crate::error::ErrorBody, description = "bad kind; empty file; a type not accepted; a name that disagrees with the content"),
         (status = 403, body = crate::error::ErrorBody, description = "the caller does not file this kind; the work of a blacklisted consultancy"),
         (status = 404, body = crate::error::ErrorBody),
@@ -311,7 +312,7 @@ pub async fn api_upload(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let row = upload(&state, &caller, id, &mut multipart).await?;
-    Ok((StatusCode::CREATED, Json(row)).into_response())
+    Ok((StatusCode::CREATED, Json(Document::from(row))).into_response())
 }
 
 /// The content of a document as uploaded.
@@ -443,7 +444,7 @@ struct KindOption {
 }
 
 /// Who uploaded a document as a page names them: the user name (and the consultancy).
-fn uploader(document: &DocumentRow) -> String {
+fn uploader(document: &Document) -> String {
     let name = document
         .uploaded_by
         .rsplit(':')
@@ -455,7 +456,7 @@ fn uploader(document: &DocumentRow) -> String {
     }
 }
 
-fn groups(lang: Lang, documents: &[DocumentRow]) -> Vec<KindGroup> {
+fn groups(lang: Lang, documents: &[Document]) -> Vec<KindGroup> {
     DocumentKind::ALL
         .into_iter()
         .map(|kind| KindGroup {
@@ -463,7 +464,7 @@ fn groups(lang: Lang, documents: &[DocumentRow]) -> Vec<KindGroup> {
             versions: documents
                 .iter()
                 .rev()
-                .filter(|document| document.kind == kind.as_str())
+                .filter(|document| document.kind == kind)
                 .map(|document| VersionView {
                     id: document.id,
                     version: document.version,

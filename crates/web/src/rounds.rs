@@ -136,7 +136,9 @@ pub async fn api_action(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::take_action(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?.1))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 pub async fn action_form(
@@ -216,9 +218,7 @@ fn citation_text(state: &AppState, lang: Lang, rule: &RuleRef) -> String {
 }
 
 fn deadline_view(state: &AppState, row: DeadlineRow, today: NaiveDate, lang: Lang) -> DeadlineView {
-    let days_left = row
-        .is_open()
-        .then(|| (row.due_on - today).num_days());
+    let days_left = row.is_open().then(|| (row.due_on - today).num_days());
     let standing = match (&row.met_on, &row.closed_reason, days_left) {
         (Some(_), _, _) => "met",
         (None, Some(_), _) => "stopped",
@@ -332,7 +332,9 @@ pub async fn api_round(
     Path(id): Path<i64>,
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?.1))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 struct PhaseView {
@@ -469,7 +471,10 @@ fn phase_views(lang: Lang, rows: &[RoundPhase]) -> Vec<PhaseView> {
             PhaseView {
                 number: phase.number(),
                 name: lang.pick(phase.label_zh(), phase.label_en()).into(),
-                started_on: row.and_then(|r| r.started_on).map(date_text).unwrap_or_default(),
+                started_on: row
+                    .and_then(|r| r.started_on)
+                    .map(date_text)
+                    .unwrap_or_default(),
                 completed_on: row
                     .and_then(|r| r.completed_on)
                     .map(date_text)
@@ -735,7 +740,9 @@ pub async fn api_save_disclosure(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::save_disclosure(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?.1))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 struct ItemField {
@@ -899,7 +906,9 @@ pub async fn api_save_start(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::save_start(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?.1))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 pub async fn start_form(
@@ -952,7 +961,9 @@ pub async fn api_record_phase(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::record_phase(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?.1))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 pub async fn phase_form(

@@ -9,7 +9,6 @@ use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
 use cpaudit_core::round::{RoundAction, RoundMachine};
-use cpaudit_storage::enforcement::OverdueOrderRow;
 use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::{RoundFilter, RoundListRow};
 use cpaudit_storage::{Principal, Role};
@@ -22,6 +21,7 @@ use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::rounds::actors_for;
 use crate::views::disclosures::PendingClaim;
+use crate::views::enforcement::OverdueOrder;
 use crate::AppState;
 
 /// One thing to do on one round.
@@ -48,7 +48,7 @@ pub struct WorkJson {
     /// Trade-secret claims awaiting the city (officials only).
     pub secret_claims: Vec<PendingClaim>,
     /// Orders to correct whose date passed with no outcome recorded (officials only).
-    pub orders_awaiting_outcome: Vec<OverdueOrderRow>,
+    pub orders_awaiting_outcome: Vec<OverdueOrder>,
     /// Rounds in scope with an overdue deadline.
     pub overdue_rounds: usize,
 }
@@ -123,10 +123,11 @@ async fn work(state: &AppState, principal: &Principal, lang: Lang) -> Result<Wor
         Vec::new()
     };
     let orders_awaiting_outcome = if official {
-        state
+        let orders = state
             .db()
             .orders_awaiting_outcome(principal.scope(), today)
-            .await?
+            .await?;
+        orders.into_iter().map(Into::into).collect()
     } else {
         Vec::new()
     };

@@ -3,6 +3,10 @@
 //! values are written under the names they are stored with, and days as YYYY-MM-DD.
 
 pub mod disclosures;
+pub mod documents;
+pub mod draws;
+pub mod enforcement;
+pub mod notices;
 pub mod reviews;
 pub mod rounds;
 
@@ -15,7 +19,11 @@ mod tests {
     use serde::Serialize;
 
     fn written<T: Serialize>(value: T) -> String {
-        serde_json::to_value(value).unwrap().as_str().unwrap().to_string()
+        serde_json::to_value(value)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Views write typed values with serde: it must write the names storage keeps.
