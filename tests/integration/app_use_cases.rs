@@ -165,7 +165,7 @@ async fn options_are_entered_checked_and_refused_by_kind_code_and_field() {
     let sheet = test.db().option_sheet(&round).await.unwrap();
     assert_eq!(sheet.options.len(), 1, "only the valid option is stored");
     assert_eq!(sheet.options[0].option.code, "F-01");
-    assert_eq!(sheet.options[0].option.status, "proposed");
+    assert_eq!(sheet.options[0].option.status.as_str(), "proposed");
 }
 
 fn sources(day: &str) -> RunInput {

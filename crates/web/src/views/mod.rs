@@ -7,6 +7,7 @@ pub mod documents;
 pub mod draws;
 pub mod enforcement;
 pub mod notices;
+pub mod options;
 pub mod reviews;
 pub mod rounds;
 
