@@ -134,7 +134,7 @@ use crate::AppState;
     components(schemas(ErrorBody, EnterpriseRow, Outlet, ImportOutcome, ImportReport, JurisdictionRow, IndustryRow,
         cpaudit_storage::evidence::EvidenceRow, cpaudit_storage::evidence::PastRoundRow, crate::evidence::EvidenceInput,
         crate::evidence::DecisionInput, crate::evidence::RowsReport, crate::evidence::RowProblem, crate::evidence::RowsRefusal,
-        cpaudit_storage::lists::PublishedList, crate::public::OpenList, crate::public::OpenEntry, crate::public::EntryQuery,
+        crate::views::lists::PublishedList, crate::public::OpenList, crate::public::OpenEntry, crate::public::EntryQuery,
         crate::public::RuleBookJson, crate::public::RuleDetailJson, crate::public::RuleJson, crate::public::RuleValueJson,
         crate::public::RuleCitationJson, crate::public::RuleDocumentJson,
         crate::views::documents::Document, crate::documents::RoundDocumentsJson,

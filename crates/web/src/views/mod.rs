@@ -6,6 +6,7 @@ pub mod disclosures;
 pub mod documents;
 pub mod draws;
 pub mod enforcement;
+pub mod lists;
 pub mod notices;
 pub mod options;
 pub mod reviews;
