@@ -150,7 +150,16 @@ use crate::AppState;
         cpaudit_storage::monitoring_judgement::CandidateRow, cpaudit_storage::monitoring_judgement::LatestValues,
         cpaudit_storage::monitoring_judgement::LatestValue, cpaudit_storage::monitoring_judgement::OutletStandardRow,
         cpaudit_storage::monitoring::QuarantineMn, cpaudit_storage::monitoring::QuarantinePacketRow,
-        cpaudit_storage::monitoring::AssignOutcome, crate::monitoring::Interval)),
+        cpaudit_storage::monitoring::AssignOutcome, crate::monitoring::Interval,
+        crate::views::rounds::Round, crate::views::rounds::RoundEvent, crate::views::rounds::Deadline,
+        crate::views::rounds::RoundPhase, crate::views::rounds::RoundListEntry,
+        crate::views::reviews::Review, crate::views::reviews::PanelSeat, crate::views::reviews::ScoreSheet,
+        crate::views::disclosures::Disclosure, crate::views::disclosures::SecretClaim,
+        crate::views::disclosures::PublicDisclosure, crate::views::disclosures::PendingClaim,
+        crate::views::enforcement::Enforcement, crate::views::enforcement::OverdueOrder,
+        crate::views::draws::Draw, crate::views::draws::Assignment,
+        crate::views::lists::LibraryVersion, crate::views::lists::Plan, crate::views::lists::PlanEntry,
+        crate::views::lists::PublishedEntry, crate::views::lists::Clock, crate::views::lists::Letter)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -17,7 +17,7 @@ mod tests {
     use cpaudit_core::deadlines::{DeadlineKind, NoticeKind};
     use cpaudit_core::enforcement::Outcome;
     use cpaudit_core::options::{CostClass, OptionStatus};
-    use cpaudit_core::round::{DocumentKind, ReviewConclusion, RoundState};
+    use cpaudit_core::round::{DocumentKind, ReviewConclusion, ReviewKind, RoundState, Track};
     use serde::Serialize;
 
     fn written<T: Serialize>(value: T) -> String {
@@ -33,6 +33,16 @@ mod tests {
     fn typed_values_are_written_under_their_stored_names() {
         for state in RoundState::ALL {
             assert_eq!(written(state), state.as_str());
+        }
+        for track in [Track::Standard, Track::SmallMicro] {
+            assert_eq!(written(track), track.as_str());
+        }
+        for kind in [
+            ReviewKind::Assessment,
+            ReviewKind::Acceptance,
+            ReviewKind::Combined,
+        ] {
+            assert_eq!(written(kind), kind.as_str());
         }
         for kind in DeadlineKind::ALL {
             assert_eq!(written(kind), kind.as_str());
