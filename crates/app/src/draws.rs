@@ -131,8 +131,8 @@ fn pool_and_facts(snapshot: &PoolSnapshot) -> (Vec<PoolEntry>, Vec<ExpertFacts>)
                 .filter_map(|r| {
                     Some(Employment {
                         party: party(r)?,
-                        from: r.starts_on.as_deref().and_then(parse_date)?,
-                        until: r.ends_on.as_deref().and_then(parse_date),
+                        from: r.starts_on?,
+                        until: r.ends_on,
                     })
                 })
                 .collect(),

@@ -168,15 +168,44 @@ pub struct PoolExpertRow {
 }
 
 /// An employment or declaration row: the party is an enterprise or a consultancy.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct PartyRow {
     pub expert_id: i64,
     pub enterprise_id: Option<i64>,
     pub consultancy_id: Option<i64>,
-    pub starts_on: Option<String>,
-    pub ends_on: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
     pub note: Option<String>,
 }
+
+/// The columns of a [`PartyRow`] as stored. Only employments carry days, so an unknown day
+/// names the employment.
+#[derive(sqlx::FromRow)]
+struct StoredParty {
+    id: i64,
+    expert_id: i64,
+    enterprise_id: Option<i64>,
+    consultancy_id: Option<i64>,
+    starts_on: Option<String>,
+    ends_on: Option<String>,
+    note: Option<String>,
+}
+
+impl StoredParty {
+    fn decode(self) -> Result<PartyRow> {
+        let row = StoredRow::new("expert_employment", self.id);
+        Ok(PartyRow {
+            expert_id: self.expert_id,
+            enterprise_id: self.enterprise_id,
+            consultancy_id: self.consultancy_id,
+            starts_on: row.read_optional("starts_on", self.starts_on.as_deref())?,
+            ends_on: row.read_optional("ends_on", self.ends_on.as_deref())?,
+            note: self.note,
+        })
+    }
+}
+
+crate::decoded_row!(PartyRow, StoredParty);
 
 /// Everything a draw's frozen inputs are built from.
 #[derive(Debug, Clone, Default)]
@@ -220,13 +249,14 @@ impl Db {
             .fetch_all(pool)
             .await?;
             let employments: Vec<PartyRow> = sqlx::query_as(
-                "SELECT expert_id, enterprise_id, consultancy_id, starts_on, ends_on, \
+                "SELECT id, expert_id, enterprise_id, consultancy_id, starts_on, ends_on, \
                  CAST(NULL AS TEXT) AS note FROM expert_employment ORDER BY id",
             )
             .fetch_all(pool)
             .await?;
             let declarations: Vec<PartyRow> = sqlx::query_as(
-                "SELECT expert_id, enterprise_id, consultancy_id, CAST(NULL AS TEXT) AS starts_on, \
+                "SELECT id, expert_id, enterprise_id, consultancy_id, \
+                 CAST(NULL AS TEXT) AS starts_on, \
                  CAST(NULL AS TEXT) AS ends_on, reason AS note FROM conflict_declarations ORDER BY id",
             )
             .fetch_all(pool)
