@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
-use crate::columns::{Reasons, StoredRow, StoredText};
+use crate::columns::{Reasons, StoredRow};
 use crate::evidence::date_text;
 use crate::rounds::round_scope_condition;
 use crate::rounds::{
@@ -88,32 +88,11 @@ pub struct SecretClaimRow {
     pub decision_reason: Option<String>,
 }
 
-/// Where a trade-secret claim stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimStatus {
-    /// Withheld until the city looks at it.
-    Claimed,
-    /// The city found it is no secret: the item is disclosed.
-    Rejected,
-}
-
-impl ClaimStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Claimed => "claimed",
-            Self::Rejected => "rejected",
-        }
-    }
-}
-
-impl StoredText for ClaimStatus {
-    fn from_text(text: &str) -> Option<Self> {
-        [Self::Claimed, Self::Rejected]
-            .into_iter()
-            .find(|status| status.as_str() == text)
-    }
-}
+crate::columns::stored_names!(
+    /// Where a trade-secret claim stands: withheld until the city looks at it, or rejected
+    /// (the item is disclosed).
+    ClaimStatus { Claimed => "claimed", Rejected => "rejected" }
+);
 
 /// The columns of a [`SecretClaimRow`] as stored. Claims have no id of their own: an unknown
 /// value names the round's.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
-use crate::columns::{StoredRow, StoredText};
+use crate::columns::StoredRow;
 use crate::evidence::parse_date;
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
 
@@ -72,41 +72,15 @@ impl StoredDraw {
 
 crate::decoded_row!(DrawRow, StoredDraw);
 
-/// Sets of stored names: what the schema admits in a text column.
-macro_rules! stored_names {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-        }
-
-        impl StoredText for $name {
-            fn from_text(text: &str) -> Option<Self> {
-                [$(Self::$variant),+].into_iter().find(|value| value.as_str() == text)
-            }
-        }
-    };
-}
-
-stored_names!(
+crate::columns::stored_names!(
     /// How far a draw has come.
     DrawStage { Frozen => "frozen", Drawn => "drawn" }
 );
-stored_names!(
+crate::columns::stored_names!(
     /// The seat an assignment is for.
     SeatRole { Panel => "panel", Alternate => "alternate" }
 );
-stored_names!(
+crate::columns::stored_names!(
     /// The expert's answer to an assignment.
     SeatResponse { Pending => "pending", Accepted => "accepted", Declined => "declined" }
 );
