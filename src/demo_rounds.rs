@@ -168,7 +168,7 @@ async fn pick_rounds(db: &Db) -> Result<Vec<(RoundState, InScope<RoundRow>)>> {
         // Only enterprises of a key industry, since a panel needs a member of that industry.
         if let Some(index) = rounds
             .iter()
-            .position(|r| r.track() == track && r.key_industry_id.is_some())
+            .position(|r| r.track == track && r.key_industry_id.is_some())
         {
             picked.push((target, rounds.remove(index)));
         }
@@ -278,7 +278,7 @@ impl Walk {
         if target == RoundState::AssessmentScheduled {
             return Ok(());
         }
-        if round.track() == Track::SmallMicro {
+        if round.track == Track::SmallMicro {
             self.decide(round.id, "decide_qualified", 0.9).await?;
             return self.close(&filer, round.id, 6).await;
         }
@@ -306,9 +306,9 @@ impl Walk {
     }
 
     async fn disclose(&self, filer: &Principal, round: &InScope<RoundRow>) -> Result<()> {
-        let reasons = cpaudit_storage::evidence::parse_reasons(&round.reasons);
+        let reasons = &round.reasons.0;
         let (items, _) =
-            cpaudit_core::disclosure::required_items(self.app.rules(), &reasons, self.app.today())
+            cpaudit_core::disclosure::required_items(self.app.rules(), reasons, self.app.today())
                 .map_err(|error| anyhow!("{error:?}"))?;
         let input = DisclosureInput {
             items: items
@@ -496,7 +496,7 @@ impl Walk {
             reason: String::new(),
         };
         for seat in self.app.db().assignments(&draw).await? {
-            if seat.role == "panel" {
+            if seat.role == cpaudit_storage::draws::SeatRole::Panel {
                 let expert =
                     SystemAuthority::console("demo").acting_for(Role::Expert, seat.expert_id);
                 cpaudit_app::draws::respond(&self.app, &expert, draw_id, &accept)

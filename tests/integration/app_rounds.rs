@@ -71,7 +71,7 @@ impl Setting {
         cpaudit_app::rounds::load_round(&self.app, self.console.principal(), ROUND)
             .await
             .unwrap()
-            .state()
+            .state
     }
 
     /// Every required item filled in, published through the enterprise's site.

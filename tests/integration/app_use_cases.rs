@@ -13,6 +13,7 @@ use cpaudit_app::{App, Error, ErrorKind, SystemAuthority};
 use cpaudit_core::options::Stage;
 use cpaudit_core::round::ReviewKind;
 use cpaudit_core::scoring::ScoringBook;
+use cpaudit_storage::draws::SeatRole;
 use cpaudit_storage::reviews::insert_review;
 use cpaudit_storage::{Db, Role};
 
@@ -164,7 +165,7 @@ async fn options_are_entered_checked_and_refused_by_kind_code_and_field() {
     let sheet = test.db().option_sheet(&round).await.unwrap();
     assert_eq!(sheet.options.len(), 1, "only the valid option is stored");
     assert_eq!(sheet.options[0].option.code, "F-01");
-    assert_eq!(sheet.options[0].option.status, "proposed");
+    assert_eq!(sheet.options[0].option.status.as_str(), "proposed");
 }
 
 fn sources(day: &str) -> RunInput {
@@ -278,12 +279,12 @@ async fn a_draw_freezes_the_engaged_consultancy_and_only_the_seated_panel_scores
         .unwrap();
     let panel: Vec<i64> = assignments
         .iter()
-        .filter(|a| a.role == "panel")
+        .filter(|a| a.role == SeatRole::Panel)
         .map(|a| a.expert_id)
         .collect();
     let alternate = assignments
         .iter()
-        .find(|a| a.role == "alternate")
+        .find(|a| a.role == SeatRole::Alternate)
         .map(|a| a.expert_id)
         .expect("the draw ranks alternates");
     for expert in &panel {
@@ -437,5 +438,5 @@ async fn an_enforcement_decision_is_the_city_s_and_each_mistake_names_its_field(
         .unwrap()
         .unwrap();
     assert_eq!(row.round_id, round_id);
-    assert_eq!(row.kind, "order_to_correct");
+    assert_eq!(row.kind.as_str(), "order_to_correct");
 }

@@ -170,6 +170,13 @@ fn layers_depend_one_way() {
         "storage depends on nothing above it",
         &mut violations,
     );
+    // The API's shapes are the web crate's views; a storage row is never a wire type.
+    forbidden_dependencies(
+        "crates/storage/Cargo.toml",
+        &["utoipa", "axum"],
+        "storage rows are not the API's wire types",
+        &mut violations,
+    );
 
     assert!(
         violations.is_empty(),

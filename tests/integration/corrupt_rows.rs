@@ -5,34 +5,64 @@
 use axum::http::StatusCode;
 use cpaudit_storage::{Db, Principal, StorageError};
 
-use crate::support::TestApp;
+use crate::support::{raw_execute, TestApp};
 
 /// Round 1 of the demo list (Lanzhou).
 const ROUND: i64 = 1;
 
-/// Writes a round state the schema's CHECK constraint does not admit, behind its back.
-async fn write_unknown_state(db: &Db, state: &str) {
-    let update = format!("UPDATE rounds SET state = '{state}' WHERE id = {ROUND}");
+/// Runs `statement` with the schema's CHECK constraint on `table.column` out of its way, as a
+/// newer version or a hand edit could have written it.
+async fn write_past_check(db: &Db, table: &str, column: &str, statement: &str) {
     match db {
         Db::Sqlite(pool) => {
             let mut conn = pool.acquire().await.unwrap();
             for sql in [
                 "PRAGMA ignore_check_constraints = ON",
-                update.as_str(),
+                statement,
                 "PRAGMA ignore_check_constraints = OFF",
             ] {
                 sqlx::query(sql).execute(&mut *conn).await.unwrap();
             }
         }
         Db::Postgres(pool) => {
-            for sql in [
-                "ALTER TABLE rounds DROP CONSTRAINT rounds_state_check",
-                update.as_str(),
-            ] {
+            let drop =
+                format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_{column}_check");
+            for sql in [drop.as_str(), statement] {
                 sqlx::query(sql).execute(pool).await.unwrap();
             }
         }
     }
+}
+
+/// Writes a round state the schema's CHECK constraint does not admit, behind its back.
+async fn write_unknown_state(db: &Db, state: &str) {
+    let update = format!("UPDATE rounds SET state = '{state}' WHERE id = {ROUND}");
+    write_past_check(db, "rounds", "state", &update).await;
+}
+
+/// Asserts that a read failed on the stored value, naming where it is.
+fn assert_corrupt<T: std::fmt::Debug>(
+    read: Result<T, StorageError>,
+    table: &str,
+    row_id: i64,
+    column: &str,
+    value: &str,
+) {
+    let Err(error) = read else {
+        panic!("the read passed: {read:?}");
+    };
+    assert_eq!(
+        error.to_string(),
+        format!("{table} row {row_id}: unknown {column} {value:?}")
+    );
+    assert!(
+        matches!(
+            &error,
+            StorageError::Corrupt { table: t, row_id: r, column: c, value: v }
+                if *t == table && *r == row_id && *c == column && v == value
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -42,22 +72,7 @@ async fn a_round_in_an_unknown_state_fails_the_read_naming_table_row_and_value()
     write_unknown_state(app.db(), "suspended").await;
 
     let read = app.db().get_round(operator.scope(), ROUND).await;
-    let Err(error) = read else {
-        panic!("the read passed: {read:?}");
-    };
-    assert_eq!(
-        error.to_string(),
-        "rounds row 1: unknown state \"suspended\"",
-        "the logged text names the table, the row and the value"
-    );
-    assert!(
-        matches!(
-            &error,
-            StorageError::Corrupt { table: "rounds", row_id: ROUND, column: "state", value }
-                if value == "suspended"
-        ),
-        "{error:?}"
-    );
+    assert_corrupt(read, "rounds", ROUND, "state", "suspended");
 
     // The API answers a 500 (the cause is logged, not shown), not a round in another state.
     let token = app.token("province").await;
@@ -77,51 +92,79 @@ async fn a_round_in_an_unknown_state_fails_the_read_naming_table_row_and_value()
     );
 }
 
-/// Runs `update` with the CHECK constraint of `table.column` out of the way, as a row written
-/// by another version or by hand would be (PostgreSQL names the constraint `<table>_<column>_check`).
-async fn write_behind_check(db: &Db, table: &str, column: &str, update: &str) {
-    match db {
-        Db::Sqlite(pool) => {
-            let mut conn = pool.acquire().await.unwrap();
-            for sql in [
-                "PRAGMA ignore_check_constraints = ON",
-                update,
-                "PRAGMA ignore_check_constraints = OFF",
-            ] {
-                sqlx::query(sql).execute(&mut *conn).await.unwrap();
-            }
-        }
-        Db::Postgres(pool) => {
-            let drop =
-                format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_{column}_check");
-            for sql in [drop.as_str(), update] {
-                sqlx::query(sql).execute(pool).await.unwrap();
-            }
-        }
-    }
+#[tokio::test]
+async fn a_reason_code_this_version_does_not_know_fails_the_read_instead_of_being_dropped() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let update =
+        format!("UPDATE rounds SET reasons = 'double_toxic,double_exceed' WHERE id = {ROUND}");
+    raw_execute(app.db(), &update).await;
+
+    let read = app.db().get_round(operator.scope(), ROUND).await;
+    assert_corrupt(
+        read,
+        "rounds",
+        ROUND,
+        "reasons",
+        "double_toxic,double_exceed",
+    );
 }
 
-/// Asserts that a read failed on `value` in `table.column` of row `row`.
-fn assert_corrupt<T: std::fmt::Debug>(
-    read: Result<T, StorageError>,
-    (table, row, column): (&str, i64, &str),
-    value: &str,
-) {
-    let Err(error) = read else {
-        panic!("the read passed: {read:?}");
-    };
-    assert_eq!(
-        error.to_string(),
-        format!("{table} row {row}: unknown {column} {value:?}")
+#[tokio::test]
+async fn a_malformed_day_fails_the_read_instead_of_reading_as_no_day() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let update = format!("UPDATE rounds SET listed_on = '2027-02-30' WHERE id = {ROUND}");
+    raw_execute(app.db(), &update).await;
+
+    let read = app.db().get_round(operator.scope(), ROUND).await;
+    assert_corrupt(read, "rounds", ROUND, "listed_on", "2027-02-30");
+}
+
+#[tokio::test]
+async fn a_deadline_of_an_unknown_kind_fails_the_deadline_read() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let round = app
+        .db()
+        .get_round(operator.scope(), ROUND)
+        .await
+        .unwrap()
+        .expect("the demo round");
+    let update = format!(
+        "UPDATE round_deadlines SET kind = 'extend' WHERE round_id = {ROUND} AND kind = 'start'"
     );
-    assert!(
-        matches!(
-            &error,
-            StorageError::Corrupt { table: t, row_id, column: c, value: v }
-                if *t == table && *row_id == row && *c == column && v == value
-        ),
-        "{error:?}"
+    write_past_check(app.db(), "round_deadlines", "kind", &update).await;
+
+    // Deadlines have no id of their own: the error names their round.
+    let read = app.db().round_deadlines(&round).await;
+    assert_corrupt(read, "round_deadlines", ROUND, "kind", "extend");
+
+    let token = app.token("province").await;
+    let response = app
+        .api(
+            "GET",
+            &format!("/api/v1/rounds/{ROUND}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn a_secret_claim_in_an_unknown_status_fails_the_read() {
+    let app = TestApp::new().await;
+    let insert = format!(
+        "INSERT INTO secret_claims (round_id, item_key, reason, status, claimed_at, claimed_by) \
+         VALUES ({ROUND}, 'raw_materials', 'formula', 'withdrawn', \
+         '2027-03-01T00:00:00.000000Z', 'user:1:test')"
     );
+    write_past_check(app.db(), "secret_claims", "status", &insert).await;
+
+    let round = crate::support::read::round(app.db(), ROUND).await;
+    let read = app.db().secret_claims(&round).await;
+    assert_corrupt(read, "secret_claims", ROUND, "status", "withdrawn");
 }
 
 /// Evidence of the demo enterprise, as an official enters it.
@@ -160,10 +203,10 @@ async fn an_enterprise_in_an_unknown_status_fails_the_read_and_the_api_answers_5
     let operator = Principal::console_operator("test");
     let id = crate::support::demo_enterprise_id(app.db()).await;
     let update = format!("UPDATE enterprises SET status = 'dormant' WHERE id = {id}");
-    write_behind_check(app.db(), "enterprises", "status", &update).await;
+    write_past_check(app.db(), "enterprises", "status", &update).await;
 
     let read = app.db().get_enterprise(operator.scope(), id).await;
-    assert_corrupt(read, ("enterprises", id, "status"), "dormant");
+    assert_corrupt(read, "enterprises", id, "status", "dormant");
 
     let token = app.token("province").await;
     let response = app
@@ -186,16 +229,16 @@ async fn evidence_in_an_unknown_status_or_on_a_day_that_does_not_exist_fails_the
     let id = some_evidence(&app, enterprise_id).await;
 
     let update = format!("UPDATE evidence SET status = 'withdrawn' WHERE id = {id}");
-    write_behind_check(app.db(), "evidence", "status", &update).await;
+    write_past_check(app.db(), "evidence", "status", &update).await;
     let read = app.db().get_evidence(operator.scope(), id).await;
-    assert_corrupt(read, ("evidence", id, "status"), "withdrawn");
+    assert_corrupt(read, "evidence", id, "status", "withdrawn");
 
     let update = format!(
         "UPDATE evidence SET status = 'confirmed', observed_on = '2026-02-30' WHERE id = {id}"
     );
     crate::support::raw_execute(app.db(), &update).await;
     let read = app.db().get_evidence(operator.scope(), id).await;
-    assert_corrupt(read, ("evidence", id, "observed_on"), "2026-02-30");
+    assert_corrupt(read, "evidence", id, "observed_on", "2026-02-30");
 }
 
 #[tokio::test]
@@ -215,7 +258,9 @@ async fn a_past_round_with_a_reason_this_version_does_not_know_is_not_read_witho
     let read = app.db().past_rounds(operator.scope(), &enterprise).await;
     assert_corrupt(
         read,
-        ("past_rounds", id, "reasons"),
+        "past_rounds",
+        id,
+        "reasons",
         "double_toxic,double_exceed",
     );
 }
@@ -227,12 +272,12 @@ async fn an_expert_in_an_unknown_status_fails_the_read() {
     let pool = app.db().expert_pool(&operator, None).await.unwrap();
     let id = pool.first().expect("the demo pool has experts").id;
     let update = format!("UPDATE experts SET status = 'retired' WHERE id = {id}");
-    write_behind_check(app.db(), "experts", "status", &update).await;
+    write_past_check(app.db(), "experts", "status", &update).await;
 
     let read = app.db().expert(&operator, id).await;
-    assert_corrupt(read, ("experts", id, "status"), "retired");
+    assert_corrupt(read, "experts", id, "status", "retired");
     let pool = app.db().expert_pool(&operator, None).await;
-    assert_corrupt(pool, ("experts", id, "status"), "retired");
+    assert_corrupt(pool, "experts", id, "status", "retired");
 }
 
 /// The one number a query answers (an id chosen or returned).
@@ -259,19 +304,19 @@ async fn an_outlet_of_an_unknown_kind_fails_every_read_of_it() {
     )
     .await;
     let update = format!("UPDATE outlets SET kind = 'noise' WHERE id = {outlet}");
-    write_behind_check(app.db(), "outlets", "kind", &update).await;
+    write_past_check(app.db(), "outlets", "kind", &update).await;
 
     let detail = app
         .db()
         .enterprise_detail(operator.scope(), enterprise)
         .await;
-    assert_corrupt(detail, ("outlets", outlet, "kind"), "noise");
+    assert_corrupt(detail, "outlets", outlet, "kind", "noise");
     let now = crate::support::test_now();
     let device = app
         .db()
         .monitoring_device(operator.scope(), device, now, chrono::Duration::minutes(30))
         .await;
-    assert_corrupt(device, ("outlets", outlet, "kind"), "noise");
+    assert_corrupt(device, "outlets", outlet, "kind", "noise");
     let standards = app
         .db()
         .outlet_standards(
@@ -279,5 +324,5 @@ async fn an_outlet_of_an_unknown_kind_fails_every_read_of_it() {
             &crate::support::read::enterprise(app.db(), enterprise).await,
         )
         .await;
-    assert_corrupt(standards, ("outlets", outlet, "kind"), "noise");
+    assert_corrupt(standards, "outlets", outlet, "kind", "noise");
 }

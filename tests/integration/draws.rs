@@ -193,7 +193,7 @@ async fn a_panel_is_drawn_after_the_pool_is_frozen_and_anyone_can_check_it() {
         .iter()
         .find(|a| serde_json::json!(a.expert_id) == first_alternate)
         .unwrap();
-    assert_eq!(promoted.role, "panel");
+    assert_eq!(promoted.role.as_str(), "panel");
     let mine = app
         .api("GET", "/api/v1/draws/assignments", Some(&second), None)
         .await

@@ -169,12 +169,12 @@ async fn stepping_day_by_day_every_deadline_sends_one_reminder_one_overdue_notic
     let notices = all_notices(db).await;
     let mut sent: BTreeMap<(i64, String), Vec<Sent>> = BTreeMap::new();
     for notice in &notices {
-        sent.entry((notice.round_id, notice.deadline_kind.clone()))
+        sent.entry((notice.round_id, notice.deadline_kind.as_str().to_string()))
             .or_default()
             .push((
-                notice.kind.clone(),
-                notice.scheduled_on.clone(),
-                notice.fired_on.clone(),
+                notice.kind.as_str().to_string(),
+                notice.scheduled_on.to_string(),
+                notice.fired_on.to_string(),
             ));
     }
     assert!(!sent.keys().any(|(round, _)| *round == cancelled));
@@ -289,7 +289,13 @@ async fn rectify_and_accept_deadlines_fire_too_and_a_reminder_missed_while_the_s
     let kinds: Vec<(String, String, String)> = all_notices(db)
         .await
         .into_iter()
-        .map(|n| (n.deadline_kind, n.kind, n.fired_on))
+        .map(|n| {
+            (
+                n.deadline_kind.as_str().to_string(),
+                n.kind.as_str().to_string(),
+                n.fired_on.to_string(),
+            )
+        })
         .collect();
     assert_eq!(kinds.len(), 5, "{kinds:?}");
     assert!(kinds.contains(&("accept".into(), "overdue".into(), "2029-07-05".into())));

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use cpaudit_core::determination::Reason;
 use cpaudit_core::listing::clocks_from_publication;
 use cpaudit_core::periods::HolidayCalendar;
-use cpaudit_core::round::RoundPolicy;
+use cpaudit_core::round::{RoundPolicy, RoundState};
 use cpaudit_core::rules::RuleBook;
 use cpaudit_office::TableFormat;
 use cpaudit_storage::enterprises::{EnterpriseFilter, EnterpriseRow, SortKey};
@@ -424,7 +424,7 @@ async fn a_correction_shows_both_versions_the_old_one_marked_and_linked() {
         )
         .await
         .unwrap();
-    assert_eq!(removed[0].state, "cancelled");
+    assert_eq!(removed[0].state, RoundState::Cancelled);
     let events = app
         .db()
         .round_events(&crate::support::read::round(app.db(), removed[0].id).await)
@@ -440,7 +440,7 @@ async fn a_correction_shows_both_versions_the_old_one_marked_and_linked() {
             .await
             .unwrap()[0]
             .state,
-        "listed"
+        RoundState::Listed
     );
 
     let html = app.get("/public/lists", None).await.text();

@@ -507,7 +507,7 @@ async fn the_demo_walks_rounds_into_every_state_through_the_real_steps() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(round.state, state);
+        assert_eq!(round.state.as_str(), state);
     }
     let documents: i64 = match app.db() {
         Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM documents")

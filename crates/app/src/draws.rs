@@ -10,7 +10,7 @@ use cpaudit_core::draw::{
 use cpaudit_core::evidence::{name_of, parse_name};
 use cpaudit_core::experts::ExpertStatus;
 use cpaudit_core::registry::Message;
-use cpaudit_storage::draws::{AssignmentRow, DrawRow, PartyRow, PoolSnapshot};
+use cpaudit_storage::draws::{AssignmentRow, DrawRow, DrawStage, PartyRow, PoolSnapshot};
 use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::rounds::RoundRow;
@@ -125,8 +125,8 @@ fn pool_and_facts(snapshot: &PoolSnapshot) -> (Vec<PoolEntry>, Vec<ExpertFacts>)
                 .filter_map(|r| {
                     Some(Employment {
                         party: party(r)?,
-                        from: r.starts_on.as_deref().and_then(parse_date)?,
-                        until: r.ends_on.as_deref().and_then(parse_date),
+                        from: r.starts_on?,
+                        until: r.ends_on,
                     })
                 })
                 .collect(),
@@ -229,16 +229,16 @@ async fn draw_target(app: &App, principal: &Principal, input: &FreezeInput) -> R
         .get_round(principal.scope(), audit_round_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let kind = cpaudit_core::round::review_kind(round.state(), round.track())
+    let kind = cpaudit_core::round::review_kind(round.state, round.track)
         .map(|kind| parse_kind(kind.as_str()))
         .transpose()?
         .ok_or_else(|| {
             mismatch(
                 "audit_round_id",
-                &format!("该审核轮次处于“{}”，不在评审环节", round.state().label_zh()),
+                &format!("该审核轮次处于“{}”，不在评审环节", round.state.label_zh()),
                 &format!(
                     "the round is {}, not awaiting a review",
-                    round.state().label_en()
+                    round.state.label_en()
                 ),
             )
         })?;
@@ -330,7 +330,7 @@ pub struct RunInput {
 /// the eligible pool and stores the record with the panel and alternates. A draw runs once.
 pub async fn run(app: &App, principal: &Principal, id: i64, input: &RunInput) -> Result<()> {
     let row = app.db().get_draw(id).await?.ok_or(Error::NotFound)?;
-    if row.stage != "frozen" {
+    if row.stage != DrawStage::Frozen {
         return Err(Error::conflict(
             "already_drawn",
             None,

@@ -133,8 +133,8 @@ pub async fn visible_round(app: &App, principal: &Principal, id: i64) -> Result<
 pub fn check(work: OptionWork, round: &RoundRow, principal: &Principal) -> Result<()> {
     check_work(
         work,
-        round.state(),
-        round.track(),
+        round.state,
+        round.track,
         &round_actors(principal, round),
     )
     .map_err(|refusal| match refusal {
@@ -224,7 +224,7 @@ pub async fn delete(
     let sheet = app.db().option_sheet(round).await?;
     let found = entry(&sheet, option_id)?;
     check(OptionWork::Edit, round, principal)?;
-    if found.option.status() != OptionStatus::Proposed {
+    if found.option.status != OptionStatus::Proposed {
         return Err(Error::conflict(
             "not_proposed",
             Some("status"),
@@ -252,7 +252,7 @@ pub async fn change_status(
     let sheet = app.db().option_sheet(round).await?;
     let found = entry(&sheet, option_id)?;
     check(OptionWork::ChangeStatus, round, principal)?;
-    let change = check_status_change(found.option.status(), &input.draft(), app.today()).map_err(
+    let change = check_status_change(found.option.status, &input.draft(), app.today()).map_err(
         |refusal| match refusal {
             StatusRefusal::Invalid(errors) => Error::Validation(errors),
             not_allowed => {
@@ -283,7 +283,7 @@ pub async fn set_values(
         Stage::Verified => OptionWork::EnterVerified,
     };
     check(work, round, principal)?;
-    if stage == Stage::Verified && found.option.status() != OptionStatus::Implemented {
+    if stage == Stage::Verified && found.option.status != OptionStatus::Implemented {
         return Err(Error::conflict(
             "not_implemented",
             Some("status"),

@@ -11,7 +11,6 @@ use std::sync::OnceLock;
 use cpaudit_core::round::ReviewKind;
 use cpaudit_core::scoring::{propose, Proposal, ScoreSheet, ScoringBook, ScoringForm};
 use cpaudit_office::{ItemScore, PanelMember, ReviewOpinion};
-use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::reviews::{ReviewRow, ScoreSheetRow};
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::InScope;
@@ -131,10 +130,7 @@ pub async fn review_opinion(
     round: &InScope<RoundRow>,
     review: &InScope<ReviewRow>,
 ) -> Result<ReviewOpinion> {
-    let (Some(conclusion), Some(decided_on)) = (
-        review.conclusion(),
-        review.decided_on.as_deref().and_then(parse_date),
-    ) else {
+    let (Some(conclusion), Some(decided_on)) = (review.conclusion, review.decided_on) else {
         return Err(Error::NotFound);
     };
     let form = form_of(review)?;
@@ -146,8 +142,8 @@ pub async fn review_opinion(
         enterprise: round.enterprise_name.clone(),
         credit_code: round.credit_code.clone(),
         round: format!("{}年度强制性清洁生产审核", round.list_year),
-        review_kind: opinion_kind(review.kind()).into(),
-        meeting_on: parse_date(&review.meeting_on).unwrap_or(decided_on),
+        review_kind: opinion_kind(review.kind).into(),
+        meeting_on: review.meeting_on,
         place: review.place.clone(),
         panel: panel
             .iter()

@@ -6,9 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
 use cpaudit_core::deadlines::{deadline_from, DeadlineKind};
-use cpaudit_core::determination::Reason;
 use cpaudit_core::disclosure::{
     check as check_disclosure, required_items, DisclosureItem, SecretClaim,
 };
@@ -17,9 +15,9 @@ use cpaudit_core::round::{
     review_kind, AuditMode, DocumentKind, Phase, RoundAction, RoundActor, RoundFacts, RoundMachine,
     RoundState, TransitionError,
 };
-use cpaudit_storage::disclosures::{DisclosureDraft, DisclosureRow, SecretClaimRow};
+use cpaudit_storage::disclosures::{ClaimStatus, DisclosureDraft, DisclosureRow, SecretClaimRow};
 use cpaudit_storage::documents::NewDocument;
-use cpaudit_storage::evidence::{parse_date, parse_reasons};
+use cpaudit_storage::evidence::parse_date;
 use cpaudit_storage::reviews::Decision;
 use cpaudit_storage::rounds::{PhaseRecord, ReviewStep, RoundRow, StartFiling, TransitionRecord};
 use cpaudit_storage::InScope;
@@ -63,22 +61,14 @@ pub fn require_filer(principal: &Principal, round: &RoundRow) -> Result<()> {
     }
 }
 
-fn listed_on(round: &RoundRow) -> NaiveDate {
-    parse_date(&round.listed_on).unwrap_or(NaiveDate::MIN)
-}
-
 /// The machine with the step requirements in force when the round was listed.
 pub fn machine_for(app: &App, round: &RoundRow) -> Result<RoundMachine> {
-    Ok(RoundMachine::from_book(app.rules(), listed_on(round))?)
-}
-
-fn reasons_of(round: &RoundRow) -> BTreeSet<Reason> {
-    parse_reasons(&round.reasons)
+    Ok(RoundMachine::from_book(app.rules(), round.listed_on)?)
 }
 
 /// The Art. 11 items the round's listing reasons require, as the rule book stood at listing.
 pub fn required_disclosure(app: &App, round: &RoundRow) -> Result<Vec<DisclosureItem>> {
-    let (items, _) = required_items(app.rules(), &reasons_of(round), listed_on(round))?;
+    let (items, _) = required_items(app.rules(), &round.reasons.0, round.listed_on)?;
     Ok(items)
 }
 
@@ -90,7 +80,7 @@ pub fn claims_map(rows: &[SecretClaimRow]) -> BTreeMap<DisclosureItem, SecretCla
                 DisclosureItem::parse(&row.item_key)?,
                 SecretClaim {
                     reason: row.reason.clone(),
-                    rejected: row.status == "rejected",
+                    rejected: row.status == ClaimStatus::Rejected,
                 },
             ))
         })
@@ -186,7 +176,7 @@ impl StartFilingInput {
 /// Why the consultancy preparing the round's filings may not do so now, if it is sanctioned.
 async fn preparer_refusal(app: &App, round: &InScope<RoundRow>) -> Result<Option<Message>> {
     match round.consultancy_id {
-        Some(id) if round.audit_mode.as_deref() == Some("consultancy") => {
+        Some(id) if round.audit_mode == Some(AuditMode::Consultancy) => {
             crate::consultancies::refusal_of(app, id).await
         }
         _ => Ok(None),
@@ -244,7 +234,7 @@ async fn facts_with(
         documents: db.documents_on_file(round).await?,
         option_count,
         medium_high_open,
-        panel_ready: match review_kind(round.state(), round.track()) {
+        panel_ready: match review_kind(round.state, round.track) {
             Some(kind) => db.ready_panel_draw(round, kind).await?.is_some(),
             None => false,
         },
@@ -271,7 +261,7 @@ async fn review_step<'a>(
 ) -> Result<Option<ReviewStep<'a>>> {
     match action {
         RoundAction::ScheduleReview => {
-            let Some(kind) = review_kind(round.state(), round.track()) else {
+            let Some(kind) = review_kind(round.state, round.track) else {
                 return Ok(None);
             };
             let meeting_on = parse_date(input.meeting_on.trim())
@@ -465,8 +455,8 @@ pub async fn take_action(
     .await?;
     let to = machine
         .transition(
-            round.state(),
-            round.track(),
+            round.state,
+            round.track,
             action,
             &actors_for(principal, &round),
             &facts,
@@ -494,7 +484,7 @@ pub async fn take_action(
             &round,
             &TransitionRecord {
                 action,
-                from: round.state(),
+                from: round.state,
                 to,
                 expected_version: round.version,
                 reason: &input.reason,
@@ -602,7 +592,7 @@ pub async fn save_disclosure(
             &problem.message_en,
         ));
     }
-    let already_published = round.state() != RoundState::Listed;
+    let already_published = round.state != RoundState::Listed;
     app.db()
         .save_disclosure(
             principal,
@@ -709,7 +699,7 @@ pub async fn record_phase(
 ) -> Result<()> {
     let round = load_round(app, principal, round_id).await?;
     require_filer(principal, &round)?;
-    if matches!(round.state(), RoundState::Listed | RoundState::Disclosed) {
+    if matches!(round.state, RoundState::Listed | RoundState::Disclosed) {
         return Err(Error::bad_field(
             "phase",
             "not_started",
@@ -729,7 +719,7 @@ pub async fn record_phase(
     let completed_on = optional_date("completed_on", &input.completed_on)?;
     let today = app.today();
     for (field, date) in [("started_on", started_on), ("completed_on", completed_on)] {
-        if date.is_some_and(|d| d > today || d < listed_on(&round)) {
+        if date.is_some_and(|d| d > today || d < round.listed_on) {
             return Err(Error::bad_field(
                 field,
                 "out_of_range",

@@ -89,6 +89,34 @@ stored_by_parse!(
     Track,
 );
 
+/// A fixed set of values only storage knows, kept in a text column under the names given,
+/// which serde writes too.
+macro_rules! stored_names {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl $crate::columns::StoredText for $name {
+            fn from_text(text: &str) -> Option<Self> {
+                [$(Self::$variant),+].into_iter().find(|value| value.as_str() == text)
+            }
+        }
+    };
+}
+pub(crate) use stored_names;
+
 /// Dates are kept as YYYY-MM-DD, the way serde writes them too.
 impl StoredText for NaiveDate {
     fn from_text(text: &str) -> Option<Self> {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
+use crate::columns::{Reasons, StoredRow};
 use crate::evidence::date_text;
 use crate::in_scope::OfRound;
 use crate::rounds::round_scope_condition;
@@ -19,21 +20,18 @@ use crate::sql::{bind_args, Arg, Sql};
 use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError};
 
 /// A saved version of a disclosure.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct DisclosureRow {
     pub round_id: i64,
     pub version: i64,
     /// The items' texts by key.
-    #[sqlx(rename = "items_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
     pub items: crate::JsonColumn<BTreeMap<String, String>>,
     /// Where else it was published: 主要媒体, 企业官网, 其他.
     pub channel: String,
     /// The URL or the medium's name.
     pub channel_detail: String,
     /// Set when the version is published (the disclose action, or a later correction).
-    pub published_on: Option<String>,
+    pub published_on: Option<NaiveDate>,
     pub saved_at: String,
     pub saved_by: String,
 }
@@ -44,6 +42,39 @@ impl OfRound for DisclosureRow {
     }
 }
 
+/// The columns of [`DISCLOSURE_SELECT`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredDisclosure {
+    id: i64,
+    round_id: i64,
+    version: i64,
+    #[sqlx(rename = "items_json", try_from = "String")]
+    items: crate::JsonColumn<BTreeMap<String, String>>,
+    channel: String,
+    channel_detail: String,
+    published_on: Option<String>,
+    saved_at: String,
+    saved_by: String,
+}
+
+impl StoredDisclosure {
+    fn decode(self) -> Result<DisclosureRow> {
+        let row = StoredRow::new("disclosures", self.id);
+        Ok(DisclosureRow {
+            round_id: self.round_id,
+            version: self.version,
+            items: self.items,
+            channel: self.channel,
+            channel_detail: self.channel_detail,
+            published_on: row.read_optional("published_on", self.published_on.as_deref())?,
+            saved_at: self.saved_at,
+            saved_by: self.saved_by,
+        })
+    }
+}
+
+crate::decoded_row!(DisclosureRow, StoredDisclosure);
+
 impl DisclosureRow {
     pub fn items(&self) -> BTreeMap<String, String> {
         self.items.0.clone()
@@ -51,20 +82,58 @@ impl DisclosureRow {
 }
 
 /// A trade-secret claim on one item.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct SecretClaimRow {
     pub round_id: i64,
     pub item_key: String,
     pub reason: String,
-    /// claimed | rejected
-    pub status: String,
+    pub status: ClaimStatus,
     pub claimed_at: String,
     pub claimed_by: String,
     pub decided_at: Option<String>,
     pub decided_by: Option<String>,
     pub decision_reason: Option<String>,
 }
+
+crate::columns::stored_names!(
+    /// Where a trade-secret claim stands: withheld until the city looks at it, or rejected
+    /// (the item is disclosed).
+    ClaimStatus { Claimed => "claimed", Rejected => "rejected" }
+);
+
+/// The columns of a [`SecretClaimRow`] as stored. Claims have no id of their own: an unknown
+/// value names the round's.
+#[derive(sqlx::FromRow)]
+struct StoredSecretClaim {
+    round_id: i64,
+    item_key: String,
+    reason: String,
+    status: String,
+    claimed_at: String,
+    claimed_by: String,
+    decided_at: Option<String>,
+    decided_by: Option<String>,
+    decision_reason: Option<String>,
+}
+
+impl StoredSecretClaim {
+    fn decode(self) -> Result<SecretClaimRow> {
+        let row = StoredRow::new("secret_claims", self.round_id);
+        Ok(SecretClaimRow {
+            round_id: self.round_id,
+            item_key: self.item_key,
+            reason: self.reason,
+            status: row.read("status", &self.status)?,
+            claimed_at: self.claimed_at,
+            claimed_by: self.claimed_by,
+            decided_at: self.decided_at,
+            decided_by: self.decided_by,
+            decision_reason: self.decision_reason,
+        })
+    }
+}
+
+crate::decoded_row!(SecretClaimRow, StoredSecretClaim);
 
 /// A disclosure to save.
 #[derive(Debug, Clone)]
@@ -79,8 +148,7 @@ pub struct DisclosureDraft {
 }
 
 /// A published disclosure on the public pages.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct PublicDisclosureRow {
     pub round_id: i64,
     pub enterprise_id: i64,
@@ -88,19 +156,65 @@ pub struct PublicDisclosureRow {
     pub credit_code: String,
     pub jurisdiction_name_zh: String,
     pub list_year: i64,
-    pub reasons: String,
+    pub reasons: Reasons,
     pub version: i64,
-    pub published_on: String,
+    pub published_on: NaiveDate,
     /// The disclose deadline's last day, to flag late disclosure.
-    pub due_on: Option<String>,
+    pub due_on: Option<NaiveDate>,
 }
 
-const DISCLOSURE_SELECT: &str = "SELECT round_id, version, items_json, channel, channel_detail, \
+impl PublicDisclosureRow {
+    /// Whether it was published after the disclose deadline's last day.
+    pub fn is_late(&self) -> bool {
+        self.due_on.is_some_and(|due| self.published_on > due)
+    }
+}
+
+/// The columns of a [`PublicDisclosureRow`] as stored: an unknown value names the table it
+/// comes from (the round's reasons, the disclosure's day, the deadline's last day).
+#[derive(sqlx::FromRow)]
+struct StoredPublicDisclosure {
+    disclosure_id: i64,
+    round_id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    credit_code: String,
+    jurisdiction_name_zh: String,
+    list_year: i64,
+    reasons: String,
+    version: i64,
+    published_on: String,
+    due_on: Option<String>,
+}
+
+impl StoredPublicDisclosure {
+    fn decode(self) -> Result<PublicDisclosureRow> {
+        let round = StoredRow::new("rounds", self.round_id);
+        let disclosure = StoredRow::new("disclosures", self.disclosure_id);
+        let deadline = StoredRow::new("round_deadlines", self.round_id);
+        Ok(PublicDisclosureRow {
+            round_id: self.round_id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            credit_code: self.credit_code,
+            jurisdiction_name_zh: self.jurisdiction_name_zh,
+            list_year: self.list_year,
+            reasons: round.read("reasons", &self.reasons)?,
+            version: self.version,
+            published_on: disclosure.read("published_on", &self.published_on)?,
+            due_on: deadline.read_optional("due_on", self.due_on.as_deref())?,
+        })
+    }
+}
+
+crate::decoded_row!(PublicDisclosureRow, StoredPublicDisclosure);
+
+const DISCLOSURE_SELECT: &str =
+    "SELECT id, round_id, version, items_json, channel, channel_detail, \
     published_on, saved_at, saved_by FROM disclosures";
 
 /// A trade-secret claim awaiting the city's look, with its round.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingClaimRow {
     pub round_id: i64,
     pub enterprise_name: String,
@@ -181,8 +295,8 @@ impl Db {
     ) -> Result<Vec<PublicDisclosureRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT r.id AS round_id, r.enterprise_id, e.name AS enterprise_name, e.credit_code, \
-                 j.name_zh AS jurisdiction_name_zh, r.list_year, r.reasons, d.version, \
+                "SELECT d.id AS disclosure_id, r.id AS round_id, r.enterprise_id, \
+                 e.name AS enterprise_name, e.credit_code, j.name_zh AS jurisdiction_name_zh, r.list_year, r.reasons, d.version, \
                  d.published_on AS published_on, \
                  (SELECT due_on FROM round_deadlines WHERE round_id = r.id AND kind = 'disclose' \
                   AND seq = 1) AS due_on \

@@ -13,13 +13,14 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use cpaudit_core::documents::may_upload;
 use cpaudit_core::registry::Message;
-use cpaudit_core::round::{DocumentKind, RoundState};
+use cpaudit_core::round::{AuditMode, DocumentKind, RoundState};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::rounds::{
     append_round_event, audit_round_step, require_open, round_scope_condition, RoundEventInsert,
     RoundRow, ROUND_SELECT,
@@ -28,14 +29,11 @@ use crate::sql::{bind_args, Arg, Sql};
 use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// One version of one document of a round, as stored (without its content).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct DocumentRow {
     pub id: i64,
     pub round_id: i64,
-    /// audit_report | technical_evidence | monitoring_before | monitoring_after |
-    /// acceptance_report | rectification | review_opinion | work_plan | other
-    pub kind: String,
+    pub kind: DocumentKind,
     /// 1 for the first upload of the kind in the round, then 2, 3, …
     pub version: i64,
     pub file_name: String,
@@ -53,11 +51,45 @@ pub struct DocumentRow {
     pub consultancy_name: Option<String>,
 }
 
-impl DocumentRow {
-    pub fn kind(&self) -> Option<DocumentKind> {
-        DocumentKind::parse(&self.kind)
+/// The columns of [`DOCUMENT_SELECT`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredDocument {
+    id: i64,
+    round_id: i64,
+    kind: String,
+    version: i64,
+    file_name: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+    note: String,
+    uploaded_by: String,
+    uploaded_at: String,
+    prepared_by_consultancy: Option<i64>,
+    consultancy_name: Option<String>,
+}
+
+impl StoredDocument {
+    fn decode(self) -> Result<DocumentRow> {
+        Ok(DocumentRow {
+            id: self.id,
+            round_id: self.round_id,
+            kind: StoredRow::new("documents", self.id).read("kind", &self.kind)?,
+            version: self.version,
+            file_name: self.file_name,
+            content_type: self.content_type,
+            size: self.size,
+            sha256: self.sha256,
+            note: self.note,
+            uploaded_by: self.uploaded_by,
+            uploaded_at: self.uploaded_at,
+            prepared_by_consultancy: self.prepared_by_consultancy,
+            consultancy_name: self.consultancy_name,
+        })
     }
 }
+
+crate::decoded_row!(DocumentRow, StoredDocument);
 
 /// A file to keep as the next version of its kind. The caller has identified the content's
 /// format (`content_type`) and cleaned the file name.
@@ -85,7 +117,7 @@ pub enum UploadError {
     #[error("{0}")]
     Sanctioned(String),
     /// The same content is already on file for the round, as this document.
-    #[error("the same file is already on file as {} version {}", .0.kind, .0.version)]
+    #[error("the same file is already on file as {} version {}", .0.kind.as_str(), .0.version)]
     Duplicate(Box<DocumentRow>),
 }
 
@@ -103,7 +135,7 @@ pub fn sha256_hex(content: &[u8]) -> String {
 pub fn engaged_consultancy(round: &RoundRow) -> Option<i64> {
     round
         .consultancy_id
-        .filter(|_| round.audit_mode.as_deref() != Some("self"))
+        .filter(|_| round.audit_mode != Some(AuditMode::SelfAudit))
 }
 
 impl Db {
@@ -212,7 +244,7 @@ impl Db {
         let round = scoped_round(&mut tx, actor.scope(), round_id)
             .await?
             .ok_or(StorageError::NotFound)?;
-        require_open(&round).map_err(|_| UploadError::Finished(round.state()))?;
+        require_open(&round).map_err(|_| UploadError::Finished(round.state))?;
         may_upload(&crate::rounds::round_actors(actor, &round), document.kind)
             .map_err(UploadError::NotAllowed)?;
         if let Some(refusal) = refusal {

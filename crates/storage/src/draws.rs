@@ -8,14 +8,14 @@ use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::enterprises::EnterpriseRow;
 use crate::evidence::parse_date;
 use crate::rounds::RoundRow;
 use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, StorageError};
 
 /// A draw as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct DrawRow {
     pub id: i64,
     pub review_kind: String,
@@ -24,36 +24,113 @@ pub struct DrawRow {
     pub organizer_code: String,
     /// The audit round the draw is for, when it was frozen for a stored round.
     pub round_id: Option<i64>,
-    /// frozen | drawn
-    pub stage: String,
+    pub stage: DrawStage,
     /// The frozen inputs (core `draw::DrawInputs` without sources).
-    #[sqlx(rename = "inputs_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub inputs: crate::JsonColumn<serde_json::Value>,
     pub frozen_at: String,
     /// The drawn record (core `draw::DrawRecord`), once drawn.
-    #[sqlx(rename = "record_json", try_from = "Option<String>")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub record: crate::JsonColumn<Option<serde_json::Value>>,
     pub record_hash: Option<String>,
     pub finished_at: Option<String>,
 }
 
+/// The columns of [`DRAW_SELECT`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredDraw {
+    id: i64,
+    review_kind: String,
+    round_ref: String,
+    enterprise_id: i64,
+    organizer_code: String,
+    round_id: Option<i64>,
+    stage: String,
+    #[sqlx(rename = "inputs_json", try_from = "String")]
+    inputs: crate::JsonColumn<serde_json::Value>,
+    frozen_at: String,
+    #[sqlx(rename = "record_json", try_from = "Option<String>")]
+    record: crate::JsonColumn<Option<serde_json::Value>>,
+    record_hash: Option<String>,
+    finished_at: Option<String>,
+}
+
+impl StoredDraw {
+    fn decode(self) -> Result<DrawRow> {
+        Ok(DrawRow {
+            id: self.id,
+            review_kind: self.review_kind,
+            round_ref: self.round_ref,
+            enterprise_id: self.enterprise_id,
+            organizer_code: self.organizer_code,
+            round_id: self.round_id,
+            stage: StoredRow::new("draws", self.id).read("stage", &self.stage)?,
+            inputs: self.inputs,
+            frozen_at: self.frozen_at,
+            record: self.record,
+            record_hash: self.record_hash,
+            finished_at: self.finished_at,
+        })
+    }
+}
+
+crate::decoded_row!(DrawRow, StoredDraw);
+
+crate::columns::stored_names!(
+    /// How far a draw has come.
+    DrawStage { Frozen => "frozen", Drawn => "drawn" }
+);
+crate::columns::stored_names!(
+    /// The seat an assignment is for.
+    SeatRole { Panel => "panel", Alternate => "alternate" }
+);
+crate::columns::stored_names!(
+    /// The expert's answer to an assignment.
+    SeatResponse { Pending => "pending", Accepted => "accepted", Declined => "declined" }
+);
+
 /// One expert's assignment in a draw.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct AssignmentRow {
     pub draw_id: i64,
     pub expert_id: i64,
     pub rank: i64,
-    /// panel | alternate
-    pub role: String,
-    /// pending | accepted | declined
-    pub response: String,
+    pub role: SeatRole,
+    pub response: SeatResponse,
     pub no_conflict_confirmed: bool,
     pub decline_reason: Option<String>,
     pub responded_at: Option<String>,
 }
+
+/// The columns of [`ASSIGNMENT_SELECT`] as stored. Assignments have no id of their own: an
+/// unknown value names the draw's.
+#[derive(sqlx::FromRow)]
+struct StoredAssignment {
+    draw_id: i64,
+    expert_id: i64,
+    rank: i64,
+    role: String,
+    response: String,
+    no_conflict_confirmed: bool,
+    decline_reason: Option<String>,
+    responded_at: Option<String>,
+}
+
+impl StoredAssignment {
+    fn decode(self) -> Result<AssignmentRow> {
+        let row = StoredRow::new("draw_assignments", self.draw_id);
+        Ok(AssignmentRow {
+            draw_id: self.draw_id,
+            expert_id: self.expert_id,
+            rank: self.rank,
+            role: row.read("role", &self.role)?,
+            response: row.read("response", &self.response)?,
+            no_conflict_confirmed: self.no_conflict_confirmed,
+            decline_reason: self.decline_reason,
+            responded_at: self.responded_at,
+        })
+    }
+}
+
+crate::decoded_row!(AssignmentRow, StoredAssignment);
 
 /// What the conflict rules read about an expert, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -67,15 +144,44 @@ pub struct PoolExpertRow {
 }
 
 /// An employment or declaration row: the party is an enterprise or a consultancy.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct PartyRow {
     pub expert_id: i64,
     pub enterprise_id: Option<i64>,
     pub consultancy_id: Option<i64>,
-    pub starts_on: Option<String>,
-    pub ends_on: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
     pub note: Option<String>,
 }
+
+/// The columns of a [`PartyRow`] as stored. Only employments carry days, so an unknown day
+/// names the employment.
+#[derive(sqlx::FromRow)]
+struct StoredParty {
+    id: i64,
+    expert_id: i64,
+    enterprise_id: Option<i64>,
+    consultancy_id: Option<i64>,
+    starts_on: Option<String>,
+    ends_on: Option<String>,
+    note: Option<String>,
+}
+
+impl StoredParty {
+    fn decode(self) -> Result<PartyRow> {
+        let row = StoredRow::new("expert_employment", self.id);
+        Ok(PartyRow {
+            expert_id: self.expert_id,
+            enterprise_id: self.enterprise_id,
+            consultancy_id: self.consultancy_id,
+            starts_on: row.read_optional("starts_on", self.starts_on.as_deref())?,
+            ends_on: row.read_optional("ends_on", self.ends_on.as_deref())?,
+            note: self.note,
+        })
+    }
+}
+
+crate::decoded_row!(PartyRow, StoredParty);
 
 /// Everything a draw's frozen inputs are built from.
 #[derive(Debug, Clone, Default)]
@@ -119,13 +225,14 @@ impl Db {
             .fetch_all(pool)
             .await?;
             let employments: Vec<PartyRow> = sqlx::query_as(
-                "SELECT expert_id, enterprise_id, consultancy_id, starts_on, ends_on, \
+                "SELECT id, expert_id, enterprise_id, consultancy_id, starts_on, ends_on, \
                  CAST(NULL AS TEXT) AS note FROM expert_employment ORDER BY id",
             )
             .fetch_all(pool)
             .await?;
             let declarations: Vec<PartyRow> = sqlx::query_as(
-                "SELECT expert_id, enterprise_id, consultancy_id, CAST(NULL AS TEXT) AS starts_on, \
+                "SELECT id, expert_id, enterprise_id, consultancy_id, \
+                 CAST(NULL AS TEXT) AS starts_on, \
                  CAST(NULL AS TEXT) AS ends_on, reason AS note FROM conflict_declarations ORDER BY id",
             )
             .fetch_all(pool)
@@ -220,7 +327,7 @@ impl Db {
         // Read again: another run may have stored its record since the caller's read.
         let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
         require_organizer(actor, &draw.organizer_code)?;
-        if draw.stage != "frozen" {
+        if draw.stage != DrawStage::Frozen {
             return Err(StorageError::conflict(
                 "draw_already_run",
                 "本次抽取已经进行，不能重复抽取",
@@ -339,7 +446,7 @@ impl Db {
             .into_iter()
             .find(|a| a.expert_id == expert_id)
             .ok_or(StorageError::NotFound)?;
-        if mine.response != "pending" {
+        if mine.response != SeatResponse::Pending {
             return Err(StorageError::conflict(
                 "assignment_already_answered",
                 "该抽取任务已经答复，不能重复答复",
@@ -364,7 +471,7 @@ impl Db {
             .await
             .map(|done| done.rows_affected())
         })?;
-        if !accept && mine.role == "panel" {
+        if !accept && mine.role == SeatRole::Panel {
             promote_alternate(&mut tx, draw_id).await?;
         }
         chain
@@ -400,7 +507,7 @@ impl Db {
         // Read again: the draw may have been finished since the caller's read.
         let draw = self.get_draw(id).await?.ok_or(StorageError::NotFound)?;
         require_organizer(actor, &draw.organizer_code)?;
-        if draw.stage != "drawn" || draw.finished_at.is_some() {
+        if draw.stage != DrawStage::Drawn || draw.finished_at.is_some() {
             return Err(StorageError::conflict(
                 "draw_not_finishable",
                 "只有已抽取且尚未结束的评审可以结束",

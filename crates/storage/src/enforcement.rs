@@ -14,7 +14,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
-use crate::evidence::{date_text, parse_date};
+use crate::columns::StoredRow;
+use crate::evidence::date_text;
 use crate::rounds::{
     append_round_event, audit_round_step, round_scope_condition, RoundEventInsert, RoundRow,
 };
@@ -22,13 +23,11 @@ use crate::sql::{bind_args, Arg, Sql};
 use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, StorageError, Tx};
 
 /// One enforcement decision on a round.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct EnforcementRow {
     pub id: i64,
     pub round_id: i64,
-    /// order_to_correct | fine | public_criticism
-    pub kind: String,
+    pub kind: PenaltyKind,
     /// The rule id of the article applied, e.g. penalty.law_39_1.
     pub basis: String,
     /// The order to correct a fine follows.
@@ -36,66 +35,136 @@ pub struct EnforcementRow {
     pub reason: String,
     /// The decision's document number (文号), when given.
     pub document_number: String,
-    pub decided_on: String,
+    pub decided_on: NaiveDate,
     /// Orders: the last day to correct.
-    pub correct_by: Option<String>,
+    pub correct_by: Option<NaiveDate>,
     /// Fines: the amount in yuan.
     pub amount_yuan: Option<i64>,
     /// On the public list (public criticisms always, fines when the official chose so).
     pub published: bool,
-    /// Orders: corrected | not_corrected, once recorded.
-    pub outcome: Option<String>,
-    pub outcome_on: Option<String>,
+    /// Orders, once recorded.
+    pub outcome: Option<Outcome>,
+    pub outcome_on: Option<NaiveDate>,
     /// The article as in force on the decision day.
-    #[sqlx(rename = "rule_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     pub decided_by: String,
     pub decided_at: String,
 }
 
+/// The columns of [`ACTION_COLUMNS`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredEnforcement {
+    id: i64,
+    round_id: i64,
+    kind: String,
+    basis: String,
+    follows: Option<i64>,
+    reason: String,
+    document_number: String,
+    decided_on: String,
+    correct_by: Option<String>,
+    amount_yuan: Option<i64>,
+    published: bool,
+    outcome: Option<String>,
+    outcome_on: Option<String>,
+    #[sqlx(rename = "rule_json", try_from = "String")]
+    rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
+    decided_by: String,
+    decided_at: String,
+}
+
+impl StoredEnforcement {
+    fn decode(self) -> Result<EnforcementRow> {
+        let row = StoredRow::new("enforcement_actions", self.id);
+        Ok(EnforcementRow {
+            id: self.id,
+            round_id: self.round_id,
+            kind: row.read("kind", &self.kind)?,
+            basis: self.basis,
+            follows: self.follows,
+            reason: self.reason,
+            document_number: self.document_number,
+            decided_on: row.read("decided_on", &self.decided_on)?,
+            correct_by: row.read_optional("correct_by", self.correct_by.as_deref())?,
+            amount_yuan: self.amount_yuan,
+            published: self.published,
+            outcome: row.read_optional("outcome", self.outcome.as_deref())?,
+            outcome_on: row.read_optional("outcome_on", self.outcome_on.as_deref())?,
+            rule: self.rule,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+        })
+    }
+}
+
+crate::decoded_row!(EnforcementRow, StoredEnforcement);
+
 impl EnforcementRow {
     /// The core view of an order to correct; `None` for other kinds.
     pub fn as_order(&self) -> Option<RecordedOrder> {
-        if self.kind != PenaltyKind::OrderToCorrect.as_str() {
+        if self.kind != PenaltyKind::OrderToCorrect {
             return None;
         }
-        let outcome = match (&self.outcome, &self.outcome_on) {
-            (Some(outcome), Some(on)) => Some((Outcome::parse(outcome)?, parse_date(on)?)),
-            _ => None,
-        };
         Some(RecordedOrder {
             id: self.id,
             basis: self.basis.clone(),
-            decided_on: parse_date(&self.decided_on)?,
-            correct_by: parse_date(self.correct_by.as_deref()?)?,
-            outcome,
+            decided_on: self.decided_on,
+            correct_by: self.correct_by?,
+            outcome: self.outcome.zip(self.outcome_on),
         })
     }
 }
 
 /// A published fine or public criticism, as the public list shows it: the enterprise, the
 /// article, the decision; no person's name and not the free-text reason.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct PublicEnforcementRow {
     pub id: i64,
-    /// fine | public_criticism
-    pub kind: String,
+    pub kind: PenaltyKind,
     /// The rule id of the article applied.
     pub basis: String,
     pub enterprise_name: String,
     pub jurisdiction_name_zh: String,
-    pub decided_on: String,
+    pub decided_on: NaiveDate,
     pub document_number: String,
     /// Fines only.
     pub amount_yuan: Option<i64>,
 }
 
+/// The columns of a [`PublicEnforcementRow`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredPublicEnforcement {
+    id: i64,
+    kind: String,
+    basis: String,
+    enterprise_name: String,
+    jurisdiction_name_zh: String,
+    decided_on: String,
+    document_number: String,
+    amount_yuan: Option<i64>,
+}
+
+impl StoredPublicEnforcement {
+    fn decode(self) -> Result<PublicEnforcementRow> {
+        let row = StoredRow::new("enforcement_actions", self.id);
+        Ok(PublicEnforcementRow {
+            id: self.id,
+            kind: row.read("kind", &self.kind)?,
+            basis: self.basis,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_name_zh: self.jurisdiction_name_zh,
+            decided_on: row.read("decided_on", &self.decided_on)?,
+            document_number: self.document_number,
+            amount_yuan: self.amount_yuan,
+        })
+    }
+}
+
+crate::decoded_row!(PublicEnforcementRow, StoredPublicEnforcement);
+
 /// An order to correct whose date passed with no outcome recorded: a work item for the
 /// officials with jurisdiction (record "corrected", or "not corrected" and consider a fine).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct OverdueOrderRow {
     pub id: i64,
     pub round_id: i64,
@@ -103,9 +172,40 @@ pub struct OverdueOrderRow {
     pub enterprise_name: String,
     pub jurisdiction_code: String,
     pub basis: String,
-    pub decided_on: String,
-    pub correct_by: String,
+    pub decided_on: NaiveDate,
+    pub correct_by: NaiveDate,
 }
+
+/// The columns of an [`OverdueOrderRow`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredOverdueOrder {
+    id: i64,
+    round_id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    jurisdiction_code: String,
+    basis: String,
+    decided_on: String,
+    correct_by: String,
+}
+
+impl StoredOverdueOrder {
+    fn decode(self) -> Result<OverdueOrderRow> {
+        let row = StoredRow::new("enforcement_actions", self.id);
+        Ok(OverdueOrderRow {
+            id: self.id,
+            round_id: self.round_id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_code: self.jurisdiction_code,
+            basis: self.basis,
+            decided_on: row.read("decided_on", &self.decided_on)?,
+            correct_by: row.read("correct_by", &self.correct_by)?,
+        })
+    }
+}
+
+crate::decoded_row!(OverdueOrderRow, StoredOverdueOrder);
 
 /// A checked decision to record.
 #[derive(Debug, Clone)]

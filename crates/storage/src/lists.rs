@@ -51,7 +51,6 @@ impl LibraryAction {
 
 /// One version of one library entry.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LibraryVersion {
     pub id: i64,
     pub enterprise_id: i64,
@@ -99,7 +98,6 @@ fn end_of_china_day(date: NaiveDate) -> String {
 
 /// A move of a 双有 enterprise to another year, as recorded.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanMove {
     pub id: i64,
     pub enterprise_id: i64,
@@ -113,7 +111,6 @@ pub struct PlanMove {
 
 /// A city's plan for a list year.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanRow {
     pub id: i64,
     pub jurisdiction_code: String,
@@ -133,7 +130,6 @@ pub struct PlanRow {
 
 /// One enterprise on a plan.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanEntry {
     pub enterprise_id: i64,
     #[sqlx(default)]
@@ -147,7 +143,6 @@ pub struct PlanEntry {
 
 /// A published list (one version of one batch).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublishedList {
     pub id: i64,
     pub list_year: i64,
@@ -166,7 +161,6 @@ pub struct PublishedList {
 
 /// One enterprise on a published list.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublishedEntry {
     pub list_id: i64,
     pub enterprise_id: i64,
@@ -208,7 +202,6 @@ pub struct NewList {
 
 /// A stored clock.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockRow {
     pub list_id: i64,
     pub enterprise_id: i64,
@@ -220,7 +213,6 @@ pub struct ClockRow {
     pub rule_book_version: String,
     /// The rule that fixed the clock: value, citations and their confidence.
     #[sqlx(rename = "rule_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     pub calendar_version: String,
     /// Comma-separated years the holiday calendar did not cover (fallback to weekends).
@@ -231,7 +223,6 @@ pub struct ClockRow {
 
 /// A written notification.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LetterRow {
     pub id: i64,
     pub list_id: i64,

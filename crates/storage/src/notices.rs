@@ -17,14 +17,15 @@
 //! scope; officials may ask for every notice of their scope. Read marks are per user.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cpaudit_core::deadlines::{NoticeKind, NoticeReader};
+use cpaudit_core::deadlines::{DeadlineKind, NoticeKind, NoticeReader};
 use cpaudit_core::round::RoundState;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
-use crate::evidence::{date_text, parse_date};
+use crate::columns::StoredRow;
+use crate::evidence::date_text;
 use crate::rounds::{audit_round_step, round_scope_condition};
 use crate::sql::{bind_args, Arg, Sql};
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, Scope, StorageError};
@@ -90,8 +91,7 @@ impl FiredCount {
 }
 
 /// A notice as its reader sees it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct NoticeRow {
     pub id: i64,
     pub round_id: i64,
@@ -99,22 +99,68 @@ pub struct NoticeRow {
     pub enterprise_name: String,
     pub jurisdiction_code: String,
     pub jurisdiction_name_zh: String,
-    /// disclose | start | report | rectify | accept
-    pub deadline_kind: String,
+    pub deadline_kind: DeadlineKind,
     pub deadline_seq: i64,
     /// The deadline's effective last day.
-    pub deadline_due_on: String,
-    /// reminder | overdue | escalation
-    pub kind: String,
+    pub deadline_due_on: NaiveDate,
+    pub kind: NoticeKind,
     /// The day the schedule put the notice on.
-    pub scheduled_on: String,
-    pub fired_on: String,
+    pub scheduled_on: NaiveDate,
+    pub fired_on: NaiveDate,
     pub fired_at: String,
     pub message_zh: String,
     pub message_en: String,
     /// When the caller marked it read; none while unread.
     pub read_at: Option<String>,
 }
+
+/// The columns of [`NOTICE_SELECT`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredNotice {
+    id: i64,
+    round_id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    jurisdiction_code: String,
+    jurisdiction_name_zh: String,
+    deadline_kind: String,
+    deadline_seq: i64,
+    deadline_due_on: String,
+    kind: String,
+    scheduled_on: String,
+    fired_on: String,
+    fired_at: String,
+    message_zh: String,
+    message_en: String,
+    read_at: Option<String>,
+}
+
+impl StoredNotice {
+    fn decode(self) -> Result<NoticeRow> {
+        let row = StoredRow::new("notices", self.id);
+        let deadline = StoredRow::new("round_deadlines", self.round_id);
+        Ok(NoticeRow {
+            id: self.id,
+            round_id: self.round_id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_code: self.jurisdiction_code,
+            jurisdiction_name_zh: self.jurisdiction_name_zh,
+            deadline_kind: row.read("deadline_kind", &self.deadline_kind)?,
+            deadline_seq: self.deadline_seq,
+            deadline_due_on: deadline.read("due_on", &self.deadline_due_on)?,
+            kind: row.read("kind", &self.kind)?,
+            scheduled_on: row.read("due_on", &self.scheduled_on)?,
+            fired_on: row.read("fired_on", &self.fired_on)?,
+            fired_at: self.fired_at,
+            message_zh: self.message_zh,
+            message_en: self.message_en,
+            read_at: self.read_at,
+        })
+    }
+}
+
+crate::decoded_row!(NoticeRow, StoredNotice);
 
 /// Which of the caller's notices to list.
 #[derive(Debug, Clone, Copy)]
@@ -126,8 +172,7 @@ pub struct NoticeFilter {
 }
 
 /// An open deadline past its last day, for the city's and the province's work lists.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct OverdueRow {
     pub round_id: i64,
     pub enterprise_id: i64,
@@ -135,18 +180,58 @@ pub struct OverdueRow {
     pub credit_code: String,
     pub jurisdiction_code: String,
     pub jurisdiction_name_zh: String,
-    pub round_state: String,
-    /// disclose | start | report | rectify | accept
-    pub deadline_kind: String,
+    pub round_state: RoundState,
+    pub deadline_kind: DeadlineKind,
     pub deadline_seq: i64,
     /// The effective last day.
-    pub due_on: String,
+    pub due_on: NaiveDate,
     pub rule_id: String,
     /// Days since the last day (1 on the first day overdue).
-    #[sqlx(skip)]
     pub days_overdue: i64,
     /// The day the escalation to the province fired, if it has.
-    pub escalated_on: Option<String>,
+    pub escalated_on: Option<NaiveDate>,
+}
+
+/// The columns of an [`OverdueRow`] as stored, before the days overdue are counted. The read
+/// has no deadline or notice id: an unknown value names the round.
+#[derive(sqlx::FromRow)]
+struct StoredOverdue {
+    round_id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    credit_code: String,
+    jurisdiction_code: String,
+    jurisdiction_name_zh: String,
+    round_state: String,
+    deadline_kind: String,
+    deadline_seq: i64,
+    due_on: String,
+    rule_id: String,
+    escalated_on: Option<String>,
+}
+
+impl StoredOverdue {
+    fn decode(self, today: NaiveDate) -> Result<OverdueRow> {
+        let round = StoredRow::new("rounds", self.round_id);
+        let deadline = StoredRow::new("round_deadlines", self.round_id);
+        let due_on: NaiveDate = deadline.read("due_on", &self.due_on)?;
+        Ok(OverdueRow {
+            round_id: self.round_id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            credit_code: self.credit_code,
+            jurisdiction_code: self.jurisdiction_code,
+            jurisdiction_name_zh: self.jurisdiction_name_zh,
+            round_state: round.read("state", &self.round_state)?,
+            deadline_kind: deadline.read("kind", &self.deadline_kind)?,
+            deadline_seq: self.deadline_seq,
+            due_on,
+            rule_id: self.rule_id,
+            days_overdue: (today - due_on).num_days(),
+            escalated_on: StoredRow::new("notices", self.round_id)
+                .read_optional("fired_on", self.escalated_on.as_deref())?,
+        })
+    }
 }
 
 /// Notices inserted per transaction.
@@ -392,15 +477,12 @@ impl Db {
              ORDER BY r.jurisdiction_code, d.due_on, e.name, d.kind, d.seq",
             final_states_sql()
         );
-        let mut rows: Vec<OverdueRow> = on_pool!(self, |pool| {
+        let rows: Vec<StoredOverdue> = on_pool!(self, |pool| {
             bind_args!(sqlx::query_as(&text), &sql.args)
                 .fetch_all(pool)
                 .await?
         });
-        for row in &mut rows {
-            row.days_overdue = parse_date(&row.due_on).map_or(0, |due| (today - due).num_days());
-        }
-        Ok(rows)
+        rows.into_iter().map(|row| row.decode(today)).collect()
     }
 }
 

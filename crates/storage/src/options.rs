@@ -8,7 +8,7 @@
 //! against it, so a report submitted a moment earlier locks the expected values for good. Each
 //! change appends a step to the round's timeline and an entry to the audit chain.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use cpaudit_core::options::{
     check_work, summary, totals, CostClass, Indicator, OptionFigures, OptionStatus, OptionWork,
     Stage, StatusChange, Totals, ValidOption, ValidValue, WorkRefusal,
@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::evidence::date_text;
 use crate::rounds::{
     append_round_event, audit_round_step, require_open, RoundEventInsert, RoundRow,
@@ -26,43 +27,67 @@ use crate::rounds::{
 use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, StorageError, Tx};
 
 /// An option as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct OptionRow {
     pub id: i64,
     pub round_id: i64,
     pub code: String,
     pub name: String,
-    /// no_low | medium_high
-    pub cost_class: String,
+    pub cost_class: CostClass,
     pub description: String,
     pub investment_10k_yuan: f64,
-    /// proposed | selected | implemented | dropped
-    pub status: String,
+    pub status: OptionStatus,
     /// Why it was dropped (or a note on the last status change).
     pub status_note: String,
-    pub implemented_on: Option<String>,
+    pub implemented_on: Option<NaiveDate>,
     pub updated_at: String,
     pub updated_by: String,
 }
 
-impl OptionRow {
-    pub fn cost_class(&self) -> CostClass {
-        CostClass::parse(&self.cost_class).unwrap_or(CostClass::NoLow)
-    }
+/// The columns of [`OPTION_COLUMNS`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredOption {
+    id: i64,
+    round_id: i64,
+    code: String,
+    name: String,
+    cost_class: String,
+    description: String,
+    investment_10k_yuan: f64,
+    status: String,
+    status_note: String,
+    implemented_on: Option<String>,
+    updated_at: String,
+    updated_by: String,
+}
 
-    pub fn status(&self) -> OptionStatus {
-        OptionStatus::parse(&self.status).unwrap_or(OptionStatus::Proposed)
+impl StoredOption {
+    fn decode(self) -> Result<OptionRow> {
+        let row = StoredRow::new("options", self.id);
+        Ok(OptionRow {
+            id: self.id,
+            round_id: self.round_id,
+            code: self.code,
+            name: self.name,
+            cost_class: row.read("cost_class", &self.cost_class)?,
+            description: self.description,
+            investment_10k_yuan: self.investment_10k_yuan,
+            status: row.read("status", &self.status)?,
+            status_note: self.status_note,
+            implemented_on: row.read_optional("implemented_on", self.implemented_on.as_deref())?,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
     }
 }
 
+crate::decoded_row!(OptionRow, StoredOption);
+
 /// One value of an option at one stage.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct OptionValueRow {
     pub option_id: i64,
-    /// expected | verified
-    pub stage: String,
+    pub stage: Stage,
     /// An indicator key, e.g. so2, pb, energy.
     pub indicator: String,
     pub quantity: f64,
@@ -74,9 +99,39 @@ pub struct OptionValueRow {
     pub recorded_by: String,
 }
 
+/// The columns of an [`OptionValueRow`] as stored. Values have no id of their own: an unknown
+/// value names the option's.
+#[derive(sqlx::FromRow)]
+struct StoredOptionValue {
+    option_id: i64,
+    stage: String,
+    indicator: String,
+    quantity: f64,
+    unit: String,
+    basis: String,
+    recorded_at: String,
+    recorded_by: String,
+}
+
+impl StoredOptionValue {
+    fn decode(self) -> Result<OptionValueRow> {
+        Ok(OptionValueRow {
+            option_id: self.option_id,
+            stage: StoredRow::new("option_values", self.option_id).read("stage", &self.stage)?,
+            indicator: self.indicator,
+            quantity: self.quantity,
+            unit: self.unit,
+            basis: self.basis,
+            recorded_at: self.recorded_at,
+            recorded_by: self.recorded_by,
+        })
+    }
+}
+
+crate::decoded_row!(OptionValueRow, StoredOptionValue);
+
 /// An option with its values, each stage in its own list.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OptionEntry {
     #[serde(flatten)]
     pub option: OptionRow,
@@ -90,14 +145,11 @@ impl OptionEntry {
             .expected
             .iter()
             .chain(&self.verified)
-            .filter_map(|v| {
-                let stage = Stage::parse(&v.stage)?;
-                Some((stage, Indicator::parse(&v.indicator)?, v.quantity))
-            })
+            .filter_map(|v| Some((v.stage, Indicator::parse(&v.indicator)?, v.quantity)))
             .collect();
         OptionFigures {
-            cost_class: self.option.cost_class(),
-            status: self.option.status(),
+            cost_class: self.option.cost_class,
+            status: self.option.status,
             investment_10k_yuan: self.option.investment_10k_yuan,
             values,
         }
@@ -167,18 +219,19 @@ impl Db {
     /// What the acceptance guard reads: the number of options, and of medium/high-cost options
     /// neither implemented nor dropped.
     pub async fn option_summary(&self, round: &InScope<RoundRow>) -> Result<(usize, usize)> {
-        let rows: Vec<(String, String)> = on_pool!(self, |pool| {
-            sqlx::query_as("SELECT cost_class, status FROM options WHERE round_id = $1")
+        let rows: Vec<(i64, String, String)> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT id, cost_class, status FROM options WHERE round_id = $1")
                 .bind(round.id)
                 .fetch_all(pool)
                 .await?
         });
-        let options: Vec<(CostClass, OptionStatus)> = rows
+        let options = rows
             .iter()
-            .filter_map(|(class, status)| {
-                Some((CostClass::parse(class)?, OptionStatus::parse(status)?))
+            .map(|(id, class, status)| {
+                let row = StoredRow::new("options", *id);
+                Ok((row.read("cost_class", class)?, row.read("status", status)?))
             })
-            .collect();
+            .collect::<Result<Vec<(CostClass, OptionStatus)>>>()?;
         Ok(summary(&options))
     }
 
@@ -292,17 +345,18 @@ impl Db {
     ) -> Result<()> {
         let (mut tx, mut chain) = self.open_for(OptionWork::Edit, actor, round).await?;
         let option = option_in_round(&mut tx, round.id, option_id).await?;
-        if option.status() != OptionStatus::Proposed {
+        if option.status != OptionStatus::Proposed {
             return Err(StorageError::conflict(
                 "option_not_proposed",
                 format!(
                     "方案 {} 当前为“{}”：只能删除尚为“已提出”的方案，其他方案请改为“已放弃”",
                     option.code,
-                    option.status().label_zh()
+                    option.status.label_zh()
                 ),
                 format!(
                     "option {} is {}: only a proposed option can be deleted; drop it instead",
-                    option.code, option.status
+                    option.code,
+                    option.status.as_str()
                 ),
             ));
         }
@@ -348,19 +402,19 @@ impl Db {
             .open_for(OptionWork::ChangeStatus, actor, round)
             .await?;
         let option = option_in_round(&mut tx, round.id, option_id).await?;
-        if option.status() != change.from {
+        if option.status != change.from {
             return Err(StorageError::conflict(
                 "option_status_changed",
                 format!(
                     "方案 {} 的状态已变为“{}”，不再是“{}”，请刷新后重试",
                     option.code,
-                    option.status().label_zh(),
+                    option.status.label_zh(),
                     change.from.label_zh()
                 ),
                 format!(
                     "option {} is now {}, no longer {}; reload and retry",
                     option.code,
-                    option.status,
+                    option.status.as_str(),
                     change.from.as_str()
                 ),
             ));
@@ -431,17 +485,18 @@ impl Db {
         };
         let (mut tx, mut chain) = self.open_for(work, actor, round).await?;
         let option = option_in_round(&mut tx, round.id, option_id).await?;
-        if stage == Stage::Verified && option.status() != OptionStatus::Implemented {
+        if stage == Stage::Verified && option.status != OptionStatus::Implemented {
             return Err(StorageError::conflict(
                 "option_not_implemented",
                 format!(
                     "方案 {} 当前为“{}”：只有“已实施”的方案才能录入验证值",
                     option.code,
-                    option.status().label_zh()
+                    option.status.label_zh()
                 ),
                 format!(
                     "option {} is {}: only an implemented option has verified values",
-                    option.code, option.status
+                    option.code,
+                    option.status.as_str()
                 ),
             ));
         }
@@ -504,7 +559,7 @@ fn entry(option: OptionRow, values: &[OptionValueRow]) -> OptionEntry {
     let of_stage = |stage: Stage| -> Vec<OptionValueRow> {
         let mut found: Vec<OptionValueRow> = values
             .iter()
-            .filter(|v| v.option_id == option.id && v.stage == stage.as_str())
+            .filter(|v| v.option_id == option.id && v.stage == stage)
             .cloned()
             .collect();
         // In the order of the indicators, as tables show them.

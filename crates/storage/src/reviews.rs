@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::StoredRow;
 use crate::draws::DrawRow;
 use crate::evidence::date_text;
 use crate::rounds::{
@@ -25,35 +26,31 @@ use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, St
 
 /// A review as stored.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewRow {
     pub id: i64,
     pub round_id: i64,
-    /// assessment | acceptance | combined
-    pub kind: String,
+    pub kind: ReviewKind,
     pub draw_id: i64,
-    pub meeting_on: String,
+    pub meeting_on: NaiveDate,
     pub place: String,
     /// The version of the scoring form in force on the meeting day.
     pub scoring_form: String,
     pub scheduled_by: String,
     pub scheduled_at: String,
     /// What the sheets proposed when the organizer decided.
-    pub proposed_conclusion: Option<String>,
-    pub conclusion: Option<String>,
+    pub proposed_conclusion: Option<ReviewConclusion>,
+    pub conclusion: Option<ReviewConclusion>,
     pub score: Option<f64>,
     pub reasons: Option<String>,
-    pub decided_on: Option<String>,
+    pub decided_on: Option<NaiveDate>,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub opinion_number: Option<String>,
-    #[serde(skip)]
-    decoded_kind: ReviewKind,
 }
 
 /// The columns of [`REVIEW_SELECT`] as they come from the database. Every read of a
-/// [`ReviewRow`] goes through it: the kind is decoded then, and a kind this version does not
-/// know fails the read ([`StorageError::Corrupt`]).
+/// [`ReviewRow`] goes through it: the kind, the conclusions and the days are decoded then, and
+/// a value this version does not know fails the read ([`StorageError::Corrupt`]).
 #[derive(sqlx::FromRow)]
 struct StoredReview {
     id: i64,
@@ -77,31 +74,26 @@ struct StoredReview {
 
 impl StoredReview {
     fn decode(self) -> Result<ReviewRow> {
-        let decoded_kind = ReviewKind::parse(&self.kind).ok_or_else(|| StorageError::Corrupt {
-            table: "reviews",
-            row_id: self.id,
-            column: "kind",
-            value: self.kind.clone(),
-        })?;
+        let row = StoredRow::new("reviews", self.id);
         Ok(ReviewRow {
             id: self.id,
             round_id: self.round_id,
-            kind: self.kind,
+            kind: row.read("kind", &self.kind)?,
             draw_id: self.draw_id,
-            meeting_on: self.meeting_on,
+            meeting_on: row.read("meeting_on", &self.meeting_on)?,
             place: self.place,
             scoring_form: self.scoring_form,
             scheduled_by: self.scheduled_by,
             scheduled_at: self.scheduled_at,
-            proposed_conclusion: self.proposed_conclusion,
-            conclusion: self.conclusion,
+            proposed_conclusion: row
+                .read_optional("proposed_conclusion", self.proposed_conclusion.as_deref())?,
+            conclusion: row.read_optional("conclusion", self.conclusion.as_deref())?,
             score: self.score,
             reasons: self.reasons,
-            decided_on: self.decided_on,
+            decided_on: row.read_optional("decided_on", self.decided_on.as_deref())?,
             decided_by: self.decided_by,
             decided_at: self.decided_at,
             opinion_number: self.opinion_number,
-            decoded_kind,
         })
     }
 }
@@ -109,14 +101,6 @@ impl StoredReview {
 crate::decoded_row!(ReviewRow, StoredReview);
 
 impl ReviewRow {
-    pub fn kind(&self) -> ReviewKind {
-        self.decoded_kind
-    }
-
-    pub fn conclusion(&self) -> Option<ReviewConclusion> {
-        self.conclusion.as_deref().and_then(ReviewConclusion::parse)
-    }
-
     /// Whether the organizer has recorded the conclusion.
     pub fn is_decided(&self) -> bool {
         self.conclusion.is_some()
@@ -125,7 +109,6 @@ impl ReviewRow {
 
 /// A seated member of a review's panel (an accepted panel seat of its draw).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PanelSeatRow {
     pub expert_id: i64,
     pub name: String,
@@ -138,18 +121,15 @@ pub struct PanelSeatRow {
 
 /// One expert's score sheet as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreSheetRow {
     pub review_id: i64,
     pub expert_id: i64,
     pub expert_name: String,
     /// Points per item id.
     #[sqlx(rename = "items_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, f64>))]
     pub items: crate::JsonColumn<std::collections::BTreeMap<String, f64>>,
     /// Marked veto item ids.
     #[sqlx(rename = "vetoes_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub vetoes: crate::JsonColumn<Vec<String>>,
     pub total: f64,
     pub opinion: String,
@@ -168,8 +148,7 @@ impl ScoreSheetRow {
 }
 
 /// A decided review as the public sees it: no expert, no score sheet.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct PublicReviewRow {
     pub review_id: i64,
     pub round_id: i64,
@@ -177,11 +156,46 @@ pub struct PublicReviewRow {
     pub credit_code: String,
     pub jurisdiction_name_zh: String,
     pub list_year: i64,
-    pub kind: String,
-    pub conclusion: String,
-    pub decided_on: String,
+    pub kind: ReviewKind,
+    pub conclusion: ReviewConclusion,
+    pub decided_on: NaiveDate,
     pub opinion_number: Option<String>,
 }
+
+/// The columns of a [`PublicReviewRow`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredPublicReview {
+    review_id: i64,
+    round_id: i64,
+    enterprise_name: String,
+    credit_code: String,
+    jurisdiction_name_zh: String,
+    list_year: i64,
+    kind: String,
+    conclusion: String,
+    decided_on: String,
+    opinion_number: Option<String>,
+}
+
+impl StoredPublicReview {
+    fn decode(self) -> Result<PublicReviewRow> {
+        let row = StoredRow::new("reviews", self.review_id);
+        Ok(PublicReviewRow {
+            review_id: self.review_id,
+            round_id: self.round_id,
+            enterprise_name: self.enterprise_name,
+            credit_code: self.credit_code,
+            jurisdiction_name_zh: self.jurisdiction_name_zh,
+            list_year: self.list_year,
+            kind: row.read("kind", &self.kind)?,
+            conclusion: row.read("conclusion", &self.conclusion)?,
+            decided_on: row.read("decided_on", &self.decided_on)?,
+            opinion_number: self.opinion_number,
+        })
+    }
+}
+
+crate::decoded_row!(PublicReviewRow, StoredPublicReview);
 
 const REVIEW_SELECT: &str = "SELECT id, round_id, kind, draw_id, meeting_on, place, \
     scoring_form, scheduled_by, scheduled_at, proposed_conclusion, conclusion, score, reasons, \
@@ -242,18 +256,18 @@ pub async fn record_decision(
     actor: &Principal,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if !review.kind().conclusions().contains(&decision.conclusion) {
+    if !review.kind.conclusions().contains(&decision.conclusion) {
         return Err(StorageError::invalid(
             "conclusion",
             "conclusion_not_for_kind",
             format!(
                 "{}不能作出“{}”的结论",
-                review.kind().label_zh(),
+                review.kind.label_zh(),
                 decision.conclusion.label_zh()
             ),
             format!(
                 "a {} review cannot conclude {}",
-                review.kind().label_en(),
+                review.kind.label_en(),
                 decision.conclusion.label_en()
             ),
         ));

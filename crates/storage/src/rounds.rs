@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::audit::Chain;
 use crate::auth::ScopeKind;
+use crate::columns::{Reasons, StoredRow};
 use crate::enterprises::EnterpriseRow;
 use crate::evidence::date_text;
 use crate::sql::{bind_args, Arg, Sql};
@@ -23,7 +24,6 @@ use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, Scope, St
 
 /// A round as stored, with the names a page shows.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundRow {
     pub id: i64,
     pub enterprise_id: i64,
@@ -35,28 +35,22 @@ pub struct RoundRow {
     pub key_industry_id: Option<String>,
     pub list_id: i64,
     pub list_year: i64,
-    /// Comma-separated reasons as published (double_exceed, double_toxic).
-    pub reasons: String,
+    /// The reasons as published.
+    pub reasons: Reasons,
     pub toxic_categories: String,
-    /// standard | small_micro
-    pub track: String,
+    pub track: Track,
     pub organizer_code: String,
-    pub state: String,
+    pub state: RoundState,
     pub state_since: String,
-    /// self | consultancy, once the start is filed or drafted.
-    pub audit_mode: Option<String>,
+    /// Once the start is filed or drafted.
+    pub audit_mode: Option<AuditMode>,
     pub consultancy_id: Option<i64>,
     pub consultancy_name: Option<String>,
     /// The start filing (audit team, work plan, Art. 15 evidence), once filed or drafted.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub start_filing: crate::JsonColumn<Option<serde_json::Value>>,
-    pub listed_on: String,
+    pub listed_on: NaiveDate,
     pub rule_book_version: String,
     pub version: i64,
-    #[serde(skip)]
-    decoded_state: RoundState,
-    #[serde(skip)]
-    decoded_track: Track,
 }
 
 impl crate::in_scope::OfRound for RoundRow {
@@ -65,20 +59,9 @@ impl crate::in_scope::OfRound for RoundRow {
     }
 }
 
-impl RoundRow {
-    pub fn state(&self) -> RoundState {
-        self.decoded_state
-    }
-
-    pub fn track(&self) -> Track {
-        self.decoded_track
-    }
-}
-
 /// The columns of [`ROUND_SELECT`] as they come from the database. Every read of a
-/// [`RoundRow`] goes through it: the state and the track are decoded then, and a value this
-/// version does not know fails the read ([`StorageError::Corrupt`]) instead of passing for
-/// another state.
+/// [`RoundRow`] goes through it: the typed columns are decoded then, and a value this version
+/// does not know fails the read ([`StorageError::Corrupt`]) instead of passing for another.
 #[derive(sqlx::FromRow)]
 struct StoredRound {
     id: i64,
@@ -108,19 +91,10 @@ struct StoredRound {
 
 impl StoredRound {
     fn decode(self) -> Result<RoundRow> {
-        let corrupt = |column: &'static str, value: &str| StorageError::Corrupt {
-            table: "rounds",
-            row_id: self.id,
-            column,
-            value: value.to_string(),
-        };
-        let decoded_state =
-            RoundState::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?;
-        let decoded_track =
-            Track::parse(&self.track).ok_or_else(|| corrupt("track", &self.track))?;
+        let row = StoredRow::new("rounds", self.id);
         let start_filing =
             crate::JsonColumn::try_from(self.start_filing_json.clone()).map_err(|_| {
-                corrupt(
+                row.corrupt(
                     "start_filing_json",
                     self.start_filing_json.as_deref().unwrap_or_default(),
                 )
@@ -136,21 +110,19 @@ impl StoredRound {
             key_industry_id: self.key_industry_id,
             list_id: self.list_id,
             list_year: self.list_year,
-            reasons: self.reasons,
+            reasons: row.read("reasons", &self.reasons)?,
             toxic_categories: self.toxic_categories,
-            track: self.track,
+            track: row.read("track", &self.track)?,
             organizer_code: self.organizer_code,
-            state: self.state,
+            state: row.read("state", &self.state)?,
             state_since: self.state_since,
-            audit_mode: self.audit_mode,
+            audit_mode: row.read_optional("audit_mode", self.audit_mode.as_deref())?,
             consultancy_id: self.consultancy_id,
             consultancy_name: self.consultancy_name,
             start_filing,
-            listed_on: self.listed_on,
+            listed_on: row.read("listed_on", &self.listed_on)?,
             rule_book_version: self.rule_book_version,
             version: self.version,
-            decoded_state,
-            decoded_track,
         })
     }
 }
@@ -158,49 +130,124 @@ impl StoredRound {
 crate::decoded_row!(RoundRow, StoredRound);
 
 /// One entry of a round's timeline.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct RoundEventRow {
     pub id: i64,
     pub round_id: i64,
+    /// A transition's action, or the name of another step (listed, phase_recorded, …).
     pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
+    pub from_state: Option<RoundState>,
+    pub to_state: Option<RoundState>,
     pub actor: String,
     pub actor_role: String,
     pub reason: String,
     /// What the step recorded besides (a review's meeting day and place).
-    #[sqlx(rename = "detail_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: crate::JsonColumn<serde_json::Value>,
     /// The ids of the documents attached to the step.
-    #[sqlx(rename = "attachments_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
     pub attachments: crate::JsonColumn<Vec<i64>>,
     pub at: String,
 }
 
+/// The columns of a [`RoundEventRow`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredRoundEvent {
+    id: i64,
+    round_id: i64,
+    action: String,
+    from_state: Option<String>,
+    to_state: Option<String>,
+    actor: String,
+    actor_role: String,
+    reason: String,
+    #[sqlx(rename = "detail_json", try_from = "String")]
+    detail: crate::JsonColumn<serde_json::Value>,
+    #[sqlx(rename = "attachments_json", try_from = "String")]
+    attachments: crate::JsonColumn<Vec<i64>>,
+    at: String,
+}
+
+impl StoredRoundEvent {
+    fn decode(self) -> Result<RoundEventRow> {
+        let row = StoredRow::new("round_events", self.id);
+        Ok(RoundEventRow {
+            id: self.id,
+            round_id: self.round_id,
+            action: self.action,
+            from_state: row.read_optional("from_state", self.from_state.as_deref())?,
+            to_state: row.read_optional("to_state", self.to_state.as_deref())?,
+            actor: self.actor,
+            actor_role: self.actor_role,
+            reason: self.reason,
+            detail: self.detail,
+            attachments: self.attachments,
+            at: self.at,
+        })
+    }
+}
+
+crate::decoded_row!(RoundEventRow, StoredRoundEvent);
+
 /// One deadline of a round.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct DeadlineRow {
     pub round_id: i64,
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub seq: i64,
-    pub starts_on: String,
-    pub nominal_on: String,
+    pub starts_on: NaiveDate,
+    pub nominal_on: NaiveDate,
     /// The effective last day (after rest days and holidays).
-    pub due_on: String,
+    pub due_on: NaiveDate,
     pub rule_id: String,
     pub rule_book_version: String,
-    #[sqlx(rename = "rule_json", try_from = "String")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     pub trace_zh: String,
     pub trace_en: String,
-    pub met_on: Option<String>,
+    pub met_on: Option<NaiveDate>,
     pub closed_reason: Option<String>,
 }
+
+/// The columns of a [`DeadlineRow`] as stored. Deadlines have no id of their own: an unknown
+/// value names the round's.
+#[derive(sqlx::FromRow)]
+struct StoredDeadline {
+    round_id: i64,
+    kind: String,
+    seq: i64,
+    starts_on: String,
+    nominal_on: String,
+    due_on: String,
+    rule_id: String,
+    rule_book_version: String,
+    #[sqlx(rename = "rule_json", try_from = "String")]
+    rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
+    trace_zh: String,
+    trace_en: String,
+    met_on: Option<String>,
+    closed_reason: Option<String>,
+}
+
+impl StoredDeadline {
+    fn decode(self) -> Result<DeadlineRow> {
+        let row = StoredRow::new("round_deadlines", self.round_id);
+        Ok(DeadlineRow {
+            round_id: self.round_id,
+            kind: row.read("kind", &self.kind)?,
+            seq: self.seq,
+            starts_on: row.read("starts_on", &self.starts_on)?,
+            nominal_on: row.read("nominal_on", &self.nominal_on)?,
+            due_on: row.read("due_on", &self.due_on)?,
+            rule_id: self.rule_id,
+            rule_book_version: self.rule_book_version,
+            rule: self.rule,
+            trace_zh: self.trace_zh,
+            trace_en: self.trace_en,
+            met_on: row.read_optional("met_on", self.met_on.as_deref())?,
+            closed_reason: self.closed_reason,
+        })
+    }
+}
+
+crate::decoded_row!(DeadlineRow, StoredDeadline);
 
 impl DeadlineRow {
     /// Whether the deadline still runs (neither met nor stopped).
@@ -243,8 +290,8 @@ pub fn round_actors(principal: &Principal, round: &RoundRow) -> BTreeSet<RoundAc
 }
 
 fn consultancy_acts_for(round: &RoundRow, consultancy_id: i64) -> bool {
-    match (round.audit_mode.as_deref(), round.consultancy_id) {
-        (Some("self"), _) => false,
+    match (round.audit_mode, round.consultancy_id) {
+        (Some(AuditMode::SelfAudit), _) => false,
         (_, Some(named)) => named == consultancy_id,
         (_, None) => true,
     }
@@ -506,13 +553,13 @@ pub(crate) async fn append_round_event(
 
 /// Refuses a change to a round that is finished.
 pub(crate) fn require_open(round: &RoundRow) -> Result<()> {
-    if round.state().is_final() {
+    if round.state.is_final() {
         return Err(StorageError::conflict(
             "round_closed",
-            format!("本轮审核状态为“{}”，不能再变更", round.state().label_zh()),
+            format!("本轮审核状态为“{}”，不能再变更", round.state.label_zh()),
             format!(
                 "the round is {} and can no longer change",
-                round.state().label_en()
+                round.state.label_en()
             ),
         ));
     }
@@ -586,16 +633,44 @@ pub struct StoredFacts {
 }
 
 /// A phase of a round as recorded.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct PhaseRow {
     pub phase: i64,
-    pub started_on: Option<String>,
-    pub completed_on: Option<String>,
+    pub started_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
     pub summary: String,
     pub updated_at: String,
     pub updated_by: String,
 }
+
+/// The columns of a [`PhaseRow`] as stored. Phases have no id of their own: an unknown value
+/// names the round's.
+#[derive(sqlx::FromRow)]
+struct StoredPhase {
+    round_id: i64,
+    phase: i64,
+    started_on: Option<String>,
+    completed_on: Option<String>,
+    summary: String,
+    updated_at: String,
+    updated_by: String,
+}
+
+impl StoredPhase {
+    fn decode(self) -> Result<PhaseRow> {
+        let row = StoredRow::new("round_phases", self.round_id);
+        Ok(PhaseRow {
+            phase: self.phase,
+            started_on: row.read_optional("started_on", self.started_on.as_deref())?,
+            completed_on: row.read_optional("completed_on", self.completed_on.as_deref())?,
+            summary: self.summary,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+crate::decoded_row!(PhaseRow, StoredPhase);
 
 /// A phase to record.
 #[derive(Debug, Clone)]
@@ -723,7 +798,7 @@ impl Db {
     pub async fn round_phases(&self, round: &InScope<RoundRow>) -> Result<Vec<PhaseRow>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT phase, started_on, completed_on, summary, updated_at, updated_by \
+                "SELECT round_id, phase, started_on, completed_on, summary, updated_at, updated_by \
                  FROM round_phases WHERE round_id = $1 ORDER BY phase",
             )
             .bind(round.id)
@@ -971,17 +1046,37 @@ pub struct RoundFilter {
 }
 
 /// A round on a work list: the round and its next open deadline.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
 pub struct RoundListRow {
-    #[sqlx(flatten)]
     #[serde(flatten)]
     pub round: RoundRow,
     /// The earliest last day of the open deadlines.
-    pub next_due_on: Option<String>,
+    pub next_due_on: Option<NaiveDate>,
     /// The kind of that deadline.
-    pub next_due_kind: Option<String>,
+    pub next_due_kind: Option<DeadlineKind>,
 }
+
+/// The columns of a [`RoundListRow`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredRoundListRow {
+    #[sqlx(flatten)]
+    round: RoundRow,
+    next_due_on: Option<String>,
+    next_due_kind: Option<String>,
+}
+
+impl StoredRoundListRow {
+    fn decode(self) -> Result<RoundListRow> {
+        let row = StoredRow::new("rounds", self.round.id);
+        Ok(RoundListRow {
+            next_due_on: row.read_optional("next_due_on", self.next_due_on.as_deref())?,
+            next_due_kind: row.read_optional("next_due_kind", self.next_due_kind.as_deref())?,
+            round: self.round,
+        })
+    }
+}
+
+crate::decoded_row!(RoundListRow, StoredRoundListRow);
 
 impl Db {
     /// The rounds within the scope matching the filter, the most urgent first.

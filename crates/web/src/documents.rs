@@ -41,6 +41,7 @@ use crate::auth::Caller;
 use crate::error::{byte_size, ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx};
+use crate::views::documents::Document;
 use crate::AppState;
 
 /// The routes whose POST carries a document, and so may have a body as large as
@@ -66,7 +67,7 @@ pub struct RoundDocumentsJson {
     /// The largest document accepted, in bytes.
     pub max_document_bytes: usize,
     /// Every version of every kind, by kind and version.
-    pub documents: Vec<DocumentRow>,
+    pub documents: Vec<Document>,
 }
 
 async fn round_in_scope(
@@ -83,7 +84,7 @@ async fn round_in_scope(
 
 /// The kinds the caller may file on the round now.
 fn uploadable_kinds(principal: &Principal, round: &RoundRow) -> Vec<DocumentKind> {
-    if round.state().is_final() {
+    if round.state.is_final() {
         return Vec::new();
     }
     let actors = cpaudit_storage::rounds::round_actors(principal, round);
@@ -102,13 +103,13 @@ async fn documents_json(
     let documents = state.db().round_documents(&round).await?;
     let json = RoundDocumentsJson {
         round_id: round.id,
-        state: round.state.clone(),
+        state: round.state.as_str().into(),
         may_upload: uploadable_kinds(principal, &round)
             .into_iter()
             .map(|kind| kind.as_str().to_string())
             .collect(),
         max_document_bytes: state.settings().max_document_bytes,
-        documents,
+        documents: documents.into_iter().map(Into::into).collect(),
     };
     Ok((round, json))
 }
@@ -221,7 +222,7 @@ fn upload_error(error: UploadError) -> AppError {
 }
 
 fn duplicate_error(existing: &DocumentRow) -> AppError {
-    let kind = existing.kind().unwrap_or(DocumentKind::Other);
+    let kind = existing.kind;
     let day = beijing_time(&existing.uploaded_at)
         .chars()
         .take(10)
@@ -299,7 +300,7 @@ async fn upload(
     params(("id" = i64, Path, description = "round id")),
     request_body(content_type = "multipart/form-data",
         description = "fields: kind (audit_report | technical_evidence | monitoring_before | monitoring_after | acceptance_report | rectification | review_opinion | work_plan | other), file (PDF, OFD, .docx, .doc, .xlsx or .xls), note (optional)"),
-    responses((status = 201, body = DocumentRow),
+    responses((status = 201, body = Document),
         (status = 400, body = crate::error::ErrorBody, description = "bad kind; empty file; a type not accepted; a name that disagrees with the content"),
         (status = 403, body = crate::error::ErrorBody, description = "the caller does not file this kind; the work of a blacklisted consultancy"),
         (status = 404, body = crate::error::ErrorBody),
@@ -312,7 +313,7 @@ pub async fn api_upload(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let row = upload(&state, &caller, id, &mut multipart).await?;
-    Ok((StatusCode::CREATED, Json(row)).into_response())
+    Ok((StatusCode::CREATED, Json(Document::from(row))).into_response())
 }
 
 /// The content of a document as uploaded.
@@ -444,7 +445,7 @@ struct KindOption {
 }
 
 /// Who uploaded a document as a page names them: the user name (and the consultancy).
-fn uploader(document: &DocumentRow) -> String {
+fn uploader(document: &Document) -> String {
     let name = document
         .uploaded_by
         .rsplit(':')
@@ -456,7 +457,7 @@ fn uploader(document: &DocumentRow) -> String {
     }
 }
 
-fn groups(lang: Lang, documents: &[DocumentRow]) -> Vec<KindGroup> {
+fn groups(lang: Lang, documents: &[Document]) -> Vec<KindGroup> {
     DocumentKind::ALL
         .into_iter()
         .map(|kind| KindGroup {
@@ -464,7 +465,7 @@ fn groups(lang: Lang, documents: &[DocumentRow]) -> Vec<KindGroup> {
             versions: documents
                 .iter()
                 .rev()
-                .filter(|document| document.kind == kind.as_str())
+                .filter(|document| document.kind == kind)
                 .map(|document| VersionView {
                     id: document.id,
                     version: document.version,
@@ -499,7 +500,7 @@ async fn documents_page(
     let page = DocumentsPage {
         ctx: Ctx::new(caller),
         lang,
-        state_label: lang.pick(round.state().label_zh(), round.state().label_en()),
+        state_label: lang.pick(round.state.label_zh(), round.state.label_en()),
         groups: groups(lang, &json.documents),
         may_upload,
         limit: byte_size(state.settings().max_document_bytes as u64),

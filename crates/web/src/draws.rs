@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cpaudit_app::draws::{self as use_case, FreezeInput, RunInput};
 use cpaudit_core::draw::{public_copy, verify_public, DrawRecord, PublicDraw, RandomSource};
-use cpaudit_storage::draws::{AssignmentRow, DrawRow};
 use cpaudit_storage::evidence::date_text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +16,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::pages::{render, Ctx};
+use crate::views::draws::{Assignment, Draw};
 use crate::AppState;
 
 /// A draw to freeze: the review it is for. With `audit_round_id` the draw is linked to that
@@ -42,8 +42,8 @@ pub struct FreezeJson {
 /// A draw as the API returns it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DrawJson {
-    pub draw: DrawRow,
-    pub assignments: Vec<AssignmentRow>,
+    pub draw: Draw,
+    pub assignments: Vec<Assignment>,
 }
 
 impl From<FreezeJson> for FreezeInput {
@@ -61,8 +61,14 @@ impl From<FreezeJson> for FreezeInput {
 async fn draw_json(state: &AppState, id: i64) -> Result<DrawJson, AppError> {
     let draw = use_case::draw_in_scope(state.app(), id).await?;
     Ok(DrawJson {
-        assignments: state.db().assignments(&draw).await?,
-        draw: draw.into_inner(),
+        assignments: state
+            .db()
+            .assignments(&draw)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        draw: draw.into_inner().into(),
     })
 }
 
@@ -121,13 +127,13 @@ pub struct ResponseJson {
 /// alternate.
 #[utoipa::path(post, path = "/api/v1/draws/{id}/response", tag = "draws", params(("id" = i64, Path)),
     request_body = ResponseJson,
-    responses((status = 200, body = AssignmentRow), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Assignment), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_respond(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(input): Json<ResponseJson>,
-) -> Result<Json<AssignmentRow>, ApiError> {
+) -> Result<Json<Assignment>, ApiError> {
     let principal = caller.principal()?;
     let answer = use_case::Answer {
         accept: input.accept,
@@ -135,19 +141,22 @@ pub async fn api_respond(
         reason: input.reason,
     };
     Ok(Json(
-        use_case::respond(state.app(), principal, id, &answer).await?,
+        use_case::respond(state.app(), principal, id, &answer)
+            .await?
+            .into(),
     ))
 }
 
 /// The caller's own assignments (experts).
 #[utoipa::path(get, path = "/api/v1/draws/assignments", tag = "draws",
-    responses((status = 200, body = [AssignmentRow])))]
+    responses((status = 200, body = [Assignment])))]
 pub async fn api_my_assignments(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<AssignmentRow>>, ApiError> {
+) -> Result<Json<Vec<Assignment>>, ApiError> {
     let principal = caller.principal()?;
-    Ok(Json(state.db().my_assignments(principal).await?))
+    let rows = state.db().my_assignments(principal).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 /// Marks the review finished (the organizer): names become public.
@@ -191,7 +200,7 @@ async fn public_draw(state: &AppState, id: i64) -> Result<PublicDrawJson, AppErr
         .map(|r| public_copy(r, row.finished_at.is_some()));
     Ok(PublicDrawJson {
         id,
-        stage: row.stage,
+        stage: row.stage.as_str().into(),
         frozen_at: row.frozen_at,
         frozen_pool: frozen_pool
             .iter()
@@ -267,7 +276,7 @@ async fn draw_summaries(state: &AppState) -> Result<Vec<DrawSummary>, AppError> 
         .map(|d| DrawSummary {
             id: d.id,
             review_kind: d.review_kind,
-            stage: d.stage,
+            stage: d.stage.as_str().into(),
             frozen_at: d.frozen_at,
             finished: d.finished_at.is_some(),
             record_hash: d.record_hash,

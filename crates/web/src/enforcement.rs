@@ -30,6 +30,7 @@ use crate::error::{ApiError, AppError};
 use crate::evidence::text_or_number;
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
+use crate::views::enforcement::Enforcement;
 use crate::AppState;
 
 // ---- input --------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ async fn action_row(
 /// the province). A fine under 促进法 Art. 39 follows an order found not corrected after its date.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/enforcement", tag = "enforcement",
     params(("id" = i64, Path)), request_body = EnforcementInput,
-    responses((status = 201, body = EnforcementRow), (status = 400, body = crate::error::ErrorBody),
+    responses((status = 201, body = Enforcement), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_decide(
     State(state): State<AppState>,
@@ -142,7 +143,7 @@ pub async fn api_decide(
     let principal = caller.principal()?;
     let action_id = use_case::decide(state.app(), principal, id, &input.into()).await?;
     let row = action_row(&state, principal, action_id).await?;
-    Ok((StatusCode::CREATED, Json(row)).into_response())
+    Ok((StatusCode::CREATED, Json(Enforcement::from(row))).into_response())
 }
 
 pub async fn decide_form(
@@ -160,17 +161,17 @@ pub async fn decide_form(
 /// has passed (the round's city or the province). Recorded once.
 #[utoipa::path(post, path = "/api/v1/enforcement/{id}/outcome", tag = "enforcement",
     params(("id" = i64, Path, description = "the order to correct")), request_body = EnforcementOutcomeInput,
-    responses((status = 200, body = EnforcementRow), (status = 400, body = crate::error::ErrorBody),
+    responses((status = 200, body = Enforcement), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_outcome(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(input): Json<EnforcementOutcomeInput>,
-) -> Result<Json<EnforcementRow>, ApiError> {
+) -> Result<Json<Enforcement>, ApiError> {
     let principal = caller.principal()?;
     use_case::record_outcome(state.app(), principal, id, &input.into()).await?;
-    Ok(Json(action_row(&state, principal, id).await?))
+    Ok(Json(action_row(&state, principal, id).await?.into()))
 }
 
 pub async fn outcome_form(
@@ -246,18 +247,19 @@ pub struct EnforcementJson {
     /// Whether the caller may decide (the round's city or the province).
     pub may_decide: bool,
     /// Every decision, oldest first.
-    pub actions: Vec<EnforcementRow>,
+    pub actions: Vec<Enforcement>,
     /// Orders whose date passed with no outcome recorded.
     pub awaiting_outcome: Vec<i64>,
     /// The articles in force today.
     pub articles: Vec<PenaltyArticleJson>,
 }
 
+/// The round's decisions as read, for the page's own checks, and its enforcement record.
 async fn enforcement_json(
     state: &AppState,
     principal: &Principal,
     round: &InScope<RoundRow>,
-) -> Result<EnforcementJson, AppError> {
+) -> Result<(Vec<EnforcementRow>, EnforcementJson), AppError> {
     let today = state.today();
     let actions = state.db().round_enforcement(round).await?;
     let awaiting_outcome = actions
@@ -266,17 +268,18 @@ async fn enforcement_json(
         .filter(|order| order.status(today) == OrderStatus::AwaitingOutcome)
         .map(|order| order.id)
         .collect();
-    Ok(EnforcementJson {
+    let json = EnforcementJson {
         round_id: round.id,
         enterprise_name: round.enterprise_name.clone(),
         may_decide: may_decide(principal, round),
-        actions,
+        actions: actions.iter().cloned().map(Into::into).collect(),
         awaiting_outcome,
         articles: Article::all_in_force(state.rules(), today)
             .iter()
             .map(PenaltyArticleJson::new)
             .collect(),
-    })
+    };
+    Ok((actions, json))
 }
 
 /// A round's enforcement record and the articles in force (readers of the round).
@@ -290,7 +293,7 @@ pub async fn api_round_enforcement(
 ) -> Result<Json<EnforcementJson>, ApiError> {
     let principal = caller.principal()?;
     let round = visible_round(&state, principal, id).await?;
-    Ok(Json(enforcement_json(&state, principal, &round).await?))
+    Ok(Json(enforcement_json(&state, principal, &round).await?.1))
 }
 
 // ---- the round's enforcement page ---------------------------------------------------------------
@@ -380,7 +383,6 @@ fn action_view(
     awaiting: &[i64],
     today: NaiveDate,
 ) -> ActionView {
-    let kind = PenaltyKind::parse(&row.kind);
     let detail = match (row.amount_yuan, row.follows) {
         (Some(amount), Some(order)) => format!(
             "{amount} {}（{} #{order}）",
@@ -392,10 +394,8 @@ fn action_view(
     };
     ActionView {
         id: row.id,
-        decided_on: row.decided_on.clone(),
-        kind: kind.map_or(row.kind.clone(), |k| {
-            lang.pick(k.label_zh(), k.label_en()).to_string()
-        }),
+        decided_on: date_text(row.decided_on),
+        kind: lang.pick(row.kind.label_zh(), row.kind.label_en()).into(),
         article: article_name(articles, lang, &row.basis),
         reason: row.reason.clone(),
         detail,
@@ -439,7 +439,7 @@ fn choices(lang: Lang, articles: &[PenaltyArticleJson], kind: PenaltyKind) -> Ve
 fn order_choices(rows: &[EnforcementRow], views: &[ActionView]) -> Vec<OrderChoice> {
     rows.iter()
         .zip(views)
-        .filter(|(row, _)| row.kind == PenaltyKind::OrderToCorrect.as_str())
+        .filter(|(row, _)| row.kind == PenaltyKind::OrderToCorrect)
         .map(|(row, view)| OrderChoice {
             id: row.id,
             label: format!(
@@ -457,11 +457,10 @@ pub async fn enforcement_page(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let round = visible_round(&state, principal, id).await?;
-    let record = enforcement_json(&state, principal, &round).await?;
+    let (rows, record) = enforcement_json(&state, principal, &round).await?;
     let lang = caller.lang;
     let today = state.today();
-    let actions: Vec<ActionView> = record
-        .actions
+    let actions: Vec<ActionView> = rows
         .iter()
         .map(|row| action_view(lang, &record.articles, row, &record.awaiting_outcome, today))
         .collect();
@@ -480,7 +479,7 @@ pub async fn enforcement_page(
         order_articles: choices(lang, &record.articles, PenaltyKind::OrderToCorrect),
         fine_articles: choices(lang, &record.articles, PenaltyKind::Fine),
         criticism_articles: choices(lang, &record.articles, PenaltyKind::PublicCriticism),
-        orders: order_choices(&record.actions, &actions),
+        orders: order_choices(&rows, &actions),
         actions,
         sanctions,
         round: round.into_inner(),
@@ -557,7 +556,7 @@ pub struct PublicEnforcementJson {
     pub basis: String,
     pub article_zh: String,
     pub article_en: String,
-    pub decided_on: String,
+    pub decided_on: NaiveDate,
     pub document_number: String,
     /// Fines only, in yuan.
     pub amount_yuan: Option<i64>,
@@ -569,7 +568,7 @@ fn public_json(state: &AppState, row: PublicEnforcementRow) -> PublicEnforcement
         |parameter| (parameter.name_zh.clone(), parameter.name_en.clone()),
     );
     PublicEnforcementJson {
-        kind: row.kind,
+        kind: row.kind.as_str().into(),
         enterprise_name: row.enterprise_name,
         jurisdiction_name_zh: row.jurisdiction_name_zh,
         basis: row.basis,
@@ -635,7 +634,7 @@ pub async fn public_enforcement_page(
                 .amount_yuan
                 .map(|amount| format!("{amount} {}", lang.pick("元", "yuan")))
                 .unwrap_or_default(),
-            decided_on: row.decided_on,
+            decided_on: date_text(row.decided_on),
             enterprise_name: row.enterprise_name,
             city: row.jurisdiction_name_zh,
             document_number: row.document_number,

@@ -26,8 +26,7 @@ use cpaudit_storage::evidence::{
     date_text, parse_categories, parse_date, parse_reasons, reasons_text,
 };
 use cpaudit_storage::lists::{
-    ClockRow, LetterRow, LibraryVersion, ListEntryFilter, PlanEntry, PlanRow, PublishedEntry,
-    PublishedList,
+    ClockRow, LetterRow, ListEntryFilter, PlanRow, PublishedEntry, PublishedList,
 };
 use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
@@ -37,6 +36,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, city_name, render, Ctx};
+use crate::views::lists as views;
 use crate::AppState;
 
 // ---- shared helpers ----------------------------------------------------------------------------
@@ -370,7 +370,7 @@ pub struct LibraryQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LibraryJson {
     pub as_of: String,
-    pub entries: Vec<LibraryVersion>,
+    pub entries: Vec<views::LibraryVersion>,
 }
 
 /// The 名单管理库 as it stood at the end of a day (China Standard Time).
@@ -389,7 +389,7 @@ pub async fn api_library(
         .await?;
     Ok(Json(LibraryJson {
         as_of: date_text(as_of),
-        entries,
+        entries: entries.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -441,7 +441,7 @@ pub async fn api_library_change(
         StatusCode::CREATED,
         Json(LibraryJson {
             as_of: date_text(state.today()),
-            entries,
+            entries: entries.into_iter().map(Into::into).collect(),
         }),
     )
         .into_response())
@@ -667,8 +667,8 @@ pub struct PlanJson {
     pub year: i32,
     /// The submission deadline (rule calendar.city_list_submission).
     pub deadline: String,
-    pub plan: Option<PlanRow>,
-    pub entries: Vec<PlanEntry>,
+    pub plan: Option<views::Plan>,
+    pub entries: Vec<views::PlanEntry>,
     /// Per-year counts of the proposal over the planning window.
     pub counts: BTreeMap<i32, usize>,
     pub proposal: Vec<ProposedEntry>,
@@ -723,7 +723,10 @@ async fn plan_json(
         .collect();
     proposed.sort_by_key(|e| (e.year.unwrap_or(i32::MAX), e.name.clone()));
     let (plan, entries) = match stored {
-        Some((plan, entries)) => (Some(plan), entries),
+        Some((plan, entries)) => (
+            Some(plan.into()),
+            entries.into_iter().map(Into::into).collect(),
+        ),
         None => (None, Vec::new()),
     };
     Ok((
@@ -866,17 +869,19 @@ async fn act_on_plan(
 /// Moves the plan through its life cycle (submission is flagged late after the deadline).
 #[utoipa::path(post, path = "/api/v1/plans/{city}/{year}/actions", tag = "lists",
     params(("city" = String, Path), ("year" = i32, Path)), request_body = PlanActionJson,
-    responses((status = 200, body = PlanRow), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = views::Plan), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_plan_action(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
     Json(input): Json<PlanActionJson>,
-) -> Result<Json<PlanRow>, ApiError> {
+) -> Result<Json<views::Plan>, ApiError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
     Ok(Json(
-        act_on_plan(&state, principal, &city, year, input).await?,
+        act_on_plan(&state, principal, &city, year, input)
+            .await?
+            .into(),
     ))
 }
 
@@ -1162,7 +1167,7 @@ async fn publish(
 
 /// Publishes a list (province). Publication starts each listed enterprise's clocks.
 #[utoipa::path(post, path = "/api/v1/lists", tag = "lists", request_body = PublishJson,
-    responses((status = 201, body = PublishedList), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = views::PublishedList), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn api_publish(
     State(state): State<AppState>,
     caller: Caller,
@@ -1175,7 +1180,7 @@ pub async fn api_publish(
         .published_list(id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(list)).into_response())
+    Ok((StatusCode::CREATED, Json(views::PublishedList::from(list))).into_response())
 }
 
 /// A correction: the enterprises to take off and why. The list stays frozen; the correction is
@@ -1189,7 +1194,7 @@ pub struct CorrectionJson {
 /// Corrects a published list by a new version with a reason (province).
 #[utoipa::path(post, path = "/api/v1/lists/{id}/corrections", tag = "lists", params(("id" = i64, Path)),
     request_body = CorrectionJson,
-    responses((status = 201, body = PublishedList), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = views::PublishedList), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn api_correct(
     State(state): State<AppState>,
     caller: Caller,
@@ -1205,7 +1210,7 @@ pub async fn api_correct(
         .published_list(new_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(list)).into_response())
+    Ok((StatusCode::CREATED, Json(views::PublishedList::from(list))).into_response())
 }
 
 #[derive(Template)]
@@ -1424,7 +1429,7 @@ async fn issue(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IssuedJson {
     pub issued: usize,
-    pub letters: Vec<LetterRow>,
+    pub letters: Vec<views::Letter>,
 }
 
 /// Issues the written notifications of the caller's city for a list (one per enterprise).
@@ -1440,7 +1445,10 @@ pub async fn api_issue_letters(
     let principal = caller.principal()?;
     let issued = issue(&state, principal, id, &input).await?;
     let letters = state.db().letters(principal.scope(), id).await?;
-    Ok(Json(IssuedJson { issued, letters }))
+    Ok(Json(IssuedJson {
+        issued,
+        letters: letters.into_iter().map(Into::into).collect(),
+    }))
 }
 
 pub async fn issue_letters_form(
@@ -1639,9 +1647,9 @@ pub async fn delivery_form(
 /// An enterprise's listings with their clocks and letters.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListingJson {
-    pub entry: PublishedEntry,
-    pub clocks: Vec<ClockRow>,
-    pub letter: Option<LetterRow>,
+    pub entry: views::PublishedEntry,
+    pub clocks: Vec<views::Clock>,
+    pub letter: Option<views::Letter>,
 }
 
 /// Where an enterprise stands on published lists: each clock with nominal and effective last
@@ -1664,9 +1672,9 @@ pub async fn api_listings(
             .into_iter()
             .find(|l| l.enterprise_id == id);
         out.push(ListingJson {
-            entry,
-            clocks,
-            letter,
+            entry: entry.into(),
+            clocks: clocks.into_iter().map(Into::into).collect(),
+            letter: letter.map(Into::into),
         });
     }
     Ok(Json(out))

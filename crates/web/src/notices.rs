@@ -21,9 +21,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use cpaudit_core::deadlines::{DeadlineKind, NoticeKind};
-use cpaudit_core::round::RoundState;
 use cpaudit_storage::evidence::date_text;
-use cpaudit_storage::notices::{NoticeFilter, NoticeRow, OverdueRow};
+use cpaudit_storage::notices::NoticeFilter;
 use cpaudit_storage::{Principal, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -34,6 +33,7 @@ use crate::i18n::Lang;
 use crate::pages::{beijing_time, render, Ctx};
 use crate::registry::{blank, invalid, parse_bool};
 use crate::routes::OFFICIALS;
+use crate::views::notices::{Notice, OverdueDeadline};
 use crate::AppState;
 
 /// Notices listed when the caller gives no limit, and the most it may ask for.
@@ -81,7 +81,7 @@ impl NoticeQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticesJson {
     pub unread: i64,
-    pub items: Vec<NoticeRow>,
+    pub items: Vec<Notice>,
 }
 
 /// The unread count for the page header; none for callers who read no notices. A failed count
@@ -106,7 +106,13 @@ async fn notices(
 ) -> Result<NoticesJson, AppError> {
     Ok(NoticesJson {
         unread: state.db().unread_notice_count(principal).await?,
-        items: state.db().notices_for(principal, filter).await?,
+        items: state
+            .db()
+            .notices_for(principal, filter)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     })
 }
 
@@ -151,29 +157,25 @@ struct NoticeView {
     read_at: Option<String>,
 }
 
-fn notice_view(lang: Lang, row: NoticeRow) -> NoticeView {
-    let kind = NoticeKind::parse(&row.kind);
+fn notice_view(lang: Lang, row: Notice) -> NoticeView {
     NoticeView {
         id: row.id,
-        fired_on: row.fired_on,
-        kind: kind.map_or("", |kind| lang.pick(kind.label_zh(), kind.label_en())),
-        kind_class: match kind {
-            Some(NoticeKind::Reminder) | None => "basis",
-            Some(NoticeKind::Overdue | NoticeKind::Escalation) => "unverified",
+        fired_on: date_text(row.fired_on),
+        kind: lang.pick(row.kind.label_zh(), row.kind.label_en()),
+        kind_class: match row.kind {
+            NoticeKind::Reminder => "basis",
+            NoticeKind::Overdue | NoticeKind::Escalation => "unverified",
         },
         enterprise: row.enterprise_name,
-        obligation: deadline_label(lang, &row.deadline_kind),
-        deadline_due_on: row.deadline_due_on,
+        obligation: deadline_label(lang, row.deadline_kind),
+        deadline_due_on: date_text(row.deadline_due_on),
         message: lang.pick(&row.message_zh, &row.message_en).to_string(),
         read_at: row.read_at.as_deref().map(beijing_time),
     }
 }
 
-fn deadline_label(lang: Lang, kind: &str) -> String {
-    DeadlineKind::parse(kind).map_or_else(
-        || kind.to_string(),
-        |kind| lang.pick(kind.label_zh(), kind.label_en()).to_string(),
-    )
+fn deadline_label(lang: Lang, kind: DeadlineKind) -> String {
+    lang.pick(kind.label_zh(), kind.label_en()).to_string()
 }
 
 #[derive(Template)]
@@ -236,7 +238,7 @@ pub struct OverdueQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OverdueJson {
     pub today: String,
-    pub items: Vec<OverdueRow>,
+    pub items: Vec<OverdueDeadline>,
 }
 
 async fn overdue(
@@ -260,7 +262,10 @@ async fn overdue(
         items: state
             .db()
             .overdue_deadlines(principal.scope(), today, city)
-            .await?,
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     })
 }
 
@@ -327,19 +332,18 @@ async fn overdue_xlsx(
     crate::listing::table_download(&name, lang.pick("逾期事项", "Overdue"), headers, rows)
 }
 
-fn overdue_cells(lang: Lang, row: OverdueRow) -> Vec<String> {
-    let state = RoundState::parse(&row.round_state).map_or_else(
-        || row.round_state.clone(),
-        |state| lang.pick(state.label_zh(), state.label_en()).to_string(),
-    );
+fn overdue_cells(lang: Lang, row: OverdueDeadline) -> Vec<String> {
+    let state = lang
+        .pick(row.round_state.label_zh(), row.round_state.label_en())
+        .to_string();
     vec![
         row.jurisdiction_name_zh,
         row.enterprise_name,
         row.credit_code,
-        deadline_label(lang, &row.deadline_kind),
-        row.due_on,
+        deadline_label(lang, row.deadline_kind),
+        date_text(row.due_on),
         row.days_overdue.to_string(),
-        row.escalated_on.unwrap_or_default(),
+        row.escalated_on.map(date_text).unwrap_or_default(),
         state,
         row.rule_id,
     ]

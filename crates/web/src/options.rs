@@ -32,6 +32,7 @@ use cpaudit_core::options::{
 use cpaudit_core::registry::FieldError;
 use cpaudit_core::round::Track;
 use cpaudit_office::{Cell, ColumnGroup, SheetSpec, TableFormat};
+use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::options::{OptionEntry, OptionSheet, OptionValueRow};
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::InScope;
@@ -45,6 +46,7 @@ use crate::evidence::text_or_number;
 use crate::i18n::Lang;
 use crate::pages::{render_with, Ctx};
 use crate::rows::{read_rows, CheckedRows, Column, ImportRow, RowProblem, RowsReport};
+use crate::views::options::OptionEntry as EntryView;
 use crate::AppState;
 
 // ----------------------------------------------------------------------------------------------
@@ -169,7 +171,7 @@ pub struct OptionsJson {
     pub round_id: i64,
     pub round_state: String,
     pub track: String,
-    pub options: Vec<OptionEntry>,
+    pub options: Vec<EntryView>,
     /// Totals per indicator: `expected` (options not dropped) and `verified` (implemented
     /// options), and the same per cost class (`no_low`, `medium_high`).
     #[schema(value_type = Object)]
@@ -189,9 +191,9 @@ async fn options_json(
     let (option_count, medium_high_open) = state.db().option_summary(round).await?;
     Ok(OptionsJson {
         round_id: round.id,
-        round_state: round.state.clone(),
-        track: round.track.clone(),
-        options: sheet.options,
+        round_state: round.state.as_str().into(),
+        track: round.track.as_str().into(),
+        options: sheet.options.into_iter().map(Into::into).collect(),
         totals: sheet.totals,
         option_count,
         medium_high_open,
@@ -243,12 +245,13 @@ async fn entry_json(
     state: &AppState,
     round: &InScope<RoundRow>,
     option_id: i64,
-) -> Result<OptionEntry, AppError> {
+) -> Result<EntryView, AppError> {
     let sheet = state.db().option_sheet(round).await?;
     sheet
         .options
         .into_iter()
         .find(|entry| entry.option.id == option_id)
+        .map(Into::into)
         .ok_or(AppError::NotFound)
 }
 
@@ -270,7 +273,7 @@ pub async fn api_list(
 /// until the report is submitted or while rectifying).
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/options", tag = "options",
     params(("id" = i64, Path, description = "round id")), request_body = OptionInput,
-    responses((status = 201, body = OptionEntry), (status = 400, body = ErrorBody),
+    responses((status = 201, body = EntryView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn api_create(
     State(state): State<AppState>,
@@ -291,7 +294,7 @@ pub async fn api_create(
 /// Replaces an option's fields and expected values.
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = OptionInput,
-    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn api_update(
     State(state): State<AppState>,
@@ -327,7 +330,7 @@ pub async fn api_delete(
 /// future); proposed or selected → dropped (with a reason). 409 for another change.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/options/{option}/status", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = StatusInput,
-    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn api_status(
     State(state): State<AppState>,
@@ -371,7 +374,7 @@ async fn api_values(
 /// Replaces an option's expected values (while the report's content may change).
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}/expected", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = ValuesInput,
-    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn api_expected(
     State(state): State<AppState>,
@@ -387,7 +390,7 @@ pub async fn api_expected(
 /// officials at acceptance.
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}/verified", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = ValuesInput,
-    responses((status = 200, body = OptionEntry), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn api_verified(
     State(state): State<AppState>,
@@ -727,15 +730,15 @@ async fn export(state: &AppState, caller: &Caller, id: i64) -> Result<Response, 
 
 fn export_row(entry: &OptionEntry, lang: Lang) -> Vec<Cell> {
     let option = &entry.option;
-    let class = option.cost_class();
-    let status = option.status();
+    let class = option.cost_class;
+    let status = option.status;
     let mut row = vec![
         Cell::from(option.code.as_str()),
         Cell::from(option.name.as_str()),
         Cell::from(lang.pick(class.label_zh(), class.label_en())),
         Cell::from(lang.pick(status.label_zh(), status.label_en())),
         Cell::Number(option.investment_10k_yuan),
-        Cell::from(option.implemented_on.clone()),
+        Cell::from(option.implemented_on.map(date_text)),
         Cell::from(option.status_note.as_str()),
     ];
     row.extend(quantity_cells(&entry.expected));
@@ -952,7 +955,9 @@ fn option_form(
         name: field("name", option.map(|o| o.name.clone()).unwrap_or_default()),
         cost_class: field(
             "cost_class",
-            option.map(|o| o.cost_class.clone()).unwrap_or_default(),
+            option
+                .map(|o| o.cost_class.as_str().to_string())
+                .unwrap_or_default(),
         ),
         description: field(
             "description",
@@ -1007,8 +1012,8 @@ fn option_view(
     let option = &entry.option;
     let id = Some(option.id);
     let failed = |form: &str| redisplay.filter(|r| r.is(id, form));
-    let class = option.cost_class();
-    let status = option.status();
+    let class = option.cost_class;
+    let status = option.status;
     OptionView {
         id: option.id,
         code: option.code.clone(),
@@ -1018,7 +1023,7 @@ fn option_view(
         investment: quantity_text(option.investment_10k_yuan),
         status_label: lang.pick(status.label_zh(), status.label_en()),
         status_note: option.status_note.clone(),
-        implemented_on: option.implemented_on.clone().unwrap_or_default(),
+        implemented_on: option.implemented_on.map(date_text).unwrap_or_default(),
         expected: values_in(&entry.expected, columns),
         verified: values_in(&entry.verified, columns),
         verified_bases: verified_bases(entry, lang),
@@ -1157,7 +1162,7 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
         round_id: round.id,
         enterprise: round.enterprise_name.clone(),
         round_facts: round_facts(round, lang),
-        verify_hint: verify_hint(round.track(), lang),
+        verify_hint: verify_hint(round.track, lang),
         may_edit: permissions.edit,
         locks: lock_notes(round, principal, lang),
         columns: columns.iter().map(|i| indicator_header(*i, lang)).collect(),
@@ -1200,8 +1205,8 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
 }
 
 fn round_facts(round: &RoundRow, lang: Lang) -> String {
-    let state = round.state();
-    let track = round.track();
+    let state = round.state;
+    let track = round.track;
     format!(
         "{} {} · {} · {}",
         round.list_year,

@@ -29,6 +29,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::i18n::Lang;
 use crate::pages::{city_name, render, Ctx, OptionView};
+use crate::views::lists as views;
 use crate::AppState;
 
 /// Where the columns of the downloads are explained; named in every JSON download.
@@ -247,7 +248,7 @@ impl OpenEntry {
 /// A published list with its (filtered) entries: the JSON download and the API answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OpenList {
-    pub list: PublishedList,
+    pub list: views::PublishedList,
     /// The filters `entries` were selected with.
     pub filters: EntryQuery,
     /// Where the fields are explained.
@@ -264,14 +265,14 @@ async fn open_list(state: &AppState, id: i64, query: &EntryQuery) -> Result<Open
         .ok_or(AppError::NotFound)?;
     let entries = state.db().published_entries(id, &filter).await?;
     Ok(OpenList {
-        list,
+        list: list.into(),
         filters: query.normalized(),
         data_dictionary: DICTIONARY_PATH,
         entries: entries.iter().map(OpenEntry::new).collect(),
     })
 }
 
-fn download_name(list: &PublishedList, extension: &str) -> String {
+fn download_name(list: &views::PublishedList, extension: &str) -> String {
     format!(
         "list-{}-batch{}-v{}.{extension}",
         list.list_year, list.batch, list.version
@@ -717,13 +718,14 @@ pub async fn dictionary_json(State(state): State<AppState>) -> Response {
 // ---- list pages ------------------------------------------------------------------------------
 
 struct ListView {
-    list: PublishedList,
+    list: views::PublishedList,
     kind: &'static str,
     version: String,
 }
 
 impl ListView {
-    fn new(list: PublishedList, lang: Lang) -> ListView {
+    fn new(list: impl Into<views::PublishedList>, lang: Lang) -> ListView {
+        let list = list.into();
         ListView {
             kind: kind_label(&list.kind, lang),
             version: version_label(list.version, lang),
@@ -822,7 +824,7 @@ struct ListPage {
 /// The end of the chain of corrections that starts at `list`.
 async fn current_version(
     state: &AppState,
-    list: &PublishedList,
+    list: &views::PublishedList,
 ) -> Result<Option<PublishedList>, AppError> {
     let mut current = None;
     let mut next = list.superseded_by;
@@ -914,11 +916,11 @@ pub struct YearQuery {
 /// Every published list (all versions: a correction is a new version naming the one it
 /// supersedes), newest year first. Public: no token needed.
 #[utoipa::path(get, path = "/api/v1/public/lists", tag = "public", security(()), params(YearQuery),
-    responses((status = 200, body = Vec<PublishedList>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<views::PublishedList>), (status = 400, body = ErrorBody)))]
 pub async fn api_lists(
     State(state): State<AppState>,
     Query(query): Query<YearQuery>,
-) -> Result<Json<Vec<PublishedList>>, ApiError> {
+) -> Result<Json<Vec<views::PublishedList>>, ApiError> {
     let year = match blank(&query.year) {
         Some(year) => Some(
             year.parse::<i32>()
@@ -926,7 +928,8 @@ pub async fn api_lists(
         ),
         None => None,
     };
-    Ok(Json(state.db().published_lists(year).await?))
+    let lists = state.db().published_lists(year).await?;
+    Ok(Json(lists.into_iter().map(Into::into).collect()))
 }
 
 /// One published list with its entries, filtered like the public page. Public: no token needed.

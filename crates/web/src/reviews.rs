@@ -25,12 +25,13 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use chrono::NaiveDate;
 use cpaudit_app::reviews::{self as use_case, form_of, SheetInput};
 use cpaudit_core::round::{ReviewConclusion, ReviewKind};
 use cpaudit_core::scoring::{Proposal, ScoringForm};
 use cpaudit_office::{write_review_opinion, ReviewOpinion};
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::reviews::{is_organizer, PanelSeatRow, ReviewRow, ScoreSheetRow};
+use cpaudit_storage::reviews::{is_organizer, ReviewRow};
 use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
+use crate::views::reviews::{PanelSeat, Review, ScoreSheet};
 use crate::AppState;
 
 pub use cpaudit_app::reviews::scoring_book;
@@ -47,7 +49,7 @@ pub use cpaudit_app::reviews::scoring_book;
 /// A review as the caller may see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewJson {
-    pub review: ReviewRow,
+    pub review: Review,
     pub enterprise_name: String,
     pub credit_code: String,
     pub list_year: i64,
@@ -56,14 +58,14 @@ pub struct ReviewJson {
     #[schema(value_type = Object)]
     pub form: FormJson,
     /// The seated panel: shown to the organizer and the panel, to others once decided.
-    pub panel: Vec<PanelSeatRow>,
+    pub panel: Vec<PanelSeat>,
     pub panel_size: usize,
     pub sheets_in: usize,
     /// Every seated member has a sheet in.
     pub scores_complete: bool,
     /// The sheets the caller may read: the organizer all; an expert their own until the
     /// decision, all after it; others none.
-    pub sheets: Vec<ScoreSheetRow>,
+    pub sheets: Vec<ScoreSheet>,
     /// What the sheets propose (the organizer; the panel once decided).
     #[schema(value_type = Option<Object>)]
     pub proposal: Option<Proposal>,
@@ -127,17 +129,27 @@ async fn detail(state: &AppState, principal: &Principal, id: i64) -> Result<Revi
         enterprise_name: round.enterprise_name.clone(),
         credit_code: round.credit_code.clone(),
         list_year: round.list_year,
-        round_state: round.state.clone(),
+        round_state: round.state.as_str().into(),
         form: FormJson::of(form),
         panel_size: panel.len(),
         sheets_in: panel.iter().filter(|p| p.submitted_at.is_some()).count(),
         scores_complete: state.db().scores_complete(&review).await?,
-        sheets: state.db().review_sheets(principal, &review, &round).await?,
+        sheets: state
+            .db()
+            .review_sheets(principal, &review, &round)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         proposal,
-        may_score: seated && !review.is_decided() && !round.state().is_final(),
+        may_score: seated && !review.is_decided() && !round.state.is_final(),
         is_organizer: organizer,
-        panel: if sees_panel { panel } else { Vec::new() },
-        review: review.into_inner(),
+        panel: if sees_panel {
+            panel.into_iter().map(Into::into).collect()
+        } else {
+            Vec::new()
+        },
+        review: review.into_inner().into(),
     })
 }
 
@@ -157,11 +169,10 @@ fn kind_label(lang: Lang, kind: ReviewKind) -> &'static str {
     lang.pick(kind.label_zh(), kind.label_en())
 }
 
-fn conclusion_label(lang: Lang, text: Option<&str>) -> String {
-    text.and_then(ReviewConclusion::parse)
-        .map_or(String::new(), |c| {
-            lang.pick(c.label_zh(), c.label_en()).to_string()
-        })
+fn conclusion_label(lang: Lang, conclusion: Option<ReviewConclusion>) -> String {
+    conclusion.map_or(String::new(), |c| {
+        lang.pick(c.label_zh(), c.label_en()).to_string()
+    })
 }
 
 /// A score sheet as the review page lists it, veto items by their text.
@@ -173,7 +184,7 @@ struct SheetView {
     submitted_at: String,
 }
 
-fn sheet_view(lang: Lang, form: &FormJson, row: &ScoreSheetRow) -> SheetView {
+fn sheet_view(lang: Lang, form: &FormJson, row: &ScoreSheet) -> SheetView {
     let vetoes: Vec<&str> = row
         .sheet()
         .vetoes
@@ -224,8 +235,8 @@ pub async fn review_page(
     });
     Ok(render(&ReviewPage {
         ctx: Ctx::new(&caller),
-        kind: kind_label(lang, d.review.kind()).to_string(),
-        conclusion: conclusion_label(lang, d.review.conclusion.as_deref()),
+        kind: kind_label(lang, d.review.kind).to_string(),
+        conclusion: conclusion_label(lang, d.review.conclusion),
         proposed,
         explanation,
         sheets: d
@@ -319,7 +330,7 @@ pub async fn score_page(
         )));
     }
     let lang = caller.lang;
-    let mine = d.sheets.first().map(ScoreSheetRow::sheet);
+    let mine = d.sheets.first().map(ScoreSheet::sheet);
     let items = d
         .form
         .items
@@ -347,7 +358,7 @@ pub async fn score_page(
         .collect();
     Ok(render(&ScorePage {
         ctx: Ctx::new(&caller),
-        kind: kind_label(lang, d.review.kind()).to_string(),
+        kind: kind_label(lang, d.review.kind).to_string(),
         opinion: mine.map(|s| s.opinion).unwrap_or_default(),
         items,
         vetoes,
@@ -484,7 +495,7 @@ pub struct PublicReviewJson {
     /// pass | rectify | fail | qualified | not_qualified
     pub conclusion: String,
     pub conclusion_zh: String,
-    pub decided_on: String,
+    pub decided_on: NaiveDate,
     pub opinion_number: Option<String>,
 }
 
@@ -496,15 +507,14 @@ async fn public_reviews(state: &AppState) -> Result<Vec<PublicReviewJson>, AppEr
         .into_iter()
         .map(|row| PublicReviewJson {
             review_id: row.review_id,
-            kind_zh: ReviewKind::parse(&row.kind)
-                .map_or(String::new(), |k| k.label_zh().to_string()),
-            conclusion_zh: conclusion_label(Lang::Zh, Some(&row.conclusion)),
+            kind_zh: row.kind.label_zh().into(),
+            conclusion_zh: row.conclusion.label_zh().into(),
             enterprise_name: row.enterprise_name,
             credit_code: row.credit_code,
             jurisdiction_name_zh: row.jurisdiction_name_zh,
             list_year: row.list_year,
-            kind: row.kind,
-            conclusion: row.conclusion,
+            kind: row.kind.as_str().into(),
+            conclusion: row.conclusion.as_str().into(),
             decided_on: row.decided_on,
             opinion_number: row.opinion_number,
         })
@@ -545,7 +555,7 @@ pub async fn public_reviews_page(
         .map(|row| PublicReviewView {
             kind: ReviewKind::parse(&row.kind)
                 .map_or(String::new(), |k| kind_label(lang, k).to_string()),
-            conclusion: conclusion_label(lang, Some(&row.conclusion)),
+            conclusion: conclusion_label(lang, ReviewConclusion::parse(&row.conclusion)),
             row,
         })
         .collect();

@@ -15,18 +15,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
 use cpaudit_app::rounds::{self, ActionInput, DisclosureInput, PhaseInput, StartFilingInput};
-use cpaudit_core::deadlines::DeadlineKind;
 use cpaudit_core::disclosure::{public_item, DisclosureItem, PublicItem};
 use cpaudit_core::round::{Phase, RoundAction, RoundActor, RoundState, TransitionError};
 use cpaudit_core::rules::RuleRef;
-use cpaudit_storage::disclosures::{DisclosureRow, PublicDisclosureRow, SecretClaimRow};
-use cpaudit_storage::evidence::{date_text, parse_date, parse_reasons};
-use cpaudit_storage::rounds::{
-    DeadlineRow, PhaseRow, RoundEventRow, RoundFilter, RoundListRow, RoundRow,
-};
+use cpaudit_storage::disclosures::{ClaimStatus, DisclosureRow};
+use cpaudit_storage::evidence::date_text;
+use cpaudit_storage::rounds::{DeadlineRow, RoundEventRow, RoundFilter, RoundListRow, RoundRow};
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::views::disclosures::{Disclosure, PublicDisclosure, SecretClaim};
+use crate::views::rounds::{Deadline, Round, RoundEvent, RoundListEntry, RoundPhase};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
@@ -136,7 +136,9 @@ pub async fn api_action(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::take_action(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 pub async fn action_form(
@@ -156,7 +158,7 @@ pub async fn action_form(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineView {
     #[serde(flatten)]
-    pub deadline: DeadlineRow,
+    pub deadline: Deadline,
     pub label: String,
     /// met | open | overdue | stopped
     pub standing: String,
@@ -179,21 +181,21 @@ pub struct ActionView {
 /// A round with everything its page shows.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoundJson {
-    pub round: RoundRow,
+    pub round: Round,
     pub state_label: String,
     pub track_label: String,
     pub organizer_name: String,
     pub deadlines: Vec<DeadlineView>,
     /// What the caller may do now or next, with what is missing.
     pub actions: Vec<ActionView>,
-    pub phases: Vec<PhaseRow>,
+    pub phases: Vec<RoundPhase>,
     pub start_filing: StartFilingJson,
     pub start_gaps: Vec<String>,
-    pub disclosure: Option<DisclosureRow>,
-    pub secret_claims: Vec<SecretClaimRow>,
+    pub disclosure: Option<Disclosure>,
+    pub secret_claims: Vec<SecretClaim>,
     /// The round's latest review (scheduled or decided), if any.
     pub review_id: Option<i64>,
-    pub timeline: Vec<RoundEventRow>,
+    pub timeline: Vec<RoundEvent>,
 }
 
 /// The citations of a stored rule reference, with document titles and confidence.
@@ -216,11 +218,7 @@ fn citation_text(state: &AppState, lang: Lang, rule: &RuleRef) -> String {
 }
 
 fn deadline_view(state: &AppState, row: DeadlineRow, today: NaiveDate, lang: Lang) -> DeadlineView {
-    let kind = DeadlineKind::parse(&row.kind);
-    let due = parse_date(&row.due_on);
-    let days_left = due
-        .filter(|_| row.is_open())
-        .map(|due| (due - today).num_days());
+    let days_left = row.is_open().then(|| (row.due_on - today).num_days());
     let standing = match (&row.met_on, &row.closed_reason, days_left) {
         (Some(_), _, _) => "met",
         (None, Some(_), _) => "stopped",
@@ -228,22 +226,21 @@ fn deadline_view(state: &AppState, row: DeadlineRow, today: NaiveDate, lang: Lan
         _ => "open",
     };
     DeadlineView {
-        label: kind.map_or(row.kind.clone(), |k| {
-            lang.pick(k.label_zh(), k.label_en()).to_string()
-        }),
+        label: lang.pick(row.kind.label_zh(), row.kind.label_en()).into(),
         standing: standing.into(),
         days_left,
         citation: citation_text(state, lang, &row.rule),
-        deadline: row,
+        deadline: row.into(),
     }
 }
 
+/// The round as read, for the page's own checks, and everything its page shows.
 async fn round_json(
     state: &AppState,
     principal: &Principal,
     lang: Lang,
     id: i64,
-) -> Result<RoundJson, AppError> {
+) -> Result<(cpaudit_storage::InScope<RoundRow>, RoundJson), AppError> {
     let round = rounds::load_round(state.app(), principal, id).await?;
     let db = state.db();
     let today = state.today();
@@ -251,11 +248,11 @@ async fn round_json(
     let facts = rounds::facts_for(state.app(), &round, true).await?;
     let actors = actors_for(principal, &round);
     let actions = machine
-        .available(round.state(), round.track(), &actors)
+        .available(round.state, round.track, &actors)
         .into_iter()
         .map(|action| {
             let missing =
-                match machine.transition(round.state(), round.track(), action, &actors, &facts) {
+                match machine.transition(round.state, round.track, action, &actors, &facts) {
                     Ok(_) => Vec::new(),
                     Err(TransitionError::GuardsUnmet { unmet, .. }) => unmet
                         .iter()
@@ -282,12 +279,12 @@ async fn round_json(
         })
         .collect();
     let filing = StartFilingInput::from_round(&round);
-    Ok(RoundJson {
+    let json = RoundJson {
         state_label: lang
-            .pick(round.state().label_zh(), round.state().label_en())
+            .pick(round.state.label_zh(), round.state.label_en())
             .into(),
         track_label: lang
-            .pick(round.track().label_zh(), round.track().label_en())
+            .pick(round.track.label_zh(), round.track.label_en())
             .into(),
         organizer_name: crate::pages::city_name(state, lang, &round.organizer_code),
         deadlines: db
@@ -297,19 +294,33 @@ async fn round_json(
             .map(|row| deadline_view(state, row, today, lang))
             .collect(),
         actions,
-        phases: db.round_phases(&round).await?,
+        phases: db
+            .round_phases(&round)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         start_gaps: filing
             .gaps()
             .iter()
             .map(|gap| lang.pick(&gap.zh, &gap.en).to_string())
             .collect(),
         start_filing: filing.into(),
-        disclosure: db.latest_disclosure(&round).await?,
-        secret_claims: db.secret_claims(&round).await?,
+        disclosure: db.latest_disclosure(&round).await?.map(Into::into),
+        secret_claims: db
+            .secret_claims(&round)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         review_id: db.latest_review(&round).await?.map(|r| r.id),
-        timeline: masked_timeline(db.round_events(&round).await?, &actors),
-        round: round.into_inner(),
-    })
+        timeline: masked_timeline(db.round_events(&round).await?, &actors)
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        round: (*round).clone().into(),
+    };
+    Ok((round, json))
 }
 
 /// One round with its deadlines, possible actions, phases, disclosure and timeline.
@@ -321,7 +332,9 @@ pub async fn api_round(
     Path(id): Path<i64>,
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 struct PhaseView {
@@ -352,12 +365,10 @@ struct RoundPage {
     today: String,
 }
 
-fn event_label(lang: Lang, event: &RoundEventRow) -> String {
+fn event_label(lang: Lang, event: &RoundEvent) -> String {
     if let Some(action) = RoundAction::parse(&event.action) {
         let to = event
             .to_state
-            .as_deref()
-            .and_then(RoundState::parse)
             .map(|s| lang.pick(s.label_zh(), s.label_en()).to_string())
             .unwrap_or_default();
         let label = match lang {
@@ -452,7 +463,7 @@ fn display_actor(actor: &str) -> String {
     actor.rsplit(':').next().unwrap_or(actor).to_string()
 }
 
-fn phase_views(lang: Lang, rows: &[PhaseRow]) -> Vec<PhaseView> {
+fn phase_views(lang: Lang, rows: &[RoundPhase]) -> Vec<PhaseView> {
     Phase::ALL
         .into_iter()
         .map(|phase| {
@@ -460,8 +471,14 @@ fn phase_views(lang: Lang, rows: &[PhaseRow]) -> Vec<PhaseView> {
             PhaseView {
                 number: phase.number(),
                 name: lang.pick(phase.label_zh(), phase.label_en()).into(),
-                started_on: row.and_then(|r| r.started_on.clone()).unwrap_or_default(),
-                completed_on: row.and_then(|r| r.completed_on.clone()).unwrap_or_default(),
+                started_on: row
+                    .and_then(|r| r.started_on)
+                    .map(date_text)
+                    .unwrap_or_default(),
+                completed_on: row
+                    .and_then(|r| r.completed_on)
+                    .map(date_text)
+                    .unwrap_or_default(),
                 summary: row.map(|r| r.summary.clone()).unwrap_or_default(),
             }
         })
@@ -474,8 +491,8 @@ pub async fn round_page(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let r = round_json(&state, principal, caller.lang, id).await?;
-    let actors = actors_for(principal, &r.round);
+    let (round, r) = round_json(&state, principal, caller.lang, id).await?;
+    let actors = actors_for(principal, &round);
     let events = r
         .timeline
         .iter()
@@ -497,7 +514,7 @@ pub async fn round_page(
         ctx: Ctx::new(&caller),
         phases: phase_views(caller.lang, &r.phases),
         events,
-        may_file: rounds::files_for(&actors) && !r.round.state().is_final(),
+        may_file: rounds::files_for(&actors) && !r.round.state.is_final(),
         may_reject_claims: principal
             .scope()
             .may_manage_city(&r.round.jurisdiction_code),
@@ -553,17 +570,16 @@ fn round_filter(state: &AppState, query: &RoundQuery) -> Result<RoundFilter, App
 
 /// The rounds the caller sees, the most urgent first.
 #[utoipa::path(get, path = "/api/v1/rounds", tag = "rounds", params(RoundQuery),
-    responses((status = 200, body = [RoundListRow]), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = [RoundListEntry]), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn api_rounds(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<RoundQuery>,
-) -> Result<Json<Vec<RoundListRow>>, ApiError> {
+) -> Result<Json<Vec<RoundListEntry>>, ApiError> {
     let principal = caller.principal()?;
     let filter = round_filter(&state, &query)?;
-    Ok(Json(
-        state.db().list_rounds(principal.scope(), &filter).await?,
-    ))
+    let rows = state.db().list_rounds(principal.scope(), &filter).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 struct RoundLine {
@@ -590,23 +606,19 @@ struct RoundsPage {
 fn round_lines(lang: Lang, today: NaiveDate, rows: &[RoundListRow]) -> Vec<RoundLine> {
     rows.iter()
         .map(|row| {
-            let state = row.round.state();
-            let kind = row.next_due_kind.as_deref().and_then(DeadlineKind::parse);
+            let state = row.round.state;
+            let kind = row.next_due_kind;
             RoundLine {
                 id: row.round.id,
                 enterprise: row.round.enterprise_name.clone(),
                 city: row.round.jurisdiction_name_zh.clone(),
                 year: row.round.list_year,
                 state: lang.pick(state.label_zh(), state.label_en()).into(),
-                next_due: row.next_due_on.clone().unwrap_or_default(),
+                next_due: row.next_due_on.map(date_text).unwrap_or_default(),
                 next_due_kind: kind.map_or(String::new(), |k| {
                     lang.pick(k.label_zh(), k.label_en()).into()
                 }),
-                overdue: row
-                    .next_due_on
-                    .as_deref()
-                    .and_then(parse_date)
-                    .is_some_and(|due| due < today),
+                overdue: row.next_due_on.is_some_and(|due| due < today),
             }
         })
         .collect()
@@ -728,7 +740,9 @@ pub async fn api_save_disclosure(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::save_disclosure(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 struct ItemField {
@@ -776,7 +790,7 @@ pub async fn disclosure_page(
                 value: values.get(item.key()).cloned().unwrap_or_default(),
                 secret_reason: claim.map(|c| c.reason.clone()).unwrap_or_default(),
                 may_be_secret: item.may_be_secret(),
-                rejected: claim.is_some_and(|c| c.status == "rejected"),
+                rejected: claim.is_some_and(|c| c.status == ClaimStatus::Rejected),
             }
         })
         .collect();
@@ -791,7 +805,7 @@ pub async fn disclosure_page(
             .as_ref()
             .map(|d| d.channel_detail.clone())
             .unwrap_or_default(),
-        published: round.state() != RoundState::Listed,
+        published: round.state != RoundState::Listed,
         round: round.into_inner(),
     }))
 }
@@ -892,7 +906,9 @@ pub async fn api_save_start(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::save_start(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 pub async fn start_form(
@@ -945,7 +961,9 @@ pub async fn api_record_phase(
 ) -> Result<Json<RoundJson>, ApiError> {
     let principal = caller.principal()?;
     rounds::record_phase(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(round_json(&state, principal, caller.lang, id).await?))
+    Ok(Json(
+        round_json(&state, principal, caller.lang, id).await?.1,
+    ))
 }
 
 pub async fn phase_form(
@@ -964,7 +982,7 @@ pub async fn phase_form(
 /// A published disclosure as the public sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicDisclosureJson {
-    pub summary: PublicDisclosureRow,
+    pub summary: PublicDisclosure,
     /// Published after the disclose deadline's last day.
     pub late: bool,
     pub channel: String,
@@ -979,10 +997,6 @@ pub struct PublicItemJson {
     pub label: String,
     #[schema(value_type = Object)]
     pub item: PublicItem,
-}
-
-fn is_late(row: &PublicDisclosureRow) -> bool {
-    matches!((&row.due_on, parse_date(&row.published_on)), (Some(due), Some(on)) if parse_date(due).is_some_and(|due| on > due))
 }
 
 async fn public_disclosure(
@@ -1017,21 +1031,22 @@ async fn public_disclosure(
         .collect();
     let published = published.into_inner();
     Ok(PublicDisclosureJson {
-        late: is_late(&summary),
+        late: summary.is_late(),
         channel: published.channel,
         channel_detail: published.channel_detail,
         items,
-        summary,
+        summary: summary.into(),
     })
 }
 
 /// Published disclosures of listed enterprises (信息公开), newest first; public.
 #[utoipa::path(get, path = "/api/v1/public/disclosures", tag = "public",
-    responses((status = 200, body = [PublicDisclosureRow])))]
+    responses((status = 200, body = [PublicDisclosure])))]
 pub async fn api_public_disclosures(
     State(state): State<AppState>,
-) -> Result<Json<Vec<PublicDisclosureRow>>, ApiError> {
-    Ok(Json(state.db().public_disclosures(None, None).await?))
+) -> Result<Json<Vec<PublicDisclosure>>, ApiError> {
+    let rows = state.db().public_disclosures(None, None).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 /// One published disclosure, trade secrets withheld with their reasons; public.
@@ -1052,7 +1067,7 @@ pub async fn api_public_disclosure(
 #[template(path = "public_disclosures.html")]
 struct PublicDisclosuresPage {
     ctx: Ctx,
-    rows: Vec<(PublicDisclosureRow, bool)>,
+    rows: Vec<(PublicDisclosure, bool)>,
 }
 
 pub async fn public_disclosures_page(
@@ -1065,8 +1080,8 @@ pub async fn public_disclosures_page(
         .await?
         .into_iter()
         .map(|row| {
-            let late = is_late(&row);
-            (row, late)
+            let late = row.is_late();
+            (row.into(), late)
         })
         .collect();
     Ok(render(&PublicDisclosuresPage {
@@ -1089,7 +1104,10 @@ pub async fn public_disclosure_page(
     Path(round_id): Path<i64>,
 ) -> Result<Response, AppError> {
     let d = public_disclosure(&state, caller.lang, round_id).await?;
-    let reasons = parse_reasons(&d.summary.reasons)
+    let reasons = d
+        .summary
+        .reasons
+        .0
         .iter()
         .map(|r| caller.lang.pick(r.label_zh(), r.label_en()).to_string())
         .collect::<Vec<_>>()

@@ -8,11 +8,8 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
-use cpaudit_core::deadlines::DeadlineKind;
 use cpaudit_core::round::{RoundAction, RoundMachine};
-use cpaudit_storage::disclosures::PendingClaimRow;
-use cpaudit_storage::enforcement::OverdueOrderRow;
-use cpaudit_storage::evidence::parse_date;
+use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::rounds::{RoundFilter, RoundListRow};
 use cpaudit_storage::{Principal, Role};
 use serde::Serialize;
@@ -23,6 +20,8 @@ use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::rounds::actors_for;
+use crate::views::disclosures::PendingClaim;
+use crate::views::enforcement::OverdueOrder;
 use crate::AppState;
 
 /// One thing to do on one round.
@@ -47,9 +46,9 @@ pub struct WorkItem {
 pub struct WorkJson {
     pub items: Vec<WorkItem>,
     /// Trade-secret claims awaiting the city (officials only).
-    pub secret_claims: Vec<PendingClaimRow>,
+    pub secret_claims: Vec<PendingClaim>,
     /// Orders to correct whose date passed with no outcome recorded (officials only).
-    pub orders_awaiting_outcome: Vec<OverdueOrderRow>,
+    pub orders_awaiting_outcome: Vec<OverdueOrder>,
     /// Rounds in scope with an overdue deadline.
     pub overdue_rounds: usize,
 }
@@ -63,26 +62,22 @@ fn work_item(
 ) -> Option<WorkItem> {
     let round = &row.round;
     let actions: Vec<RoundAction> = machine
-        .available(round.state(), round.track(), &actors_for(principal, round))
+        .available(round.state, round.track, &actors_for(principal, round))
         .into_iter()
         .filter(|action| *action != RoundAction::Cancel)
         .collect();
-    let overdue = row
-        .next_due_on
-        .as_deref()
-        .and_then(parse_date)
-        .is_some_and(|due| due < today);
+    let overdue = row.next_due_on.is_some_and(|due| due < today);
     if actions.is_empty() && !overdue {
         return None;
     }
-    let kind = row.next_due_kind.as_deref().and_then(DeadlineKind::parse);
+    let kind = row.next_due_kind;
     Some(WorkItem {
         round_id: round.id,
         enterprise_name: round.enterprise_name.clone(),
         jurisdiction_name_zh: round.jurisdiction_name_zh.clone(),
-        state: round.state.clone(),
+        state: round.state.as_str().into(),
         state_label: lang
-            .pick(round.state().label_zh(), round.state().label_en())
+            .pick(round.state.label_zh(), round.state.label_en())
             .into(),
         action_labels: actions
             .iter()
@@ -92,7 +87,7 @@ fn work_item(
             })
             .collect(),
         actions: actions.iter().map(|a| a.as_str().to_string()).collect(),
-        next_due_on: row.next_due_on.clone(),
+        next_due_on: row.next_due_on.map(date_text),
         next_due_label: kind.map_or(String::new(), |k| {
             lang.pick(k.label_zh(), k.label_en()).into()
         }),
@@ -122,15 +117,17 @@ async fn work(state: &AppState, principal: &Principal, lang: Lang) -> Result<Wor
     let overdue_rounds = items.iter().filter(|i| i.overdue).count();
     let official = matches!(principal.role, Role::Province | Role::City);
     let secret_claims = if official {
-        state.db().pending_secret_claims(principal.scope()).await?
+        let claims = state.db().pending_secret_claims(principal.scope()).await?;
+        claims.into_iter().map(Into::into).collect()
     } else {
         Vec::new()
     };
     let orders_awaiting_outcome = if official {
-        state
+        let orders = state
             .db()
             .orders_awaiting_outcome(principal.scope(), today)
-            .await?
+            .await?;
+        orders.into_iter().map(Into::into).collect()
     } else {
         Vec::new()
     };
