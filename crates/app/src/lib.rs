@@ -12,6 +12,7 @@ pub mod draws;
 pub mod enforcement;
 pub mod error;
 pub mod evidence;
+pub mod experts;
 pub mod input;
 pub mod jobs;
 pub mod listing;

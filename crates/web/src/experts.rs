@@ -10,15 +10,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::{Datelike, NaiveDate};
 use cpaudit_core::experts::{
-    check_entry, evaluate, EntryRules, Evaluation, EvaluationRules, ExpertAction,
-    ExpertApplication, ExpertStatus, Proposal, Rating, ReviewRecord, TitleLevel,
+    evaluate, Evaluation, EvaluationRules, ExpertAction, ExpertStatus, Proposal, Rating,
+    ReviewRecord, TitleLevel,
 };
-use cpaudit_core::registry::{FieldError, JurisdictionLevel, Message, MAX_PERSON_CHARS};
-use cpaudit_storage::evidence::parse_date;
-use cpaudit_storage::experts::{ActionError, ExpertRecord, NewExpert, Organisation};
+use cpaudit_core::registry::{FieldError, JurisdictionLevel, Message};
+use cpaudit_storage::experts::ExpertRecord;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+use cpaudit_app::experts as use_case;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
@@ -408,108 +409,21 @@ impl ApplicationInput {
     }
 }
 
-/// Checks an application: the person's data and the entry conditions (core), the city and
-/// the contact. Every problem at once, so the form can mark each field.
-fn check_application(
-    state: &AppState,
-    input: &ApplicationJson,
-    years_error: Option<FieldError>,
-) -> Result<NewExpert, Vec<FieldError>> {
-    let mut errors: Vec<FieldError> = years_error.into_iter().collect();
-    let title_level = match input.title_level.trim() {
-        "" => None,
-        text => match TitleLevel::parse(text) {
-            Some(level) => Some(level),
-            None => {
-                errors.push(FieldError::new(
-                    "title_level",
-                    "invalid_title_level",
-                    Message::new(
-                        "职称级别应为初级、中级、副高级或正高级",
-                        "title_level must be junior, intermediate, senior or full_senior",
-                    ),
-                ));
-                None
-            }
-        },
-    };
-    let application = ExpertApplication {
-        name: input.name.trim().to_string(),
-        id_number_masked: input.id_number_masked.trim().to_uppercase(),
-        employer: input.employer.trim().to_string(),
-        title: input.title.trim().to_string(),
-        title_level,
-        years_experience: input.years_experience,
-        specialties: input.specialties.clone(),
-    };
-    let rules = match EntryRules::from_book(state.rules(), state.today()) {
-        Ok(rules) => rules,
-        Err(error) => {
-            tracing::error!(%error, "rule book");
-            errors.push(FieldError::new(
-                "title_level",
-                "entry_rules_missing",
-                Message::new(
-                    "规则库缺少入库条件，请联系管理员",
-                    "the rule book lacks the entry conditions; contact the administrator",
-                ),
-            ));
-            return Err(errors);
+impl From<&ApplicationJson> for use_case::Application {
+    fn from(input: &ApplicationJson) -> Self {
+        use_case::Application {
+            name: input.name.clone(),
+            id_number_masked: input.id_number_masked.clone(),
+            employer: input.employer.clone(),
+            title: input.title.clone(),
+            title_level: input.title_level.clone(),
+            years_experience: input.years_experience,
+            specialties: input.specialties.clone(),
+            jurisdiction_code: input.jurisdiction_code.clone(),
+            contact: input.contact.clone(),
+            available: input.available,
         }
-    };
-    let known: Vec<String> = state
-        .reference()
-        .key_industries
-        .iter()
-        .map(|k| k.id.clone())
-        .collect();
-    // A wrong number is already reported; the entry condition would only repeat it.
-    let years_reported = errors.iter().any(|e| e.field == "years_experience");
-    errors.extend(
-        check_entry(&application, &rules, &known)
-            .into_iter()
-            .filter(|e| !(years_reported && e.field == "years_experience")),
-    );
-    let city_known = state
-        .reference()
-        .jurisdictions
-        .iter()
-        .any(|j| j.code == input.jurisdiction_code && j.level == JurisdictionLevel::City);
-    if !city_known {
-        errors.push(FieldError::new(
-            "jurisdiction_code",
-            "unknown_city",
-            Message::new("请选择所在市（州）", "choose the city"),
-        ));
     }
-    let contact_chars = input.contact.trim().chars().count();
-    if contact_chars > MAX_PERSON_CHARS {
-        errors.push(FieldError::new(
-            "contact",
-            "too_long",
-            Message::new(
-                format!("联系方式过长，最多 {MAX_PERSON_CHARS} 个字符"),
-                format!("contact is too long: at most {MAX_PERSON_CHARS} characters"),
-            ),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(NewExpert {
-        name: application.name,
-        title: application.title,
-        title_level: title_level
-            .map(|l| l.as_str().to_string())
-            .unwrap_or_default(),
-        employer: application.employer,
-        specialties: application.specialties,
-        jurisdiction_code: input.jurisdiction_code.clone(),
-        id_number_masked: application.id_number_masked,
-        years_experience: application.years_experience,
-        contact: input.contact.trim().to_string(),
-        available: input.available.unwrap_or(true),
-    })
 }
 
 /// Records an application (province): checked against the entry conditions in force; the
@@ -522,11 +436,7 @@ pub async fn api_apply(
     Json(input): Json<ApplicationJson>,
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
-    let new = check_application(&state, &input, None).map_err(AppError::Validation)?;
-    let id = state
-        .db()
-        .apply_expert(principal, &new, state.now())
-        .await?;
+    let id = use_case::apply(state.app(), principal, &(&input).into(), Vec::new()).await?;
     let record = state
         .db()
         .expert(principal, id)
@@ -552,37 +462,7 @@ async fn act(
     id: i64,
     input: &ActionJson,
 ) -> Result<ExpertStatus, AppError> {
-    let action = ExpertAction::parse(input.action.trim()).ok_or_else(|| {
-        AppError::bad_field(
-            "action",
-            "invalid_action",
-            "操作应为 admit、reject、suspend、reinstate 或 remove",
-            "action must be admit, reject, suspend, reinstate or remove",
-        )
-    })?;
-    state
-        .db()
-        .act_on_expert(principal, id, action, &input.reason, state.now())
-        .await
-        .map_err(|error| match error {
-            ActionError::Transition(refusal) => {
-                let field = if matches!(
-                    refusal,
-                    cpaudit_core::experts::ExpertTransitionError::ReasonRequired { .. }
-                ) {
-                    "reason"
-                } else {
-                    "action"
-                };
-                AppError::bad_field(
-                    field,
-                    "transition_refused",
-                    &refusal.message_zh(),
-                    &refusal.message_en(),
-                )
-            }
-            ActionError::Storage(error) => error.into(),
-        })
+    Ok(use_case::act(state.app(), principal, id, &input.action, &input.reason).await?)
 }
 
 /// Admits, rejects, suspends, reinstates or removes a member (province), with the reason;
@@ -629,71 +509,19 @@ pub struct EmploymentJson {
     pub ends_on: String,
 }
 
-async fn organisation(state: &AppState, kind: &str, id: i64) -> Result<Organisation, AppError> {
-    let organisation = match kind.trim() {
-        "enterprise" => Organisation::Enterprise(id),
-        "consultancy" => Organisation::Consultancy(id),
-        _ => {
-            return Err(AppError::bad_field(
-                "kind",
-                "invalid_kind",
-                "单位类型应为 enterprise（企业）或 consultancy（咨询服务机构）",
-                "kind must be enterprise or consultancy",
-            ))
-        }
-    };
-    if !state.db().organisation_exists(organisation).await? {
-        return Err(AppError::bad_field(
-            "organisation_id",
-            "unknown_organisation",
-            "没有该单位",
-            "no such organisation",
-        ));
-    }
-    Ok(organisation)
-}
-
-fn date_field(field: &str, text: &str, required: bool) -> Result<Option<NaiveDate>, AppError> {
-    let text = text.trim();
-    if text.is_empty() && !required {
-        return Ok(None);
-    }
-    parse_date(text).map(Some).ok_or_else(|| {
-        AppError::bad_field(
-            field,
-            "invalid_date",
-            &format!("{field} 应为 YYYY-MM-DD 格式的有效日期"),
-            &format!("{field} must be a valid date written YYYY-MM-DD"),
-        )
-    })
-}
-
 async fn add_employment(
     state: &AppState,
     principal: &Principal,
     id: i64,
     input: &EmploymentJson,
 ) -> Result<(), AppError> {
-    state
-        .db()
-        .expert(principal, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let organisation = organisation(state, &input.kind, input.organisation_id).await?;
-    let starts_on = date_field("starts_on", &input.starts_on, true)?.unwrap_or(NaiveDate::MIN);
-    let ends_on = date_field("ends_on", &input.ends_on, false)?;
-    if ends_on.is_some_and(|end| end < starts_on) {
-        return Err(AppError::bad_field(
-            "ends_on",
-            "before_start",
-            "离职日期不能早于入职日期",
-            "ends_on cannot be before starts_on",
-        ));
-    }
-    Ok(state
-        .db()
-        .add_employment(principal, id, organisation, starts_on, ends_on, state.now())
-        .await?)
+    let input = use_case::EmploymentInput {
+        kind: input.kind.clone(),
+        organisation_id: input.organisation_id,
+        starts_on: input.starts_on.clone(),
+        ends_on: input.ends_on.clone(),
+    };
+    Ok(use_case::add_employment(state.app(), principal, id, &input).await?)
 }
 
 /// Records a past or current employment of a member at an enterprise or consultancy
@@ -740,20 +568,14 @@ async fn declare(
     principal: &Principal,
     input: &DeclarationJson,
 ) -> Result<(), AppError> {
-    own_id(principal)?;
-    if input.reason.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "reason",
-            "required",
-            "请说明利益冲突的理由",
-            "the reason for the conflict is required",
-        ));
-    }
-    let organisation = organisation(state, &input.kind, input.organisation_id).await?;
-    Ok(state
-        .db()
-        .declare_conflict(principal, organisation, &input.reason, state.now())
-        .await?)
+    Ok(use_case::declare(
+        state.app(),
+        principal,
+        &input.kind,
+        input.organisation_id,
+        &input.reason,
+    )
+    .await?)
 }
 
 /// The calling expert declares a conflict of interest; draws exclude it from reviews of that
@@ -1031,15 +853,10 @@ pub async fn apply_form(
             ),
         )),
     };
-    match check_application(&state, &input.json, years_error) {
-        Ok(new) => {
-            let id = state
-                .db()
-                .apply_expert(principal, &new, state.now())
-                .await?;
-            Ok(Redirect::to(&format!("/experts/{id}")).into_response())
-        }
-        Err(errors) => {
+    let earlier = years_error.into_iter().collect();
+    match use_case::apply(state.app(), principal, &(&input.json).into(), earlier).await {
+        Ok(id) => Ok(Redirect::to(&format!("/experts/{id}")).into_response()),
+        Err(cpaudit_app::Error::Validation(errors)) => {
             let form = ApplicationForm {
                 values,
                 errors,
@@ -1048,6 +865,7 @@ pub async fn apply_form(
             let page = pool_page_of(&state, &caller, "", form).await?;
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
+        Err(error) => Err(error.into()),
     }
 }
 
