@@ -8,19 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
-use cpaudit_app::consultancies::core_sanction;
+use cpaudit_app::consultancies::{self as use_case, core_sanction};
 use cpaudit_core::consultancy::{
-    art16_check, lift_check, public_blacklist, scorecard, Art16Evidence, BlacklistRules,
-    PublicSanction, RoundOutcome, Sanction, SanctionKind, Scorecard,
+    art16_check, public_blacklist, scorecard, Art16Evidence, BlacklistRules, PublicSanction,
+    RoundOutcome, Sanction, Scorecard,
 };
-use cpaudit_core::evidence::{name_of, parse_name};
-use cpaudit_core::registry::Message;
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::consultancies::{
-    ConsultancyDocumentRow, NewConsultancyDocument, NewSanction, SanctionRow,
-};
+use cpaudit_storage::consultancies::{ConsultancyDocumentRow, NewConsultancyDocument, SanctionRow};
 use cpaudit_storage::evidence::date_text;
-use cpaudit_storage::registry::ConsultancyRow;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -65,20 +60,6 @@ async fn round_outcomes(state: &AppState, id: i64) -> Result<Vec<RoundOutcome>, 
         .collect())
 }
 
-async fn consultancy(state: &AppState, id: i64) -> Result<ConsultancyRow, AppError> {
-    state.db().consultancy(id).await?.ok_or(AppError::NotFound)
-}
-
-/// A consultancy sees its own record only; officials see all.
-fn check_access(principal: &Principal, id: i64) -> Result<(), AppError> {
-    match principal.scope().kind() {
-        ScopeKind::Province | ScopeKind::City(_) => Ok(()),
-        ScopeKind::Consultancy(own) if *own == id => Ok(()),
-        _ => Err(AppError::NotFound),
-    }
-}
-
-/// Stored rows as the API shows them.
 fn shown<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
     rows.into_iter().map(View::from).collect()
 }
@@ -108,8 +89,8 @@ async fn detail(
     lang: crate::i18n::Lang,
     id: i64,
 ) -> Result<(ConsultancyJson, Vec<SanctionRow>), AppError> {
-    check_access(principal, id)?;
-    let consultancy = consultancy(state, id).await?;
+    use_case::check_access(principal, id)?;
+    let consultancy = use_case::consultancy(state.app(), id).await?;
     let art16: Option<Art16Evidence> = state.db().art16_filing(id).await?.map(|f| f.evidence.0);
     let gaps = match &art16 {
         Some(evidence) => art16_check(evidence),
@@ -235,18 +216,6 @@ pub struct SanctionJson {
     pub ends_on: String,
 }
 
-fn required(field: &str, text: &str) -> Result<(), AppError> {
-    if text.trim().is_empty() {
-        return Err(AppError::bad_field(
-            field,
-            "required",
-            &format!("{field} 为必填项"),
-            &format!("{field} is required"),
-        ));
-    }
-    Ok(())
-}
-
 /// Imposes a sanction (province): the one path for the consultancy page and a round's page.
 pub(crate) async fn impose(
     state: &AppState,
@@ -254,50 +223,14 @@ pub(crate) async fn impose(
     id: i64,
     input: &SanctionJson,
 ) -> Result<i64, AppError> {
-    consultancy(state, id).await?;
-    let kind: SanctionKind = parse_name(&input.kind).ok_or_else(|| {
-        AppError::bad_field(
-            "kind",
-            "invalid_kind",
-            "处理类型应为 correction_order（责令改正）或 blacklist（公布名单、不再受理业务）",
-            "kind must be correction_order or blacklist",
-        )
-    })?;
-    required("reason", &input.reason)?;
-    let today = state.today();
-    let starts_on =
-        cpaudit_app::input::optional_date("starts_on", &input.starts_on)?.unwrap_or(today);
-    let ends_on = cpaudit_app::input::optional_date("ends_on", &input.ends_on)?;
-    if ends_on.is_some_and(|end| end < starts_on) {
-        return Err(AppError::bad_field(
-            "ends_on",
-            "before_start",
-            "截止日期不能早于开始日期",
-            "ends_on cannot be before starts_on",
-        ));
-    }
-    let legal_basis = if input.legal_basis.trim().is_empty() {
-        BlacklistRules::from_book(state.rules(), starts_on)
-            .map_err(crate::cycle::rule_error)?
-            .basis
-    } else {
-        input.legal_basis.trim().to_string()
+    let input = use_case::SanctionInput {
+        kind: input.kind.clone(),
+        reason: input.reason.clone(),
+        legal_basis: input.legal_basis.clone(),
+        starts_on: input.starts_on.clone(),
+        ends_on: input.ends_on.clone(),
     };
-    Ok(state
-        .db()
-        .impose_sanction(
-            principal,
-            &NewSanction {
-                consultancy_id: id,
-                kind: name_of(&kind),
-                reason: input.reason.clone(),
-                legal_basis,
-                starts_on,
-                ends_on,
-            },
-            state.now(),
-        )
-        .await?)
+    Ok(use_case::impose(state.app(), principal, id, &input).await?)
 }
 
 /// Records a sanction (province).
@@ -347,28 +280,7 @@ async fn lift(
     id: i64,
     input: &LiftJson,
 ) -> Result<i64, AppError> {
-    required("reason", &input.reason)?;
-    let row = state.db().sanction(id).await?.ok_or(AppError::NotFound)?;
-    let today = state.today();
-    let fresh: Art16Evidence = state
-        .db()
-        .art16_filing(row.consultancy_id)
-        .await?
-        .map(|f| f.evidence.0)
-        .unwrap_or_else(|| Art16Evidence::empty(NaiveDate::MIN));
-    lift_check(&core_sanction(&row), &fresh, today).map_err(|error| {
-        AppError::bad_field(
-            "art16",
-            "cannot_lift",
-            &error.message_zh(),
-            &error.message_en(),
-        )
-    })?;
-    state
-        .db()
-        .lift_sanction(principal, id, today, &input.reason, state.now())
-        .await?;
-    Ok(row.consultancy_id)
+    Ok(use_case::lift(state.app(), principal, id, &input.reason).await?)
 }
 
 /// Lifts a sanction (province), on fresh and complete Art. 16 evidence.
@@ -408,23 +320,7 @@ pub async fn api_file_art16(
     Json(evidence): Json<Art16Evidence>,
 ) -> Result<Json<ConsultancyJson>, ApiError> {
     let principal = caller.principal()?;
-    check_access(principal, id)?;
-    consultancy(&state, id).await?;
-    if evidence.submitted_on > state.today() {
-        return Err(AppError::bad_field(
-            "submitted_on",
-            "in_future",
-            "提交日期不能晚于今天",
-            "submitted_on cannot be after today",
-        )
-        .into());
-    }
-    check_evidence_files(&state, id, &evidence).await?;
-    let json = serde_json::to_string(&evidence).map_err(|_| AppError::Internal)?;
-    state
-        .db()
-        .file_art16(principal, id, &json, state.now())
-        .await?;
+    use_case::file_art16(state.app(), principal, id, &evidence).await?;
     let (json, _) = detail(&state, principal, caller.lang, id).await?;
     Ok(Json(json))
 }
@@ -445,48 +341,14 @@ async fn engage(
     input: &EngageJson,
 ) -> Result<(), AppError> {
     let principal = caller.principal()?;
-    consultancy(state, input.consultancy_id)
-        .await
-        .map_err(|_| {
-            AppError::bad_field(
-                "consultancy_id",
-                "unknown",
-                "没有该咨询服务机构",
-                "no such consultancy",
-            )
-        })?;
-    let since = cpaudit_app::input::optional_date("since", &input.since)?.unwrap_or(state.today());
-    let refusal = refusal_of(state, input.consultancy_id, caller.lang).await?;
-    let enterprise = state
-        .db()
-        .get_enterprise(principal.scope(), enterprise_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    state
-        .db()
-        .engage(
-            principal,
-            input.consultancy_id,
-            &enterprise,
-            since,
-            refusal.as_deref(),
-            state.now(),
-        )
-        .await
-        .map_err(|error| match (error, &refusal) {
-            (
-                cpaudit_storage::StorageError::Refused {
-                    code: "consultancy_sanctioned",
-                    ..
-                },
-                Some(message),
-            ) => AppError::ForbiddenField {
-                code: "consultancy_sanctioned",
-                message: Message::new(message.clone(), message.clone()),
-                field: Some("consultancy_id".into()),
-            },
-            (other, _) => other.into(),
-        })
+    Ok(use_case::engage(
+        state.app(),
+        principal,
+        enterprise_id,
+        input.consultancy_id,
+        &input.since,
+    )
+    .await?)
 }
 
 /// Records that an enterprise engages a consultancy; refused while the consultancy is
@@ -590,28 +452,21 @@ async fn upload_document(
     id: i64,
     multipart: &mut axum::extract::Multipart,
 ) -> Result<ConsultancyDocumentRow, AppError> {
-    check_access(principal, id)?;
-    consultancy(state, id).await?;
+    use_case::check_access(principal, id)?;
+    use_case::consultancy(state.app(), id).await?;
     let limit = state.settings().max_document_bytes;
     let (file_name, bytes, fields) = crate::pages::read_upload_within(multipart, limit).await?;
     let format = cpaudit_office::identify_document(&file_name, &bytes)
         .map_err(crate::documents::refusal_error)?;
     let name = cpaudit_office::clean_file_name(&file_name, format);
     let note = fields.get("note").map(String::as_str).unwrap_or_default();
-    Ok(state
-        .db()
-        .upload_consultancy_document(
-            principal,
-            id,
-            &NewConsultancyDocument {
-                file_name: &name,
-                content_type: format.content_type(),
-                content: &bytes,
-                note,
-            },
-            state.now(),
-        )
-        .await?)
+    let document = NewConsultancyDocument {
+        file_name: &name,
+        content_type: format.content_type(),
+        content: &bytes,
+        note,
+    };
+    Ok(use_case::upload_document(state.app(), principal, id, &document).await?)
 }
 
 /// Files one of the consultancy's Art. 16 documents (the consultancy itself or the province);
@@ -656,45 +511,6 @@ pub async fn download_document(
         .consultancy_document_content(id)
         .await?
         .ok_or(AppError::NotFound)?;
-    check_access(principal, row.consultancy_id)?;
+    use_case::check_access(principal, row.consultancy_id)?;
     crate::documents::file_response(&row.file_name, &row.content_type, &row.sha256, content)
-}
-
-/// The Art. 16 filing may name only documents on file, by their SHA-256.
-async fn check_evidence_files(
-    state: &AppState,
-    id: i64,
-    evidence: &Art16Evidence,
-) -> Result<(), AppError> {
-    let on_file = state.db().consultancy_documents(id).await?;
-    let named = evidence
-        .quality_system
-        .iter()
-        .map(|file| ("quality_system", file))
-        .chain(
-            evidence
-                .industry_staff
-                .iter()
-                .filter_map(|s| Some(("industry_staff", s.evidence.as_ref()?))),
-        )
-        .chain(
-            evidence
-                .audit_staff
-                .iter()
-                .filter_map(|s| Some(("audit_staff", s.evidence.as_ref()?))),
-        );
-    for (field, file) in named {
-        if !on_file.iter().any(|d| d.sha256 == file.content_hash.trim()) {
-            return Err(AppError::bad_field(
-                field,
-                "document_not_on_file",
-                &format!("“{}”须先上传，再以其 SHA-256 引用", file.title),
-                &format!(
-                    "upload \"{}\" first, then name it by its SHA-256",
-                    file.title
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
