@@ -755,3 +755,27 @@ pub async fn record_phase(
         .await?;
     Ok(())
 }
+
+/// The enterprise's city rejects an unjustified trade-secret claim on a disclosure item, with
+/// a reason: the item is then published.
+pub async fn reject_secret_claim(
+    app: &App,
+    principal: &Principal,
+    round_id: i64,
+    item: &str,
+    reason: &str,
+) -> Result<()> {
+    let round = load_round(app, principal, round_id).await?;
+    if reason.trim().is_empty() {
+        return Err(Error::bad_field(
+            "reason",
+            "required",
+            "驳回商业秘密主张须说明理由",
+            "rejecting a trade-secret claim needs a reason",
+        ));
+    }
+    app.db()
+        .reject_secret_claim(principal, &round, item, reason, app.now())
+        .await?;
+    Ok(())
+}

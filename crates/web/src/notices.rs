@@ -137,10 +137,7 @@ pub async fn api_mark_read(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.principal()?;
-    state
-        .db()
-        .mark_notice_read(principal, id, state.now())
-        .await?;
+    cpaudit_app::notices::mark_read(state.app(), principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -218,10 +215,7 @@ pub async fn mark_read_form(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    state
-        .db()
-        .mark_notice_read(principal, id, state.now())
-        .await?;
+    cpaudit_app::notices::mark_read(state.app(), principal, id).await?;
     Ok(Redirect::to("/notices").into_response())
 }
 

@@ -7,11 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use cpaudit_storage::evidence::parse_date;
-use cpaudit_storage::park_audits::{ParkAuditDraft, ParkAuditRow};
+use cpaudit_storage::park_audits::ParkAuditRow;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use cpaudit_app::parks as use_case;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
@@ -45,70 +46,26 @@ pub struct ParkAuditJson {
     pub wastewater_compliant: bool,
 }
 
-fn required(field: &str, text: &str, zh: &str, en: &str) -> Result<(), AppError> {
-    if text.trim().is_empty() {
-        return Err(AppError::bad_field(field, "required", zh, en));
-    }
-    Ok(())
-}
-
-fn draft(input: &ParkAuditJson, today: chrono::NaiveDate) -> Result<ParkAuditDraft, AppError> {
-    required("title", &input.title, "请填写试点名称", "title is required")?;
-    let started_on = parse_date(input.started_on.trim())
-        .filter(|day| *day <= today)
-        .ok_or_else(|| {
-            AppError::bad_field(
-                "started_on",
-                "invalid_date",
-                "开始日期应为不晚于今天的有效日期（YYYY-MM-DD）",
-                "started_on must be a valid date (YYYY-MM-DD) not after today",
-            )
-        })?;
-    if input.targets.is_empty() {
-        return Err(AppError::bad_field(
-            "targets",
-            "required",
-            "试点须设定至少一项清洁生产目标",
-            "a pilot sets at least one target",
-        ));
-    }
-    for (index, target) in input.targets.iter().enumerate() {
-        let field = format!("targets[{index}]");
-        required(
-            &field,
-            &target.indicator,
-            "目标须写明指标名称",
-            "a target names its indicator",
-        )?;
-        required(
-            &field,
-            &target.unit,
-            "目标须写明计量单位",
-            "a target gives its unit",
-        )?;
-        if !target.baseline.is_finite() || !target.target.is_finite() {
-            return Err(AppError::bad_field(
-                &field,
-                "invalid_number",
-                "基准值和目标值应为数字",
-                "baseline and target must be numbers",
-            ));
+impl From<&ParkAuditJson> for use_case::PilotInput {
+    fn from(input: &ParkAuditJson) -> Self {
+        use_case::PilotInput {
+            title: input.title.clone(),
+            started_on: input.started_on.clone(),
+            targets: input
+                .targets
+                .iter()
+                .map(|t| use_case::ParkTarget {
+                    indicator: t.indicator.clone(),
+                    baseline: t.baseline,
+                    target: t.target,
+                    unit: t.unit.clone(),
+                })
+                .collect(),
+            measures: input.measures.clone(),
+            wastewater_status: input.wastewater_status.clone(),
+            wastewater_compliant: input.wastewater_compliant,
         }
     }
-    required(
-        "wastewater_status",
-        &input.wastewater_status,
-        "请填写园区集中式污水处理情况",
-        "describe the park's centralized wastewater treatment",
-    )?;
-    Ok(ParkAuditDraft {
-        title: input.title.clone(),
-        started_on,
-        targets: serde_json::to_value(&input.targets).unwrap_or_default(),
-        measures: input.measures.clone(),
-        wastewater_status: input.wastewater_status.clone(),
-        wastewater_compliant: input.wastewater_compliant,
-    })
 }
 
 async fn save(
@@ -117,12 +74,7 @@ async fn save(
     park_id: i64,
     input: &ParkAuditJson,
 ) -> Result<(), AppError> {
-    let draft = draft(input, state.today())?;
-    state
-        .db()
-        .save_park_audit(principal, park_id, &draft, state.now())
-        .await?;
-    Ok(())
+    Ok(use_case::save(state.app(), principal, park_id, &input.into()).await?)
 }
 
 /// Starts or updates the park's pilot (the park's city or the province).
@@ -171,51 +123,12 @@ async fn assess(
     park_id: i64,
     input: &AssessmentJson,
 ) -> Result<(), AppError> {
-    let passed = match input.result.trim() {
-        "passed" => true,
-        "failed" => false,
-        _ => {
-            return Err(AppError::bad_field(
-                "result",
-                "invalid_result",
-                "评估结果应为 passed（通过）或 failed（未通过）",
-                "result must be passed or failed",
-            ))
-        }
+    let input = use_case::AssessmentInput {
+        result: input.result.clone(),
+        assessed_on: input.assessed_on.clone(),
+        note: input.note.clone(),
     };
-    required(
-        "note",
-        &input.note,
-        "请填写评估意见",
-        "the assessment needs a note",
-    )?;
-    let today = state.today();
-    let assessed_on = if input.assessed_on.trim().is_empty() {
-        today
-    } else {
-        parse_date(input.assessed_on.trim())
-            .filter(|day| *day <= today)
-            .ok_or_else(|| {
-                AppError::bad_field(
-                    "assessed_on",
-                    "invalid_date",
-                    "评估日期应为不晚于今天的有效日期",
-                    "assessed_on must be a valid date not after today",
-                )
-            })?
-    };
-    state
-        .db()
-        .assess_park_audit(
-            principal,
-            park_id,
-            passed,
-            assessed_on,
-            &input.note,
-            state.now(),
-        )
-        .await?;
-    Ok(())
+    Ok(use_case::assess(state.app(), principal, park_id, &input).await?)
 }
 
 /// Records the assessment (province); a pass makes the members count as audited.

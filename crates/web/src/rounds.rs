@@ -849,19 +849,7 @@ async fn reject_claim(
     item: &str,
     input: &RejectClaimJson,
 ) -> Result<(), AppError> {
-    let round = rounds::load_round(state.app(), principal, id).await?;
-    if input.reason.trim().is_empty() {
-        return Err(AppError::bad_field(
-            "reason",
-            "required",
-            "驳回商业秘密主张须说明理由",
-            "rejecting a trade-secret claim needs a reason",
-        ));
-    }
-    state
-        .db()
-        .reject_secret_claim(principal, &round, item, &input.reason, state.now())
-        .await?;
+    rounds::reject_secret_claim(state.app(), principal, id, item, &input.reason).await?;
     Ok(())
 }
 
