@@ -17,6 +17,7 @@ pub mod input;
 pub mod jobs;
 pub mod listing;
 pub mod lists;
+pub mod monitoring;
 pub mod notices;
 pub mod options;
 pub mod parks;

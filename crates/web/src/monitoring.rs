@@ -30,7 +30,7 @@ use cpaudit_storage::monitoring::{parse_tolerance, tolerance_text};
 use cpaudit_storage::monitoring_judgement::china_time;
 use cpaudit_storage::monitoring_views::{DeviceFilter, DeviceView};
 use cpaudit_storage::InScope;
-use cpaudit_storage::{Principal, Scope, StorageError};
+use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -1866,91 +1866,19 @@ pub struct AssignJson {
     pub outcome: AssignOutcome,
 }
 
-/// Finds the device a form or JSON client names, by id or MN.
-async fn named_device(
-    state: &AppState,
-    principal: &Principal,
-    text: &str,
-) -> Result<i64, AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(AppError::bad_field(
-            "device",
-            "required",
-            "请填写已登记设备的编号（设备 ID）或其 MN",
-            "device is required: a registered device's id or MN",
-        ));
-    }
-    let by_id = match text.parse::<i64>() {
-        Ok(id) if text.len() < 24 => state
-            .db()
-            .monitoring_device(principal.scope(), id, state.now(), offline_after(state))
-            .await?
-            .map(|d| d.device_id),
-        _ => None,
-    };
-    let found = match by_id {
-        Some(id) => Some(id),
-        None => state.db().device_id_by_mn(principal.scope(), text).await?,
-    };
-    found.ok_or_else(|| {
-        AppError::bad_request(
-            "unknown_device",
-            Some("device"),
-            Message::new(
-                format!("没有编号或 MN 为“{text}”的已登记设备"),
-                format!("no registered device has the id or MN \"{text}\""),
-            ),
-        )
-    })
-}
-
-/// The MN must be in the quarantine and still open.
-async fn open_mn(state: &AppState, principal: &Principal, mn: &str) -> Result<(), AppError> {
-    let entry = state.db().quarantined_mn(principal, mn).await?;
-    if entry.resolution == "open" {
-        Ok(())
-    } else {
-        Err(AppError::Conflict {
-            code: "already_resolved",
-            message: Message::new(
-                format!("MN {mn} 已处理（{}）", entry.resolution),
-                format!("MN {mn} is already {}", entry.resolution),
-            ),
-            field: Some("mn".into()),
-        })
-    }
-}
-
 async fn assign(
     state: &AppState,
     principal: &Principal,
     mn: &str,
     input: &AssignInput,
 ) -> Result<AssignJson, AppError> {
-    require_province(principal)?;
-    let device_id = named_device(state, principal, &input.device).await?;
-    open_mn(state, principal, mn).await?;
-    let outcome = state
-        .db()
-        .assign_quarantined_mn(principal, mn, device_id, state.now())
-        .await?;
+    let (device_id, outcome) =
+        cpaudit_app::monitoring::assign_mn(state.app(), principal, mn, &input.device).await?;
     Ok(AssignJson {
         mn: mn.to_string(),
         device_id,
         outcome: outcome.into(),
     })
-}
-
-fn require_province(principal: &Principal) -> Result<(), AppError> {
-    if matches!(principal.scope().kind(), ScopeKind::Province) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(Message::new(
-            "仅省级生态环境部门可处理未登记设备",
-            "only the province resolves unknown MNs",
-        )))
-    }
 }
 
 /// Assigns an unknown MN to a registered device (province only): the device takes the MN, the
@@ -1994,12 +1922,7 @@ async fn discard(
     principal: &Principal,
     mn: &str,
 ) -> Result<DiscardJson, AppError> {
-    require_province(principal)?;
-    open_mn(state, principal, mn).await?;
-    let discarded_packets = state
-        .db()
-        .discard_quarantined_mn(principal, mn, state.now())
-        .await?;
+    let discarded_packets = cpaudit_app::monitoring::discard_mn(state.app(), principal, mn).await?;
     Ok(DiscardJson {
         mn: mn.to_string(),
         discarded_packets,
@@ -2217,16 +2140,14 @@ async fn save_settings(
     tolerance: Deviations,
     enabled: bool,
 ) -> Result<(), AppError> {
-    require_province(principal)?;
-    visible_device(state, principal.scope(), device_id).await?;
-    state
-        .db()
-        .set_device_settings(principal, device_id, tolerance, enabled, state.now())
-        .await
-        .map_err(|error| match error {
-            StorageError::NotFound => AppError::NotFound,
-            other => other.into(),
-        })
+    Ok(cpaudit_app::monitoring::save_device_settings(
+        state.app(),
+        principal,
+        device_id,
+        tolerance,
+        enabled,
+    )
+    .await?)
 }
 
 /// A device's tolerance switches and whether it is in service (province only).
