@@ -8,6 +8,7 @@
 pub mod authority;
 pub mod consultancies;
 pub mod cycle;
+pub mod documents;
 pub mod draws;
 pub mod enforcement;
 pub mod error;

@@ -25,12 +25,10 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use cpaudit_core::documents::{consultancy_behind, may_upload};
-use cpaudit_core::registry::Message;
+use cpaudit_core::documents::may_upload;
 use cpaudit_core::round::DocumentKind;
 use cpaudit_office::{clean_file_name, identify_document, DocumentFormat, DocumentRefusal};
-use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::documents::{engaged_consultancy, DocumentRow, NewDocument, UploadError};
+use cpaudit_storage::documents::{DocumentRow, NewDocument};
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::InScope;
 use cpaudit_storage::Principal;
@@ -193,62 +191,7 @@ pub(crate) fn refusal_error(refusal: DocumentRefusal) -> AppError {
     AppError::bad_field("file", code, &refusal.message_zh(), &refusal.message_en())
 }
 
-fn upload_error(error: UploadError) -> AppError {
-    match error {
-        UploadError::Storage(error) => error.into(),
-        UploadError::Finished(state) => AppError::Conflict {
-            code: "round_finished",
-            message: Message::new(
-                format!("本轮审核{}，不再接收材料。", state.label_zh()),
-                format!(
-                    "The round is {}; it takes no more documents.",
-                    state.label_en().to_lowercase()
-                ),
-            ),
-            field: None,
-        },
-        UploadError::NotAllowed(message) => AppError::ForbiddenField {
-            code: "not_allowed_to_file",
-            message,
-            field: Some("kind".into()),
-        },
-        UploadError::Sanctioned(message) => AppError::ForbiddenField {
-            code: "consultancy_sanctioned",
-            message: Message::new(message.clone(), message),
-            field: None,
-        },
-        UploadError::Duplicate(existing) => duplicate_error(&existing),
-    }
-}
-
-fn duplicate_error(existing: &DocumentRow) -> AppError {
-    let kind = existing.kind;
-    let day = beijing_time(&existing.uploaded_at)
-        .chars()
-        .take(10)
-        .collect::<String>();
-    AppError::Conflict {
-        code: "duplicate_document",
-        message: Message::new(
-            format!(
-                "同一文件已于 {day} 作为《{}》第 {} 版上传（{}），不能重复上传。",
-                kind.label_zh(),
-                existing.version,
-                existing.file_name
-            ),
-            format!(
-                "The same file is already on file as {} version {} ({}), uploaded on {day}.",
-                kind.label_en().to_lowercase(),
-                existing.version,
-                existing.file_name
-            ),
-        ),
-        field: Some("file".into()),
-    }
-}
-
-/// Reads, checks and keeps an upload. The sanctions are read here because the refusal names
-/// the consultancy in the caller's language; storage enforces it in the upload's transaction.
+/// Reads and checks an upload, then keeps it (`cpaudit_app::documents::upload`).
 async fn upload(
     state: &AppState,
     caller: &Caller,
@@ -256,23 +199,8 @@ async fn upload(
     multipart: &mut Multipart,
 ) -> Result<DocumentRow, AppError> {
     let principal = caller.principal()?;
-    let round = round_in_scope(state, principal, round_id).await?;
+    round_in_scope(state, principal, round_id).await?;
     let upload = read_document_upload(state, multipart).await?;
-    let uploader_consultancy = match principal.scope().kind() {
-        ScopeKind::Consultancy(id) => Some(*id),
-        _ => None,
-    };
-    let behind = consultancy_behind(
-        uploader_consultancy,
-        engaged_consultancy(&round),
-        upload.kind,
-    );
-    let refusal = match behind {
-        Some(consultancy_id) => {
-            crate::consultancies::refusal_of(state, consultancy_id, caller.lang).await?
-        }
-        None => None,
-    };
     let file_name = clean_file_name(&upload.file_name, upload.format);
     let document = NewDocument {
         kind: upload.kind,
@@ -281,17 +209,7 @@ async fn upload(
         content: &upload.bytes,
         note: &upload.note,
     };
-    state
-        .db()
-        .upload_document(
-            principal,
-            &round,
-            &document,
-            refusal.as_deref(),
-            state.now(),
-        )
-        .await
-        .map_err(upload_error)
+    Ok(cpaudit_app::documents::upload(state.app(), principal, round_id, &document).await?)
 }
 
 /// Files a document of a round (multipart: `kind`, `file`, optional `note`). The content is
