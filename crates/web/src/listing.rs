@@ -14,8 +14,8 @@ use cpaudit_app::cycle::{self, Determined, Proposal};
 use cpaudit_app::registry::enterprise_in_scope;
 use cpaudit_core::determination::{Determination, Reason};
 use cpaudit_core::listing::{
-    chinese_date, clocks_from_publication, notification_letter, submission_deadline, LetterFacts,
-    NotificationLetter, PlanStatus,
+    chinese_date, clocks_from_publication, notification_letter, submission_deadline, ClockKind,
+    LetterFacts, NotificationLetter, PlanStatus,
 };
 use cpaudit_core::planning::Placement;
 use cpaudit_core::rules::RuleRef;
@@ -244,13 +244,10 @@ struct ClockView {
 
 fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
     let view = rule_view(state, lang, &row.rule);
-    let kind = cpaudit_core::listing::ClockKind::parse(&row.kind);
     ClockView {
-        label: kind.map_or(row.kind.clone(), |k| {
-            lang.pick(k.label_zh(), k.label_en()).into()
-        }),
-        nominal: row.nominal_on.clone(),
-        effective: row.effective_on.clone(),
+        label: lang.pick(row.kind.label_zh(), row.kind.label_en()).into(),
+        nominal: row.nominal_on.to_string(),
+        effective: row.effective_on.to_string(),
         shifted: row.nominal_on != row.effective_on,
         trace: lang.pick(&row.trace_zh, &row.trace_en).to_string(),
         citation: format!("{}: {}", view.id, view.citations.join("；")),
@@ -349,7 +346,7 @@ async fn listing_views(
         views.push(ListingView {
             list_id: entry.list_id,
             list_title: list.map_or_else(String::new, |l| l.title),
-            reasons: stored_reasons_label(lang, &entry.reasons, &entry.toxic_categories),
+            reasons: reasons_label(lang, &entry.reasons.0, &entry.toxic_categories.0),
             clocks: clocks.iter().map(|c| clock_view(state, lang, c)).collect(),
             letter,
         });
@@ -934,7 +931,7 @@ pub async fn plans_page(
                 city_code: c.code.clone(),
                 city: lang.pick(&c.name_zh, &c.name_en).to_string(),
                 status: plan
-                    .and_then(|p| PlanStatus::parse(&p.status))
+                    .map(|p| p.status)
                     .map_or(lang.pick("未编制", "not started").to_string(), |s| {
                         lang.pick(s.label_zh(), s.label_en()).to_string()
                     }),
@@ -1013,10 +1010,7 @@ pub async fn plan_page(
     let lang = caller.lang;
     let year = year_param(Some(year), &state)?;
     let (json, proposal) = plan_json(&state, principal, &city, year).await?;
-    let status = json
-        .plan
-        .as_ref()
-        .and_then(|p| PlanStatus::parse(&p.status));
+    let status = json.plan.as_ref().map(|p| p.status);
     Ok(render(&PlanPage {
         ctx: Ctx::new(&caller),
         city_name: city_name(&state, lang, &city),
@@ -1333,19 +1327,19 @@ pub async fn list_page(
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
         let clocks = clocks_of.remove(&entry.enterprise_id).unwrap_or_default();
-        let effective = |kind: &str| {
+        let effective = |kind: ClockKind| {
             clocks
                 .iter()
                 .find(|c| c.kind == kind)
-                .map_or(String::new(), |c| c.effective_on.clone())
+                .map_or(String::new(), |c| c.effective_on.to_string())
         };
         rows.push(ListRow {
             enterprise_id: entry.enterprise_id,
             city: city_name(&state, lang, &entry.jurisdiction_code),
-            reasons: stored_reasons_label(lang, &entry.reasons, &entry.toxic_categories),
-            disclose: effective("disclose"),
-            start: effective("start"),
-            report: effective("report"),
+            reasons: reasons_label(lang, &entry.reasons.0, &entry.toxic_categories.0),
+            disclose: effective(ClockKind::Disclose),
+            start: effective(ClockKind::Start),
+            report: effective(ClockKind::Report),
             letter: letters.get(&entry.enterprise_id).cloned(),
             name: entry.name,
             credit_code: entry.credit_code,
@@ -1485,13 +1479,13 @@ async fn letter_content(
         .into_iter()
         .find(|e| e.enterprise_id == letter.enterprise_id)
         .ok_or(AppError::NotFound)?;
-    let published_on = parse_date(&entry.clocks_from).ok_or(AppError::Internal)?;
+    let published_on = entry.clocks_from;
     let clocks = clocks_from_publication(published_on, state.rules(), state.calendar())
         .map_err(crate::cycle::rule_error)?;
-    let reasons = vec![stored_reasons_label(
+    let reasons = vec![reasons_label(
         Lang::Zh,
-        &entry.reasons,
-        &entry.toxic_categories,
+        &entry.reasons.0,
+        &entry.toxic_categories.0,
     )];
     let issuer = state
         .reference()

@@ -1,9 +1,12 @@
 //! Lists, plans, the library, clocks and letters as the API shows them.
 
+use chrono::NaiveDate;
+use cpaudit_core::listing::{ClockKind, PlanStatus};
 use cpaudit_storage::lists::{
     ClockRow, LetterRow, LibraryVersion as StoredVersion, PlanEntry as StoredPlanEntry, PlanRow,
     PublishedEntry as StoredEntry, PublishedList as StoredList,
 };
+use cpaudit_storage::{Reasons, ToxicCategories};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -54,7 +57,8 @@ pub struct Plan {
     pub id: i64,
     pub jurisdiction_code: String,
     pub list_year: i64,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: PlanStatus,
     pub plan_text: String,
     pub schedule_text: String,
     /// The submission deadline (rule calendar.city_list_submission).
@@ -162,11 +166,13 @@ pub struct PublishedEntry {
     pub name: String,
     pub industry_code: String,
     pub industry_name_zh: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    #[schema(value_type = String)]
+    pub reasons: Reasons,
+    #[schema(value_type = String)]
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
     /// The publication date the entry's clocks run from.
-    pub clocks_from: String,
+    pub clocks_from: NaiveDate,
 }
 
 impl From<StoredEntry> for PublishedEntry {
@@ -193,10 +199,11 @@ impl From<StoredEntry> for PublishedEntry {
 pub struct Clock {
     pub list_id: i64,
     pub enterprise_id: i64,
-    pub kind: String,
-    pub starts_on: String,
-    pub nominal_on: String,
-    pub effective_on: String,
+    #[schema(value_type = String)]
+    pub kind: ClockKind,
+    pub starts_on: NaiveDate,
+    pub nominal_on: NaiveDate,
+    pub effective_on: NaiveDate,
     pub rule_id: String,
     pub rule_book_version: String,
     /// The rule that fixed the clock: value, citations and their confidence.
