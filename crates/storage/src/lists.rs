@@ -19,7 +19,7 @@ use crate::audit::Chain;
 use crate::auth::ScopeKind;
 use cpaudit_core::round::RoundPolicy;
 
-use crate::columns::{Reasons, StoredRow, ToxicCategories};
+use crate::columns::{Reasons, StoredRow, StoredText, ToxicCategories};
 use crate::enterprises::EnterpriseRow;
 use crate::evidence::{categories_text, china_date, date_text, reasons_text};
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
@@ -50,25 +50,73 @@ impl LibraryAction {
     }
 }
 
-/// One version of one library entry.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+impl StoredText for LibraryAction {
+    fn from_text(text: &str) -> Option<Self> {
+        LibraryAction::parse(text)
+    }
+}
+
+/// One version of one library entry, its action, reasons, categories and day decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct LibraryVersion {
     pub id: i64,
     pub enterprise_id: i64,
     pub enterprise_name: String,
     pub credit_code: String,
     pub jurisdiction_code: String,
-    pub action: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    pub action: LibraryAction,
+    pub reasons: Reasons,
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
     /// JSON array of evidence ids.
     pub evidence_ids: String,
     pub note: String,
-    pub valid_from: String,
+    pub valid_from: NaiveDate,
     pub recorded_at: String,
     pub recorded_by: String,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredLibraryVersion {
+    id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    credit_code: String,
+    jurisdiction_code: String,
+    action: String,
+    reasons: String,
+    toxic_categories: String,
+    due_year: Option<i64>,
+    evidence_ids: String,
+    note: String,
+    valid_from: String,
+    recorded_at: String,
+    recorded_by: String,
+}
+
+impl StoredLibraryVersion {
+    fn decode(self) -> Result<LibraryVersion> {
+        let row = StoredRow::new("library_versions", self.id);
+        Ok(LibraryVersion {
+            action: row.read("action", &self.action)?,
+            reasons: row.read("reasons", &self.reasons)?,
+            toxic_categories: row.read("toxic_categories", &self.toxic_categories)?,
+            valid_from: row.read("valid_from", &self.valid_from)?,
+            id: self.id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            credit_code: self.credit_code,
+            jurisdiction_code: self.jurisdiction_code,
+            due_year: self.due_year,
+            evidence_ids: self.evidence_ids,
+            note: self.note,
+            recorded_at: self.recorded_at,
+            recorded_by: self.recorded_by,
+        })
+    }
+}
+
+crate::decoded_row!(LibraryVersion, StoredLibraryVersion);
 
 /// A change to the library as an official asks for it.
 #[derive(Debug, Clone)]
@@ -483,8 +531,8 @@ impl Db {
                 .library_versions(actor.scope(), change.enterprise_id)
                 .await?
                 .into_iter()
-                .rfind(|v| v.valid_from.as_str() <= date_text(change.valid_from).as_str())
-                .is_some_and(|v| v.action != "remove");
+                .rfind(|v| v.valid_from <= change.valid_from)
+                .is_some_and(|v| v.action != LibraryAction::Remove);
             match (change.action, present) {
                 (LibraryAction::Add, true) => {
                     return Err(StorageError::Duplicate {
@@ -1254,7 +1302,7 @@ fn latest_present(versions: Vec<LibraryVersion>) -> Vec<LibraryVersion> {
             _ => latest.push(version),
         }
     }
-    latest.retain(|v| v.action != LibraryAction::Remove.as_str());
+    latest.retain(|v| v.action != LibraryAction::Remove);
     latest
 }
 

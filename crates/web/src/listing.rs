@@ -26,7 +26,7 @@ use cpaudit_storage::evidence::{
     date_text, parse_categories, parse_date, parse_reasons, reasons_text,
 };
 use cpaudit_storage::lists::{
-    ClockRow, LetterRow, ListEntryFilter, PlanRow, PublishedEntry, PublishedList,
+    ClockRow, LetterRow, LibraryAction, ListEntryFilter, PlanRow, PublishedEntry, PublishedList,
 };
 use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
@@ -298,15 +298,17 @@ pub async fn determination_page(
             .iter()
             .map(|rule| rule_view(&state, lang, rule))
             .collect(),
-        in_library: history.last().is_some_and(|v| v.action != "remove"),
+        in_library: history
+            .last()
+            .is_some_and(|v| v.action != LibraryAction::Remove),
         library: history
             .iter()
             .map(|v| LibraryView {
-                action: library_action_label(lang, &v.action),
-                reasons: stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+                action: library_action_label(lang, v.action),
+                reasons: reasons_label(lang, &v.reasons.0, &v.toxic_categories.0),
                 due_year: v.due_year.map_or("—".into(), |y| y.to_string()),
                 note: v.note.clone(),
-                valid_from: v.valid_from.clone(),
+                valid_from: v.valid_from.to_string(),
                 recorded_at: beijing_time(&v.recorded_at),
                 recorded_by: v.recorded_by.clone(),
             })
@@ -317,12 +319,11 @@ pub async fn determination_page(
     }))
 }
 
-fn library_action_label(lang: Lang, action: &str) -> String {
+fn library_action_label(lang: Lang, action: LibraryAction) -> String {
     match action {
-        "add" => lang.pick("纳入", "added"),
-        "change" => lang.pick("变更", "changed"),
-        "remove" => lang.pick("移出", "removed"),
-        other => other,
+        LibraryAction::Add => lang.pick("纳入", "added"),
+        LibraryAction::Change => lang.pick("变更", "changed"),
+        LibraryAction::Remove => lang.pick("移出", "removed"),
     }
     .to_string()
 }
@@ -514,11 +515,11 @@ pub async fn library_page(
         .map(|v| LibraryRowView {
             enterprise_id: v.enterprise_id,
             city: city_name(&state, lang, &v.jurisdiction_code),
-            reasons: stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+            reasons: reasons_label(lang, &v.reasons.0, &v.toxic_categories.0),
             due_year: v.due_year.map_or("—".into(), |y| y.to_string()),
             name: v.enterprise_name,
             credit_code: v.credit_code,
-            valid_from: v.valid_from,
+            valid_from: v.valid_from.to_string(),
             note: v.note,
         })
         .collect();
@@ -579,9 +580,9 @@ pub async fn library_export(
                 v.credit_code,
                 v.enterprise_name,
                 city_name(&state, lang, &v.jurisdiction_code),
-                stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+                reasons_label(lang, &v.reasons.0, &v.toxic_categories.0),
                 v.due_year.map_or(String::new(), |y| y.to_string()),
-                v.valid_from,
+                v.valid_from.to_string(),
                 beijing_time(&v.recorded_at),
                 v.note,
             ]

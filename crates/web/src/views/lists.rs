@@ -3,8 +3,9 @@
 use chrono::NaiveDate;
 use cpaudit_core::listing::{ClockKind, PlanStatus};
 use cpaudit_storage::lists::{
-    ClockRow, LetterRow, LibraryVersion as StoredVersion, PlanEntry as StoredPlanEntry, PlanRow,
-    PublishedEntry as StoredEntry, PublishedList as StoredList,
+    ClockRow, LetterRow, LibraryAction, LibraryVersion as StoredVersion,
+    PlanEntry as StoredPlanEntry, PlanRow, PublishedEntry as StoredEntry,
+    PublishedList as StoredList,
 };
 use cpaudit_storage::{Reasons, ToxicCategories};
 use serde::Serialize;
@@ -18,14 +19,17 @@ pub struct LibraryVersion {
     pub enterprise_name: String,
     pub credit_code: String,
     pub jurisdiction_code: String,
-    pub action: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    #[schema(value_type = String)]
+    pub action: LibraryAction,
+    #[schema(value_type = String)]
+    pub reasons: Reasons,
+    #[schema(value_type = String)]
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
     /// JSON array of evidence ids.
     pub evidence_ids: String,
     pub note: String,
-    pub valid_from: String,
+    pub valid_from: NaiveDate,
     pub recorded_at: String,
     pub recorded_by: String,
 }
