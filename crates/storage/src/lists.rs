@@ -390,8 +390,8 @@ impl StoredClock {
 
 crate::decoded_row!(ClockRow, StoredClock);
 
-/// A written notification.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A written notification, its days decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct LetterRow {
     pub id: i64,
     pub list_id: i64,
@@ -399,11 +399,45 @@ pub struct LetterRow {
     pub enterprise_name: String,
     pub jurisdiction_code: String,
     pub number: String,
-    pub issued_on: String,
-    pub delivered_on: Option<String>,
+    pub issued_on: NaiveDate,
+    pub delivered_on: Option<NaiveDate>,
     pub delivery_method: Option<String>,
     pub delivery_note: Option<String>,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredLetter {
+    id: i64,
+    list_id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    jurisdiction_code: String,
+    number: String,
+    issued_on: String,
+    delivered_on: Option<String>,
+    delivery_method: Option<String>,
+    delivery_note: Option<String>,
+}
+
+impl StoredLetter {
+    fn decode(self) -> Result<LetterRow> {
+        let row = StoredRow::new("notification_letters", self.id);
+        Ok(LetterRow {
+            issued_on: row.read("issued_on", &self.issued_on)?,
+            delivered_on: row.read_optional("delivered_on", self.delivered_on.as_deref())?,
+            id: self.id,
+            list_id: self.list_id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_code: self.jurisdiction_code,
+            number: self.number,
+            delivery_method: self.delivery_method,
+            delivery_note: self.delivery_note,
+        })
+    }
+}
+
+crate::decoded_row!(LetterRow, StoredLetter);
 
 /// Search within a published list.
 #[derive(Debug, Clone, Default)]
@@ -1218,7 +1252,7 @@ impl Db {
             .await?
             .ok_or(StorageError::NotFound)?;
         require_city(actor, &letter.jurisdiction_code)?;
-        if delivered_on.format("%Y-%m-%d").to_string() < letter.issued_on {
+        if delivered_on < letter.issued_on {
             return Err(StorageError::invalid(
                 "delivered_on",
                 "before_issue",
@@ -1247,7 +1281,7 @@ impl Db {
                 actor,
                 "letter.deliver",
                 ("enterprise", &letter.enterprise_id.to_string()),
-                Some(&json!({"delivered_on": letter.delivered_on})),
+                Some(&json!({"delivered_on": letter.delivered_on.map(date_text)})),
                 Some(
                     &json!({"letter": letter.number, "delivered_on": date_text(delivered_on),
                     "method": method.trim()}),

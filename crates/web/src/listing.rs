@@ -22,9 +22,7 @@ use cpaudit_core::rules::RuleRef;
 use cpaudit_office::docx::{write_docx, DocumentTable, OfficialDocument};
 use cpaudit_office::{SheetSpec, TableFormat};
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::evidence::{
-    date_text, parse_categories, parse_date, parse_reasons, reasons_text,
-};
+use cpaudit_storage::evidence::{date_text, parse_categories, parse_reasons, reasons_text};
 use cpaudit_storage::lists::{
     ClockRow, LetterRow, LibraryAction, ListEntryFilter, PlanRow, PublishedEntry, PublishedList,
 };
@@ -1508,7 +1506,7 @@ async fn letter_content(
         reasons_zh: &reasons,
         clocks: &clocks,
         document_title: &title,
-        date: parse_date(&letter.issued_on).unwrap_or(published_on),
+        date: letter.issued_on,
     });
     Ok((letter, content))
 }

@@ -249,8 +249,8 @@ pub struct Letter {
     pub enterprise_name: String,
     pub jurisdiction_code: String,
     pub number: String,
-    pub issued_on: String,
-    pub delivered_on: Option<String>,
+    pub issued_on: NaiveDate,
+    pub delivered_on: Option<NaiveDate>,
     pub delivery_method: Option<String>,
     pub delivery_note: Option<String>,
 }
