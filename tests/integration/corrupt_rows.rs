@@ -326,3 +326,67 @@ async fn an_outlet_of_an_unknown_kind_fails_every_read_of_it() {
         .await;
     assert_corrupt(standards, "outlets", outlet, "kind", "noise");
 }
+
+/// The first published entry of the demo list: its list and enterprise.
+async fn a_published_entry(db: &Db) -> (i64, i64) {
+    let list = number(db, "SELECT MIN(list_id) FROM published_entries").await;
+    let enterprise = number(
+        db,
+        &format!("SELECT MIN(enterprise_id) FROM published_entries WHERE list_id = {list}"),
+    )
+    .await;
+    (list, enterprise)
+}
+
+#[tokio::test]
+async fn a_published_entry_with_a_reason_this_version_does_not_know_fails_the_read() {
+    let app = TestApp::new().await;
+    let (list, enterprise) = a_published_entry(app.db()).await;
+    let update = format!(
+        "UPDATE published_entries SET reasons = 'double_toxic,double_exceed' \
+         WHERE list_id = {list} AND enterprise_id = {enterprise}"
+    );
+    write_past_check(app.db(), "published_entries", "reasons", &update).await;
+
+    let read = app
+        .db()
+        .published_entries(list, &cpaudit_storage::lists::ListEntryFilter::default())
+        .await;
+    // An entry has no id of its own: the error names the enterprise it lists.
+    assert_corrupt(
+        read,
+        "published_entries",
+        enterprise,
+        "reasons",
+        "double_toxic,double_exceed",
+    );
+}
+
+#[tokio::test]
+async fn a_clock_on_a_day_that_does_not_exist_fails_the_read() {
+    let app = TestApp::new().await;
+    let (list, enterprise) = a_published_entry(app.db()).await;
+    let update = format!(
+        "UPDATE clocks SET effective_on = '2027-02-30' \
+         WHERE list_id = {list} AND enterprise_id = {enterprise}"
+    );
+    write_past_check(app.db(), "clocks", "effective_on", &update).await;
+
+    let read = app.db().list_clocks(list).await;
+    // A clock has no id of its own: the error names the enterprise it runs for.
+    assert_corrupt(read, "clocks", enterprise, "effective_on", "2027-02-30");
+}
+
+#[tokio::test]
+async fn a_plan_in_an_unknown_status_fails_the_read() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let insert = "INSERT INTO list_plans (id, jurisdiction_code, list_year, status, plan_text, \
+                  schedule_text, deadline, created_at, updated_at) VALUES (900, '620100', 2030, \
+                  'withdrawn', '', '', '2029-11-30', '2029-11-01T00:00:00.000000Z', \
+                  '2029-11-01T00:00:00.000000Z')";
+    write_past_check(app.db(), "list_plans", "status", insert).await;
+
+    let read = app.db().list_plans(operator.scope(), 2030).await;
+    assert_corrupt(read, "list_plans", 900, "status", "withdrawn");
+}

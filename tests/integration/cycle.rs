@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use cpaudit_core::determination::{determine, DeterminationRules, Outcome};
+use cpaudit_core::listing::ClockKind;
 use cpaudit_core::rules::RuleBook;
 use cpaudit_storage::Principal;
 use serde_json::json;
@@ -75,25 +76,25 @@ async fn the_demo_list_of_2027_runs_its_clocks_from_10_january() {
         )
         .await
         .unwrap();
-    let effective = |kind: &str| {
+    let effective = |kind: ClockKind| {
         clocks
             .iter()
             .find(|c| c.kind == kind)
-            .map(|c| (c.nominal_on.clone(), c.effective_on.clone()))
+            .map(|c| (c.nominal_on.to_string(), c.effective_on.to_string()))
             .unwrap()
     };
     // 办法 Art. 11: one month; 民法典 Art. 201–202: from 2027-01-11, ending on 2027-02-10.
     assert_eq!(
-        effective("disclose"),
+        effective(ClockKind::Disclose),
         ("2027-02-10".into(), "2027-02-10".into())
     );
     assert_eq!(
-        effective("start"),
+        effective(ClockKind::Start),
         ("2027-03-10".into(), "2027-03-10".into())
     );
     // 2028-01-10 is a Monday; 2027 and 2028 have no State Council calendar yet (weekends only).
     assert_eq!(
-        effective("report"),
+        effective(ClockKind::Report),
         ("2028-01-10".into(), "2028-01-10".into())
     );
     assert!(clocks.iter().all(|c| c.rule_book_version == "gansu-2021.3"));

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::Datelike;
 
 use cpaudit_core::determination::Outcome;
-use cpaudit_storage::evidence::{categories_text, date_text, reasons_text};
+use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::lists::{LibraryAction, LibraryChange, LibraryVersion};
 use cpaudit_storage::Principal;
 
@@ -44,8 +44,8 @@ pub async fn sync_library(
             let action = match current.get(&d.enterprise_id) {
                 None => LibraryAction::Add,
                 Some(v)
-                    if v.reasons != reasons_text(&d.reasons)
-                        || v.toxic_categories != categories_text(&d.toxic_categories)
+                    if v.reasons.0 != d.reasons
+                        || v.toxic_categories.0 != d.toxic_categories
                         || v.due_year != d.due_year.map(i64::from) =>
                 {
                     LibraryAction::Change

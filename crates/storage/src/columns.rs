@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use cpaudit_core::deadlines::{DeadlineKind, NoticeKind};
 use cpaudit_core::determination::Reason;
 use cpaudit_core::enforcement::Outcome;
+use cpaudit_core::listing::{ClockKind, PlanStatus};
 use cpaudit_core::options::{CostClass, OptionStatus, Stage};
 use cpaudit_core::round::{
     AuditMode, DocumentKind, ReviewConclusion, ReviewKind, RoundAction, RoundState, Track,
@@ -74,6 +75,7 @@ macro_rules! stored_by_parse {
 
 stored_by_parse!(
     AuditMode,
+    ClockKind,
     CostClass,
     DeadlineKind,
     DocumentKind,
@@ -81,6 +83,7 @@ stored_by_parse!(
     OptionStatus,
     Outcome,
     PenaltyKind,
+    PlanStatus,
     ReviewConclusion,
     ReviewKind,
     RoundAction,
@@ -150,6 +153,39 @@ impl StoredText for Reasons {
             .map(Reason::parse)
             .collect::<Option<_>>()
             .map(Reasons)
+    }
+}
+
+/// Toxic categories (1 to 5) kept as one comma-separated text ("1,3"), in the column and in
+/// the API alike. Reading fails on anything else, where a lenient parse would drop it and
+/// understate the substances that list the enterprise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToxicCategories(pub BTreeSet<u8>);
+
+impl fmt::Display for ToxicCategories {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.0.iter().map(u8::to_string).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl Serialize for ToxicCategories {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl StoredText for ToxicCategories {
+    fn from_text(text: &str) -> Option<Self> {
+        text.split(',')
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse()
+                    .ok()
+                    .filter(|category| (1..=5).contains(category))
+            })
+            .collect::<Option<_>>()
+            .map(ToxicCategories)
     }
 }
 

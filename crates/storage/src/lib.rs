@@ -31,7 +31,7 @@ pub mod rounds;
 mod sql;
 
 pub use auth::{Principal, Role, Scope};
-pub use columns::Reasons;
+pub use columns::{Reasons, ToxicCategories};
 pub use db::{migration_versions, redact_url, Backend, Db, Tx};
 pub(crate) use db::{on_pool, on_tx};
 pub use in_scope::InScope;

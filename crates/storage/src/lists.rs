@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cpaudit_core::determination::Reason;
 use cpaudit_core::listing::{
-    plan_transition, Clock, PlanAction, PlanActor, PlanStatus, PlanTransitionError,
+    plan_transition, Clock, ClockKind, PlanAction, PlanActor, PlanStatus, PlanTransitionError,
 };
 use cpaudit_core::registry::Message;
 use serde::Serialize;
@@ -19,6 +19,7 @@ use crate::audit::Chain;
 use crate::auth::ScopeKind;
 use cpaudit_core::round::RoundPolicy;
 
+use crate::columns::{Reasons, StoredRow, StoredText, ToxicCategories};
 use crate::enterprises::EnterpriseRow;
 use crate::evidence::{categories_text, china_date, date_text, reasons_text};
 use crate::sql::{bind_args, scope_condition, Arg, Sql};
@@ -49,25 +50,73 @@ impl LibraryAction {
     }
 }
 
-/// One version of one library entry.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+impl StoredText for LibraryAction {
+    fn from_text(text: &str) -> Option<Self> {
+        LibraryAction::parse(text)
+    }
+}
+
+/// One version of one library entry, its action, reasons, categories and day decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct LibraryVersion {
     pub id: i64,
     pub enterprise_id: i64,
     pub enterprise_name: String,
     pub credit_code: String,
     pub jurisdiction_code: String,
-    pub action: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    pub action: LibraryAction,
+    pub reasons: Reasons,
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
     /// JSON array of evidence ids.
     pub evidence_ids: String,
     pub note: String,
-    pub valid_from: String,
+    pub valid_from: NaiveDate,
     pub recorded_at: String,
     pub recorded_by: String,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredLibraryVersion {
+    id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    credit_code: String,
+    jurisdiction_code: String,
+    action: String,
+    reasons: String,
+    toxic_categories: String,
+    due_year: Option<i64>,
+    evidence_ids: String,
+    note: String,
+    valid_from: String,
+    recorded_at: String,
+    recorded_by: String,
+}
+
+impl StoredLibraryVersion {
+    fn decode(self) -> Result<LibraryVersion> {
+        let row = StoredRow::new("library_versions", self.id);
+        Ok(LibraryVersion {
+            action: row.read("action", &self.action)?,
+            reasons: row.read("reasons", &self.reasons)?,
+            toxic_categories: row.read("toxic_categories", &self.toxic_categories)?,
+            valid_from: row.read("valid_from", &self.valid_from)?,
+            id: self.id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            credit_code: self.credit_code,
+            jurisdiction_code: self.jurisdiction_code,
+            due_year: self.due_year,
+            evidence_ids: self.evidence_ids,
+            note: self.note,
+            recorded_at: self.recorded_at,
+            recorded_by: self.recorded_by,
+        })
+    }
+}
+
+crate::decoded_row!(LibraryVersion, StoredLibraryVersion);
 
 /// A change to the library as an official asks for it.
 #[derive(Debug, Clone)]
@@ -109,13 +158,13 @@ pub struct PlanMove {
     pub moved_at: String,
 }
 
-/// A city's plan for a list year.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A city's plan for a list year, its status decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct PlanRow {
     pub id: i64,
     pub jurisdiction_code: String,
     pub list_year: i64,
-    pub status: String,
+    pub status: PlanStatus,
     pub plan_text: String,
     pub schedule_text: String,
     /// The submission deadline (rule calendar.city_list_submission).
@@ -127,6 +176,46 @@ pub struct PlanRow {
     pub created_at: String,
     pub updated_at: String,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredPlan {
+    id: i64,
+    jurisdiction_code: String,
+    list_year: i64,
+    status: String,
+    plan_text: String,
+    schedule_text: String,
+    deadline: String,
+    submitted_at: Option<String>,
+    submitted_late: bool,
+    review_comment: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl StoredPlan {
+    fn decode(self) -> Result<PlanRow> {
+        let row = StoredRow::new("list_plans", self.id);
+        Ok(PlanRow {
+            status: row.read("status", &self.status)?,
+            id: self.id,
+            jurisdiction_code: self.jurisdiction_code,
+            list_year: self.list_year,
+            plan_text: self.plan_text,
+            schedule_text: self.schedule_text,
+            deadline: self.deadline,
+            submitted_at: self.submitted_at,
+            submitted_late: self.submitted_late,
+            review_comment: self.review_comment,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+crate::decoded_row!(PlanRow, StoredPlan);
 
 /// One enterprise on a plan.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -159,8 +248,8 @@ pub struct PublishedList {
     pub entry_count: i64,
 }
 
-/// One enterprise on a published list.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// One enterprise on a published list, its reasons, categories and date decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct PublishedEntry {
     pub list_id: i64,
     pub enterprise_id: i64,
@@ -170,12 +259,51 @@ pub struct PublishedEntry {
     pub name: String,
     pub industry_code: String,
     pub industry_name_zh: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    pub reasons: Reasons,
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
     /// The publication date the entry's clocks run from.
-    pub clocks_from: String,
+    pub clocks_from: NaiveDate,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredPublishedEntry {
+    list_id: i64,
+    enterprise_id: i64,
+    jurisdiction_code: String,
+    jurisdiction_name_zh: String,
+    credit_code: String,
+    name: String,
+    industry_code: String,
+    industry_name_zh: String,
+    reasons: String,
+    toxic_categories: String,
+    due_year: Option<i64>,
+    clocks_from: String,
+}
+
+impl StoredPublishedEntry {
+    fn decode(self) -> Result<PublishedEntry> {
+        // An entry has no id of its own: the error names the enterprise it lists.
+        let row = StoredRow::new("published_entries", self.enterprise_id);
+        Ok(PublishedEntry {
+            reasons: row.read("reasons", &self.reasons)?,
+            toxic_categories: row.read("toxic_categories", &self.toxic_categories)?,
+            clocks_from: row.read("clocks_from", &self.clocks_from)?,
+            list_id: self.list_id,
+            enterprise_id: self.enterprise_id,
+            jurisdiction_code: self.jurisdiction_code,
+            jurisdiction_name_zh: self.jurisdiction_name_zh,
+            credit_code: self.credit_code,
+            name: self.name,
+            industry_code: self.industry_code,
+            industry_name_zh: self.industry_name_zh,
+            due_year: self.due_year,
+        })
+    }
+}
+
+crate::decoded_row!(PublishedEntry, StoredPublishedEntry);
 
 /// What to publish for one enterprise.
 #[derive(Debug, Clone)]
@@ -200,19 +328,18 @@ pub struct NewList {
     pub round_policy: RoundPolicy,
 }
 
-/// A stored clock.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A stored clock, its kind and days decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct ClockRow {
     pub list_id: i64,
     pub enterprise_id: i64,
-    pub kind: String,
-    pub starts_on: String,
-    pub nominal_on: String,
-    pub effective_on: String,
+    pub kind: ClockKind,
+    pub starts_on: NaiveDate,
+    pub nominal_on: NaiveDate,
+    pub effective_on: NaiveDate,
     pub rule_id: String,
     pub rule_book_version: String,
     /// The rule that fixed the clock: value, citations and their confidence.
-    #[sqlx(rename = "rule_json", try_from = "String")]
     pub rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
     pub calendar_version: String,
     /// Comma-separated years the holiday calendar did not cover (fallback to weekends).
@@ -221,8 +348,50 @@ pub struct ClockRow {
     pub trace_en: String,
 }
 
-/// A written notification.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
+struct StoredClock {
+    list_id: i64,
+    enterprise_id: i64,
+    kind: String,
+    starts_on: String,
+    nominal_on: String,
+    effective_on: String,
+    rule_id: String,
+    rule_book_version: String,
+    #[sqlx(rename = "rule_json", try_from = "String")]
+    rule: crate::JsonColumn<cpaudit_core::rules::RuleRef>,
+    calendar_version: String,
+    uncovered_years: String,
+    trace_zh: String,
+    trace_en: String,
+}
+
+impl StoredClock {
+    fn decode(self) -> Result<ClockRow> {
+        // A clock has no id of its own: the error names the enterprise it runs for.
+        let row = StoredRow::new("clocks", self.enterprise_id);
+        Ok(ClockRow {
+            kind: row.read("kind", &self.kind)?,
+            starts_on: row.read("starts_on", &self.starts_on)?,
+            nominal_on: row.read("nominal_on", &self.nominal_on)?,
+            effective_on: row.read("effective_on", &self.effective_on)?,
+            list_id: self.list_id,
+            enterprise_id: self.enterprise_id,
+            rule_id: self.rule_id,
+            rule_book_version: self.rule_book_version,
+            rule: self.rule,
+            calendar_version: self.calendar_version,
+            uncovered_years: self.uncovered_years,
+            trace_zh: self.trace_zh,
+            trace_en: self.trace_en,
+        })
+    }
+}
+
+crate::decoded_row!(ClockRow, StoredClock);
+
+/// A written notification, its days decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct LetterRow {
     pub id: i64,
     pub list_id: i64,
@@ -230,11 +399,45 @@ pub struct LetterRow {
     pub enterprise_name: String,
     pub jurisdiction_code: String,
     pub number: String,
-    pub issued_on: String,
-    pub delivered_on: Option<String>,
+    pub issued_on: NaiveDate,
+    pub delivered_on: Option<NaiveDate>,
     pub delivery_method: Option<String>,
     pub delivery_note: Option<String>,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredLetter {
+    id: i64,
+    list_id: i64,
+    enterprise_id: i64,
+    enterprise_name: String,
+    jurisdiction_code: String,
+    number: String,
+    issued_on: String,
+    delivered_on: Option<String>,
+    delivery_method: Option<String>,
+    delivery_note: Option<String>,
+}
+
+impl StoredLetter {
+    fn decode(self) -> Result<LetterRow> {
+        let row = StoredRow::new("notification_letters", self.id);
+        Ok(LetterRow {
+            issued_on: row.read("issued_on", &self.issued_on)?,
+            delivered_on: row.read_optional("delivered_on", self.delivered_on.as_deref())?,
+            id: self.id,
+            list_id: self.list_id,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            jurisdiction_code: self.jurisdiction_code,
+            number: self.number,
+            delivery_method: self.delivery_method,
+            delivery_note: self.delivery_note,
+        })
+    }
+}
+
+crate::decoded_row!(LetterRow, StoredLetter);
 
 /// Search within a published list.
 #[derive(Debug, Clone, Default)]
@@ -362,8 +565,8 @@ impl Db {
                 .library_versions(actor.scope(), change.enterprise_id)
                 .await?
                 .into_iter()
-                .rfind(|v| v.valid_from.as_str() <= date_text(change.valid_from).as_str())
-                .is_some_and(|v| v.action != "remove");
+                .rfind(|v| v.valid_from <= change.valid_from)
+                .is_some_and(|v| v.action != LibraryAction::Remove);
             match (change.action, present) {
                 (LibraryAction::Add, true) => {
                     return Err(StorageError::Duplicate {
@@ -532,7 +735,7 @@ impl Db {
         require_city(actor, city)?;
         let existing = self.get_plan(actor.scope(), city, list_year).await?;
         if let Some((plan, _)) = &existing {
-            let editable = PlanStatus::parse(&plan.status).is_some_and(PlanStatus::city_may_edit);
+            let editable = plan.status.city_may_edit();
             if !editable {
                 return Err(StorageError::conflict(
                     "plan_not_editable",
@@ -600,7 +803,7 @@ impl Db {
                 ))
             }
         };
-        let from = PlanStatus::parse(&plan.status).unwrap_or(PlanStatus::Draft);
+        let from = plan.status;
         let to = plan_transition(from, action, plan_actor, reason).map_err(plan_refusal)?;
         let late = action == PlanAction::Submit && date_text(china_date(now)) > plan.deadline;
         let mut tx = self.begin().await?;
@@ -615,7 +818,7 @@ impl Db {
                 actor,
                 &format!("plan.{}", action.as_str()),
                 ("plan", &plan.id.to_string()),
-                Some(&json!({"status": plan.status})),
+                Some(&json!({"status": plan.status.as_str()})),
                 Some(
                     &json!({"status": to.as_str(), "reason": reason.trim(), "late": late,
                     "entries": amended.map(<[PlanEntry]>::len)}),
@@ -652,7 +855,7 @@ impl Db {
         require_province(actor)?;
         let mut approved = Vec::new();
         for plan in self.list_plans(actor.scope(), list_year).await? {
-            if plan.status == PlanStatus::Approved.as_str() {
+            if plan.status == PlanStatus::Approved {
                 let entries = self.plan_entries(plan.id).await?;
                 approved.push((plan, entries));
             }
@@ -1049,7 +1252,7 @@ impl Db {
             .await?
             .ok_or(StorageError::NotFound)?;
         require_city(actor, &letter.jurisdiction_code)?;
-        if delivered_on.format("%Y-%m-%d").to_string() < letter.issued_on {
+        if delivered_on < letter.issued_on {
             return Err(StorageError::invalid(
                 "delivered_on",
                 "before_issue",
@@ -1078,7 +1281,7 @@ impl Db {
                 actor,
                 "letter.deliver",
                 ("enterprise", &letter.enterprise_id.to_string()),
-                Some(&json!({"delivered_on": letter.delivered_on})),
+                Some(&json!({"delivered_on": letter.delivered_on.map(date_text)})),
                 Some(
                     &json!({"letter": letter.number, "delivered_on": date_text(delivered_on),
                     "method": method.trim()}),
@@ -1133,7 +1336,7 @@ fn latest_present(versions: Vec<LibraryVersion>) -> Vec<LibraryVersion> {
             _ => latest.push(version),
         }
     }
-    latest.retain(|v| v.action != LibraryAction::Remove.as_str());
+    latest.retain(|v| v.action != LibraryAction::Remove);
     latest
 }
 

@@ -14,19 +14,17 @@ use cpaudit_app::cycle::{self, Determined, Proposal};
 use cpaudit_app::registry::enterprise_in_scope;
 use cpaudit_core::determination::{Determination, Reason};
 use cpaudit_core::listing::{
-    chinese_date, clocks_from_publication, notification_letter, submission_deadline, LetterFacts,
-    NotificationLetter, PlanStatus,
+    chinese_date, clocks_from_publication, notification_letter, submission_deadline, ClockKind,
+    LetterFacts, NotificationLetter, PlanStatus,
 };
 use cpaudit_core::planning::Placement;
 use cpaudit_core::rules::RuleRef;
 use cpaudit_office::docx::{write_docx, DocumentTable, OfficialDocument};
 use cpaudit_office::{SheetSpec, TableFormat};
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::evidence::{
-    date_text, parse_categories, parse_date, parse_reasons, reasons_text,
-};
+use cpaudit_storage::evidence::{date_text, parse_categories, parse_reasons, reasons_text};
 use cpaudit_storage::lists::{
-    ClockRow, LetterRow, ListEntryFilter, PlanRow, PublishedEntry, PublishedList,
+    ClockRow, LetterRow, LibraryAction, ListEntryFilter, PlanRow, PublishedEntry, PublishedList,
 };
 use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
@@ -244,13 +242,10 @@ struct ClockView {
 
 fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
     let view = rule_view(state, lang, &row.rule);
-    let kind = cpaudit_core::listing::ClockKind::parse(&row.kind);
     ClockView {
-        label: kind.map_or(row.kind.clone(), |k| {
-            lang.pick(k.label_zh(), k.label_en()).into()
-        }),
-        nominal: row.nominal_on.clone(),
-        effective: row.effective_on.clone(),
+        label: lang.pick(row.kind.label_zh(), row.kind.label_en()).into(),
+        nominal: row.nominal_on.to_string(),
+        effective: row.effective_on.to_string(),
         shifted: row.nominal_on != row.effective_on,
         trace: lang.pick(&row.trace_zh, &row.trace_en).to_string(),
         citation: format!("{}: {}", view.id, view.citations.join("；")),
@@ -301,15 +296,17 @@ pub async fn determination_page(
             .iter()
             .map(|rule| rule_view(&state, lang, rule))
             .collect(),
-        in_library: history.last().is_some_and(|v| v.action != "remove"),
+        in_library: history
+            .last()
+            .is_some_and(|v| v.action != LibraryAction::Remove),
         library: history
             .iter()
             .map(|v| LibraryView {
-                action: library_action_label(lang, &v.action),
-                reasons: stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+                action: library_action_label(lang, v.action),
+                reasons: reasons_label(lang, &v.reasons.0, &v.toxic_categories.0),
                 due_year: v.due_year.map_or("—".into(), |y| y.to_string()),
                 note: v.note.clone(),
-                valid_from: v.valid_from.clone(),
+                valid_from: v.valid_from.to_string(),
                 recorded_at: beijing_time(&v.recorded_at),
                 recorded_by: v.recorded_by.clone(),
             })
@@ -320,12 +317,11 @@ pub async fn determination_page(
     }))
 }
 
-fn library_action_label(lang: Lang, action: &str) -> String {
+fn library_action_label(lang: Lang, action: LibraryAction) -> String {
     match action {
-        "add" => lang.pick("纳入", "added"),
-        "change" => lang.pick("变更", "changed"),
-        "remove" => lang.pick("移出", "removed"),
-        other => other,
+        LibraryAction::Add => lang.pick("纳入", "added"),
+        LibraryAction::Change => lang.pick("变更", "changed"),
+        LibraryAction::Remove => lang.pick("移出", "removed"),
     }
     .to_string()
 }
@@ -349,7 +345,7 @@ async fn listing_views(
         views.push(ListingView {
             list_id: entry.list_id,
             list_title: list.map_or_else(String::new, |l| l.title),
-            reasons: stored_reasons_label(lang, &entry.reasons, &entry.toxic_categories),
+            reasons: reasons_label(lang, &entry.reasons.0, &entry.toxic_categories.0),
             clocks: clocks.iter().map(|c| clock_view(state, lang, c)).collect(),
             letter,
         });
@@ -517,11 +513,11 @@ pub async fn library_page(
         .map(|v| LibraryRowView {
             enterprise_id: v.enterprise_id,
             city: city_name(&state, lang, &v.jurisdiction_code),
-            reasons: stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+            reasons: reasons_label(lang, &v.reasons.0, &v.toxic_categories.0),
             due_year: v.due_year.map_or("—".into(), |y| y.to_string()),
             name: v.enterprise_name,
             credit_code: v.credit_code,
-            valid_from: v.valid_from,
+            valid_from: v.valid_from.to_string(),
             note: v.note,
         })
         .collect();
@@ -582,9 +578,9 @@ pub async fn library_export(
                 v.credit_code,
                 v.enterprise_name,
                 city_name(&state, lang, &v.jurisdiction_code),
-                stored_reasons_label(lang, &v.reasons, &v.toxic_categories),
+                reasons_label(lang, &v.reasons.0, &v.toxic_categories.0),
                 v.due_year.map_or(String::new(), |y| y.to_string()),
-                v.valid_from,
+                v.valid_from.to_string(),
                 beijing_time(&v.recorded_at),
                 v.note,
             ]
@@ -934,7 +930,7 @@ pub async fn plans_page(
                 city_code: c.code.clone(),
                 city: lang.pick(&c.name_zh, &c.name_en).to_string(),
                 status: plan
-                    .and_then(|p| PlanStatus::parse(&p.status))
+                    .map(|p| p.status)
                     .map_or(lang.pick("未编制", "not started").to_string(), |s| {
                         lang.pick(s.label_zh(), s.label_en()).to_string()
                     }),
@@ -1013,10 +1009,7 @@ pub async fn plan_page(
     let lang = caller.lang;
     let year = year_param(Some(year), &state)?;
     let (json, proposal) = plan_json(&state, principal, &city, year).await?;
-    let status = json
-        .plan
-        .as_ref()
-        .and_then(|p| PlanStatus::parse(&p.status));
+    let status = json.plan.as_ref().map(|p| p.status);
     Ok(render(&PlanPage {
         ctx: Ctx::new(&caller),
         city_name: city_name(&state, lang, &city),
@@ -1333,19 +1326,19 @@ pub async fn list_page(
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
         let clocks = clocks_of.remove(&entry.enterprise_id).unwrap_or_default();
-        let effective = |kind: &str| {
+        let effective = |kind: ClockKind| {
             clocks
                 .iter()
                 .find(|c| c.kind == kind)
-                .map_or(String::new(), |c| c.effective_on.clone())
+                .map_or(String::new(), |c| c.effective_on.to_string())
         };
         rows.push(ListRow {
             enterprise_id: entry.enterprise_id,
             city: city_name(&state, lang, &entry.jurisdiction_code),
-            reasons: stored_reasons_label(lang, &entry.reasons, &entry.toxic_categories),
-            disclose: effective("disclose"),
-            start: effective("start"),
-            report: effective("report"),
+            reasons: reasons_label(lang, &entry.reasons.0, &entry.toxic_categories.0),
+            disclose: effective(ClockKind::Disclose),
+            start: effective(ClockKind::Start),
+            report: effective(ClockKind::Report),
             letter: letters.get(&entry.enterprise_id).cloned(),
             name: entry.name,
             credit_code: entry.credit_code,
@@ -1485,13 +1478,13 @@ async fn letter_content(
         .into_iter()
         .find(|e| e.enterprise_id == letter.enterprise_id)
         .ok_or(AppError::NotFound)?;
-    let published_on = parse_date(&entry.clocks_from).ok_or(AppError::Internal)?;
+    let published_on = entry.clocks_from;
     let clocks = clocks_from_publication(published_on, state.rules(), state.calendar())
         .map_err(crate::cycle::rule_error)?;
-    let reasons = vec![stored_reasons_label(
+    let reasons = vec![reasons_label(
         Lang::Zh,
-        &entry.reasons,
-        &entry.toxic_categories,
+        &entry.reasons.0,
+        &entry.toxic_categories.0,
     )];
     let issuer = state
         .reference()
@@ -1513,7 +1506,7 @@ async fn letter_content(
         reasons_zh: &reasons,
         clocks: &clocks,
         document_title: &title,
-        date: parse_date(&letter.issued_on).unwrap_or(published_on),
+        date: letter.issued_on,
     });
     Ok((letter, content))
 }

@@ -20,7 +20,6 @@ use cpaudit_core::rules::{
     ValuePeriod,
 };
 use cpaudit_office::{Cell, SheetSpec, TableFormat};
-use cpaudit_storage::evidence::{parse_categories, parse_reasons};
 use cpaudit_storage::lists::{ListEntryFilter, PublishedEntry, PublishedList};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -205,8 +204,8 @@ pub struct OpenEntry {
 
 impl OpenEntry {
     fn new(entry: &PublishedEntry) -> OpenEntry {
-        let reasons = parse_reasons(&entry.reasons);
-        let categories = parse_categories(&entry.toxic_categories);
+        let reasons = &entry.reasons.0;
+        let categories = &entry.toxic_categories.0;
         OpenEntry {
             list_id: entry.list_id,
             credit_code: entry.credit_code.clone(),
@@ -216,10 +215,10 @@ impl OpenEntry {
             industry_code: entry.industry_code.clone(),
             industry_name: entry.industry_name_zh.clone(),
             reasons: reasons.iter().map(|r| r.as_str().to_string()).collect(),
-            reasons_zh: reason_labels(&reasons, &categories, Lang::Zh).join("；"),
-            toxic_categories: categories.into_iter().collect(),
+            reasons_zh: reason_labels(reasons, categories, Lang::Zh).join("；"),
+            toxic_categories: categories.iter().copied().collect(),
             due_year: entry.due_year,
-            clocks_from: entry.clocks_from.clone(),
+            clocks_from: entry.clocks_from.to_string(),
         }
     }
 

@@ -1,9 +1,13 @@
 //! Lists, plans, the library, clocks and letters as the API shows them.
 
+use chrono::NaiveDate;
+use cpaudit_core::listing::{ClockKind, PlanStatus};
 use cpaudit_storage::lists::{
-    ClockRow, LetterRow, LibraryVersion as StoredVersion, PlanEntry as StoredPlanEntry, PlanRow,
-    PublishedEntry as StoredEntry, PublishedList as StoredList,
+    ClockRow, LetterRow, LibraryAction, LibraryVersion as StoredVersion,
+    PlanEntry as StoredPlanEntry, PlanRow, PublishedEntry as StoredEntry,
+    PublishedList as StoredList,
 };
+use cpaudit_storage::{Reasons, ToxicCategories};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,14 +19,17 @@ pub struct LibraryVersion {
     pub enterprise_name: String,
     pub credit_code: String,
     pub jurisdiction_code: String,
-    pub action: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    #[schema(value_type = String)]
+    pub action: LibraryAction,
+    #[schema(value_type = String)]
+    pub reasons: Reasons,
+    #[schema(value_type = String)]
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
     /// JSON array of evidence ids.
     pub evidence_ids: String,
     pub note: String,
-    pub valid_from: String,
+    pub valid_from: NaiveDate,
     pub recorded_at: String,
     pub recorded_by: String,
 }
@@ -54,7 +61,8 @@ pub struct Plan {
     pub id: i64,
     pub jurisdiction_code: String,
     pub list_year: i64,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: PlanStatus,
     pub plan_text: String,
     pub schedule_text: String,
     /// The submission deadline (rule calendar.city_list_submission).
@@ -162,11 +170,13 @@ pub struct PublishedEntry {
     pub name: String,
     pub industry_code: String,
     pub industry_name_zh: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    #[schema(value_type = String)]
+    pub reasons: Reasons,
+    #[schema(value_type = String)]
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
     /// The publication date the entry's clocks run from.
-    pub clocks_from: String,
+    pub clocks_from: NaiveDate,
 }
 
 impl From<StoredEntry> for PublishedEntry {
@@ -193,10 +203,11 @@ impl From<StoredEntry> for PublishedEntry {
 pub struct Clock {
     pub list_id: i64,
     pub enterprise_id: i64,
-    pub kind: String,
-    pub starts_on: String,
-    pub nominal_on: String,
-    pub effective_on: String,
+    #[schema(value_type = String)]
+    pub kind: ClockKind,
+    pub starts_on: NaiveDate,
+    pub nominal_on: NaiveDate,
+    pub effective_on: NaiveDate,
     pub rule_id: String,
     pub rule_book_version: String,
     /// The rule that fixed the clock: value, citations and their confidence.
@@ -238,8 +249,8 @@ pub struct Letter {
     pub enterprise_name: String,
     pub jurisdiction_code: String,
     pub number: String,
-    pub issued_on: String,
-    pub delivered_on: Option<String>,
+    pub issued_on: NaiveDate,
+    pub delivered_on: Option<NaiveDate>,
     pub delivery_method: Option<String>,
     pub delivery_note: Option<String>,
 }
