@@ -390,3 +390,24 @@ async fn a_plan_in_an_unknown_status_fails_the_read() {
     let read = app.db().list_plans(operator.scope(), 2030).await;
     assert_corrupt(read, "list_plans", 900, "status", "withdrawn");
 }
+
+#[tokio::test]
+async fn a_tolerance_switch_this_version_does_not_know_fails_the_settings_read() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let device = number(app.db(), "SELECT MIN(id) FROM devices").await;
+    let insert = format!(
+        "INSERT INTO device_settings (device_id, tolerance, enabled, updated_by, updated_at) \
+         VALUES ({device}, 'missing_qn,teleport', TRUE, 'test', '2027-03-01T00:00:00.000000Z')"
+    );
+    raw_execute(app.db(), &insert).await;
+
+    let read = app.db().device_settings(operator.scope(), device).await;
+    assert_corrupt(
+        read,
+        "device_settings",
+        device,
+        "tolerance",
+        "missing_qn,teleport",
+    );
+}

@@ -74,6 +74,21 @@ pub fn parse_tolerance(text: &str) -> (Deviations, Vec<String>) {
     (set, unknown)
 }
 
+/// A device's stored tolerance as its settings page and API read it: a switch this version
+/// does not know fails the read instead of being dropped from what the province sees. (The
+/// receiver's directory logs and ignores it instead: one bad row must not stop the intake.)
+fn stored_tolerance(device_id: i64, text: &str) -> Result<Deviations> {
+    match parse_tolerance(text) {
+        (set, unknown) if unknown.is_empty() => Ok(set),
+        _ => Err(StorageError::Corrupt {
+            table: "device_settings",
+            row_id: device_id,
+            column: "tolerance",
+            value: text.to_string(),
+        }),
+    }
+}
+
 /// One packet's data for `monitoring_data`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataRow {
@@ -1325,9 +1340,9 @@ impl Db {
             .await?
         });
         Ok(match row {
-            Some((tolerance, enabled, by, at)) => DeviceSettings {
+            Some((text, enabled, by, at)) => DeviceSettings {
                 device_id,
-                tolerance: parse_tolerance(&tolerance).0,
+                tolerance: stored_tolerance(device_id, &text)?,
                 enabled,
                 updated_by: Some(by),
                 updated_at: Some(at),

@@ -26,7 +26,6 @@ use cpaudit_hj212::{Deviation, Deviations};
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::enterprises::EnterpriseRow;
 use cpaudit_storage::evidence::date_text;
-use cpaudit_storage::monitoring::{parse_tolerance, tolerance_text};
 use cpaudit_storage::monitoring_judgement::china_time;
 use cpaudit_storage::monitoring_views::{DeviceFilter, DeviceView};
 use cpaudit_storage::InScope;
@@ -2221,8 +2220,6 @@ pub async fn device_page(
         .db()
         .device_settings(principal.scope(), device_id)
         .await?;
-    let (_, unknown) = parse_tolerance(&tolerance_text(settings.tolerance));
-    debug_assert!(unknown.is_empty());
     Ok(render(&DevicePage {
         ctx: Ctx::new(&caller),
         city: city_name(&state, &device.jurisdiction_code, lang),
