@@ -60,10 +60,6 @@ async fn round_outcomes(state: &AppState, id: i64) -> Result<Vec<RoundOutcome>, 
         .collect())
 }
 
-fn shown<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
-    rows.into_iter().map(View::from).collect()
-}
-
 /// A consultancy with its evidence, gaps, sanctions, engagements and scorecard.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsultancyJson {
@@ -108,10 +104,12 @@ async fn detail(
             .collect(),
         art16,
         refusal: refusal_of(state, id, lang).await?,
-        engagements: shown(state.db().engagements_of_consultancy(principal, id).await?),
+        engagements: crate::views::shown(
+            state.db().engagements_of_consultancy(principal, id).await?,
+        ),
         scorecard: scorecard(&round_outcomes(state, id).await?, &core, state.today()),
-        documents: shown(state.db().consultancy_documents(id).await?),
-        sanctions: shown(sanctions.clone()),
+        documents: crate::views::shown(state.db().consultancy_documents(id).await?),
+        sanctions: crate::views::shown(sanctions.clone()),
         consultancy: consultancy.into(),
     };
     Ok((json, sanctions))

@@ -57,11 +57,6 @@ fn specialties_of(specialties: &str) -> Vec<String> {
     serde_json::from_str(specialties).unwrap_or_default()
 }
 
-/// Stored rows as the API shows them.
-fn views<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
-    rows.into_iter().map(View::from).collect()
-}
-
 fn industry_name(state: &AppState, lang: Lang, id: &str) -> String {
     state
         .reference()
@@ -248,9 +243,9 @@ async fn detail(
         evaluate(&id.to_string(), year, &records, &rules),
     );
     Ok(ExpertDetailJson {
-        events: views(state.db().expert_events(principal, id).await?),
-        employment: views(state.db().expert_employment(principal, id).await?),
-        declarations: views(state.db().expert_declarations(principal, id).await?),
+        events: crate::views::shown(state.db().expert_events(principal, id).await?),
+        employment: crate::views::shown(state.db().expert_employment(principal, id).await?),
+        declarations: crate::views::shown(state.db().expert_declarations(principal, id).await?),
         evaluation,
         expert: expert_json(lang, record),
     })
@@ -336,7 +331,7 @@ async fn own_record(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(OwnRecordJson {
-        declarations: views(state.db().expert_declarations(principal, id).await?),
+        declarations: crate::views::shown(state.db().expert_declarations(principal, id).await?),
         expert: expert_json(lang, record),
     })
 }

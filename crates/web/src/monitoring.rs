@@ -527,12 +527,7 @@ async fn series_points(
             .await?
         }
     };
-    points.map(shown).ok_or(AppError::NotFound)
-}
-
-/// Stored rows as the API shows them.
-fn shown<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
-    rows.into_iter().map(View::from).collect()
+    points.map(crate::views::shown).ok_or(AppError::NotFound)
 }
 
 /// One device's series of one pollutant, as the API answers it.
@@ -671,15 +666,15 @@ async fn exceedances_json(
     Ok(ExceedancesJson {
         from: date_text(range.from),
         to: date_text(range.to),
-        events: shown(
+        events: crate::views::shown(
             db.exceedance_events(scope, Some(enterprise_id), range.start(), range.end())
                 .await?,
         ),
-        days: shown(
+        days: crate::views::shown(
             db.exceedance_days(scope, &enterprise, range.from, range.to + Duration::days(1))
                 .await?,
         ),
-        gaps: shown(
+        gaps: crate::views::shown(
             db.data_gaps(scope, Some(enterprise_id), range.start(), range.end())
                 .await?,
         ),
@@ -740,15 +735,15 @@ async fn monitoring_json(
         enterprise_id,
         enterprise_name: enterprise.name.clone(),
         offline_after_minutes: offline_after(state).num_minutes(),
-        devices: shown(
+        devices: crate::views::shown(
             db.monitoring_devices(scope, &filter, state.now(), offline_after(state))
                 .await?,
         ),
-        outlets: shown(db.outlet_standards(scope, &enterprise).await?),
-        latest: shown(db.latest_values(scope, &enterprise).await?),
+        outlets: crate::views::shown(db.outlet_standards(scope, &enterprise).await?),
+        latest: crate::views::shown(db.latest_values(scope, &enterprise).await?),
         year,
-        loads: shown(db.yearly_loads(scope, &enterprise, year).await?),
-        candidates: shown(db.monitoring_candidates(scope, &enterprise).await?),
+        loads: crate::views::shown(db.yearly_loads(scope, &enterprise, year).await?),
+        candidates: crate::views::shown(db.monitoring_candidates(scope, &enterprise).await?),
     })
 }
 
@@ -852,7 +847,7 @@ pub async fn api_devices(
         online: list.count(DeviceState::Online),
         offline: list.count(DeviceState::Offline),
         out_of_service: list.count(DeviceState::OutOfService),
-        devices: shown(list.shown),
+        devices: crate::views::shown(list.shown),
     }))
 }
 

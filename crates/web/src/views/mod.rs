@@ -19,6 +19,11 @@ pub mod registry;
 pub mod reviews;
 pub mod rounds;
 
+/// Rows as the views a response shows.
+pub fn shown<Row, View: From<Row>>(rows: Vec<Row>) -> Vec<View> {
+    rows.into_iter().map(View::from).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use cpaudit_core::deadlines::{DeadlineKind, NoticeKind};
