@@ -392,6 +392,52 @@ async fn a_plan_in_an_unknown_status_fails_the_read() {
 }
 
 #[tokio::test]
+async fn a_plan_entry_placed_for_a_reason_this_version_does_not_know_fails_the_plan_read() {
+    let app = TestApp::new().await;
+    let operator = Principal::console_operator("test");
+    let enterprise = number(
+        app.db(),
+        "SELECT MIN(id) FROM enterprises WHERE jurisdiction_code LIKE '6201%'",
+    )
+    .await;
+    raw_execute(
+        app.db(),
+        "INSERT INTO list_plans (id, jurisdiction_code, list_year, status, plan_text, \
+         schedule_text, deadline, created_at, updated_at) VALUES (900, '620100', 2030, \
+         'draft', '', '', '2029-11-30', '2029-11-01T00:00:00.000000Z', \
+         '2029-11-01T00:00:00.000000Z')",
+    )
+    .await;
+    let insert = format!(
+        "INSERT INTO list_plan_entries (plan_id, enterprise_id, reasons, toxic_categories, \
+         due_year, placement, note) VALUES (900, {enterprise}, 'double_toxic', '1', 2030, \
+         'postponed', '')"
+    );
+    write_past_check(app.db(), "list_plan_entries", "placement", &insert).await;
+
+    let read = app.db().get_plan(operator.scope(), "620100", 2030).await;
+    // An entry has no id of its own: the error names the enterprise it plans.
+    assert_corrupt(
+        read,
+        "list_plan_entries",
+        enterprise,
+        "placement",
+        "postponed",
+    );
+}
+
+#[tokio::test]
+async fn a_published_list_of_a_kind_this_version_does_not_know_fails_the_read() {
+    let app = TestApp::new().await;
+    let (list, _) = a_published_entry(app.db()).await;
+    let update = format!("UPDATE published_lists SET kind = 'interim' WHERE id = {list}");
+    write_past_check(app.db(), "published_lists", "kind", &update).await;
+
+    let read = app.db().published_list(list).await;
+    assert_corrupt(read, "published_lists", list, "kind", "interim");
+}
+
+#[tokio::test]
 async fn a_tolerance_switch_this_version_does_not_know_fails_the_settings_read() {
     let app = TestApp::new().await;
     let operator = Principal::console_operator("test");

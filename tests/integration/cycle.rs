@@ -61,7 +61,7 @@ async fn the_demo_list_of_2027_runs_its_clocks_from_10_january() {
     let app = TestApp::new().await;
     let lists = app.db().published_lists(Some(2027)).await.unwrap();
     assert_eq!(lists.len(), 1);
-    assert_eq!(lists[0].published_on, "2027-01-10");
+    assert_eq!(lists[0].published_on.to_string(), "2027-01-10");
     let entries = app
         .db()
         .published_entries(lists[0].id, &Default::default())

@@ -53,3 +53,12 @@ pub fn required_reason(field: &str, reason: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Yes/no as people type it in forms and spreadsheets; empty is no.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" | "是" | "on" => Some(true),
+        "false" | "0" | "no" | "n" | "否" | "" => Some(false),
+        _ => None,
+    }
+}

@@ -13,6 +13,7 @@ pub mod draws;
 pub mod enforcement;
 pub mod error;
 pub mod evidence;
+pub mod evidence_import;
 pub mod experts;
 pub mod input;
 pub mod jobs;
@@ -21,11 +22,14 @@ pub mod lists;
 pub mod monitoring;
 pub mod notices;
 pub mod options;
+pub mod options_import;
 pub mod parks;
 pub mod plans;
 pub mod registry;
+pub mod registry_import;
 pub mod reviews;
 pub mod rounds;
+pub mod rows;
 
 use std::sync::Arc;
 

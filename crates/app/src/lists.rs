@@ -7,7 +7,6 @@ use cpaudit_core::determination::Outcome;
 use cpaudit_core::listing::clocks_from_publication;
 use cpaudit_core::registry::Message;
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::evidence::{parse_categories, parse_date, parse_reasons};
 use cpaudit_storage::lists::{NewList, NewListEntry};
 use cpaudit_storage::Principal;
 
@@ -110,8 +109,8 @@ async fn main_batch(
         .flat_map(|(_, entries)| entries)
         .map(|e| NewListEntry {
             enterprise_id: e.enterprise_id,
-            reasons: parse_reasons(&e.reasons),
-            toxic_categories: parse_categories(&e.toxic_categories),
+            reasons: e.reasons.0,
+            toxic_categories: e.toxic_categories.0,
             due_year: e.due_year.and_then(|y| i32::try_from(y).ok()),
             clocks: clocks.clone(),
         })
@@ -185,7 +184,7 @@ pub async fn issue_letters(
         .published_list(list_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let published_on = parse_date(&list.published_on).unwrap_or(today);
+    let published_on = list.published_on;
     if issued_on > today || issued_on < published_on {
         return Err(Error::bad_field(
             "issued_on",

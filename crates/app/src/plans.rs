@@ -4,9 +4,9 @@
 
 use cpaudit_core::listing::{submission_deadline, PlanAction};
 use cpaudit_core::registry::Message;
-use cpaudit_storage::evidence::{categories_text, reasons_text};
+
 use cpaudit_storage::lists::{PlanEntry, PlanRow};
-use cpaudit_storage::{Principal, StorageError};
+use cpaudit_storage::{Principal, Reasons, StorageError, ToxicCategories};
 
 use crate::input::required_reason;
 use crate::registry::enterprise_in_scope;
@@ -58,10 +58,10 @@ pub async fn save_draft(
             PlanEntry {
                 enterprise_id: a.enterprise_id,
                 enterprise_name: item.record.facts.name.clone(),
-                reasons: reasons_text(&item.determination.reasons),
-                toxic_categories: categories_text(&item.determination.toxic_categories),
+                reasons: Reasons(item.determination.reasons.clone()),
+                toxic_categories: ToxicCategories(item.determination.toxic_categories.clone()),
                 due_year: item.determination.due_year.map(i64::from),
-                placement: cpaudit_core::evidence::name_of(&a.placement),
+                placement: a.placement,
                 note: proposal
                     .moves
                     .get(&a.enterprise_id)

@@ -12,6 +12,7 @@ use cpaudit_core::determination::Reason;
 use cpaudit_core::enforcement::Outcome;
 use cpaudit_core::listing::{ClockKind, PlanStatus};
 use cpaudit_core::options::{CostClass, OptionStatus, Stage};
+use cpaudit_core::planning::Placement;
 use cpaudit_core::round::{
     AuditMode, DocumentKind, ReviewConclusion, ReviewKind, RoundAction, RoundState, Track,
 };
@@ -119,6 +120,13 @@ macro_rules! stored_names {
     };
 }
 pub(crate) use stored_names;
+
+/// A plan entry's placement is kept under its serde name, the name the planner's output uses.
+impl StoredText for Placement {
+    fn from_text(text: &str) -> Option<Self> {
+        cpaudit_core::evidence::parse_name(text)
+    }
+}
 
 /// Dates are kept as YYYY-MM-DD, the way serde writes them too.
 impl StoredText for NaiveDate {

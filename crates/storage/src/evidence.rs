@@ -8,7 +8,7 @@ use cpaudit_core::determination::{
     EnterpriseFacts, EvidenceFact, EvidenceKind, EvidenceSource, EvidenceStatus, ParkPilot,
     PastRound, Reason, RoundKind,
 };
-use cpaudit_core::evidence::{name_of, parse_name, ValidEvidence, ValidPastRound};
+use cpaudit_core::evidence::{name_of, ValidEvidence, ValidPastRound};
 use serde::Serialize;
 use serde_json::json;
 
@@ -40,22 +40,12 @@ pub fn reasons_text(reasons: &BTreeSet<Reason>) -> String {
     reasons.iter().map(name_of).collect::<Vec<_>>().join(",")
 }
 
-pub fn parse_reasons(text: &str) -> BTreeSet<Reason> {
-    text.split(',').filter_map(parse_name).collect()
-}
-
 pub fn categories_text(categories: &BTreeSet<u8>) -> String {
     categories
         .iter()
         .map(u8::to_string)
         .collect::<Vec<_>>()
         .join(",")
-}
-
-pub fn parse_categories(text: &str) -> BTreeSet<u8> {
-    text.split(',')
-        .filter_map(|part| part.parse().ok())
-        .collect()
 }
 
 /// One evidence record, its kind, status, source and dates decoded.

@@ -8,9 +8,11 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cpaudit_core::determination::Reason;
+use cpaudit_core::evidence::name_of;
 use cpaudit_core::listing::{
     plan_transition, Clock, ClockKind, PlanAction, PlanActor, PlanStatus, PlanTransitionError,
 };
+use cpaudit_core::planning::Placement;
 use cpaudit_core::registry::Message;
 use serde::Serialize;
 use serde_json::json;
@@ -168,7 +170,7 @@ pub struct PlanRow {
     pub plan_text: String,
     pub schedule_text: String,
     /// The submission deadline (rule calendar.city_list_submission).
-    pub deadline: String,
+    pub deadline: NaiveDate,
     pub submitted_at: Option<String>,
     pub submitted_late: bool,
     pub review_comment: String,
@@ -204,7 +206,7 @@ impl StoredPlan {
             list_year: self.list_year,
             plan_text: self.plan_text,
             schedule_text: self.schedule_text,
-            deadline: self.deadline,
+            deadline: row.read("deadline", &self.deadline)?,
             submitted_at: self.submitted_at,
             submitted_late: self.submitted_late,
             review_comment: self.review_comment,
@@ -217,36 +219,112 @@ impl StoredPlan {
 
 crate::decoded_row!(PlanRow, StoredPlan);
 
-/// One enterprise on a plan.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// One enterprise on a plan, its reasons, categories and placement decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct PlanEntry {
     pub enterprise_id: i64,
-    #[sqlx(default)]
     pub enterprise_name: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    pub reasons: Reasons,
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
-    pub placement: String,
+    pub placement: Placement,
     pub note: String,
 }
 
-/// A published list (one version of one batch).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
+struct StoredPlanEntry {
+    enterprise_id: i64,
+    enterprise_name: String,
+    reasons: String,
+    toxic_categories: String,
+    due_year: Option<i64>,
+    placement: String,
+    note: String,
+}
+
+impl StoredPlanEntry {
+    fn decode(self) -> Result<PlanEntry> {
+        // An entry has no id of its own: the error names the enterprise it plans.
+        let row = StoredRow::new("list_plan_entries", self.enterprise_id);
+        Ok(PlanEntry {
+            reasons: row.read("reasons", &self.reasons)?,
+            toxic_categories: row.read("toxic_categories", &self.toxic_categories)?,
+            placement: row.read("placement", &self.placement)?,
+            enterprise_id: self.enterprise_id,
+            enterprise_name: self.enterprise_name,
+            due_year: self.due_year,
+            note: self.note,
+        })
+    }
+}
+
+crate::decoded_row!(PlanEntry, StoredPlanEntry);
+
+crate::columns::stored_names!(
+    /// Whether a list is the year's main list or a supplementary one (办法 Art. 9).
+    ListKind {
+        Main => "main",
+        Supplementary => "supplementary",
+    }
+);
+
+/// A published list (one version of one batch), its kind and date decoded.
+#[derive(Debug, Clone, Serialize)]
 pub struct PublishedList {
     pub id: i64,
     pub list_year: i64,
     pub batch: i64,
-    pub kind: String,
+    pub kind: ListKind,
     pub version: i64,
     pub supersedes: Option<i64>,
     pub superseded_by: Option<i64>,
     pub correction_reason: Option<String>,
     pub title: String,
     pub document_number: String,
-    pub published_on: String,
+    pub published_on: NaiveDate,
     pub published_at: String,
     pub entry_count: i64,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredList {
+    id: i64,
+    list_year: i64,
+    batch: i64,
+    kind: String,
+    version: i64,
+    supersedes: Option<i64>,
+    superseded_by: Option<i64>,
+    correction_reason: Option<String>,
+    title: String,
+    document_number: String,
+    published_on: String,
+    published_at: String,
+    entry_count: i64,
+}
+
+impl StoredList {
+    fn decode(self) -> Result<PublishedList> {
+        let row = StoredRow::new("published_lists", self.id);
+        Ok(PublishedList {
+            kind: row.read("kind", &self.kind)?,
+            published_on: row.read("published_on", &self.published_on)?,
+            id: self.id,
+            list_year: self.list_year,
+            batch: self.batch,
+            version: self.version,
+            supersedes: self.supersedes,
+            superseded_by: self.superseded_by,
+            correction_reason: self.correction_reason,
+            title: self.title,
+            document_number: self.document_number,
+            published_at: self.published_at,
+            entry_count: self.entry_count,
+        })
+    }
+}
+
+crate::decoded_row!(PublishedList, StoredList);
 
 /// One enterprise on a published list, its reasons, categories and date decoded.
 #[derive(Debug, Clone, Serialize)]
@@ -805,7 +883,7 @@ impl Db {
         };
         let from = plan.status;
         let to = plan_transition(from, action, plan_actor, reason).map_err(plan_refusal)?;
-        let late = action == PlanAction::Submit && date_text(china_date(now)) > plan.deadline;
+        let late = action == PlanAction::Submit && china_date(now) > plan.deadline;
         let mut tx = self.begin().await?;
         let mut chain = Chain::open(&mut tx).await?;
         update_plan_status(&mut tx, &plan, to, action, reason, late, now).await?;
@@ -886,9 +964,9 @@ impl Db {
         let mut chain = Chain::open(&mut tx).await?;
         let batch = next_batch(&mut tx, list.list_year).await?;
         let kind = if list.supplementary {
-            "supplementary"
+            ListKind::Supplementary
         } else {
-            "main"
+            ListKind::Main
         };
         let header = ListHeader {
             list_year: list.list_year,
@@ -1451,10 +1529,10 @@ async fn replace_plan_entries(tx: &mut Tx, plan_id: i64, entries: &[PlanEntry]) 
             )
             .bind(plan_id)
             .bind(entry.enterprise_id)
-            .bind(&entry.reasons)
-            .bind(&entry.toxic_categories)
+            .bind(entry.reasons.to_string())
+            .bind(entry.toxic_categories.to_string())
             .bind(entry.due_year)
-            .bind(&entry.placement)
+            .bind(name_of(&entry.placement))
             .bind(&entry.note)
             .execute(conn)
             .await
@@ -1539,7 +1617,7 @@ async fn insert_list(
     actor: &Principal,
     list: &ListHeader<'_>,
     batch: i64,
-    kind: &str,
+    kind: ListKind,
     supersedes: Option<(i64, i64, &str)>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
@@ -1555,7 +1633,7 @@ async fn insert_list(
         )
         .bind(i64::from(list.list_year))
         .bind(batch)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(version)
         .bind(supersedes_id)
         .bind(reason)
@@ -1587,7 +1665,7 @@ async fn insert_correction(
         actor,
         &list,
         old.batch,
-        &old.kind,
+        old.kind,
         Some((old.id, old.version + 1, reason)),
         now,
     )

@@ -16,11 +16,12 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::registry::{analyse_import, export_response, parse_bool, ImportReport, ListQuery};
+use crate::registry::{export_response, parse_bool, ImportReport, ListQuery};
 use crate::views;
 use crate::views::enterprises::{Enterprise, ImportOutcome, Outlet};
 use crate::views::registry::{Industry, Jurisdiction};
 use crate::AppState;
+use cpaudit_app::registry_import;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -458,24 +459,22 @@ pub async fn import_enterprises(
 ) -> Result<Response, ApiError> {
     let principal = caller.principal()?;
     let (file_name, bytes, fields) = crate::pages::read_upload(&state, &mut multipart).await?;
-    let mode = fields.get("mode").map(String::as_str).unwrap_or("all");
-    if !matches!(mode, "all" | "valid_only") {
-        return Err(ApiError(AppError::bad_request(
-            "invalid_parameter",
-            Some("mode"),
-            Message::new(
-                "mode 应为 all 或 valid_only",
-                "mode must be all or valid_only",
-            ),
-        )));
-    }
+    let mode = registry_import::ImportMode::parse(
+        fields.get("mode").map(String::as_str).unwrap_or("all"),
+    )?;
     let dry_run = fields
         .get("dry_run")
         .and_then(|v| parse_bool(v))
         .unwrap_or(false);
-    let (report, valid) =
-        analyse_import(&state, principal, &file_name, &bytes, caller.lang).await?;
-    if report.invalid_rows > 0 && mode == "all" {
+    let checked = registry_import::check_file(state.app(), principal, &file_name, &bytes).await?;
+    let outcome = if dry_run {
+        None
+    } else {
+        registry_import::write(state.app(), principal, &checked, mode).await?
+    };
+    let blocked = checked.invalid_rows() > 0 && mode == registry_import::ImportMode::All;
+    let report = ImportReport::shown(checked, caller.lang);
+    if blocked {
         let message = Message::new(
             format!("{} 行有错误，未写入任何数据", report.invalid_rows),
             format!(
@@ -495,16 +494,11 @@ pub async fn import_enterprises(
         )
             .into_response());
     }
-    let outcome = if dry_run {
-        None
-    } else {
-        Some(
-            cpaudit_app::registry::import(state.app(), principal, &valid)
-                .await?
-                .into(),
-        )
-    };
-    Ok(Json(ImportResult { report, outcome }).into_response())
+    Ok(Json(ImportResult {
+        report,
+        outcome: outcome.map(Into::into),
+    })
+    .into_response())
 }
 
 /// The filtered list as an Excel workbook (paging ignored; headers follow Accept-Language).

@@ -13,6 +13,14 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The language a generated file (export, template, letter) is written in.
+    pub fn document_language(self) -> cpaudit_app::registry::DocumentLanguage {
+        match self {
+            Lang::Zh => cpaudit_app::registry::DocumentLanguage::Zh,
+            Lang::En => cpaudit_app::registry::DocumentLanguage::En,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Zh => "zh",

@@ -22,11 +22,11 @@ use cpaudit_core::rules::RuleRef;
 use cpaudit_office::docx::{write_docx, DocumentTable, OfficialDocument};
 use cpaudit_office::{SheetSpec, TableFormat};
 use cpaudit_storage::auth::ScopeKind;
-use cpaudit_storage::evidence::{date_text, parse_categories, parse_reasons, reasons_text};
+use cpaudit_storage::evidence::{date_text, reasons_text};
 use cpaudit_storage::lists::{
     ClockRow, LetterRow, LibraryAction, ListEntryFilter, PlanRow, PublishedEntry, PublishedList,
 };
-use cpaudit_storage::{Principal, Scope};
+use cpaudit_storage::{Principal, Reasons, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -57,10 +57,6 @@ pub fn reasons_label(lang: Lang, reasons: &BTreeSet<Reason>, categories: &BTreeS
         })
         .collect();
     parts.join(lang.pick("、", "; "))
-}
-
-fn stored_reasons_label(lang: Lang, reasons: &str, categories: &str) -> String {
-    reasons_label(lang, &parse_reasons(reasons), &parse_categories(categories))
 }
 
 /// A rule as a page shows it: id, value, citations with documents, and whether unverified.
@@ -662,7 +658,7 @@ pub struct PlanJson {
     pub city: String,
     pub year: i32,
     /// The submission deadline (rule calendar.city_list_submission).
-    pub deadline: String,
+    pub deadline: NaiveDate,
     pub plan: Option<views::Plan>,
     pub entries: Vec<views::PlanEntry>,
     /// Per-year counts of the proposal over the planning window.
@@ -676,8 +672,11 @@ pub struct ProposedEntry {
     pub enterprise_id: i64,
     pub name: String,
     pub year: Option<i32>,
-    pub placement: String,
-    pub reasons: String,
+    #[schema(value_type = String)]
+    pub placement: Placement,
+    /// Reason codes, comma-separated.
+    #[schema(value_type = String)]
+    pub reasons: Reasons,
     pub due_year: Option<i32>,
     pub earliest: i32,
     pub latest: i32,
@@ -705,8 +704,8 @@ async fn plan_json(
                 enterprise_id: a.enterprise_id,
                 name: item.record.facts.name.clone(),
                 year: a.year,
-                placement: cpaudit_core::evidence::name_of(&a.placement),
-                reasons: reasons_text(&item.determination.reasons),
+                placement: a.placement,
+                reasons: Reasons(item.determination.reasons.clone()),
                 due_year: item.determination.due_year,
                 earliest: a.earliest,
                 latest: a.latest,
@@ -729,7 +728,7 @@ async fn plan_json(
         PlanJson {
             city: city.to_string(),
             year,
-            deadline: date_text(deadline),
+            deadline,
             plan,
             entries,
             counts: proposal.plan.counts.clone(),
@@ -994,10 +993,9 @@ struct PlanEntryRow {
     note: String,
 }
 
-fn placement_label(lang: Lang, name: &str) -> String {
-    cpaudit_core::evidence::parse_name::<Placement>(name).map_or(name.to_string(), |p| {
-        lang.pick(p.label_zh(), p.label_en()).to_string()
-    })
+fn placement_label(lang: Lang, placement: Placement) -> String {
+    lang.pick(placement.label_zh(), placement.label_en())
+        .to_string()
 }
 
 pub async fn plan_page(
@@ -1014,7 +1012,7 @@ pub async fn plan_page(
         ctx: Ctx::new(&caller),
         city_name: city_name(&state, lang, &city),
         year,
-        deadline: json.deadline.clone(),
+        deadline: date_text(json.deadline),
         status: status.map_or("none".into(), |s| s.as_str().to_string()),
         status_label: status.map_or(lang.pick("未编制", "not started").to_string(), |s| {
             lang.pick(s.label_zh(), s.label_en()).to_string()
@@ -1043,8 +1041,8 @@ pub async fn plan_page(
                 enterprise_id: p.enterprise_id,
                 name: p.name.clone(),
                 year: p.year.map_or("—".into(), |y| y.to_string()),
-                placement: placement_label(lang, &p.placement),
-                reasons: stored_reasons_label(lang, &p.reasons, ""),
+                placement: placement_label(lang, p.placement),
+                reasons: reasons_label(lang, &p.reasons.0, &BTreeSet::new()),
                 due_year: p.due_year.map_or("—".into(), |y| y.to_string()),
                 earliest: p.earliest,
                 latest: p.latest,
@@ -1057,9 +1055,9 @@ pub async fn plan_page(
             .map(|e| PlanEntryRow {
                 enterprise_id: e.enterprise_id,
                 name: e.enterprise_name.clone(),
-                reasons: stored_reasons_label(lang, &e.reasons, &e.toxic_categories),
+                reasons: reasons_label(lang, &e.reasons.0, &e.toxic_categories.0),
                 due_year: e.due_year.map_or("—".into(), |y| y.to_string()),
-                placement: placement_label(lang, &e.placement),
+                placement: placement_label(lang, e.placement),
                 note: e.note.clone(),
             })
             .collect(),

@@ -17,17 +17,15 @@
 //! 404; bad input is 400 naming each field; work the caller may not do (now) is 403.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use cpaudit_app::options::{self as use_case, check, may, other_codes};
+use cpaudit_app::options::{self as use_case, check, may};
 use cpaudit_core::options::{
-    value_field, CostClass, Indicator, IndicatorTotals, OptionDraft, OptionStatus, OptionWork,
-    Stage, Totals, ValueDraft,
+    value_field, CostClass, Indicator, IndicatorTotals, OptionStatus, OptionWork, Stage, Totals,
 };
 use cpaudit_core::registry::FieldError;
 use cpaudit_core::round::Track;
@@ -45,9 +43,10 @@ use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail, FieldDetail};
 use crate::evidence::text_or_number;
 use crate::i18n::Lang;
 use crate::pages::{render_with, Ctx};
-use crate::rows::{read_rows, CheckedRows, Column, ImportRow, RowProblem, RowsReport};
+use crate::rows::{RowProblem, RowsReport};
 use crate::views::options::OptionEntry as EntryView;
 use crate::AppState;
+use cpaudit_app::options_import::{self, COLUMNS};
 
 // ----------------------------------------------------------------------------------------------
 // The API's input, converted to the use cases' (the forms build theirs from the fields)
@@ -419,7 +418,7 @@ pub async fn api_import(
     let principal = caller.principal()?;
     let round = use_case::visible_round(state.app(), principal, id).await?;
     let (file_name, bytes, _) = crate::pages::read_upload(&state, &mut multipart).await?;
-    let report = import_file(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
+    let report = import(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
     Ok(crate::rows::api_answer(report, caller.lang))
 }
 
@@ -439,127 +438,8 @@ pub async fn api_export(
 // ----------------------------------------------------------------------------------------------
 // Import, template and export
 
-/// The template's Chinese headers of the indicator columns, with their units.
-static INDICATOR_HEADERS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    Indicator::ALL
-        .iter()
-        .map(|i| format!("{}（{}）", i.label_zh(), i.unit().symbol()))
-        .collect()
-});
-
-/// The headers each indicator column accepts: the Chinese one and the key.
-static INDICATOR_ALIASES: LazyLock<Vec<[&'static str; 2]>> = LazyLock::new(|| {
-    INDICATOR_HEADERS
-        .iter()
-        .zip(Indicator::ALL)
-        .map(|(header, indicator)| [header.as_str(), indicator.key()])
-        .collect()
-});
-
-const NOTE_FIELD: &str = "note";
-
-/// The columns of the options template: the option's fields, one column per indicator for its
-/// expected value, and a note that becomes the basis of the row's expected values.
-static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    let mut columns = vec![
-        Column {
-            field: "code",
-            aliases: &["方案编号", "code", "编号"],
-            required: true,
-            note: ("本轮内唯一，如 F-01", "unique in the round, e.g. F-01"),
-        },
-        Column {
-            field: "name",
-            aliases: &["方案名称", "name", "名称"],
-            required: true,
-            note: ("", ""),
-        },
-        Column {
-            field: "cost_class",
-            aliases: &["方案类别", "cost_class", "类别"],
-            required: true,
-            note: (
-                "无/低费 或 中/高费（也可填 no_low、medium_high）",
-                "no_low or medium_high (or 无/低费, 中/高费)",
-            ),
-        },
-        Column {
-            field: "description",
-            aliases: &["方案简述", "description", "简述", "方案内容"],
-            required: true,
-            note: ("", ""),
-        },
-        Column {
-            field: "investment_10k_yuan",
-            aliases: &["投资（万元）", "investment_10k_yuan", "投资额（万元）"],
-            required: true,
-            note: ("不小于 0，单位万元", "at least 0, in 10k yuan"),
-        },
-    ];
-    for (indicator, aliases) in Indicator::ALL.iter().zip(INDICATOR_ALIASES.iter()) {
-        columns.push(Column {
-            field: indicator.key(),
-            aliases,
-            required: false,
-            note: if indicator.may_be_negative() {
-                (
-                    "预期年效益，单位见表头；可为负值，须在“说明”列写明原因；可留空",
-                    "expected yearly effect in the header's unit; may be negative with a note saying why; may be empty",
-                )
-            } else {
-                (
-                    "预期年削减量，单位见表头，不为负；可留空",
-                    "expected yearly reduction in the header's unit, not negative; may be empty",
-                )
-            },
-        });
-    }
-    columns.push(Column {
-        field: NOTE_FIELD,
-        aliases: &["说明", NOTE_FIELD, "备注"],
-        required: false,
-        note: (
-            "预期值的测算依据；有负值时必填",
-            "how the expected values were estimated; required when one is negative",
-        ),
-    });
-    columns
-});
-
-/// The column a core field error is about: `values.<key>` is the indicator's column, a value's
-/// basis is the note column.
-fn import_field(field: &str) -> String {
-    match field.strip_prefix("values.") {
-        Some(rest) if rest.ends_with(".basis") => NOTE_FIELD.to_string(),
-        Some(rest) => rest.split('.').next().unwrap_or(rest).to_string(),
-        None => field.to_string(),
-    }
-}
-
-fn row_draft(row: &ImportRow) -> OptionDraft {
-    let note = row.text(NOTE_FIELD);
-    OptionDraft {
-        code: row.text("code"),
-        name: row.text("name"),
-        cost_class: row.text("cost_class"),
-        description: row.text("description"),
-        investment_10k_yuan: row.text("investment_10k_yuan"),
-        expected: Indicator::ALL
-            .iter()
-            .filter(|i| !row.text(i.key()).is_empty())
-            .map(|i| ValueDraft {
-                indicator: i.key().to_string(),
-                quantity: row.text(i.key()),
-                unit: String::new(),
-                basis: note.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// Checks every row against the round's options and the file's earlier rows; adds all of them
-/// in one transaction only when every row is valid.
-async fn import_file(
+/// Runs the import and words its report in the caller's language.
+async fn import(
     state: &AppState,
     principal: &Principal,
     round: &InScope<RoundRow>,
@@ -567,38 +447,8 @@ async fn import_file(
     bytes: &[u8],
     lang: Lang,
 ) -> Result<RowsReport, AppError> {
-    check(OptionWork::Edit, round, principal)?;
-    let limits = use_case::limits(state.app())?;
-    let rows = read_rows(file_name, bytes, &COLUMNS)?;
-    let mut codes = other_codes(&state.db().option_sheet(round).await?, None);
-    let checked = CheckedRows::check(
-        &rows,
-        &COLUMNS,
-        lang,
-        |_| None,
-        |row, errors| match row_draft(row).validate(&codes, &limits) {
-            Ok(option) => {
-                codes.push(option.code.clone());
-                Some(option)
-            }
-            Err(found) => {
-                errors.extend(found.into_iter().map(|mut e| {
-                    e.field = import_field(&e.field);
-                    e
-                }));
-                None
-            }
-        },
-    );
-    let written = if checked.invalid_rows == 0 {
-        state
-            .db()
-            .import_options(principal, round, &checked.valid, file_name, state.now())
-            .await?
-    } else {
-        0
-    };
-    Ok(checked.report(file_name, written))
+    let report = options_import::import(state.app(), principal, round, file_name, bytes).await?;
+    Ok(RowsReport::shown(report, &COLUMNS, lang))
 }
 
 fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
@@ -627,7 +477,10 @@ fn office_error(error: cpaudit_office::OfficeError) -> AppError {
 async fn template(state: &AppState, caller: &Caller, id: i64) -> Result<Response, AppError> {
     use_case::visible_round(state.app(), caller.principal()?, id).await?;
     let lang = caller.lang;
-    let headers: Vec<&str> = COLUMNS.iter().map(|c| c.header(lang)).collect();
+    let headers: Vec<&str> = COLUMNS
+        .iter()
+        .map(|c| c.header(lang.document_language()))
+        .collect();
     let bytes = cpaudit_office::write_xlsx(
         &SheetSpec {
             name: lang.pick("清洁生产方案", "Options"),
@@ -1474,7 +1327,7 @@ pub async fn import_upload(
     let principal = caller.principal()?;
     let round = use_case::visible_round(state.app(), principal, id).await?;
     let (file_name, bytes, _) = crate::pages::read_upload(&state, &mut multipart).await?;
-    let report = import_file(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
+    let report = import(&state, principal, &round, &file_name, &bytes, caller.lang).await?;
     let status = if report.invalid_rows == 0 {
         StatusCode::OK
     } else {

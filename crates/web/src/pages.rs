@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{set_cookie, Caller, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
-use crate::registry::{analyse_import, export_response, ImportReport, ListQuery};
+use crate::registry::{export_response, ImportReport, ListQuery};
 use crate::routes::{OFFICIALS, PROVINCE, REGISTRY_READERS};
 use crate::AppState;
+use cpaudit_app::registry_import;
 
 /// What every page's layout needs.
 pub struct Ctx {
@@ -1212,13 +1213,6 @@ pub async fn read_upload_within(
     Ok((file_name, bytes, fields))
 }
 
-/// What a staged import keeps between the preview and the confirmation.
-#[derive(Serialize, Deserialize)]
-struct StagedImport {
-    invalid_rows: usize,
-    rows: Vec<(usize, EnterpriseDraft)>,
-}
-
 pub async fn import_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -1226,23 +1220,9 @@ pub async fn import_upload(
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let (file_name, bytes, _) = read_upload(&state, &mut multipart).await?;
-    let (report, valid) =
-        analyse_import(&state, principal, &file_name, &bytes, caller.lang).await?;
-    let staged = StagedImport {
-        invalid_rows: report.invalid_rows,
-        rows: valid,
-    };
-    let payload = serde_json::to_string(&staged).map_err(|_| AppError::Internal)?;
-    let staged_id = if staged.rows.is_empty() {
-        None
-    } else {
-        Some(
-            state
-                .db()
-                .stage_import(principal, &file_name, &payload, state.now())
-                .await?,
-        )
-    };
+    let checked = registry_import::check_file(state.app(), principal, &file_name, &bytes).await?;
+    let staged_id = registry_import::stage(state.app(), principal, &checked).await?;
+    let report = ImportReport::shown(checked, caller.lang);
     let status = if report.invalid_rows > 0 {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -1270,23 +1250,17 @@ pub async fn import_confirm(
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
-    let (_, payload) = state
-        .db()
-        .take_staged_import(principal, &form.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let staged: StagedImport = serde_json::from_str(&payload).map_err(|_| AppError::Internal)?;
-    let t = caller.lang.texts();
-    if staged.invalid_rows > 0 && form.mode != "valid_only" {
+    let mode = registry_import::ImportMode::parse(&form.mode)?;
+    let outcome = registry_import::confirm(state.app(), principal, &form.id, mode).await?;
+    let Some(outcome) = outcome else {
         return Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ImportPage {
-                alert: Some(t.import_blocked.to_string()),
+                alert: Some(caller.lang.texts().import_blocked.to_string()),
                 ..ImportPage::new(&caller)
             },
         ));
-    }
-    let outcome = cpaudit_app::registry::import(state.app(), principal, &staged.rows).await?;
+    };
     Ok(render(&ImportPage {
         outcome: Some(outcome),
         ..ImportPage::new(&caller)

@@ -20,7 +20,8 @@ use cpaudit_core::rules::{
     ValuePeriod,
 };
 use cpaudit_office::{Cell, SheetSpec, TableFormat};
-use cpaudit_storage::lists::{ListEntryFilter, PublishedEntry, PublishedList};
+use cpaudit_storage::evidence::date_text;
+use cpaudit_storage::lists::{ListEntryFilter, ListKind, PublishedEntry, PublishedList};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -87,10 +88,10 @@ fn reason_labels(reasons: &BTreeSet<Reason>, categories: &BTreeSet<u8>, lang: La
         .collect()
 }
 
-fn kind_label(kind: &str, lang: Lang) -> &'static str {
+fn kind_label(kind: ListKind, lang: Lang) -> &'static str {
     match kind {
-        "supplementary" => lang.pick("补充名单", "supplementary list"),
-        _ => lang.pick("主名单", "main list"),
+        ListKind::Supplementary => lang.pick("补充名单", "supplementary list"),
+        ListKind::Main => lang.pick("主名单", "main list"),
     }
 }
 
@@ -726,7 +727,7 @@ impl ListView {
     fn new(list: impl Into<views::PublishedList>, lang: Lang) -> ListView {
         let list = list.into();
         ListView {
-            kind: kind_label(&list.kind, lang),
+            kind: kind_label(list.kind, lang),
             version: version_label(list.version, lang),
             list,
         }
@@ -798,7 +799,7 @@ impl VersionLink {
         VersionLink {
             id: list.id,
             label: version_label(list.version, lang),
-            published_on: list.published_on.clone(),
+            published_on: date_text(list.published_on),
         }
     }
 }

@@ -2,8 +2,9 @@
 
 use chrono::NaiveDate;
 use cpaudit_core::listing::{ClockKind, PlanStatus};
+use cpaudit_core::planning::Placement;
 use cpaudit_storage::lists::{
-    ClockRow, LetterRow, LibraryAction, LibraryVersion as StoredVersion,
+    ClockRow, LetterRow, LibraryAction, LibraryVersion as StoredVersion, ListKind,
     PlanEntry as StoredPlanEntry, PlanRow, PublishedEntry as StoredEntry,
     PublishedList as StoredList,
 };
@@ -66,7 +67,7 @@ pub struct Plan {
     pub plan_text: String,
     pub schedule_text: String,
     /// The submission deadline (rule calendar.city_list_submission).
-    pub deadline: String,
+    pub deadline: NaiveDate,
     pub submitted_at: Option<String>,
     pub submitted_late: bool,
     pub review_comment: String,
@@ -100,10 +101,15 @@ impl From<PlanRow> for Plan {
 pub struct PlanEntry {
     pub enterprise_id: i64,
     pub enterprise_name: String,
-    pub reasons: String,
-    pub toxic_categories: String,
+    /// Reason codes, comma-separated.
+    #[schema(value_type = String)]
+    pub reasons: Reasons,
+    /// Toxic categories 1 to 5, comma-separated.
+    #[schema(value_type = String)]
+    pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
-    pub placement: String,
+    #[schema(value_type = String)]
+    pub placement: Placement,
     pub note: String,
 }
 
@@ -127,14 +133,15 @@ pub struct PublishedList {
     pub id: i64,
     pub list_year: i64,
     pub batch: i64,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: ListKind,
     pub version: i64,
     pub supersedes: Option<i64>,
     pub superseded_by: Option<i64>,
     pub correction_reason: Option<String>,
     pub title: String,
     pub document_number: String,
-    pub published_on: String,
+    pub published_on: NaiveDate,
     pub published_at: String,
     pub entry_count: i64,
 }
