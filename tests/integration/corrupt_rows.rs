@@ -278,6 +278,25 @@ async fn an_expert_in_an_unknown_status_fails_the_read() {
     assert_corrupt(read, "experts", id, "status", "retired");
     let pool = app.db().expert_pool(&operator, None).await;
     assert_corrupt(pool, "experts", id, "status", "retired");
+    // A draw frozen now would not pass the expert for an applicant.
+    let snapshot = app.db().pool_snapshot().await;
+    assert_corrupt(snapshot, "experts", id, "status", "retired");
+}
+
+#[tokio::test]
+async fn a_draw_for_a_review_this_version_does_not_know_fails_the_read() {
+    let app = TestApp::new().await;
+    let enterprise = number(app.db(), "SELECT MIN(id) FROM enterprises").await;
+    let insert = format!(
+        "INSERT INTO draws (id, review_kind, round_ref, enterprise_id, organizer_code, stage, \
+         inputs_json, frozen_at, created_at, created_by) VALUES (900, 'interim', 'round-x', \
+         {enterprise}, '620100', 'frozen', '{{}}', '2027-01-15T01:00:00.000000Z', \
+         '2027-01-15T01:00:00.000000Z', 'test')"
+    );
+    write_past_check(app.db(), "draws", "review_kind", &insert).await;
+
+    let read = app.db().list_draws().await;
+    assert_corrupt(read, "draws", 900, "review_kind", "interim");
 }
 
 /// The one number a query answers (an id chosen or returned).

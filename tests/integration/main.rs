@@ -18,6 +18,7 @@ mod draws;
 mod enforcement;
 mod evidence;
 mod experts;
+mod forms;
 mod hj212_durability;
 mod hj212_receiver;
 mod import_export;

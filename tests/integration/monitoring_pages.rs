@@ -541,9 +541,24 @@ async fn the_province_assigns_and_discards_unknown_mns() {
     // A device no one registered is refused by name; the MN of a registered device is taken.
     let assign = format!("/monitoring/quarantine/{UNKNOWN_MN}/assign");
     let refused = app
-        .post_form(&assign, Some(&browser), &[("device", "NO-SUCH-DEVICE")])
+        .post_form(
+            &assign,
+            Some(&browser),
+            &[
+                ("_page", "/monitoring/quarantine"),
+                ("device", "NO-SUCH-DEVICE"),
+            ],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    // The quarantine again, the MN typed kept and the refusal beside it.
+    let html = refused.text();
+    assert!(html.contains("value=\"NO-SUCH-DEVICE\""), "{html}");
+    assert!(
+        html.contains(&format!("id=\"device-{UNKNOWN_MN}-error\"")),
+        "{html}"
+    );
+    assert!(html.contains("没有编号或 MN 为“NO-SUCH-DEVICE”的已登记设备"));
     let operator = Principal::console_operator("test");
     let all = app
         .db()

@@ -22,7 +22,7 @@ async fn round(app: &TestApp, token: &str) -> Value {
 }
 
 /// A user of the enterprise of round 1, and its token.
-async fn enterprise_token(app: &TestApp) -> String {
+pub(crate) async fn enterprise_token(app: &TestApp) -> String {
     let operator = Principal::console_operator("test");
     let round = app
         .db()
@@ -70,7 +70,16 @@ async fn full_disclosure(app: &TestApp, token: &str) -> Value {
             Some(json!({"channel": "企业官网", "channel_detail": "https://example.cn/gk"})),
         )
         .await;
-    assert_eq!(required.status, StatusCode::BAD_REQUEST);
+    assert_eq!(required.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = required.json()["error"]["details"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        missing > 5,
+        "every missing item at once: {}",
+        required.text()
+    );
     let mut items = serde_json::Map::new();
     for key in [
         "enterprise_name",
@@ -115,7 +124,7 @@ async fn act(app: &TestApp, token: &str, action: &str, reason: &str) -> crate::s
     .await
 }
 
-async fn disclose(app: &TestApp, token: &str, secrets: Value) {
+pub(crate) async fn disclose(app: &TestApp, token: &str, secrets: Value) {
     let items = full_disclosure(app, token).await;
     let saved = app
         .api(
@@ -279,7 +288,7 @@ async fn a_disclosure_without_a_reason_for_its_secret_is_refused_naming_the_item
             ),
         )
         .await;
-    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(response.json()["error"]["field"], "enterprise_name");
     let unknown = app
         .api(
@@ -289,7 +298,7 @@ async fn a_disclosure_without_a_reason_for_its_secret_is_refused_naming_the_item
             Some(json!({"items": {"favourite_colour": "red"}, "channel": "企业官网", "channel_detail": "x"})),
         )
         .await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unknown.json()["error"]["field"], "favourite_colour");
 }
 

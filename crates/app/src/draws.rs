@@ -8,7 +8,6 @@ use cpaudit_core::draw::{
     PoolEntry, RandomSource, ReviewKind, ReviewRef,
 };
 use cpaudit_core::evidence::{name_of, parse_name};
-use cpaudit_core::experts::ExpertStatus;
 use cpaudit_core::registry::Message;
 use cpaudit_storage::draws::{AssignmentRow, DrawRow, DrawStage, PartyRow, PoolSnapshot};
 use cpaudit_storage::enterprises::EnterpriseRow;
@@ -108,7 +107,7 @@ fn pool_and_facts(snapshot: &PoolSnapshot) -> (Vec<PoolEntry>, Vec<ExpertFacts>)
         pool.push(PoolEntry {
             pool_number,
             expert_id: expert.id,
-            specialties: serde_json::from_str(&expert.specialties).unwrap_or_default(),
+            specialties: expert.specialties.clone(),
             name: expert.name.clone(),
         });
         let of = |rows: &[PartyRow]| -> Vec<PartyRow> {
@@ -119,7 +118,7 @@ fn pool_and_facts(snapshot: &PoolSnapshot) -> (Vec<PoolEntry>, Vec<ExpertFacts>)
         };
         facts.push(ExpertFacts {
             expert_id: expert.id,
-            status: parse_name(&expert.status).unwrap_or(ExpertStatus::Applied),
+            status: expert.status,
             employments: of(&snapshot.employments)
                 .iter()
                 .filter_map(|r| {
@@ -310,7 +309,7 @@ pub async fn freeze(app: &App, principal: &Principal, input: &FreezeInput) -> Re
         .db()
         .freeze_draw(
             principal,
-            &name_of(&target.kind),
+            target.kind,
             &target.round_ref.to_string(),
             (&target.enterprise, target.audit_round.as_ref()),
             &organizer,

@@ -10,7 +10,7 @@ use cpaudit_core::deadlines::{deadline_from, DeadlineKind};
 use cpaudit_core::disclosure::{
     check as check_disclosure, required_items, DisclosureItem, SecretClaim,
 };
-use cpaudit_core::registry::Message;
+use cpaudit_core::registry::{FieldError, Message};
 use cpaudit_core::round::{
     review_kind, AuditMode, DocumentKind, Phase, RoundAction, RoundActor, RoundFacts, RoundMachine,
     RoundState, TransitionError,
@@ -547,22 +547,30 @@ pub async fn save_disclosure(
 ) -> Result<()> {
     let round = load_round(app, principal, round_id).await?;
     require_filer(principal, &round)?;
-    for key in input.items.keys().chain(input.secrets.keys()) {
-        if DisclosureItem::parse(key).is_none() {
-            return Err(Error::bad_field(
+    let mut errors: Vec<FieldError> = input
+        .items
+        .keys()
+        .chain(input.secrets.keys())
+        .filter(|key| DisclosureItem::parse(key).is_none())
+        .map(|key| {
+            FieldError::new(
                 key,
                 "unknown_item",
-                &format!("未知的公开事项“{key}”"),
-                &format!("unknown disclosure item \"{key}\""),
-            ));
-        }
-    }
+                Message::new(
+                    format!("未知的公开事项“{key}”"),
+                    format!("unknown disclosure item \"{key}\""),
+                ),
+            )
+        })
+        .collect();
     if input.channel.trim().is_empty() || input.channel_detail.trim().is_empty() {
-        return Err(Error::bad_field(
+        errors.push(FieldError::new(
             "channel_detail",
             "required",
-            "请填写公开渠道（主要媒体、企业官网或其他便于公众知晓的方式）及网址或媒体名称",
-            "give the channel (main media, company website or another public way) and its address or name",
+            Message::new(
+                "请填写公开渠道（主要媒体、企业官网或其他便于公众知晓的方式）及网址或媒体名称",
+                "give the channel (main media, company website or another public way) and its address or name",
+            ),
         ));
     }
     let items: BTreeMap<DisclosureItem, String> = input
@@ -581,16 +589,20 @@ pub async fn save_disclosure(
         }
     }
     let required = required_disclosure(app, &round)?;
-    if let Some(problem) = check_disclosure(&required, &items, &claims)
-        .into_iter()
-        .next()
-    {
-        return Err(Error::bad_field(
-            &problem.item,
-            "disclosure_incomplete",
-            &problem.message_zh,
-            &problem.message_en,
-        ));
+    // Every problem at once, each at its item, so that a form shows them all beside their items.
+    errors.extend(
+        check_disclosure(&required, &items, &claims)
+            .into_iter()
+            .map(|problem| {
+                FieldError::new(
+                    &problem.item,
+                    "disclosure_incomplete",
+                    Message::new(problem.message_zh, problem.message_en),
+                )
+            }),
+    );
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
     }
     let already_published = round.state != RoundState::Listed;
     app.db()

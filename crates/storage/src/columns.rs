@@ -128,6 +128,13 @@ impl StoredText for Placement {
     }
 }
 
+/// The review a draw is for is kept under its serde name.
+impl StoredText for cpaudit_core::draw::ReviewKind {
+    fn from_text(text: &str) -> Option<Self> {
+        cpaudit_core::evidence::parse_name(text)
+    }
+}
+
 /// Dates are kept as YYYY-MM-DD, the way serde writes them too.
 impl StoredText for NaiveDate {
     fn from_text(text: &str) -> Option<Self> {

@@ -3,6 +3,9 @@
 //! their public copy shows is decided in core (`draw::public_copy`).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use cpaudit_core::draw::ReviewKind;
+use cpaudit_core::evidence::name_of;
+use cpaudit_core::experts::ExpertStatus;
 use serde::Serialize;
 use serde_json::json;
 
@@ -18,7 +21,7 @@ use crate::{on_pool, on_tx, timestamp, Db, InScope, Principal, Result, StorageEr
 #[derive(Debug, Clone, Serialize)]
 pub struct DrawRow {
     pub id: i64,
-    pub review_kind: String,
+    pub review_kind: ReviewKind,
     pub round_ref: String,
     pub enterprise_id: i64,
     pub organizer_code: String,
@@ -55,14 +58,15 @@ struct StoredDraw {
 
 impl StoredDraw {
     fn decode(self) -> Result<DrawRow> {
+        let row = StoredRow::new("draws", self.id);
         Ok(DrawRow {
             id: self.id,
-            review_kind: self.review_kind,
+            review_kind: row.read("review_kind", &self.review_kind)?,
             round_ref: self.round_ref,
             enterprise_id: self.enterprise_id,
             organizer_code: self.organizer_code,
             round_id: self.round_id,
-            stage: StoredRow::new("draws", self.id).read("stage", &self.stage)?,
+            stage: row.read("stage", &self.stage)?,
             inputs: self.inputs,
             frozen_at: self.frozen_at,
             record: self.record,
@@ -132,16 +136,43 @@ impl StoredAssignment {
 
 crate::decoded_row!(AssignmentRow, StoredAssignment);
 
-/// What the conflict rules read about an expert, as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// What the conflict rules read about an expert, its status and specialties decoded.
+#[derive(Debug, Clone)]
 pub struct PoolExpertRow {
     pub id: i64,
     pub name: String,
-    pub specialties: String,
-    pub status: String,
+    /// Key industry ids.
+    pub specialties: Vec<String>,
+    pub status: ExpertStatus,
     pub available: bool,
     pub pool_number: Option<i64>,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredPoolExpert {
+    id: i64,
+    name: String,
+    #[sqlx(try_from = "String")]
+    specialties: crate::JsonColumn<Vec<String>>,
+    status: String,
+    available: bool,
+    pool_number: Option<i64>,
+}
+
+impl StoredPoolExpert {
+    fn decode(self) -> Result<PoolExpertRow> {
+        Ok(PoolExpertRow {
+            status: StoredRow::new("experts", self.id).read("status", &self.status)?,
+            id: self.id,
+            name: self.name,
+            specialties: self.specialties.0,
+            available: self.available,
+            pool_number: self.pool_number,
+        })
+    }
+}
+
+crate::decoded_row!(PoolExpertRow, StoredPoolExpert);
 
 /// An employment or declaration row: the party is an enterprise or a consultancy.
 #[derive(Debug, Clone)]
@@ -252,12 +283,13 @@ impl Db {
             declarations,
             reviews: reviews
                 .into_iter()
-                .filter_map(|(id, at)| {
+                .map(|(id, at)| {
+                    // A panel seat has no id of its own: the error names the expert.
                     DateTime::parse_from_rfc3339(&at)
-                        .ok()
                         .map(|at| (id, crate::evidence::china_date(at.with_timezone(&Utc))))
+                        .map_err(|_| StoredRow::new("draws", id).corrupt("frozen_at", &at))
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
         })
     }
 
@@ -268,7 +300,7 @@ impl Db {
     pub async fn freeze_draw(
         &self,
         actor: &Principal,
-        review_kind: &str,
+        review_kind: ReviewKind,
         round_ref: &str,
         (enterprise, round): (&InScope<EnterpriseRow>, Option<&InScope<RoundRow>>),
         organizer: &str,
@@ -286,7 +318,7 @@ impl Db {
                  inputs_json, frozen_at, created_at, created_by, round_id) \
                  VALUES ($1, $2, $3, $4, 'frozen', $5, $6, $6, $7, $8) RETURNING id",
             )
-            .bind(review_kind)
+            .bind(name_of(&review_kind))
             .bind(round_ref)
             .bind(enterprise_id)
             .bind(organizer)

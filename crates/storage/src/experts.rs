@@ -13,6 +13,7 @@ use crate::audit::Chain;
 use crate::auth::ScopeKind;
 use crate::columns::StoredRow;
 use crate::evidence::date_text;
+use crate::JsonColumn;
 use crate::{on_pool, on_tx, timestamp, Db, Principal, Result, StorageError};
 
 /// A pool member, its status decoded.
@@ -22,8 +23,8 @@ pub struct ExpertRecord {
     pub name: String,
     pub title: String,
     pub employer: String,
-    /// JSON array of key industry ids.
-    pub specialties: String,
+    /// Key industry ids.
+    pub specialties: JsonColumn<Vec<String>>,
     pub jurisdiction_code: String,
     pub id_number_masked: String,
     pub status: ExpertStatus,
@@ -43,7 +44,8 @@ struct StoredExpert {
     name: String,
     title: String,
     employer: String,
-    specialties: String,
+    #[sqlx(try_from = "String")]
+    specialties: JsonColumn<Vec<String>>,
     jurisdiction_code: String,
     id_number_masked: String,
     status: String,

@@ -70,8 +70,8 @@ pub struct LibraryVersion {
     pub reasons: Reasons,
     pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
-    /// JSON array of evidence ids.
-    pub evidence_ids: String,
+    /// The evidence the entry rests on.
+    pub evidence_ids: Vec<i64>,
     pub note: String,
     pub valid_from: NaiveDate,
     pub recorded_at: String,
@@ -89,7 +89,8 @@ struct StoredLibraryVersion {
     reasons: String,
     toxic_categories: String,
     due_year: Option<i64>,
-    evidence_ids: String,
+    #[sqlx(try_from = "String")]
+    evidence_ids: crate::JsonColumn<Vec<i64>>,
     note: String,
     valid_from: String,
     recorded_at: String,
@@ -110,7 +111,7 @@ impl StoredLibraryVersion {
             credit_code: self.credit_code,
             jurisdiction_code: self.jurisdiction_code,
             due_year: self.due_year,
-            evidence_ids: self.evidence_ids,
+            evidence_ids: self.evidence_ids.0,
             note: self.note,
             recorded_at: self.recorded_at,
             recorded_by: self.recorded_by,

@@ -13,7 +13,10 @@ use cpaudit_core::registry::Message;
 use cpaudit_storage::auth::SessionKind;
 use cpaudit_storage::{Principal, Role};
 
+use std::sync::Arc;
+
 use crate::error::{AppError, PageErrorMarker};
+use crate::form::{self, Redisplay, Redisplayer};
 use crate::i18n::Lang;
 use crate::routes::{Access, Kind, RouteSpec};
 use crate::AppState;
@@ -22,7 +25,7 @@ pub const SESSION_COOKIE: &str = "cpaudit_session";
 pub const CSRF_FIELD: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Largest urlencoded form body read for the CSRF check (forms are small; uploads are multipart).
-const MAX_FORM_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 tokio::task_local! {
     /// The language of the API request being served, for JSON error messages.
@@ -41,6 +44,8 @@ pub struct Caller {
     /// Unread notices, for the badge in a page's header; none on the API and for callers who
     /// read no notices.
     pub unread_notices: Option<i64>,
+    /// A refused form answered with its page again: the values and errors to show.
+    pub redisplay: Option<Arc<Redisplay>>,
 }
 
 impl Caller {
@@ -145,6 +150,7 @@ async fn authorize_api(
         lang,
         path,
         unread_notices: None,
+        redisplay: None,
     });
     let response = next.run(request).await;
     json_for_plain_rejections(response, lang).await
@@ -187,6 +193,7 @@ async fn authorize_page(
         lang,
         path: path.clone(),
         unread_notices,
+        redisplay: request.extensions().get::<Arc<Redisplay>>().cloned(),
     };
     if let Err(error) = check_access(spec.access, caller.principal.as_ref()) {
         if matches!(error, AppError::Unauthorized) {
@@ -200,11 +207,30 @@ async fn authorize_page(
         Ok(request) => request,
         Err(error) => return crate::pages::error_page(&state, &caller, error),
     };
-    let mut request = request;
+    let (mut request, submitted) = match submitted_form(request).await {
+        Ok(read) => read,
+        Err(error) => return crate::pages::error_page(&state, &caller, error),
+    };
+    let redisplayer = request.extensions().get::<Redisplayer>().cloned();
+    let referer = request.headers().get(header::REFERER).cloned();
+    let cookies = request.headers().get(header::COOKIE).cloned();
+    let action = request.uri().path().to_string();
     request.extensions_mut().insert(caller.clone());
     let response = next.run(request).await;
     if let Some(PageErrorMarker(error)) = response.extensions().get::<PageErrorMarker>().cloned() {
         caller.lang = lang;
+        let again = submitted
+            .zip(redisplayer)
+            .and_then(|(values, redisplayer)| {
+                let page = form::page_of(&values, referer.as_ref())?;
+                let redisplay = Redisplay::of(&action, values, &error, lang)?;
+                Some((redisplayer, page, redisplay))
+            });
+        if let Some((redisplayer, page, redisplay)) = again {
+            if let Some(response) = redisplayer.answer(&page, cookies, redisplay, &error).await {
+                return response;
+            }
+        }
         return crate::pages::error_page(&state, &caller, error);
     }
     if is_plain_rejection(&response) {
@@ -213,6 +239,30 @@ async fn authorize_page(
         return crate::pages::error_page(&state, &caller, rejection_error(status, text));
     }
     response
+}
+
+/// The values of a urlencoded form posted to a page, read from the body (which is put back),
+/// to answer a refusal with the same form.
+async fn submitted_form(
+    request: Request,
+) -> Result<(Request, Option<Vec<(String, String)>>), AppError> {
+    let is_form = request.method() != Method::GET
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((request, None));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge {
+            limit_bytes: MAX_FORM_BYTES,
+        })?;
+    let values = form_urlencoded::parse(&bytes).into_owned().collect();
+    Ok((Request::from_parts(parts, Body::from(bytes)), Some(values)))
 }
 
 fn check_access(access: Access, principal: Option<&Principal>) -> Result<(), AppError> {

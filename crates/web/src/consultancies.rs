@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use chrono::NaiveDate;
 use cpaudit_app::consultancies::{self as use_case, core_sanction};
 use cpaudit_core::consultancy::{
@@ -22,6 +22,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
+use crate::form::PageForm;
 use crate::pages::{render, Ctx};
 use crate::views;
 use crate::AppState;
@@ -259,7 +260,7 @@ pub async fn impose_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<SanctionJson>,
+    PageForm(input): PageForm<SanctionJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     impose(&state, principal, id, &input).await?;
@@ -300,7 +301,7 @@ pub async fn lift_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<LiftJson>,
+    PageForm(input): PageForm<LiftJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let consultancy_id = lift(&state, principal, id, &input).await?;
@@ -375,7 +376,7 @@ pub async fn engage_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<EngageForm>,
+    PageForm(form): PageForm<EngageForm>,
 ) -> Result<Response, AppError> {
     let input = EngageJson {
         consultancy_id: form.consultancy_id,

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cpaudit_app::draws::{self as use_case, FreezeInput, RunInput};
+use cpaudit_core::draw::ReviewKind;
 use cpaudit_core::draw::{public_copy, verify_public, DrawRecord, PublicDraw, RandomSource};
 use cpaudit_storage::evidence::date_text;
 use serde::{Deserialize, Serialize};
@@ -260,7 +261,8 @@ pub async fn public_draw_page(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DrawSummary {
     pub id: i64,
-    pub review_kind: String,
+    #[schema(value_type = String)]
+    pub review_kind: ReviewKind,
     pub stage: String,
     pub frozen_at: String,
     pub finished: bool,

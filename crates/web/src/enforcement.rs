@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use chrono::NaiveDate;
 use cpaudit_app::enforcement::{self as use_case, may_decide};
 use cpaudit_core::enforcement::{Article, OrderStatus, Outcome};
@@ -28,6 +28,7 @@ use crate::auth::Caller;
 use crate::consultancies::SanctionJson;
 use crate::error::{ApiError, AppError};
 use crate::evidence::text_or_number;
+use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::views::enforcement::Enforcement;
@@ -150,7 +151,7 @@ pub async fn decide_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<EnforcementInput>,
+    PageForm(input): PageForm<EnforcementInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let action_id = use_case::decide(state.app(), principal, id, &input.into()).await?;
@@ -178,7 +179,7 @@ pub async fn outcome_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<EnforcementOutcomeInput>,
+    PageForm(input): PageForm<EnforcementOutcomeInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let round_id = use_case::record_outcome(state.app(), principal, id, &input.into()).await?;
@@ -505,7 +506,7 @@ pub async fn sanction_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<RoundSanctionForm>,
+    PageForm(form): PageForm<RoundSanctionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let round = visible_round(&state, principal, id).await?;

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use cpaudit_app::evidence as use_case;
 use cpaudit_app::ErrorKind;
 use cpaudit_core::determination::{
@@ -33,6 +33,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
+use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx, OptionView};
 pub use crate::rows::{RowProblem, RowsRefusal, RowsReport};
@@ -686,7 +687,7 @@ pub async fn add_evidence(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<EvidenceInput>,
+    PageForm(input): PageForm<EvidenceInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let draft = input.draft();
@@ -737,7 +738,7 @@ pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    PageForm(form): PageForm<DecisionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = use_case::DecisionInput {

@@ -23,6 +23,7 @@ use cpaudit_app::experts as use_case;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
+use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{city_name, render, render_with, Ctx};
 use crate::views::experts::{Declaration, Employment, Expert, ExpertEvent};
@@ -51,10 +52,6 @@ fn status_filter(text: &str) -> Result<Option<ExpertStatus>, AppError> {
             "status must be applied, admitted, suspended or removed",
         )
     })
-}
-
-fn specialties_of(specialties: &str) -> Vec<String> {
-    serde_json::from_str(specialties).unwrap_or_default()
 }
 
 fn industry_name(state: &AppState, lang: Lang, id: &str) -> String {
@@ -485,7 +482,7 @@ pub async fn action_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<ActionJson>,
+    PageForm(input): PageForm<ActionJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     act(&state, principal, id, &input).await?;
@@ -539,7 +536,7 @@ pub async fn employment_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<EmploymentJson>,
+    PageForm(input): PageForm<EmploymentJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     add_employment(&state, principal, id, &input).await?;
@@ -591,7 +588,7 @@ pub async fn api_declare(
 pub async fn declare_form(
     State(state): State<AppState>,
     caller: Caller,
-    Form(input): Form<DeclarationJson>,
+    PageForm(input): PageForm<DeclarationJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     declare(&state, principal, &input).await?;
@@ -689,7 +686,10 @@ async fn pool_page_of(
         .map(|e| PoolRow {
             id: e.id,
             pool_number: e.pool_number.map(|n| n.to_string()).unwrap_or_default(),
-            specialties: specialties_of(&e.specialties)
+            specialties: e
+                .specialties
+                .0
+                .clone()
                 .iter()
                 .map(|s| industry_name(state, lang, s))
                 .collect::<Vec<_>>()
@@ -931,7 +931,11 @@ pub async fn expert_page(
         .collect();
     Ok(render(&ExpertPage {
         ctx: Ctx::new(&caller),
-        specialties: specialties_of(&d.expert.record.specialties)
+        specialties: d
+            .expert
+            .record
+            .specialties
+            .clone()
             .iter()
             .map(|s| industry_name(&state, lang, s))
             .collect::<Vec<_>>()
@@ -983,7 +987,11 @@ pub async fn me_page(State(state): State<AppState>, caller: Caller) -> Result<Re
     let d = own_record(&state, principal, lang).await?;
     Ok(render(&OwnPage {
         ctx: Ctx::new(&caller),
-        specialties: specialties_of(&d.expert.record.specialties)
+        specialties: d
+            .expert
+            .record
+            .specialties
+            .clone()
             .iter()
             .map(|s| industry_name(&state, lang, s))
             .collect::<Vec<_>>()

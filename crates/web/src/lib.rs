@@ -13,6 +13,7 @@ pub mod enforcement;
 pub mod error;
 mod evidence;
 pub mod experts;
+pub mod form;
 pub mod i18n;
 pub mod listing;
 pub mod monitoring;
@@ -155,6 +156,22 @@ impl AppState {
     }
 }
 
+/// The pages' GET routes alone, behind [`auth::authorize`]: what a refused form is answered
+/// with (see [`form`]).
+fn page_reads(state: &AppState) -> Router {
+    let mut router = Router::new();
+    for (spec, handler) in routes::table() {
+        if spec.kind == routes::Kind::Page && spec.method == axum::http::Method::GET {
+            let path = spec.path;
+            router = router.route(
+                path,
+                handler.route_layer(from_fn_with_state((state.clone(), spec), auth::authorize)),
+            );
+        }
+    }
+    router.with_state(state.clone())
+}
+
 /// The application: every route of [`routes::table`] behind [`auth::authorize`].
 pub fn app(state: AppState) -> Router {
     // Uploads are checked against the configured limit; the extra room is for the multipart
@@ -163,6 +180,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.settings().max_upload_bytes + envelope;
     let document_limit = state.settings().max_document_bytes + envelope;
     let mut router = Router::new();
+    let redisplayer = form::Redisplayer(page_reads(&state));
     for (spec, handler) in routes::table() {
         let path = spec.path;
         let is_document_upload =
@@ -177,6 +195,7 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .fallback(pages::not_found)
+        .layer(axum::Extension(redisplayer))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             // The path only: query strings may carry CSRF tokens or search terms.

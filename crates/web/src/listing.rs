@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use cpaudit_app::cycle::{self, Determined, Proposal};
 use cpaudit_app::registry::enterprise_in_scope;
@@ -32,6 +32,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
+use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, city_name, render, Ctx};
 use crate::views::lists as views;
@@ -454,7 +455,7 @@ pub async fn library_change_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<LibraryForm>,
+    PageForm(form): PageForm<LibraryForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = LibraryChangeJson {
@@ -636,7 +637,7 @@ pub struct SyncForm {
 pub async fn library_sync(
     State(state): State<AppState>,
     caller: Caller,
-    Form(form): Form<SyncForm>,
+    PageForm(form): PageForm<SyncForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let Some(city) = city_of(principal) else {
@@ -1073,7 +1074,7 @@ pub async fn plan_save_form(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Form(draft): Form<PlanDraftJson>,
+    PageForm(draft): PageForm<PlanDraftJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
@@ -1085,7 +1086,7 @@ pub async fn plan_move_form(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Form(input): Form<MoveJson>,
+    PageForm(input): PageForm<MoveJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
@@ -1107,7 +1108,7 @@ pub async fn plan_action_form(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Form(form): Form<PlanActionForm>,
+    PageForm(form): PageForm<PlanActionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
@@ -1228,6 +1229,30 @@ pub async fn lists_page(
     }))
 }
 
+/// Enterprise ids as a person types them, separated by commas, 、 or spaces; anything that is
+/// not an id is an error at `field`, never dropped.
+fn enterprise_ids(field: &str, text: &str) -> Result<Vec<i64>, AppError> {
+    text.split([',', '，', '、', ' ', '\n'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| AppError::BadRequest {
+                    code: "invalid_id",
+                    message: cpaudit_core::registry::Message::new(
+                        format!("“{part}”不是企业编号：请填写数字编号，用逗号分隔"),
+                        format!(
+                            "\"{part}\" is not an enterprise id: enter numeric ids separated by commas"
+                        ),
+                    ),
+                    field: Some(field.to_string()),
+                })
+        })
+        .collect()
+}
+
 #[derive(Debug, Deserialize)]
 pub struct PublishForm {
     pub year: i32,
@@ -1242,7 +1267,7 @@ pub struct PublishForm {
 pub async fn publish_form(
     State(state): State<AppState>,
     caller: Caller,
-    Form(form): Form<PublishForm>,
+    PageForm(form): PageForm<PublishForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = PublishJson {
@@ -1250,11 +1275,7 @@ pub async fn publish_form(
         title: form.title,
         document_number: form.document_number,
         published_on: Some(form.published_on),
-        supplementary: form
-            .supplementary
-            .split([',', '，', ' '])
-            .filter_map(|id| id.trim().parse().ok())
-            .collect(),
+        supplementary: enterprise_ids("supplementary", &form.supplementary)?,
     };
     let id = publish(&state, principal, input).await?;
     Ok(Redirect::to(&format!("/lists/{id}")).into_response())
@@ -1378,7 +1399,7 @@ pub async fn correct_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CorrectionForm>,
+    PageForm(form): PageForm<CorrectionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let remove: Vec<i64> = form
@@ -1446,7 +1467,7 @@ pub async fn issue_letters_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<IssueLettersJson>,
+    PageForm(input): PageForm<IssueLettersJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     issue(&state, principal, id, &input).await?;
@@ -1628,7 +1649,7 @@ pub async fn delivery_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<DeliveryJson>,
+    PageForm(input): PageForm<DeliveryJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     deliver(&state, principal, id, input).await?;

@@ -36,6 +36,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::chart::{LineChart, Slot, SlotState};
 use crate::error::{ApiError, AppError, ErrorBody};
+use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render, Ctx};
 use crate::registry::{blank, invalid};
@@ -1896,7 +1897,7 @@ pub async fn assign_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(mn): Path<String>,
-    Form(input): Form<AssignInput>,
+    PageForm(input): PageForm<AssignInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     assign(&state, principal, &mn, &input).await?;

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use cpaudit_core::registry::{
     EnterpriseDraft, FieldError, SizeClass, MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_PERMIT_CHARS,
     MAX_PERSON_CHARS,
@@ -17,8 +16,12 @@ use cpaudit_storage::enterprises::{
 use cpaudit_storage::Role;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::auth::{set_cookie, Caller, SESSION_COOKIE};
 use crate::error::AppError;
+use crate::form::PageForm;
+use crate::form::Redisplay;
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
 use crate::registry::{export_response, ImportReport, ListQuery};
 use crate::routes::{OFFICIALS, PROVINCE, REGISTRY_READERS};
@@ -36,6 +39,8 @@ pub struct Ctx {
     pub nav: Vec<NavLink>,
     /// Unread notices (the header's badge); none for callers who read no notices.
     pub unread_notices: Option<i64>,
+    /// A refused form shown again: its values and errors.
+    redisplay: Option<Arc<Redisplay>>,
 }
 
 pub struct UserView {
@@ -112,7 +117,44 @@ impl Ctx {
             csrf: caller.csrf.clone(),
             nav,
             unread_notices: caller.unread_notices,
+            redisplay: caller.redisplay.clone(),
         }
+    }
+
+    /// The value a form field shows: what was submitted when the form posted to `action` was
+    /// refused, else `stored`.
+    pub fn kept(
+        &self,
+        action: impl AsRef<str>,
+        field: impl AsRef<str>,
+        stored: impl AsRef<str>,
+    ) -> String {
+        self.redisplay
+            .as_ref()
+            .and_then(|redisplay| redisplay.value(action.as_ref(), field.as_ref()))
+            .unwrap_or(stored.as_ref())
+            .to_string()
+    }
+
+    /// The error shown beside a field of the form posted to `action`, when it was refused.
+    pub fn error_for(&self, action: impl AsRef<str>, field: impl AsRef<str>) -> Option<String> {
+        self.redisplay
+            .as_ref()
+            .and_then(|redisplay| redisplay.error(action.as_ref(), field.as_ref()))
+            .map(str::to_string)
+    }
+
+    /// Every problem of a refused form, for the summary above the page's content.
+    pub fn form_problems(&self) -> Vec<String> {
+        let Some(redisplay) = &self.redisplay else {
+            return Vec::new();
+        };
+        redisplay
+            .general
+            .iter()
+            .chain(redisplay.field_errors.iter().map(|(_, message)| message))
+            .cloned()
+            .collect()
     }
 
     /// The label of an enterprise field as the form shows it (for the change history).
@@ -200,6 +242,7 @@ pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
         lang: Lang::from_cookies(&headers),
         path: uri.path().to_string(),
         unread_notices: None,
+        redisplay: None,
     };
     let message = AppError::NotFound.message();
     render_with(
@@ -357,7 +400,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     caller: Caller,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, AppError> {
     let now = state.now();
     let outcome = state
@@ -1024,7 +1067,7 @@ fn form_faults(error: cpaudit_app::Error) -> Result<(Vec<FieldError>, StatusCode
 pub async fn enterprise_create(
     State(state): State<AppState>,
     caller: Caller,
-    Form(form): Form<EnterpriseForm>,
+    PageForm(form): PageForm<EnterpriseForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let draft = form.draft();
@@ -1080,7 +1123,7 @@ pub async fn enterprise_update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<EnterpriseForm>,
+    PageForm(form): PageForm<EnterpriseForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let draft = form.draft();
@@ -1247,7 +1290,7 @@ pub struct ConfirmForm {
 pub async fn import_confirm(
     State(state): State<AppState>,
     caller: Caller,
-    Form(form): Form<ConfirmForm>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let mode = registry_import::ImportMode::parse(&form.mode)?;

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use cpaudit_storage::park_audits::ParkAuditRow;
 use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use cpaudit_app::parks as use_case;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
+use crate::form::PageForm;
 use crate::pages::{render, Ctx};
 use crate::views::park_audits::ParkAudit;
 use crate::AppState;
@@ -150,7 +151,7 @@ pub async fn assess_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<AssessmentJson>,
+    PageForm(input): PageForm<AssessmentJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     assess(&state, principal, id, &input).await?;
@@ -210,7 +211,7 @@ pub async fn save_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<ParkAuditForm>,
+    PageForm(form): PageForm<ParkAuditForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = ParkAuditJson {

@@ -30,6 +30,7 @@ use crate::views::rounds::{Deadline, Round, RoundEvent, RoundListEntry, RoundPha
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
+use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::AppState;
@@ -145,7 +146,7 @@ pub async fn action_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<ActionJson>,
+    PageForm(input): PageForm<ActionJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     rounds::take_action(state.app(), principal, id, &input.input()).await?;
@@ -872,7 +873,7 @@ pub async fn reject_claim_form(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, item)): Path<(i64, String)>,
-    Form(input): Form<RejectClaimJson>,
+    PageForm(input): PageForm<RejectClaimJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     reject_claim(&state, principal, id, &item, &input).await?;
@@ -903,7 +904,7 @@ pub async fn start_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<StartFilingJson>,
+    PageForm(input): PageForm<StartFilingJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     rounds::save_start(state.app(), principal, id, &input.input()).await?;
@@ -958,7 +959,7 @@ pub async fn phase_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(input): Form<PhaseJson>,
+    PageForm(input): PageForm<PhaseJson>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     rounds::record_phase(state.app(), principal, id, &input.input()).await?;

@@ -1,5 +1,6 @@
 //! Panel draws and assignments as the API shows them.
 
+use cpaudit_core::draw::ReviewKind;
 use cpaudit_storage::draws::{AssignmentRow, DrawRow};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,7 +9,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Draw {
     pub id: i64,
-    pub review_kind: String,
+    #[schema(value_type = String)]
+    pub review_kind: ReviewKind,
     pub round_ref: String,
     pub enterprise_id: i64,
     pub organizer_code: String,

@@ -15,8 +15,8 @@ pub struct Expert {
     pub name: String,
     pub title: String,
     pub employer: String,
-    /// JSON array of key industry ids.
-    pub specialties: String,
+    /// Key industry ids.
+    pub specialties: Vec<String>,
     pub jurisdiction_code: String,
     pub id_number_masked: String,
     /// applied | admitted | suspended | removed
@@ -38,7 +38,7 @@ impl From<ExpertRecord> for Expert {
             name: row.name,
             title: row.title,
             employer: row.employer,
-            specialties: row.specialties,
+            specialties: row.specialties.0,
             jurisdiction_code: row.jurisdiction_code,
             id_number_masked: row.id_number_masked,
             status: row.status,

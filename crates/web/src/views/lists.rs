@@ -27,8 +27,8 @@ pub struct LibraryVersion {
     #[schema(value_type = String)]
     pub toxic_categories: ToxicCategories,
     pub due_year: Option<i64>,
-    /// JSON array of evidence ids.
-    pub evidence_ids: String,
+    /// The evidence the entry rests on.
+    pub evidence_ids: Vec<i64>,
     pub note: String,
     pub valid_from: NaiveDate,
     pub recorded_at: String,
