@@ -11,6 +11,7 @@ use cpaudit_core::deadlines::{DeadlineKind, NoticeKind};
 use cpaudit_core::determination::Reason;
 use cpaudit_core::enforcement::Outcome;
 use cpaudit_core::listing::{ClockKind, PlanStatus};
+use cpaudit_core::monitoring::Basis;
 use cpaudit_core::options::{CostClass, OptionStatus, Stage};
 use cpaudit_core::planning::Placement;
 use cpaudit_core::round::{
@@ -76,6 +77,7 @@ macro_rules! stored_by_parse {
 
 stored_by_parse!(
     AuditMode,
+    Basis,
     ClockKind,
     CostClass,
     DeadlineKind,

@@ -180,12 +180,12 @@ pub struct LatestValue {
 
 /// One point of an hourly or daily series: `at` is `YYYYMMDDhh0000` for hours, `YYYYMMDD` for
 /// days.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SeriesPoint {
     pub at: i64,
-    pub status: String,
+    pub status: Status,
     pub reason: String,
-    pub basis: String,
+    pub basis: Basis,
     /// The value judged (valid means only).
     pub value: Option<f64>,
     /// The platform's recomputed value (hours) or the mean (days).
@@ -197,6 +197,49 @@ pub struct SeriesPoint {
     pub limit_id: Option<String>,
     pub exceeded: bool,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredPoint {
+    at: i64,
+    status: String,
+    reason: String,
+    basis: String,
+    value: Option<f64>,
+    platform_value: Option<f64>,
+    device_value: Option<f64>,
+    unit: String,
+    limit_value: Option<f64>,
+    limit_id: Option<String>,
+    exceeded: bool,
+}
+
+impl StoredPoint {
+    fn decode(self) -> Result<SeriesPoint> {
+        // A mean has no id of its own: the error names its hour or day, whose length tells
+        // the table.
+        let table = if self.at > 99_999_999 {
+            "monitoring_hours"
+        } else {
+            "monitoring_days"
+        };
+        let row = StoredRow::new(table, self.at);
+        Ok(SeriesPoint {
+            status: row.read("status", &self.status)?,
+            basis: row.read("basis", &self.basis)?,
+            at: self.at,
+            reason: self.reason,
+            value: self.value,
+            platform_value: self.platform_value,
+            device_value: self.device_value,
+            unit: self.unit,
+            limit_value: self.limit_value,
+            limit_id: self.limit_id,
+            exceeded: self.exceeded,
+        })
+    }
+}
+
+crate::decoded_row!(SeriesPoint, StoredPoint);
 
 /// An exceedance event: consecutive exceedance hours of one device and factor.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -221,7 +264,7 @@ pub struct EventRow {
 }
 
 /// An exceedance day of one device and factor.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ExceedanceDayRow {
     pub enterprise_id: i64,
     pub outlet_code: String,
@@ -230,13 +273,52 @@ pub struct ExceedanceDayRow {
     pub factor: String,
     /// `YYYYMMDD`.
     pub day: i64,
-    pub status: String,
+    pub status: Status,
     pub value: Option<f64>,
     pub unit: String,
     pub limit_value: Option<f64>,
     pub exceedance_hours: i64,
     pub mean_exceeded: bool,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredExceedanceDay {
+    enterprise_id: i64,
+    outlet_code: String,
+    device_id: i64,
+    mn: String,
+    factor: String,
+    day: i64,
+    status: String,
+    value: Option<f64>,
+    unit: String,
+    limit_value: Option<f64>,
+    exceedance_hours: i64,
+    mean_exceeded: bool,
+}
+
+impl StoredExceedanceDay {
+    fn decode(self) -> Result<ExceedanceDayRow> {
+        // A day's mean has no id of its own: the error names the day.
+        let row = StoredRow::new("monitoring_days", self.day);
+        Ok(ExceedanceDayRow {
+            status: row.read("status", &self.status)?,
+            enterprise_id: self.enterprise_id,
+            outlet_code: self.outlet_code,
+            device_id: self.device_id,
+            mn: self.mn,
+            factor: self.factor,
+            day: self.day,
+            value: self.value,
+            unit: self.unit,
+            limit_value: self.limit_value,
+            exceedance_hours: self.exceedance_hours,
+            mean_exceeded: self.mean_exceeded,
+        })
+    }
+}
+
+crate::decoded_row!(ExceedanceDayRow, StoredExceedanceDay);
 
 /// An invalid or missing-data period of one device and factor ('' = the whole device).
 #[derive(Debug, Clone, Serialize)]
@@ -2382,6 +2464,43 @@ async fn write_gap(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stored_point(at: i64, status: &str, basis: &str) -> StoredPoint {
+        StoredPoint {
+            at,
+            status: status.into(),
+            reason: String::new(),
+            basis: basis.into(),
+            value: None,
+            platform_value: None,
+            device_value: None,
+            unit: String::new(),
+            limit_value: None,
+            limit_id: None,
+            exceeded: false,
+        }
+    }
+
+    #[test]
+    fn a_mean_of_a_status_or_basis_this_version_does_not_know_fails_naming_its_hour_or_day() {
+        let point = stored_point(20270115030000, "valid", "recomputed")
+            .decode()
+            .unwrap();
+        assert_eq!(
+            (point.status, point.basis),
+            (Status::Valid, Basis::Recomputed)
+        );
+        let hour = stored_point(20270115030000, "suspect", "recomputed").decode();
+        assert_eq!(
+            hour.unwrap_err().to_string(),
+            "monitoring_hours row 20270115030000: unknown status \"suspect\""
+        );
+        let day = stored_point(20270115, "valid", "estimated").decode();
+        assert_eq!(
+            day.unwrap_err().to_string(),
+            "monitoring_days row 20270115: unknown basis \"estimated\""
+        );
+    }
 
     #[test]
     fn period_keys_read_back_to_their_first_day() {

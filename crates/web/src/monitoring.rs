@@ -563,7 +563,7 @@ fn series_unit(limits: &EmissionLimits, points: &[SeriesPoint], factor: &str) ->
         .map_or_else(|| factor_unit(limits, factor), str::to_string)
 }
 
-fn count_status(points: &[SeriesPoint], status: &str) -> usize {
+fn count_status(points: &[SeriesPoint], status: Status) -> usize {
     points.iter().filter(|p| p.status == status).count()
 }
 
@@ -604,8 +604,8 @@ async fn series_json(
         outlet_code: device.outlet_code,
         unit: series_unit(limits, &points, &factor),
         exceeded: points.iter().filter(|p| p.exceeded).count(),
-        invalid: count_status(&points, "invalid"),
-        missing: count_status(&points, "missing"),
+        invalid: count_status(&points, Status::Invalid),
+        missing: count_status(&points, Status::Missing),
         factor,
         factor_name_zh: name_zh,
         factor_name_en: name_en,
@@ -934,13 +934,17 @@ fn build_chart(
                 title,
             },
             Some(p) => Slot {
-                value: if p.status == "valid" { p.value } else { None },
+                value: if p.status == Status::Valid {
+                    p.value
+                } else {
+                    None
+                },
                 limit: p.limit_value,
                 exceeded: p.exceeded,
-                state: match p.status.as_str() {
-                    "valid" => SlotState::Valid,
-                    "invalid" => SlotState::Invalid,
-                    _ => SlotState::Missing,
+                state: match p.status {
+                    Status::Valid => SlotState::Valid,
+                    Status::Invalid => SlotState::Invalid,
+                    Status::Missing => SlotState::Missing,
                 },
                 title: match (p.value, p.limit_value) {
                     (Some(value), Some(limit)) => {
@@ -2331,9 +2335,9 @@ mod tests {
         let now = today().and_hms_opt(9, 30, 0).unwrap();
         let point = |hour: u32, value: f64, status: &str| SeriesPoint {
             at: judgement::time_key(today().and_hms_opt(hour, 0, 0).unwrap()),
-            status: status.into(),
+            status: Status::parse(status).unwrap(),
             reason: String::new(),
-            basis: "recomputed".into(),
+            basis: cpaudit_core::monitoring::Basis::Recomputed,
             value: (status == "valid").then_some(value),
             platform_value: Some(value),
             device_value: None,

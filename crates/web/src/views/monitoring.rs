@@ -3,7 +3,7 @@
 
 use cpaudit_core::determination::{EvidenceKind, EvidenceStatus};
 use cpaudit_core::emission_limits::OutletBinding;
-use cpaudit_core::monitoring::{GapReason, Status};
+use cpaudit_core::monitoring::{Basis, GapReason, Status};
 use cpaudit_core::registry::OutletKind;
 use cpaudit_storage::monitoring::{
     AssignOutcome as StoredAssignOutcome, QuarantineMn as StoredMn, QuarantinePacketRow,
@@ -182,9 +182,13 @@ impl From<StoredValue> for LatestValue {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SeriesPoint {
     pub at: i64,
-    pub status: String,
+    /// valid | invalid | missing
+    #[schema(value_type = String)]
+    pub status: Status,
     pub reason: String,
-    pub basis: String,
+    /// recomputed | device | none
+    #[schema(value_type = String)]
+    pub basis: Basis,
     /// The value judged (valid means only).
     pub value: Option<f64>,
     /// The platform's recomputed value (hours) or the mean (days).
@@ -270,7 +274,9 @@ pub struct ExceedanceDay {
     pub factor: String,
     /// `YYYYMMDD`.
     pub day: i64,
-    pub status: String,
+    /// valid | invalid | missing
+    #[schema(value_type = String)]
+    pub status: Status,
     pub value: Option<f64>,
     pub unit: String,
     pub limit_value: Option<f64>,
