@@ -371,3 +371,72 @@ async fn an_ended_engagement_keeps_the_rounds_handled_but_not_the_registry() {
         "the round it handled stays open"
     );
 }
+
+#[tokio::test]
+async fn the_art16_evidence_is_filed_on_the_consultancy_page_naming_uploaded_documents() {
+    let app = TestApp::new().await;
+    let province = app.token("province").await;
+    let (consultancy_id, _) = sanctioned_consultancy(&app).await;
+    let hashes = art16_documents(&app, &province, consultancy_id).await;
+    let browser = app.browser("province").await;
+    let page = format!("/consultancies/{consultancy_id}");
+    let action = format!("{page}/art16");
+    // A document nobody uploaded is refused beside its field; what was typed stays.
+    let refused = app
+        .post_form(
+            &action,
+            Some(&browser),
+            &[
+                ("_page", &page),
+                ("legal_person_credit_code", "91330100716105852F"),
+                ("quality_system", &hashes[0]),
+                ("instruments", "超声波流量计\n烟气分析仪"),
+                ("industry_staff", "王工，不存在的证书.pdf，0"),
+                ("audit_staff", "李工，审核业绩.pdf，4"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text();
+    assert!(html.contains("id=\"industry_staff-error\""), "{html}");
+    assert!(html.contains("不存在的证书.pdf"), "{html}");
+    assert!(
+        html.contains(">超声波流量计\n烟气分析仪</textarea>"),
+        "{html}"
+    );
+    // Naming the uploaded files, the evidence is filed and all four conditions are met.
+    let filed = app
+        .post_form(
+            &action,
+            Some(&browser),
+            &[
+                ("legal_person_credit_code", "91330100716105852F"),
+                ("quality_system", &hashes[0]),
+                ("instruments", "超声波流量计\n烟气分析仪"),
+                ("industry_staff", "王工，工程师证.pdf，0"),
+                ("audit_staff", "李工，审核业绩.pdf，4"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.text());
+    let detail = app
+        .api(
+            "GET",
+            &format!("/api/v1/consultancies/{consultancy_id}"),
+            Some(&province),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(detail["art16_gaps"], json!([]), "{detail}");
+    assert_eq!(detail["art16"]["audit_staff"][0]["audit_rounds"], 4);
+    let html = app.get(&page, Some(&browser)).await.text();
+    assert!(
+        html.contains("李工，审核业绩.pdf，4"),
+        "the filing is shown back: {html}"
+    );
+    assert!(
+        !html.contains("PUT /api/v1"),
+        "no page sends people to the API"
+    );
+}

@@ -331,3 +331,142 @@ async fn an_expert_employed_by_the_enterprise_is_excluded_as_employer() {
         .collect();
     assert!(categories.iter().any(|c| c == "employer"), "{categories:?}");
 }
+
+/// The organizer freezes, runs and finishes a draw on pages, and a drawn expert answers on the
+/// own page: no step needs the API.
+#[tokio::test]
+async fn the_whole_draw_is_taken_on_pages_by_the_organizer_and_the_experts() {
+    let app = TestApp::new().await;
+    let round_id: i64 = match app.db() {
+        cpaudit_storage::Db::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT id FROM rounds WHERE track = 'standard' ORDER BY id LIMIT 1")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+        cpaudit_storage::Db::Postgres(pool) => {
+            sqlx::query_scalar("SELECT id FROM rounds WHERE track = 'standard' ORDER BY id LIMIT 1")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    crate::support::raw_execute(
+        app.db(),
+        &format!("UPDATE rounds SET state = 'report_submitted' WHERE id = {round_id}"),
+    )
+    .await;
+    let province = app.browser("province").await;
+    let round_page = app
+        .get(&format!("/rounds/{round_id}"), Some(&province))
+        .await
+        .text();
+    assert!(
+        round_page.contains("action=\"/draws\""),
+        "a freeze button: {round_page}"
+    );
+
+    let frozen = app
+        .post_form(
+            "/draws",
+            Some(&province),
+            &[
+                ("audit_round_id", &round_id.to_string()),
+                ("review_on", "2027-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(frozen.status, StatusCode::SEE_OTHER, "{}", frozen.text());
+    let draw_path = frozen.headers["location"].to_str().unwrap().to_string();
+    let draw_id: i64 = draw_path.trim_start_matches("/draws/").parse().unwrap();
+
+    // A source line that does not read comes back beside the field, as typed.
+    app.clock.advance(chrono::Duration::days(2));
+    let province = app.browser("province").await;
+    let run = format!("{draw_path}/run");
+    let refused = app
+        .post_form(
+            &run,
+            Some(&province),
+            &[("_page", &draw_path), ("sources", "双色球 | 昨天 | 5 9")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text();
+    assert!(html.contains("id=\"sources-error\""), "{html}");
+    assert!(html.contains("双色球 | 昨天 | 5 9</textarea>"), "{html}");
+
+    let sources = "中国福利彩票双色球开奖号码（红球） | 2027-01-16 | 5 9 14 20 26 33\n\
+                   深圳证券交易所成份指数收盘点位 | 2027-01-16 | 10876.12";
+    let drawn = app
+        .post_form(&run, Some(&province), &[("sources", sources)])
+        .await;
+    assert_eq!(drawn.status, StatusCode::SEE_OTHER, "{}", drawn.text());
+    let page = app.get(&draw_path, Some(&province)).await.text();
+    assert!(page.contains("评审专家"), "{page}");
+
+    // A panel expert declines without a reason (refused beside it), then accepts.
+    let draw = app.db().get_draw(draw_id).await.unwrap().unwrap();
+    let seat = app
+        .db()
+        .assignments(&draw)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.role == cpaudit_storage::draws::SeatRole::Panel)
+        .unwrap();
+    expert_token(&app, seat.expert_id).await;
+    let expert = app.browser(&format!("expert{}", seat.expert_id)).await;
+    let own = app.get("/experts/me", Some(&expert)).await.text();
+    assert!(
+        own.contains(&format!("action=\"/draws/{draw_id}/response\"")),
+        "{own}"
+    );
+    let respond = format!("/draws/{draw_id}/response");
+    let refused = app
+        .post_form(
+            &respond,
+            Some(&expert),
+            &[("_page", "/experts/me"), ("answer", "accept")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(refused
+        .text()
+        .contains(&format!("id=\"no_conflict-{draw_id}-error\"")));
+    let accepted = app
+        .post_form(
+            &respond,
+            Some(&expert),
+            &[("answer", "accept"), ("no_conflict", "yes")],
+        )
+        .await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        accepted.text()
+    );
+    let own = app.get("/experts/me", Some(&expert)).await.text();
+    assert!(own.contains("已确认参加"), "{own}");
+
+    let finished = app
+        .post_form(&format!("{draw_path}/finish"), Some(&province), &[])
+        .await;
+    assert_eq!(
+        finished.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        finished.text()
+    );
+    assert!(app
+        .get(&draw_path, Some(&province))
+        .await
+        .text()
+        .contains("评审已结束"));
+}

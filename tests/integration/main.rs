@@ -26,6 +26,7 @@ mod monitoring_judgement;
 mod monitoring_pages;
 mod notices;
 mod options;
+mod page_parity;
 mod parks;
 mod public_lists;
 mod registry;

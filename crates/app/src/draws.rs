@@ -325,6 +325,74 @@ pub struct RunInput {
     pub sources: Vec<RandomSource>,
 }
 
+/// The most random sources a draw names.
+pub const MAX_SOURCES: usize = 10;
+
+/// Random sources as a page enters them, one per line: "name | YYYY-MM-DD | values…", the
+/// values separated by spaces or commas. Every line that does not read is an error at `field`.
+pub fn sources_from_lines(field: &str, text: &str) -> Result<Vec<RandomSource>> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    if lines.is_empty() || lines.len() > MAX_SOURCES {
+        return Err(Error::bad_field(
+            field,
+            "sources_count",
+            &format!("请填写 1 至 {MAX_SOURCES} 个已公布的随机源，每行一个"),
+            &format!("give 1 to {MAX_SOURCES} published random sources, one per line"),
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut sources = Vec::with_capacity(lines.len());
+    for (number, line) in lines.iter().enumerate() {
+        match source_line(line) {
+            Some(source) => sources.push(source),
+            None => errors.push(cpaudit_core::registry::FieldError::new(
+                field,
+                "invalid_source",
+                Message::new(
+                    format!(
+                        "第 {} 行应为“随机源名称 | 开奖日期 YYYY-MM-DD | 数值 数值 …”",
+                        number + 1
+                    ),
+                    format!(
+                        "line {} must read \"source name | YYYY-MM-DD | value value …\"",
+                        number + 1
+                    ),
+                ),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(sources)
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+fn source_line(line: &str) -> Option<RandomSource> {
+    let mut parts = line.split(['|', '｜']).map(str::trim);
+    let name = parts.next().filter(|name| !name.is_empty())?;
+    let drawn_on = parse_date(parts.next()?)?;
+    let values: Vec<String> = parts
+        .next()?
+        .split([' ', ',', '，', '、'])
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_string)
+        .collect();
+    if values.is_empty() || parts.next().is_some() {
+        return None;
+    }
+    Some(RandomSource {
+        name: name.to_string(),
+        drawn_on,
+        values,
+    })
+}
+
 /// Runs a frozen draw with the published random sources (RFC 3797): excludes conflicts, ranks
 /// the eligible pool and stores the record with the panel and alternates. A draw runs once.
 pub async fn run(app: &App, principal: &Principal, id: i64, input: &RunInput) -> Result<()> {
@@ -438,4 +506,28 @@ pub async fn respond(
 pub async fn finish(app: &App, principal: &Principal, id: i64) -> Result<()> {
     let draw = draw_in_scope(app, id).await?;
     Ok(app.db().finish_draw(principal, &draw, app.now()).await?)
+}
+
+#[cfg(test)]
+mod source_line_tests {
+    use super::*;
+
+    #[test]
+    fn a_source_line_reads_name_day_and_values_and_a_bad_one_names_its_line() {
+        let sources = sources_from_lines(
+            "sources",
+            "中国福利彩票双色球第2027011期 | 2027-01-26 | 03 07 12,19 25 31\n",
+        )
+        .unwrap();
+        assert_eq!(sources[0].values, vec!["03", "07", "12", "19", "25", "31"]);
+        assert_eq!(sources[0].drawn_on.to_string(), "2027-01-26");
+        let Err(Error::Validation(errors)) =
+            sources_from_lines("sources", "好的 | 2027-01-26 | 1\n坏的 | 明天 | 1")
+        else {
+            panic!("accepted");
+        };
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.zh.starts_with("第 2 行"));
+        assert!(sources_from_lines("sources", " \n").is_err());
+    }
 }

@@ -5,6 +5,7 @@
 //! words in both languages. It knows no HTTP, no templates and no language.
 #![forbid(unsafe_code)]
 
+pub mod art16_form;
 pub mod authority;
 pub mod consultancies;
 pub mod cycle;

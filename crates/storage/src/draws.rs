@@ -426,6 +426,14 @@ impl Db {
         }))
     }
 
+    /// The draws frozen for a stored round, newest first.
+    pub async fn draws_of_round(&self, round: &InScope<RoundRow>) -> Result<Vec<DrawRow>> {
+        let text = format!("{DRAW_SELECT} WHERE round_id = $1 ORDER BY id DESC");
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&text).bind(round.id).fetch_all(pool).await?
+        }))
+    }
+
     /// The assignments of a draw, by rank.
     pub async fn assignments(&self, draw: &InScope<DrawRow>) -> Result<Vec<AssignmentRow>> {
         let text = format!("{ASSIGNMENT_SELECT} WHERE draw_id = $1 ORDER BY rank");

@@ -138,6 +138,84 @@ struct ConsultancyPage {
     may_file: bool,
     today: String,
     sanction_rows: Vec<SanctionView>,
+    /// The filing on file, as the Art. 16 form shows it.
+    art16_lines: Art16FormValues,
+}
+
+/// The Art. 16 form's fields: the filing on file written back as lines.
+#[derive(Debug, Default)]
+struct Art16FormValues {
+    legal_person_credit_code: String,
+    quality_system: String,
+    instruments: String,
+    industry_staff: String,
+    audit_staff: String,
+}
+
+impl Art16FormValues {
+    fn of(evidence: Option<&Art16Evidence>, credit_code: &str) -> Self {
+        let Some(evidence) = evidence else {
+            return Art16FormValues {
+                legal_person_credit_code: credit_code.to_string(),
+                ..Art16FormValues::default()
+            };
+        };
+        let staff = |members: &[cpaudit_core::consultancy::Staff]| {
+            members
+                .iter()
+                .map(|member| {
+                    let document = member.evidence.as_ref().map_or("", |f| f.title.as_str());
+                    format!("{}，{}，{}", member.name, document, member.audit_rounds)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        Art16FormValues {
+            legal_person_credit_code: evidence.legal_person_credit_code.clone(),
+            quality_system: evidence
+                .quality_system
+                .as_ref()
+                .map(|f| f.content_hash.clone())
+                .unwrap_or_default(),
+            instruments: evidence.instruments.join("\n"),
+            industry_staff: staff(&evidence.industry_staff),
+            audit_staff: staff(&evidence.audit_staff),
+        }
+    }
+}
+
+/// The Art. 16 form: the lists one item per line, staff as "name, document, rounds".
+#[derive(Debug, Deserialize)]
+pub struct Art16Form {
+    #[serde(default)]
+    legal_person_credit_code: String,
+    #[serde(default)]
+    quality_system: String,
+    #[serde(default)]
+    instruments: String,
+    #[serde(default)]
+    industry_staff: String,
+    #[serde(default)]
+    audit_staff: String,
+}
+
+/// Files the Art. 16 evidence from the consultancy page.
+pub async fn art16_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<Art16Form>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let lines = cpaudit_app::art16_form::Art16Lines {
+        legal_person_credit_code: form.legal_person_credit_code,
+        quality_system: form.quality_system,
+        instruments: form.instruments,
+        industry_staff: form.industry_staff,
+        audit_staff: form.audit_staff,
+    };
+    cpaudit_app::art16_form::file_lines(state.app(), principal, id, &lines).await?;
+    Ok(Redirect::to(&format!("/consultancies/{id}#art16")).into_response())
 }
 
 struct SanctionView {
@@ -194,6 +272,7 @@ pub async fn consultancy_page(
         may_file: matches!(principal.scope().kind(), ScopeKind::Province)
             || matches!(principal.scope().kind(), ScopeKind::Consultancy(own) if *own == id),
         today: date_text(today),
+        art16_lines: Art16FormValues::of(d.art16.as_ref(), &d.consultancy.credit_code),
         d,
     }))
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use cpaudit_app::draws::{self as use_case, FreezeInput, RunInput};
 use cpaudit_core::draw::ReviewKind;
@@ -16,7 +16,9 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
-use crate::pages::{render, Ctx};
+use crate::form::PageForm;
+use crate::i18n::Lang;
+use crate::pages::{beijing_time, render, Ctx};
 use crate::views::draws::{Assignment, Draw};
 use crate::AppState;
 
@@ -311,4 +313,201 @@ pub async fn public_draws_page(
         ctx: Ctx::new(&caller),
         draws: draw_summaries(&state).await?,
     }))
+}
+
+// ---- pages: the organizer freezes, runs and finishes; the expert answers ------------------
+
+/// A draw as a page lists it.
+pub struct DrawLine {
+    pub id: i64,
+    pub kind: String,
+    pub stage: String,
+    pub frozen_at: String,
+    pub finished: bool,
+}
+
+impl DrawLine {
+    pub fn of(row: &cpaudit_storage::draws::DrawRow, lang: Lang) -> Self {
+        DrawLine {
+            id: row.id,
+            kind: lang
+                .pick(row.review_kind.label_zh(), row.review_kind.label_en())
+                .to_string(),
+            stage: stage_label(row.stage, lang).to_string(),
+            frozen_at: beijing_time(&row.frozen_at),
+            finished: row.finished_at.is_some(),
+        }
+    }
+}
+
+fn stage_label(stage: cpaudit_storage::draws::DrawStage, lang: Lang) -> &'static str {
+    match stage {
+        cpaudit_storage::draws::DrawStage::Frozen => lang.pick(
+            "已冻结专家库，待公布随机源",
+            "pool frozen, awaiting the random sources",
+        ),
+        cpaudit_storage::draws::DrawStage::Drawn => lang.pick("已抽取", "drawn"),
+    }
+}
+
+/// A seat as the organizer's page shows it.
+struct SeatLine {
+    rank: i64,
+    expert_id: i64,
+    role: &'static str,
+    response: &'static str,
+    decline_reason: String,
+}
+
+fn seat_line(row: &cpaudit_storage::draws::AssignmentRow, lang: Lang) -> SeatLine {
+    use cpaudit_storage::draws::{SeatResponse, SeatRole};
+    SeatLine {
+        rank: row.rank,
+        expert_id: row.expert_id,
+        role: match row.role {
+            SeatRole::Panel => lang.pick("评审专家", "panel"),
+            SeatRole::Alternate => lang.pick("备选专家", "alternate"),
+        },
+        response: match row.response {
+            SeatResponse::Pending => lang.pick("待答复", "awaiting an answer"),
+            SeatResponse::Accepted => {
+                lang.pick("已确认参加（无利益冲突）", "accepted (no conflict)")
+            }
+            SeatResponse::Declined => lang.pick("已谢绝", "declined"),
+        },
+        decline_reason: row.decline_reason.clone().unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "draw.html")]
+struct DrawPage {
+    ctx: Ctx,
+    draw: DrawLine,
+    round_id: Option<i64>,
+    drawn: bool,
+    seats: Vec<SeatLine>,
+    record_hash: String,
+}
+
+/// The organizer's page of a draw: its stage, its seats and the forms that move it on.
+pub async fn draw_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    caller.principal()?;
+    let draw = use_case::draw_in_scope(state.app(), id).await?;
+    let seats = state
+        .db()
+        .assignments(&draw)
+        .await?
+        .iter()
+        .map(|row| seat_line(row, caller.lang))
+        .collect();
+    Ok(render(&DrawPage {
+        ctx: Ctx::new(&caller),
+        draw: DrawLine::of(&draw, caller.lang),
+        round_id: draw.round_id,
+        drawn: draw.stage == cpaudit_storage::draws::DrawStage::Drawn,
+        seats,
+        record_hash: draw.record_hash.clone().unwrap_or_default(),
+    }))
+}
+
+/// The freeze form on a round's page: the day of the review.
+#[derive(Debug, Deserialize)]
+pub struct FreezeForm {
+    audit_round_id: i64,
+    #[serde(default)]
+    review_on: String,
+}
+
+pub async fn freeze_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    PageForm(form): PageForm<FreezeForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let input = FreezeInput {
+        kind: None,
+        round_id: None,
+        enterprise_id: None,
+        audit_round_id: Some(form.audit_round_id),
+        review_on: form.review_on,
+    };
+    let id = use_case::freeze(state.app(), principal, &input).await?;
+    Ok(Redirect::to(&format!("/draws/{id}")).into_response())
+}
+
+/// The run form: the published random sources, one per line.
+#[derive(Debug, Deserialize)]
+pub struct RunForm {
+    #[serde(default)]
+    sources: String,
+}
+
+pub async fn run_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<RunForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let input = RunInput {
+        sources: use_case::sources_from_lines("sources", &form.sources)?,
+    };
+    use_case::run(state.app(), principal, id, &input).await?;
+    Ok(Redirect::to(&format!("/draws/{id}")).into_response())
+}
+
+pub async fn finish_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    use_case::finish(state.app(), principal, id).await?;
+    Ok(Redirect::to(&format!("/draws/{id}")).into_response())
+}
+
+/// An expert's answer on the own page: accept (confirming no conflict) or decline with a reason.
+#[derive(Debug, Deserialize)]
+pub struct ResponseForm {
+    /// accept | decline
+    answer: String,
+    #[serde(default)]
+    no_conflict: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn respond_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<ResponseForm>,
+) -> Result<Response, AppError> {
+    let principal = caller.principal()?;
+    let accept = match form.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => {
+            return Err(AppError::bad_request(
+                "invalid_choice",
+                Some("answer"),
+                cpaudit_core::registry::Message::new(
+                    "请选择参加或谢绝",
+                    "choose accept or decline",
+                ),
+            ))
+        }
+    };
+    let answer = use_case::Answer {
+        accept,
+        no_conflict: form.no_conflict.is_some(),
+        reason: form.reason,
+    };
+    use_case::respond(state.app(), principal, id, &answer).await?;
+    Ok(Redirect::to("/experts/me#assignments").into_response())
 }

@@ -979,6 +979,37 @@ struct OwnPage {
     d: OwnRecordJson,
     specialties: String,
     title_level: String,
+    /// The seats the expert was drawn for, newest first.
+    seats: Vec<OwnSeat>,
+}
+
+/// A seat the expert was drawn for, and whether it waits for the expert's answer.
+struct OwnSeat {
+    draw_id: i64,
+    role: &'static str,
+    answer: String,
+    pending: bool,
+}
+
+fn own_seat(row: &cpaudit_storage::draws::AssignmentRow, lang: Lang) -> OwnSeat {
+    use cpaudit_storage::draws::{SeatResponse, SeatRole};
+    OwnSeat {
+        draw_id: row.draw_id,
+        role: match row.role {
+            SeatRole::Panel => lang.pick("评审专家", "panel"),
+            SeatRole::Alternate => lang.pick("备选专家", "alternate"),
+        },
+        answer: match row.response {
+            SeatResponse::Pending => lang.pick("待答复", "awaiting your answer").to_string(),
+            SeatResponse::Accepted => lang.pick("已确认参加", "accepted").to_string(),
+            SeatResponse::Declined => format!(
+                "{}{}",
+                lang.pick("已谢绝：", "declined: "),
+                row.decline_reason.clone().unwrap_or_default()
+            ),
+        },
+        pending: row.response == SeatResponse::Pending,
+    }
 }
 
 pub async fn me_page(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
@@ -997,6 +1028,13 @@ pub async fn me_page(State(state): State<AppState>, caller: Caller) -> Result<Re
             .collect::<Vec<_>>()
             .join("、"),
         title_level: title_level_label(lang, &d.expert.record.title_level),
+        seats: state
+            .db()
+            .my_assignments(principal)
+            .await?
+            .iter()
+            .map(|row| own_seat(row, lang))
+            .collect(),
         d,
     }))
 }

@@ -364,6 +364,10 @@ struct RoundPage {
     may_file: bool,
     may_reject_claims: bool,
     today: String,
+    /// The panel draws frozen for the round, newest first.
+    draws: Vec<crate::draws::DrawLine>,
+    /// Whether the caller may freeze a draw now: an official, the round awaiting a review.
+    may_draw: bool,
 }
 
 fn event_label(lang: Lang, event: &RoundEvent) -> String {
@@ -511,10 +515,24 @@ pub async fn round_page(
                 .join(" "),
         })
         .collect();
+    let draws = state
+        .db()
+        .draws_of_round(&round)
+        .await?
+        .iter()
+        .map(|row| crate::draws::DrawLine::of(row, caller.lang))
+        .collect();
+    let awaits_review = cpaudit_core::round::review_kind(round.state, round.track).is_some();
+    let official = matches!(
+        principal.scope().kind(),
+        cpaudit_storage::auth::ScopeKind::Province | cpaudit_storage::auth::ScopeKind::City(_)
+    );
     Ok(render(&RoundPage {
         ctx: Ctx::new(&caller),
         phases: phase_views(caller.lang, &r.phases),
         events,
+        draws,
+        may_draw: official && awaits_review,
         may_file: rounds::files_for(&actors) && !r.round.state.is_final(),
         may_reject_claims: principal
             .scope()

@@ -46,6 +46,215 @@ pub const REGISTRY_READERS: &[Role] = &[
     Role::Consultancy,
 ];
 
+/// Where a person takes, in a browser, a write the API offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageFor {
+    /// The page route ("METHOD path") through which every role the API route admits takes it.
+    Page(&'static str),
+    /// Deliberately without a page, and why.
+    ApiOnly(&'static str),
+}
+
+/// Every write of the API ("METHOD path") and its page; a test checks that the list names
+/// every API write, and that each page exists and admits every role its API route admits.
+pub const API_WRITES: &[(&str, PageFor)] = &[
+    (
+        "POST /api/v1/auth/token",
+        PageFor::ApiOnly("a bearer token is for programs; people sign in on the login page"),
+    ),
+    (
+        "POST /api/v1/enterprises",
+        PageFor::Page("POST /enterprises"),
+    ),
+    (
+        "PATCH /api/v1/enterprises/{id}",
+        PageFor::Page("POST /enterprises/{id}/edit"),
+    ),
+    (
+        "POST /api/v1/enterprises/import",
+        PageFor::Page("POST /enterprises/import"),
+    ),
+    (
+        "POST /api/v1/enterprises/{id}/evidence",
+        PageFor::Page("POST /enterprises/{id}/evidence"),
+    ),
+    (
+        "POST /api/v1/evidence/{id}/decision",
+        PageFor::Page("POST /evidence/{id}/decision"),
+    ),
+    (
+        "POST /api/v1/evidence/import",
+        PageFor::Page("POST /evidence/import"),
+    ),
+    (
+        "POST /api/v1/rounds/import",
+        PageFor::Page("POST /rounds/import"),
+    ),
+    (
+        "POST /api/v1/library",
+        PageFor::Page("POST /enterprises/{id}/library"),
+    ),
+    (
+        "POST /api/v1/plans/{city}/{year}",
+        PageFor::Page("POST /plans/{city}/{year}"),
+    ),
+    (
+        "POST /api/v1/plans/{city}/{year}/moves",
+        PageFor::Page("POST /plans/{city}/{year}/moves"),
+    ),
+    (
+        "POST /api/v1/plans/{city}/{year}/actions",
+        PageFor::Page("POST /plans/{city}/{year}/actions"),
+    ),
+    ("POST /api/v1/lists", PageFor::Page("POST /lists")),
+    (
+        "POST /api/v1/lists/{id}/corrections",
+        PageFor::Page("POST /lists/{id}/corrections"),
+    ),
+    (
+        "POST /api/v1/lists/{id}/letters",
+        PageFor::Page("POST /lists/{id}/letters"),
+    ),
+    (
+        "POST /api/v1/letters/{id}/delivery",
+        PageFor::Page("POST /letters/{id}/delivery"),
+    ),
+    (
+        "POST /api/v1/consultancies/{id}/sanctions",
+        PageFor::Page("POST /consultancies/{id}/sanctions"),
+    ),
+    (
+        "POST /api/v1/sanctions/{id}/lift",
+        PageFor::Page("POST /sanctions/{id}/lift"),
+    ),
+    (
+        "PUT /api/v1/consultancies/{id}/art16",
+        PageFor::Page("POST /consultancies/{id}/art16"),
+    ),
+    (
+        "POST /api/v1/consultancies/{id}/documents",
+        PageFor::Page("POST /consultancies/{id}/documents"),
+    ),
+    (
+        "POST /api/v1/enterprises/{id}/engagements",
+        PageFor::Page("POST /enterprises/{id}/engagements"),
+    ),
+    ("POST /api/v1/experts", PageFor::Page("POST /experts")),
+    (
+        "POST /api/v1/experts/me/declarations",
+        PageFor::Page("POST /experts/me/declarations"),
+    ),
+    (
+        "POST /api/v1/experts/{id}/actions",
+        PageFor::Page("POST /experts/{id}/actions"),
+    ),
+    (
+        "POST /api/v1/experts/{id}/employment",
+        PageFor::Page("POST /experts/{id}/employment"),
+    ),
+    ("POST /api/v1/draws", PageFor::Page("POST /draws")),
+    (
+        "POST /api/v1/draws/{id}/run",
+        PageFor::Page("POST /draws/{id}/run"),
+    ),
+    (
+        "POST /api/v1/draws/{id}/finish",
+        PageFor::Page("POST /draws/{id}/finish"),
+    ),
+    (
+        "POST /api/v1/draws/{id}/response",
+        PageFor::Page("POST /draws/{id}/response"),
+    ),
+    (
+        "PUT /api/v1/parks/{id}/audit",
+        PageFor::Page("POST /parks/{id}/audit"),
+    ),
+    (
+        "POST /api/v1/parks/{id}/audit/assessment",
+        PageFor::Page("POST /parks/{id}/audit/assessment"),
+    ),
+    (
+        "PUT /api/v1/rounds/{id}/disclosure",
+        PageFor::Page("POST /rounds/{id}/disclosure"),
+    ),
+    (
+        "PUT /api/v1/rounds/{id}/start",
+        PageFor::Page("POST /rounds/{id}/start"),
+    ),
+    (
+        "PUT /api/v1/rounds/{id}/phases",
+        PageFor::Page("POST /rounds/{id}/phases"),
+    ),
+    (
+        "POST /api/v1/rounds/{id}/actions",
+        PageFor::Page("POST /rounds/{id}/actions"),
+    ),
+    (
+        "POST /api/v1/rounds/{id}/secret-claims/{item}/reject",
+        PageFor::Page("POST /rounds/{id}/secret-claims/{item}/reject"),
+    ),
+    (
+        "POST /api/v1/rounds/{id}/documents",
+        PageFor::Page("POST /rounds/{id}/documents"),
+    ),
+    (
+        "POST /api/v1/notices/{id}/read",
+        PageFor::Page("POST /notices/{id}/read"),
+    ),
+    (
+        "POST /api/v1/reviews/{id}/scores",
+        PageFor::Page("POST /reviews/{id}/score"),
+    ),
+    (
+        "POST /api/v1/rounds/{id}/options",
+        PageFor::Page("POST /rounds/{id}/options"),
+    ),
+    (
+        "POST /api/v1/rounds/{id}/options/import",
+        PageFor::Page("POST /rounds/{id}/options/import"),
+    ),
+    (
+        "PUT /api/v1/rounds/{id}/options/{option}",
+        PageFor::Page("POST /rounds/{id}/options/{option}/edit"),
+    ),
+    (
+        "DELETE /api/v1/rounds/{id}/options/{option}",
+        PageFor::Page("POST /rounds/{id}/options/{option}/delete"),
+    ),
+    (
+        "POST /api/v1/rounds/{id}/options/{option}/status",
+        PageFor::Page("POST /rounds/{id}/options/{option}/status"),
+    ),
+    (
+        "PUT /api/v1/rounds/{id}/options/{option}/expected",
+        PageFor::Page("POST /rounds/{id}/options/{option}/edit"),
+    ),
+    (
+        "PUT /api/v1/rounds/{id}/options/{option}/verified",
+        PageFor::Page("POST /rounds/{id}/options/{option}/verified"),
+    ),
+    (
+        "POST /api/v1/rounds/{id}/enforcement",
+        PageFor::Page("POST /rounds/{id}/enforcement"),
+    ),
+    (
+        "POST /api/v1/enforcement/{id}/outcome",
+        PageFor::Page("POST /enforcement/{id}/outcome"),
+    ),
+    (
+        "POST /api/v1/monitoring/quarantine/{mn}/assign",
+        PageFor::Page("POST /monitoring/quarantine/{mn}/assign"),
+    ),
+    (
+        "POST /api/v1/monitoring/quarantine/{mn}/discard",
+        PageFor::Page("POST /monitoring/quarantine/{mn}/discard"),
+    ),
+    (
+        "PUT /api/v1/devices/{device}/settings",
+        PageFor::Page("POST /monitoring/devices/{device}/settings"),
+    ),
+];
+
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
     pub method: Method,
@@ -823,7 +1032,44 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Public,
             get(crate::draws::public_draw_page),
         ),
+        // ---- panel draws as pages: the organizer freezes, runs and finishes; experts answer ----
+        page(
+            M::POST,
+            "/draws",
+            Roles(OFFICIALS),
+            post(crate::draws::freeze_form),
+        ),
+        page(
+            M::GET,
+            "/draws/{id}",
+            Roles(OFFICIALS),
+            get(crate::draws::draw_page),
+        ),
+        page(
+            M::POST,
+            "/draws/{id}/run",
+            Roles(OFFICIALS),
+            post(crate::draws::run_form),
+        ),
+        page(
+            M::POST,
+            "/draws/{id}/finish",
+            Roles(OFFICIALS),
+            post(crate::draws::finish_form),
+        ),
+        page(
+            M::POST,
+            "/draws/{id}/response",
+            Roles(&[Role::Expert]),
+            post(crate::draws::respond_form),
+        ),
         // ---- a consultancy's Art. 16 documents (crates/web/src/consultancies.rs) ----
+        page(
+            M::POST,
+            "/consultancies/{id}/art16",
+            Roles(&[Role::Province, Role::Consultancy]),
+            post(crate::consultancies::art16_form),
+        ),
         page(
             M::POST,
             "/consultancies/{id}/documents",
