@@ -163,6 +163,15 @@ fn expected(
     Some(match (method.as_str(), path) {
         // A consultancy's Art. 16 documents: `{id}` is consultancy 1, the demo consultancy's
         // own; an empty body is no multipart upload; document 1 does not exist.
+        ("POST", "/consultancies/{id}/art16") => [
+            Login,
+            Status(303),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(303),
+            Status(403),
+        ],
         ("POST", "/consultancies/{id}/documents") => [
             Login,
             Status(400),
@@ -325,6 +334,17 @@ fn expected(
         ("POST", "/rounds/{id}/enforcement/sanction") => province_only(400, Login),
         ("GET", "/public/enforcement" | "/api/v1/public/enforcement") => all(200),
         // Panel draws (crates/web/src/draws.rs); the demo holds no draw.
+        ("POST", "/draws" | "/draws/{id}/run") => officials(400),
+        ("GET", "/draws/{id}") | ("POST", "/draws/{id}/finish") => officials(404),
+        ("POST", "/draws/{id}/response") => [
+            Login,
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(403),
+            Status(400),
+        ],
         ("POST", "/api/v1/draws" | "/api/v1/draws/{id}/run") => api_officials(400),
         ("POST", "/api/v1/draws/{id}/finish") => api_officials(404),
         ("GET", "/api/v1/draws/assignments") => [
@@ -1355,4 +1375,32 @@ async fn serve_answers_health_checks_and_stops_gracefully_on_sigterm() {
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("cpaudit stopped"), "{rest}");
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::new().await;
+    let browser = app.browser("province").await;
+    for response in [
+        app.get("/", None).await,
+        app.get("/enterprises", Some(&browser)).await,
+        app.get("/no-such-page", None).await,
+        app.api("GET", "/api/v1/public/draws", None, None).await,
+    ] {
+        let header = |name: &str| {
+            response
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert_eq!(header("referrer-policy"), "same-origin");
+        let policy = header("content-security-policy");
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(policy.contains("script-src 'none'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    }
 }
