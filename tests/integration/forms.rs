@@ -210,3 +210,32 @@ async fn a_sanction_without_a_reason_comes_back_with_the_error_beside_it() {
         "nothing recorded: {sanctions}"
     );
 }
+
+#[tokio::test]
+async fn a_form_whose_template_knows_nothing_of_refusals_is_filled_in_again_all_the_same() {
+    let app = TestApp::new().await;
+    let browser = app.browser("lanzhou").await;
+    let page = "/plans/620100/2028";
+    assert_eq!(app.get(page, Some(&browser)).await.status, StatusCode::OK);
+    let refused = app
+        .post_form(
+            page,
+            Some(&browser),
+            &[
+                ("_page", page),
+                ("plan_text", "  "),
+                ("schedule_text", "三月前完成全部审核"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    let html = refused.text();
+    assert!(html.contains(">三月前完成全部审核</textarea>"), "{html}");
+    assert!(html.contains("id=\"plan_text-error\""), "{html}");
+    assert!(html.contains("请填写年度实施计划"), "{html}");
+}

@@ -2,7 +2,7 @@
 //! says why not: no flow is left to the API.
 
 use cpaudit_storage::Role;
-use cpaudit_web::routes::{table, Access, Kind, PageFor, API_WRITES};
+use cpaudit_web::routes::{table, Access, Kind, PageFor, RouteSpec, API_WRITES};
 
 fn admits(access: Access, role: Role) -> bool {
     match access {
@@ -11,51 +11,90 @@ fn admits(access: Access, role: Role) -> bool {
     }
 }
 
+fn name(spec: &RouteSpec) -> String {
+    format!("{} {}", spec.method, spec.path)
+}
+
+/// The page through which an API write is taken: its twin when the action is declared once,
+/// else the page `API_WRITES` names; `Err` with a reason for a deliberately API-only write.
+fn page_of(spec: &RouteSpec) -> Result<Option<String>, String> {
+    let listed = API_WRITES.iter().find(|(api, _)| *api == name(spec));
+    match (&spec.twin, listed) {
+        (Some(_), Some(_)) => Err(format!(
+            "{}: an action, and listed in API_WRITES",
+            name(spec)
+        )),
+        (Some(twin), None) => Ok(Some(twin.clone())),
+        (None, Some((_, PageFor::Page(page)))) => Ok(Some(page.to_string())),
+        (None, Some((_, PageFor::ApiOnly(reason)))) => {
+            assert!(!reason.is_empty(), "{}", name(spec));
+            Ok(None)
+        }
+        (None, None) => Err(format!(
+            "{}: neither an action nor in API_WRITES",
+            name(spec)
+        )),
+    }
+}
+
 #[test]
 fn every_api_write_has_a_page_for_each_role_it_admits_or_a_reason() {
-    let routes: Vec<(String, Kind, Access)> = table()
-        .into_iter()
-        .map(|(spec, _)| {
-            (
-                format!("{} {}", spec.method, spec.path),
-                spec.kind,
-                spec.access,
-            )
-        })
-        .collect();
-    let route = |name: &str, kind: Kind| {
-        routes
+    let specs: Vec<RouteSpec> = table().into_iter().map(|(spec, _)| spec).collect();
+    let page_access = |page: &str| {
+        specs
             .iter()
-            .find(|(n, k, _)| n == name && *k == kind)
-            .map(|(_, _, access)| *access)
+            .find(|spec| spec.kind == Kind::Page && name(spec) == page)
+            .map(|spec| spec.access)
     };
     let mut problems = Vec::new();
-    for (name, kind, access) in &routes {
-        let is_write = !name.starts_with("GET ");
-        if *kind != Kind::Api || !is_write {
+    let writes = specs
+        .iter()
+        .filter(|spec| spec.kind == Kind::Api && spec.method != axum::http::Method::GET);
+    for spec in writes {
+        let page = match page_of(spec) {
+            Ok(Some(page)) => page,
+            Ok(None) => continue,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let Some(access) = page_access(&page) else {
+            problems.push(format!("{}: no page route {page}", name(spec)));
             continue;
-        }
-        match API_WRITES.iter().find(|(api, _)| api == name) {
-            None => problems.push(format!("{name}: not in API_WRITES")),
-            Some((_, PageFor::ApiOnly(reason))) => assert!(!reason.is_empty(), "{name}"),
-            Some((_, PageFor::Page(page))) => match route(page, Kind::Page) {
-                None => problems.push(format!("{name}: no page route {page}")),
-                Some(page_access) => {
-                    for role in Role::ALL {
-                        if admits(*access, role) && !admits(page_access, role) {
-                            problems.push(format!("{name}: {page} does not admit {role:?}"));
-                        }
-                    }
-                }
-            },
+        };
+        for role in Role::ALL {
+            if admits(spec.access, role) && !admits(access, role) {
+                problems.push(format!("{}: {page} does not admit {role:?}", name(spec)));
+            }
         }
     }
     for (api, _) in API_WRITES {
-        if route(api, Kind::Api).is_none() {
+        if !specs
+            .iter()
+            .any(|spec| spec.kind == Kind::Api && name(spec) == *api)
+        {
             problems.push(format!("API_WRITES names {api}, which is no API route"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn an_action_declared_once_has_one_access_rule_for_its_page_and_its_api() {
+    let specs: Vec<RouteSpec> = table().into_iter().map(|(spec, _)| spec).collect();
+    let declared: Vec<&RouteSpec> = specs.iter().filter(|spec| spec.twin.is_some()).collect();
+    assert!(declared.len() >= 10, "{} routes of actions", declared.len());
+    for spec in declared {
+        let twin = spec.twin.as_deref().unwrap();
+        let other = specs
+            .iter()
+            .find(|other| name(other) == twin)
+            .unwrap_or_else(|| panic!("{}: its twin {twin} is no route", name(spec)));
+        assert_eq!(other.twin.as_deref(), Some(name(spec).as_str()));
+        assert_eq!(other.access, spec.access, "{}", name(spec));
+        assert_ne!(other.kind, spec.kind, "{}", name(spec));
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ use cpaudit_storage::{Principal, Role};
 
 use std::sync::Arc;
 
+use crate::action::PageOutcome;
 use crate::error::{AppError, PageErrorMarker};
 use crate::form::{self, Redisplay, Redisplayer};
 use crate::i18n::Lang;
@@ -153,6 +154,10 @@ async fn authorize_api(
         redisplay: None,
     });
     let response = next.run(request).await;
+    // An action's handler serves the page too and refuses with a page error: word it as JSON.
+    if let Some(PageErrorMarker(error)) = response.extensions().get::<PageErrorMarker>().cloned() {
+        return error.into_json(lang);
+    }
     json_for_plain_rejections(response, lang).await
 }
 
@@ -237,6 +242,12 @@ async fn authorize_page(
         let status = response.status();
         let text = body_text(response).await;
         return crate::pages::error_page(&state, &caller, rejection_error(status, text));
+    }
+    // An action's handler serves the API too: a page goes on to where the action says.
+    if let Some(PageOutcome(then)) = response.extensions().get::<PageOutcome>() {
+        if response.status().is_success() {
+            return Redirect::to(then).into_response();
+        }
     }
     response
 }

@@ -20,6 +20,7 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::form::PageForm;
@@ -352,39 +353,20 @@ pub struct LiftJson {
     pub reason: String,
 }
 
-async fn lift(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-    input: &LiftJson,
-) -> Result<i64, AppError> {
-    Ok(use_case::lift(state.app(), principal, id, &input.reason).await?)
-}
-
-/// Lifts a sanction (province), on fresh and complete Art. 16 evidence.
+/// Lifts a sanction (province), on fresh and complete Art. 16 evidence: the consultancy
+/// page's form and the API alike.
 #[utoipa::path(post, path = "/api/v1/sanctions/{id}/lift", tag = "consultancies",
     params(("id" = i64, Path)), request_body = LiftJson,
     responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_lift(
+pub async fn lift(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<LiftJson>,
-) -> Result<StatusCode, ApiError> {
+    Input(input): Input<LiftJson>,
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
-    lift(&state, principal, id, &input).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn lift_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<LiftJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let consultancy_id = lift(&state, principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/consultancies/{consultancy_id}")).into_response())
+    let consultancy_id = use_case::lift(state.app(), principal, id, &input.reason).await?;
+    Ok(Done::then(format!("/consultancies/{consultancy_id}")))
 }
 
 /// Files the consultancy's Art. 16 evidence (the consultancy itself or the province).

@@ -14,6 +14,7 @@ use cpaudit_storage::evidence::date_text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::action::Done;
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::form::PageForm;
@@ -162,17 +163,18 @@ pub async fn api_my_assignments(
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
-/// Marks the review finished (the organizer): names become public.
+/// Marks the review finished (the organizer): names become public. The draw page's button
+/// and the API alike.
 #[utoipa::path(post, path = "/api/v1/draws/{id}/finish", tag = "draws", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_finish(
+pub async fn finish(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
     use_case::finish(state.app(), principal, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::then(format!("/draws/{id}")))
 }
 
 /// The published form of a draw: the frozen pool (numbers and specialties only) while it
@@ -458,16 +460,6 @@ pub async fn run_form(
         sources: use_case::sources_from_lines("sources", &form.sources)?,
     };
     use_case::run(state.app(), principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/draws/{id}")).into_response())
-}
-
-pub async fn finish_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    use_case::finish(state.app(), principal, id).await?;
     Ok(Redirect::to(&format!("/draws/{id}")).into_response())
 }
 

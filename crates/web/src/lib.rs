@@ -2,6 +2,7 @@
 //! API under `/api/v1/` with its OpenAPI document, and the authorization that guards both.
 #![forbid(unsafe_code)]
 
+pub mod action;
 pub mod api;
 pub mod auth;
 mod chart;

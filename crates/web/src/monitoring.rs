@@ -33,6 +33,7 @@ use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::action::Done;
 use crate::auth::Caller;
 use crate::chart::{LineChart, Slot, SlotState};
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -1916,7 +1917,7 @@ pub struct DiscardJson {
     pub discarded_packets: u64,
 }
 
-async fn discard(
+async fn discard_mn(
     state: &AppState,
     principal: &Principal,
     mn: &str,
@@ -1934,23 +1935,14 @@ async fn discard(
     params(("mn" = String, Path)),
     responses((status = 200, body = DiscardJson), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn api_discard(
+pub async fn discard(
     State(state): State<AppState>,
     caller: Caller,
     Path(mn): Path<String>,
-) -> Result<Json<DiscardJson>, ApiError> {
+) -> Result<Done<DiscardJson>, AppError> {
     let principal = caller.principal()?;
-    Ok(Json(discard(&state, principal, &mn).await?))
-}
-
-pub async fn discard_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(mn): Path<String>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    discard(&state, principal, &mn).await?;
-    Ok(Redirect::to("/monitoring/quarantine?all=true").into_response())
+    let discarded = discard_mn(&state, principal, &mn).await?;
+    Ok(Done::with(discarded, "/monitoring/quarantine?all=true"))
 }
 
 struct QuarantineView {

@@ -17,8 +17,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Json;
 use cpaudit_core::deadlines::{DeadlineKind, NoticeKind};
 use cpaudit_storage::evidence::date_text;
@@ -27,6 +26,7 @@ use cpaudit_storage::{Principal, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::action::Done;
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
@@ -128,17 +128,18 @@ pub async fn api_notices(
     Ok(Json(notices(&state, principal, query.to_filter()?).await?))
 }
 
-/// Marks a notice read for the caller; marking it again changes nothing.
+/// Marks a notice read for the caller; marking it again changes nothing. The notices page's
+/// button and the API alike.
 #[utoipa::path(post, path = "/api/v1/notices/{id}/read", tag = "notices", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn api_mark_read(
+pub async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
     cpaudit_app::notices::mark_read(state.app(), principal, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::then("/notices"))
 }
 
 /// A notice as the page shows it.
@@ -206,17 +207,6 @@ pub async fn notices_page(
         all: filter.all,
         unread_only: filter.unread_only,
     }))
-}
-
-/// The mark-read form (CSRF-checked like every form).
-pub async fn mark_read_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    cpaudit_app::notices::mark_read(state.app(), principal, id).await?;
-    Ok(Redirect::to("/notices").into_response())
 }
 
 /// Which overdue deadlines to list.

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
@@ -28,6 +27,7 @@ use utoipa::ToSchema;
 use crate::views::disclosures::{Disclosure, PublicDisclosure, SecretClaim};
 use crate::views::rounds::{Deadline, Round, RoundEvent, RoundListEntry, RoundPhase};
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::form::PageForm;
@@ -861,41 +861,20 @@ pub struct RejectClaimJson {
     pub reason: String,
 }
 
-async fn reject_claim(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-    item: &str,
-    input: &RejectClaimJson,
-) -> Result<(), AppError> {
-    rounds::reject_secret_claim(state.app(), principal, id, item, &input.reason).await?;
-    Ok(())
-}
-
-/// Rejects an unjustified trade-secret claim (the enterprise's city): the item is published.
+/// The city rejects an unjustified trade-secret claim on a disclosure item, with its reason:
+/// the disclosure page's form and the API alike.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/secret-claims/{item}/reject", tag = "rounds",
     params(("id" = i64, Path), ("item" = String, Path)), request_body = RejectClaimJson,
     responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_reject_claim(
+pub async fn reject_claim(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, item)): Path<(i64, String)>,
-    Json(input): Json<RejectClaimJson>,
-) -> Result<StatusCode, ApiError> {
+    Input(input): Input<RejectClaimJson>,
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
-    reject_claim(&state, principal, id, &item, &input).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn reject_claim_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, item)): Path<(i64, String)>,
-    PageForm(input): PageForm<RejectClaimJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    reject_claim(&state, principal, id, &item, &input).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
+    rounds::reject_secret_claim(state.app(), principal, id, &item, &input.reason).await?;
+    Ok(Done::then(format!("/rounds/{id}")))
 }
 
 // ---- start filing and phases -----------------------------------------------------------------

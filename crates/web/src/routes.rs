@@ -55,8 +55,9 @@ pub enum PageFor {
     ApiOnly(&'static str),
 }
 
-/// Every write of the API ("METHOD path") and its page; a test checks that the list names
-/// every API write, and that each page exists and admits every role its API route admits.
+/// Every write of the API ("METHOD path") that is not declared once as an action (whose page
+/// is its twin) and its page; a test checks that the list names every other API write, and
+/// that each page exists and admits every role its API route admits.
 pub const API_WRITES: &[(&str, PageFor)] = &[
     (
         "POST /api/v1/auth/token",
@@ -124,10 +125,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /consultancies/{id}/sanctions"),
     ),
     (
-        "POST /api/v1/sanctions/{id}/lift",
-        PageFor::Page("POST /sanctions/{id}/lift"),
-    ),
-    (
         "PUT /api/v1/consultancies/{id}/art16",
         PageFor::Page("POST /consultancies/{id}/art16"),
     ),
@@ -158,10 +155,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /draws/{id}/run"),
     ),
     (
-        "POST /api/v1/draws/{id}/finish",
-        PageFor::Page("POST /draws/{id}/finish"),
-    ),
-    (
         "POST /api/v1/draws/{id}/response",
         PageFor::Page("POST /draws/{id}/response"),
     ),
@@ -190,16 +183,8 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /rounds/{id}/actions"),
     ),
     (
-        "POST /api/v1/rounds/{id}/secret-claims/{item}/reject",
-        PageFor::Page("POST /rounds/{id}/secret-claims/{item}/reject"),
-    ),
-    (
         "POST /api/v1/rounds/{id}/documents",
         PageFor::Page("POST /rounds/{id}/documents"),
-    ),
-    (
-        "POST /api/v1/notices/{id}/read",
-        PageFor::Page("POST /notices/{id}/read"),
     ),
     (
         "POST /api/v1/reviews/{id}/scores",
@@ -246,10 +231,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /monitoring/quarantine/{mn}/assign"),
     ),
     (
-        "POST /api/v1/monitoring/quarantine/{mn}/discard",
-        PageFor::Page("POST /monitoring/quarantine/{mn}/discard"),
-    ),
-    (
         "PUT /api/v1/devices/{device}/settings",
         PageFor::Page("POST /monitoring/devices/{device}/settings"),
     ),
@@ -261,6 +242,8 @@ pub struct RouteSpec {
     pub path: &'static str,
     pub access: Access,
     pub kind: Kind,
+    /// For an action declared once: the other route ("METHOD path") of the same handler.
+    pub twin: Option<String>,
 }
 
 type Handler = MethodRouter<AppState>;
@@ -277,6 +260,7 @@ fn page(
             path,
             access,
             kind: Kind::Page,
+            twin: None,
         },
         handler,
     )
@@ -294,13 +278,109 @@ fn api(
             path,
             access,
             kind: Kind::Api,
+            twin: None,
         },
         handler,
     )
 }
 
+/// One action declared once: a page route and an API route served by the same handler under
+/// one access rule (see [`crate::action`]).
+fn action<H, T>(
+    access: Access,
+    (page_method, page_path): (Method, &'static str),
+    (api_method, api_path): (Method, &'static str),
+    handler: H,
+) -> [(RouteSpec, Handler); 2]
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    let route = |method: &Method| {
+        let filter = axum::routing::MethodFilter::try_from(method.clone())
+            .expect("actions use the methods axum routes");
+        axum::routing::on(filter, handler.clone())
+    };
+    let spec = |method: &Method, path, kind, twin: String| RouteSpec {
+        method: method.clone(),
+        path,
+        access,
+        kind,
+        twin: Some(twin),
+    };
+    [
+        (
+            spec(
+                &page_method,
+                page_path,
+                Kind::Page,
+                format!("{api_method} {api_path}"),
+            ),
+            route(&page_method),
+        ),
+        (
+            spec(
+                &api_method,
+                api_path,
+                Kind::Api,
+                format!("{page_method} {page_path}"),
+            ),
+            route(&api_method),
+        ),
+    ]
+}
+
+/// The actions declared once, each with its page and its API route.
+fn actions() -> Vec<(RouteSpec, Handler)> {
+    use Access::Roles;
+    use Method as M;
+    [
+        action(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/notices/{id}/read"),
+            (M::POST, "/api/v1/notices/{id}/read"),
+            crate::notices::mark_read,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/sanctions/{id}/lift"),
+            (M::POST, "/api/v1/sanctions/{id}/lift"),
+            crate::consultancies::lift,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/draws/{id}/finish"),
+            (M::POST, "/api/v1/draws/{id}/finish"),
+            crate::draws::finish,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/monitoring/quarantine/{mn}/discard"),
+            (M::POST, "/api/v1/monitoring/quarantine/{mn}/discard"),
+            crate::monitoring::discard,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/rounds/{id}/secret-claims/{item}/reject"),
+            (M::POST, "/api/v1/rounds/{id}/secret-claims/{item}/reject"),
+            crate::rounds::reject_claim,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// Every route of the application.
 pub fn table() -> Vec<(RouteSpec, Handler)> {
+    let mut routes = single_routes();
+    routes.extend(actions());
+    routes
+}
+
+/// The routes that are a page or an API route alone (or whose page and API still have a
+/// handler each).
+fn single_routes() -> Vec<(RouteSpec, Handler)> {
     use Access::{Public, Roles};
     use Method as M;
     vec![
@@ -826,12 +906,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
         ),
         page(
             M::POST,
-            "/sanctions/{id}/lift",
-            Roles(PROVINCE),
-            post(crate::consultancies::lift_form),
-        ),
-        page(
-            M::POST,
             "/enterprises/{id}/engagements",
             Roles(ENTERPRISE_ACTORS),
             post(crate::consultancies::engage_form),
@@ -859,12 +933,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/consultancies/{id}/sanctions",
             Roles(PROVINCE),
             post(crate::consultancies::api_impose),
-        ),
-        api(
-            M::POST,
-            "/api/v1/sanctions/{id}/lift",
-            Roles(PROVINCE),
-            post(crate::consultancies::api_lift),
         ),
         api(
             M::POST,
@@ -991,12 +1059,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             post(crate::draws::api_run),
         ),
         api(
-            M::POST,
-            "/api/v1/draws/{id}/finish",
-            Roles(OFFICIALS),
-            post(crate::draws::api_finish),
-        ),
-        api(
             M::GET,
             "/api/v1/draws/assignments",
             Roles(&[Role::Expert]),
@@ -1050,12 +1112,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/draws/{id}/run",
             Roles(OFFICIALS),
             post(crate::draws::run_form),
-        ),
-        page(
-            M::POST,
-            "/draws/{id}/finish",
-            Roles(OFFICIALS),
-            post(crate::draws::finish_form),
         ),
         page(
             M::POST,
@@ -1176,12 +1232,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
         ),
         page(
             M::POST,
-            "/rounds/{id}/secret-claims/{item}/reject",
-            Roles(OFFICIALS),
-            post(crate::rounds::reject_claim_form),
-        ),
-        page(
-            M::POST,
             "/rounds/{id}/start",
             Roles(REGISTRY_READERS),
             post(crate::rounds::start_form),
@@ -1215,12 +1265,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/rounds/{id}/disclosure",
             Roles(REGISTRY_READERS),
             axum::routing::put(crate::rounds::api_save_disclosure),
-        ),
-        api(
-            M::POST,
-            "/api/v1/rounds/{id}/secret-claims/{item}/reject",
-            Roles(OFFICIALS),
-            post(crate::rounds::api_reject_claim),
         ),
         api(
             M::PUT,
@@ -1305,12 +1349,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             get(crate::notices::notices_page),
         ),
         page(
-            M::POST,
-            "/notices/{id}/read",
-            Roles(REGISTRY_READERS),
-            post(crate::notices::mark_read_form),
-        ),
-        page(
             M::GET,
             "/overdue/export.xlsx",
             Roles(OFFICIALS),
@@ -1321,12 +1359,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/notices",
             Roles(REGISTRY_READERS),
             get(crate::notices::api_notices),
-        ),
-        api(
-            M::POST,
-            "/api/v1/notices/{id}/read",
-            Roles(REGISTRY_READERS),
-            post(crate::notices::api_mark_read),
         ),
         api(
             M::GET,
@@ -1595,12 +1627,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             post(crate::monitoring::assign_form),
         ),
         page(
-            M::POST,
-            "/monitoring/quarantine/{mn}/discard",
-            Roles(PROVINCE),
-            post(crate::monitoring::discard_form),
-        ),
-        page(
             M::GET,
             "/monitoring/devices/{device}",
             Roles(PROVINCE),
@@ -1653,12 +1679,6 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/monitoring/quarantine/{mn}/assign",
             Roles(PROVINCE),
             post(crate::monitoring::api_assign),
-        ),
-        api(
-            M::POST,
-            "/api/v1/monitoring/quarantine/{mn}/discard",
-            Roles(PROVINCE),
-            post(crate::monitoring::api_discard),
         ),
         api(
             M::GET,
