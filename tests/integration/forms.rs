@@ -239,3 +239,22 @@ async fn a_form_whose_template_knows_nothing_of_refusals_is_filled_in_again_all_
     assert!(html.contains("id=\"plan_text-error\""), "{html}");
     assert!(html.contains("请填写年度实施计划"), "{html}");
 }
+
+#[tokio::test]
+async fn an_amendment_naming_something_that_is_no_enterprise_id_is_refused_at_that_field() {
+    let app = TestApp::new().await;
+    let browser = app.browser("province").await;
+    let refused = app
+        .post_form(
+            "/plans/620100/2028/actions",
+            Some(&browser),
+            &[
+                ("action", "amend"),
+                ("remove", "12, 甲企业"),
+                ("reason", "重复"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains("“甲企业”不是企业编号"));
+}

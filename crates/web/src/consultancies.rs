@@ -316,12 +316,12 @@ pub(crate) async fn impose(
 #[utoipa::path(post, path = "/api/v1/consultancies/{id}/sanctions", tag = "consultancies",
     params(("id" = i64, Path)), request_body = SanctionJson,
     responses((status = 201, body = views::consultancies::Sanction), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_impose(
+pub async fn sanction(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<SanctionJson>,
-) -> Result<Response, ApiError> {
+    Input(input): Input<SanctionJson>,
+) -> Result<Done<views::consultancies::Sanction>, AppError> {
     let principal = caller.principal()?;
     let sanction_id = impose(&state, principal, id, &input).await?;
     let row = state
@@ -329,22 +329,11 @@ pub async fn api_impose(
         .sanction(sanction_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(views::consultancies::Sanction::from(row)),
+    Ok(Done::with(
+        views::consultancies::Sanction::from(row),
+        format!("/consultancies/{id}"),
     )
-        .into_response())
-}
-
-pub async fn impose_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<SanctionJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    impose(&state, principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/consultancies/{id}")).into_response())
+    .created())
 }
 
 /// Lifting a sanction: the province's reason; fresh Art. 16 evidence must be on file.

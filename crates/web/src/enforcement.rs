@@ -8,7 +8,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::NaiveDate;
@@ -24,6 +23,7 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::consultancies::SanctionJson;
 use crate::error::{ApiError, AppError};
@@ -135,27 +135,17 @@ async fn action_row(
     params(("id" = i64, Path)), request_body = EnforcementInput,
     responses((status = 201, body = Enforcement), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn api_decide(
+pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<EnforcementInput>,
-) -> Result<Response, ApiError> {
+    Input(input): Input<EnforcementInput>,
+) -> Result<Done<Enforcement>, AppError> {
     let principal = caller.principal()?;
     let action_id = use_case::decide(state.app(), principal, id, &input.into()).await?;
     let row = action_row(&state, principal, action_id).await?;
-    Ok((StatusCode::CREATED, Json(Enforcement::from(row))).into_response())
-}
-
-pub async fn decide_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<EnforcementInput>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let action_id = use_case::decide(state.app(), principal, id, &input.into()).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}/enforcement#enforcement-{action_id}")).into_response())
+    let then = format!("/rounds/{id}/enforcement#enforcement-{action_id}");
+    Ok(Done::with(Enforcement::from(row), then).created())
 }
 
 /// Records how an order to correct ended: corrected on a day, or not corrected once its date
@@ -164,26 +154,19 @@ pub async fn decide_form(
     params(("id" = i64, Path, description = "the order to correct")), request_body = EnforcementOutcomeInput,
     responses((status = 200, body = Enforcement), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn api_outcome(
+pub async fn outcome(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<EnforcementOutcomeInput>,
-) -> Result<Json<Enforcement>, ApiError> {
-    let principal = caller.principal()?;
-    use_case::record_outcome(state.app(), principal, id, &input.into()).await?;
-    Ok(Json(action_row(&state, principal, id).await?.into()))
-}
-
-pub async fn outcome_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<EnforcementOutcomeInput>,
-) -> Result<Response, AppError> {
+    Input(input): Input<EnforcementOutcomeInput>,
+) -> Result<Done<Enforcement>, AppError> {
     let principal = caller.principal()?;
     let round_id = use_case::record_outcome(state.app(), principal, id, &input.into()).await?;
-    Ok(Redirect::to(&format!("/rounds/{round_id}/enforcement#enforcement-{id}")).into_response())
+    let view = Enforcement::from(action_row(&state, principal, id).await?);
+    Ok(Done::with(
+        view,
+        format!("/rounds/{round_id}/enforcement#enforcement-{id}"),
+    ))
 }
 
 // ---- reading ------------------------------------------------------------------------------------

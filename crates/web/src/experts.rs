@@ -21,9 +21,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use cpaudit_app::experts as use_case;
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
-use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{city_name, render, render_with, Ctx};
 use crate::views::experts::{Declaration, Employment, Expert, ExpertEvent};
@@ -462,12 +462,12 @@ async fn act(
 #[utoipa::path(post, path = "/api/v1/experts/{id}/actions", tag = "experts",
     params(("id" = i64, Path)), request_body = ActionJson,
     responses((status = 200, body = ExpertJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_action(
+pub async fn expert_action(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<ActionJson>,
-) -> Result<Json<ExpertJson>, ApiError> {
+    Input(input): Input<ActionJson>,
+) -> Result<Done<ExpertJson>, AppError> {
     let principal = caller.principal()?;
     act(&state, principal, id, &input).await?;
     let record = state
@@ -475,18 +475,10 @@ pub async fn api_action(
         .expert(principal, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(expert_json(caller.lang, record)))
-}
-
-pub async fn action_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<ActionJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    act(&state, principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/experts/{id}")).into_response())
+    Ok(Done::with(
+        expert_json(caller.lang, record),
+        format!("/experts/{id}"),
+    ))
 }
 
 /// An organisation named by kind and id: an employment or a declared conflict.
@@ -521,26 +513,15 @@ async fn add_employment(
 #[utoipa::path(post, path = "/api/v1/experts/{id}/employment", tag = "experts",
     params(("id" = i64, Path)), request_body = EmploymentJson,
     responses((status = 201), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_employment(
+pub async fn employment(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<EmploymentJson>,
-) -> Result<StatusCode, ApiError> {
+    Input(input): Input<EmploymentJson>,
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
     add_employment(&state, principal, id, &input).await?;
-    Ok(StatusCode::CREATED)
-}
-
-pub async fn employment_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<EmploymentJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    add_employment(&state, principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/experts/{id}")).into_response())
+    Ok(Done::then(format!("/experts/{id}")).created())
 }
 
 // ---- declarations -----------------------------------------------------------------------------
@@ -575,24 +556,14 @@ async fn declare(
 #[utoipa::path(post, path = "/api/v1/experts/me/declarations", tag = "experts",
     request_body = DeclarationJson,
     responses((status = 201), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_declare(
+pub async fn declaration(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<DeclarationJson>,
-) -> Result<StatusCode, ApiError> {
+    Input(input): Input<DeclarationJson>,
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
     declare(&state, principal, &input).await?;
-    Ok(StatusCode::CREATED)
-}
-
-pub async fn declare_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    PageForm(input): PageForm<DeclarationJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    declare(&state, principal, &input).await?;
-    Ok(Redirect::to("/experts/me").into_response())
+    Ok(Done::then("/experts/me").created())
 }
 
 // ---- pages ------------------------------------------------------------------------------------

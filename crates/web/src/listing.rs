@@ -30,6 +30,7 @@ use cpaudit_storage::{Principal, Reasons, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::form::PageForm;
@@ -781,16 +782,17 @@ async fn save_draft(
 #[utoipa::path(post, path = "/api/v1/plans/{city}/{year}", tag = "lists",
     params(("city" = String, Path), ("year" = i32, Path)), request_body = PlanDraftJson,
     responses((status = 200, body = PlanJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_plan_save(
+pub async fn plan_save(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Json(draft): Json<PlanDraftJson>,
-) -> Result<Json<PlanJson>, ApiError> {
+    Input(draft): Input<PlanDraftJson>,
+) -> Result<Done<PlanJson>, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
     save_draft(&state, principal, &city, year, &draft).await?;
-    Ok(Json(plan_json(&state, principal, &city, year).await?.0))
+    let (plan, _) = plan_json(&state, principal, &city, year).await?;
+    Ok(Done::with(plan, format!("/plans/{city}/{year}")))
 }
 
 /// An official's move of an enterprise to another year of the window, with a reason.
@@ -822,16 +824,17 @@ async fn move_enterprise(
 #[utoipa::path(post, path = "/api/v1/plans/{city}/{year}/moves", tag = "lists",
     params(("city" = String, Path), ("year" = i32, Path)), request_body = MoveJson,
     responses((status = 200, body = PlanJson), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn api_plan_move(
+pub async fn plan_move(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Json(input): Json<MoveJson>,
-) -> Result<Json<PlanJson>, ApiError> {
+    Input(input): Input<MoveJson>,
+) -> Result<Done<PlanJson>, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
     move_enterprise(&state, principal, &city, year, &input).await?;
-    Ok(Json(plan_json(&state, principal, &city, year).await?.0))
+    let (plan, _) = plan_json(&state, principal, &city, year).await?;
+    Ok(Done::with(plan, format!("/plans/{city}/{year}")))
 }
 
 /// Submit (city), return / amend / approve (province).
@@ -1070,30 +1073,6 @@ pub async fn plan_page(
     }))
 }
 
-pub async fn plan_save_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((city, year)): Path<(String, i32)>,
-    PageForm(draft): PageForm<PlanDraftJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let year = year_param(Some(year), &state)?;
-    save_draft(&state, principal, &city, year, &draft).await?;
-    Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
-}
-
-pub async fn plan_move_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((city, year)): Path<(String, i32)>,
-    PageForm(input): PageForm<MoveJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let year = year_param(Some(year), &state)?;
-    move_enterprise(&state, principal, &city, year, &input).await?;
-    Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
-}
-
 #[derive(Debug, Deserialize)]
 pub struct PlanActionForm {
     pub action: String,
@@ -1115,11 +1094,7 @@ pub async fn plan_action_form(
     let input = PlanActionJson {
         action: form.action,
         reason: form.reason,
-        remove: form
-            .remove
-            .split([',', '，', ' '])
-            .filter_map(|id| id.trim().parse().ok())
-            .collect(),
+        remove: enterprise_ids("remove", &form.remove)?,
     };
     act_on_plan(&state, principal, &city, year, input).await?;
     Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
@@ -1448,30 +1423,20 @@ pub struct IssuedJson {
 #[utoipa::path(post, path = "/api/v1/lists/{id}/letters", tag = "lists", params(("id" = i64, Path)),
     request_body = IssueLettersJson,
     responses((status = 200, body = IssuedJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_issue_letters(
+pub async fn issue_letters(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<IssueLettersJson>,
-) -> Result<Json<IssuedJson>, ApiError> {
+    Input(input): Input<IssueLettersJson>,
+) -> Result<Done<IssuedJson>, AppError> {
     let principal = caller.principal()?;
     let issued = issue(&state, principal, id, &input).await?;
     let letters = state.db().letters(principal.scope(), id).await?;
-    Ok(Json(IssuedJson {
+    let view = IssuedJson {
         issued,
         letters: letters.into_iter().map(Into::into).collect(),
-    }))
-}
-
-pub async fn issue_letters_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<IssueLettersJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    issue(&state, principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/lists/{id}")).into_response())
+    };
+    Ok(Done::with(view, format!("/lists/{id}")))
 }
 
 /// The letter's content, from the stored list, entry and clocks.
@@ -1634,26 +1599,15 @@ async fn deliver(
 #[utoipa::path(post, path = "/api/v1/letters/{id}/delivery", tag = "lists", params(("id" = i64, Path)),
     request_body = DeliveryJson,
     responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_delivery(
+pub async fn delivery(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<DeliveryJson>,
-) -> Result<StatusCode, ApiError> {
+    Input(input): Input<DeliveryJson>,
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
     deliver(&state, principal, id, input).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn delivery_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<DeliveryJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    deliver(&state, principal, id, input).await?;
-    Ok(Redirect::to(&format!("/letters/{id}")).into_response())
+    Ok(Done::then(format!("/letters/{id}")))
 }
 
 /// An enterprise's listings with their clocks and letters.

@@ -33,11 +33,10 @@ use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::action::Done;
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::chart::{LineChart, Slot, SlotState};
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render, Ctx};
 use crate::registry::{blank, invalid};
@@ -1888,25 +1887,15 @@ async fn assign(
     responses((status = 200, body = AssignJson), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
-pub async fn api_assign(
+pub async fn assign_mn(
     State(state): State<AppState>,
     caller: Caller,
     Path(mn): Path<String>,
-    Json(input): Json<AssignInput>,
-) -> Result<Json<AssignJson>, ApiError> {
+    Input(input): Input<AssignInput>,
+) -> Result<Done<AssignJson>, AppError> {
     let principal = caller.principal()?;
-    Ok(Json(assign(&state, principal, &mn, &input).await?))
-}
-
-pub async fn assign_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(mn): Path<String>,
-    PageForm(input): PageForm<AssignInput>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    assign(&state, principal, &mn, &input).await?;
-    Ok(Redirect::to("/monitoring/quarantine?all=true").into_response())
+    let assigned = assign(&state, principal, &mn, &input).await?;
+    Ok(Done::with(assigned, "/monitoring/quarantine?all=true"))
 }
 
 /// What discarding did.

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use cpaudit_storage::park_audits::ParkAuditRow;
@@ -14,6 +13,7 @@ use utoipa::ToSchema;
 
 use cpaudit_app::parks as use_case;
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::form::PageForm;
@@ -136,26 +136,15 @@ async fn assess(
 #[utoipa::path(post, path = "/api/v1/parks/{id}/audit/assessment", tag = "parks",
     params(("id" = i64, Path)), request_body = AssessmentJson,
     responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_assess(
+pub async fn assessment(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<AssessmentJson>,
-) -> Result<StatusCode, ApiError> {
+    Input(input): Input<AssessmentJson>,
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
     assess(&state, principal, id, &input).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn assess_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<AssessmentJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    assess(&state, principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/parks/{id}")).into_response())
+    Ok(Done::then(format!("/parks/{id}")))
 }
 
 /// The pilot form: targets one per line, "指标，基准值，目标值，单位".

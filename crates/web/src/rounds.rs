@@ -30,7 +30,6 @@ use crate::views::rounds::{Deadline, Round, RoundEvent, RoundListEntry, RoundPha
 use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
-use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::AppState;
@@ -129,28 +128,16 @@ impl ActionJson {
     params(("id" = i64, Path)), request_body = ActionJson,
     responses((status = 200, body = RoundJson), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn api_action(
+pub async fn round_action(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<ActionJson>,
-) -> Result<Json<RoundJson>, ApiError> {
+    Input(input): Input<ActionJson>,
+) -> Result<Done<RoundJson>, AppError> {
     let principal = caller.principal()?;
     rounds::take_action(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(
-        round_json(&state, principal, caller.lang, id).await?.1,
-    ))
-}
-
-pub async fn action_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<ActionJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    rounds::take_action(state.app(), principal, id, &input.input()).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
+    let (_, round) = round_json(&state, principal, caller.lang, id).await?;
+    Ok(Done::with(round, format!("/rounds/{id}")))
 }
 
 // ---- the round as a whole ------------------------------------------------------------------
@@ -884,28 +871,16 @@ pub async fn reject_claim(
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/start", tag = "rounds",
     params(("id" = i64, Path)), request_body = StartFilingJson,
     responses((status = 200, body = RoundJson), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn api_save_start(
+pub async fn save_start(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<StartFilingJson>,
-) -> Result<Json<RoundJson>, ApiError> {
+    Input(input): Input<StartFilingJson>,
+) -> Result<Done<RoundJson>, AppError> {
     let principal = caller.principal()?;
     rounds::save_start(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(
-        round_json(&state, principal, caller.lang, id).await?.1,
-    ))
-}
-
-pub async fn start_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<StartFilingJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    rounds::save_start(state.app(), principal, id, &input.input()).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
+    let (_, round) = round_json(&state, principal, caller.lang, id).await?;
+    Ok(Done::with(round, format!("/rounds/{id}")))
 }
 
 /// The dates and summary of one phase.
@@ -939,28 +914,16 @@ impl PhaseJson {
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/phases", tag = "rounds",
     params(("id" = i64, Path)), request_body = PhaseJson,
     responses((status = 200, body = RoundJson), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn api_record_phase(
+pub async fn record_phase(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<PhaseJson>,
-) -> Result<Json<RoundJson>, ApiError> {
+    Input(input): Input<PhaseJson>,
+) -> Result<Done<RoundJson>, AppError> {
     let principal = caller.principal()?;
     rounds::record_phase(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(
-        round_json(&state, principal, caller.lang, id).await?.1,
-    ))
-}
-
-pub async fn phase_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(input): PageForm<PhaseJson>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    rounds::record_phase(state.app(), principal, id, &input.input()).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
+    let (_, round) = round_json(&state, principal, caller.lang, id).await?;
+    Ok(Done::with(round, format!("/rounds/{id}")))
 }
 
 // ---- public disclosures --------------------------------------------------------------------

@@ -96,14 +96,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /enterprises/{id}/library"),
     ),
     (
-        "POST /api/v1/plans/{city}/{year}",
-        PageFor::Page("POST /plans/{city}/{year}"),
-    ),
-    (
-        "POST /api/v1/plans/{city}/{year}/moves",
-        PageFor::Page("POST /plans/{city}/{year}/moves"),
-    ),
-    (
         "POST /api/v1/plans/{city}/{year}/actions",
         PageFor::Page("POST /plans/{city}/{year}/actions"),
     ),
@@ -111,18 +103,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
     (
         "POST /api/v1/lists/{id}/corrections",
         PageFor::Page("POST /lists/{id}/corrections"),
-    ),
-    (
-        "POST /api/v1/lists/{id}/letters",
-        PageFor::Page("POST /lists/{id}/letters"),
-    ),
-    (
-        "POST /api/v1/letters/{id}/delivery",
-        PageFor::Page("POST /letters/{id}/delivery"),
-    ),
-    (
-        "POST /api/v1/consultancies/{id}/sanctions",
-        PageFor::Page("POST /consultancies/{id}/sanctions"),
     ),
     (
         "PUT /api/v1/consultancies/{id}/art16",
@@ -137,18 +117,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /enterprises/{id}/engagements"),
     ),
     ("POST /api/v1/experts", PageFor::Page("POST /experts")),
-    (
-        "POST /api/v1/experts/me/declarations",
-        PageFor::Page("POST /experts/me/declarations"),
-    ),
-    (
-        "POST /api/v1/experts/{id}/actions",
-        PageFor::Page("POST /experts/{id}/actions"),
-    ),
-    (
-        "POST /api/v1/experts/{id}/employment",
-        PageFor::Page("POST /experts/{id}/employment"),
-    ),
     ("POST /api/v1/draws", PageFor::Page("POST /draws")),
     (
         "POST /api/v1/draws/{id}/run",
@@ -163,24 +131,8 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /parks/{id}/audit"),
     ),
     (
-        "POST /api/v1/parks/{id}/audit/assessment",
-        PageFor::Page("POST /parks/{id}/audit/assessment"),
-    ),
-    (
         "PUT /api/v1/rounds/{id}/disclosure",
         PageFor::Page("POST /rounds/{id}/disclosure"),
-    ),
-    (
-        "PUT /api/v1/rounds/{id}/start",
-        PageFor::Page("POST /rounds/{id}/start"),
-    ),
-    (
-        "PUT /api/v1/rounds/{id}/phases",
-        PageFor::Page("POST /rounds/{id}/phases"),
-    ),
-    (
-        "POST /api/v1/rounds/{id}/actions",
-        PageFor::Page("POST /rounds/{id}/actions"),
     ),
     (
         "POST /api/v1/rounds/{id}/documents",
@@ -217,18 +169,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
     (
         "PUT /api/v1/rounds/{id}/options/{option}/verified",
         PageFor::Page("POST /rounds/{id}/options/{option}/verified"),
-    ),
-    (
-        "POST /api/v1/rounds/{id}/enforcement",
-        PageFor::Page("POST /rounds/{id}/enforcement"),
-    ),
-    (
-        "POST /api/v1/enforcement/{id}/outcome",
-        PageFor::Page("POST /enforcement/{id}/outcome"),
-    ),
-    (
-        "POST /api/v1/monitoring/quarantine/{mn}/assign",
-        PageFor::Page("POST /monitoring/quarantine/{mn}/assign"),
     ),
     (
         "PUT /api/v1/devices/{device}/settings",
@@ -364,6 +304,96 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             (M::POST, "/rounds/{id}/secret-claims/{item}/reject"),
             (M::POST, "/api/v1/rounds/{id}/secret-claims/{item}/reject"),
             crate::rounds::reject_claim,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/experts/{id}/actions"),
+            (M::POST, "/api/v1/experts/{id}/actions"),
+            crate::experts::expert_action,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/experts/{id}/employment"),
+            (M::POST, "/api/v1/experts/{id}/employment"),
+            crate::experts::employment,
+        ),
+        action(
+            Roles(&[Role::Expert]),
+            (M::POST, "/experts/me/declarations"),
+            (M::POST, "/api/v1/experts/me/declarations"),
+            crate::experts::declaration,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/lists/{id}/letters"),
+            (M::POST, "/api/v1/lists/{id}/letters"),
+            crate::listing::issue_letters,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/letters/{id}/delivery"),
+            (M::POST, "/api/v1/letters/{id}/delivery"),
+            crate::listing::delivery,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/rounds/{id}/enforcement"),
+            (M::POST, "/api/v1/rounds/{id}/enforcement"),
+            crate::enforcement::decide,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/enforcement/{id}/outcome"),
+            (M::POST, "/api/v1/enforcement/{id}/outcome"),
+            crate::enforcement::outcome,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/plans/{city}/{year}"),
+            (M::POST, "/api/v1/plans/{city}/{year}"),
+            crate::listing::plan_save,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/plans/{city}/{year}/moves"),
+            (M::POST, "/api/v1/plans/{city}/{year}/moves"),
+            crate::listing::plan_move,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/parks/{id}/audit/assessment"),
+            (M::POST, "/api/v1/parks/{id}/audit/assessment"),
+            crate::parks::assessment,
+        ),
+        action(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/actions"),
+            (M::POST, "/api/v1/rounds/{id}/actions"),
+            crate::rounds::round_action,
+        ),
+        action(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/start"),
+            (M::PUT, "/api/v1/rounds/{id}/start"),
+            crate::rounds::save_start,
+        ),
+        action(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/phases"),
+            (M::PUT, "/api/v1/rounds/{id}/phases"),
+            crate::rounds::record_phase,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/monitoring/quarantine/{mn}/assign"),
+            (M::POST, "/api/v1/monitoring/quarantine/{mn}/assign"),
+            crate::monitoring::assign_mn,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/consultancies/{id}/sanctions"),
+            (M::POST, "/api/v1/consultancies/{id}/sanctions"),
+            crate::consultancies::sanction,
         ),
     ]
     .into_iter()
@@ -754,18 +784,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         page(
             M::POST,
-            "/plans/{city}/{year}",
-            Roles(OFFICIALS),
-            post(crate::listing::plan_save_form),
-        ),
-        page(
-            M::POST,
-            "/plans/{city}/{year}/moves",
-            Roles(OFFICIALS),
-            post(crate::listing::plan_move_form),
-        ),
-        page(
-            M::POST,
             "/plans/{city}/{year}/actions",
             Roles(OFFICIALS),
             post(crate::listing::plan_action_form),
@@ -795,12 +813,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             post(crate::listing::correct_form),
         ),
         page(
-            M::POST,
-            "/lists/{id}/letters",
-            Roles(OFFICIALS),
-            post(crate::listing::issue_letters_form),
-        ),
-        page(
             M::GET,
             "/letters/{id}",
             Roles(REGISTRY_READERS),
@@ -811,12 +823,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/letters/{id}/letter.docx",
             Roles(REGISTRY_READERS),
             get(crate::listing::letter_docx),
-        ),
-        page(
-            M::POST,
-            "/letters/{id}/delivery",
-            Roles(OFFICIALS),
-            post(crate::listing::delivery_form),
         ),
         api(
             M::GET,
@@ -850,18 +856,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         api(
             M::POST,
-            "/api/v1/plans/{city}/{year}",
-            Roles(OFFICIALS),
-            post(crate::listing::api_plan_save),
-        ),
-        api(
-            M::POST,
-            "/api/v1/plans/{city}/{year}/moves",
-            Roles(OFFICIALS),
-            post(crate::listing::api_plan_move),
-        ),
-        api(
-            M::POST,
             "/api/v1/plans/{city}/{year}/actions",
             Roles(OFFICIALS),
             post(crate::listing::api_plan_action),
@@ -878,18 +872,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(PROVINCE),
             post(crate::listing::api_correct),
         ),
-        api(
-            M::POST,
-            "/api/v1/lists/{id}/letters",
-            Roles(OFFICIALS),
-            post(crate::listing::api_issue_letters),
-        ),
-        api(
-            M::POST,
-            "/api/v1/letters/{id}/delivery",
-            Roles(OFFICIALS),
-            post(crate::listing::api_delivery),
-        ),
         // Consultancies: Art. 16 evidence, scorecard, sanctions (province), engagements
         // (refused while blacklisted), and the public blacklist.
         page(
@@ -897,12 +879,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/consultancies/{id}",
             Roles(CONSULTANCY_READERS),
             get(crate::consultancies::consultancy_page),
-        ),
-        page(
-            M::POST,
-            "/consultancies/{id}/sanctions",
-            Roles(PROVINCE),
-            post(crate::consultancies::impose_form),
         ),
         page(
             M::POST,
@@ -927,12 +903,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/consultancies/{id}/art16",
             Roles(&[Role::Province, Role::Consultancy]),
             axum::routing::put(crate::consultancies::api_file_art16),
-        ),
-        api(
-            M::POST,
-            "/api/v1/consultancies/{id}/sanctions",
-            Roles(PROVINCE),
-            post(crate::consultancies::api_impose),
         ),
         api(
             M::POST,
@@ -973,28 +943,10 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::experts::me_page),
         ),
         page(
-            M::POST,
-            "/experts/me/declarations",
-            Roles(&[Role::Expert]),
-            post(crate::experts::declare_form),
-        ),
-        page(
             M::GET,
             "/experts/{id}",
             Roles(PROVINCE),
             get(crate::experts::expert_page),
-        ),
-        page(
-            M::POST,
-            "/experts/{id}/actions",
-            Roles(PROVINCE),
-            post(crate::experts::action_form),
-        ),
-        page(
-            M::POST,
-            "/experts/{id}/employment",
-            Roles(PROVINCE),
-            post(crate::experts::employment_form),
         ),
         api(
             M::GET,
@@ -1021,28 +973,10 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::experts::api_me),
         ),
         api(
-            M::POST,
-            "/api/v1/experts/me/declarations",
-            Roles(&[Role::Expert]),
-            post(crate::experts::api_declare),
-        ),
-        api(
             M::GET,
             "/api/v1/experts/{id}",
             Roles(PROVINCE),
             get(crate::experts::api_expert),
-        ),
-        api(
-            M::POST,
-            "/api/v1/experts/{id}/actions",
-            Roles(PROVINCE),
-            post(crate::experts::api_action),
-        ),
-        api(
-            M::POST,
-            "/api/v1/experts/{id}/employment",
-            Roles(PROVINCE),
-            post(crate::experts::api_employment),
         ),
         // Expert panel draws: the organizer (province or city, checked against the
         // enterprise) freezes and runs; the drawn expert answers; anyone reads the record.
@@ -1157,12 +1091,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(OFFICIALS),
             post(crate::parks::save_form),
         ),
-        page(
-            M::POST,
-            "/parks/{id}/audit/assessment",
-            Roles(PROVINCE),
-            post(crate::parks::assess_form),
-        ),
         api(
             M::GET,
             "/api/v1/parks/{id}/audits",
@@ -1174,12 +1102,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/parks/{id}/audit",
             Roles(OFFICIALS),
             axum::routing::put(crate::parks::api_save),
-        ),
-        api(
-            M::POST,
-            "/api/v1/parks/{id}/audit/assessment",
-            Roles(PROVINCE),
-            post(crate::parks::api_assess),
         ),
         // ---- audit rounds ----
         page(
@@ -1213,12 +1135,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::rounds::round_page),
         ),
         page(
-            M::POST,
-            "/rounds/{id}/actions",
-            Roles(REGISTRY_READERS),
-            post(crate::rounds::action_form),
-        ),
-        page(
             M::GET,
             "/rounds/{id}/disclosure",
             Roles(REGISTRY_READERS),
@@ -1229,18 +1145,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/rounds/{id}/disclosure",
             Roles(REGISTRY_READERS),
             post(crate::rounds::disclosure_form),
-        ),
-        page(
-            M::POST,
-            "/rounds/{id}/start",
-            Roles(REGISTRY_READERS),
-            post(crate::rounds::start_form),
-        ),
-        page(
-            M::POST,
-            "/rounds/{id}/phases",
-            Roles(REGISTRY_READERS),
-            post(crate::rounds::phase_form),
         ),
         api(
             M::GET,
@@ -1255,28 +1159,10 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::rounds::api_round),
         ),
         api(
-            M::POST,
-            "/api/v1/rounds/{id}/actions",
-            Roles(REGISTRY_READERS),
-            post(crate::rounds::api_action),
-        ),
-        api(
             M::PUT,
             "/api/v1/rounds/{id}/disclosure",
             Roles(REGISTRY_READERS),
             axum::routing::put(crate::rounds::api_save_disclosure),
-        ),
-        api(
-            M::PUT,
-            "/api/v1/rounds/{id}/start",
-            Roles(REGISTRY_READERS),
-            axum::routing::put(crate::rounds::api_save_start),
-        ),
-        api(
-            M::PUT,
-            "/api/v1/rounds/{id}/phases",
-            Roles(REGISTRY_READERS),
-            axum::routing::put(crate::rounds::api_record_phase),
         ),
         page(
             M::GET,
@@ -1552,21 +1438,9 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         page(
             M::POST,
-            "/rounds/{id}/enforcement",
-            Roles(OFFICIALS),
-            post(crate::enforcement::decide_form),
-        ),
-        page(
-            M::POST,
             "/rounds/{id}/enforcement/sanction",
             Roles(PROVINCE),
             post(crate::enforcement::sanction_form),
-        ),
-        page(
-            M::POST,
-            "/enforcement/{id}/outcome",
-            Roles(OFFICIALS),
-            post(crate::enforcement::outcome_form),
         ),
         page(
             M::GET,
@@ -1579,18 +1453,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/rounds/{id}/enforcement",
             Roles(REGISTRY_READERS),
             get(crate::enforcement::api_round_enforcement),
-        ),
-        api(
-            M::POST,
-            "/api/v1/rounds/{id}/enforcement",
-            Roles(OFFICIALS),
-            post(crate::enforcement::api_decide),
-        ),
-        api(
-            M::POST,
-            "/api/v1/enforcement/{id}/outcome",
-            Roles(OFFICIALS),
-            post(crate::enforcement::api_outcome),
         ),
         api(
             M::GET,
@@ -1619,12 +1481,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/monitoring/quarantine",
             Roles(PROVINCE),
             get(crate::monitoring::quarantine_page),
-        ),
-        page(
-            M::POST,
-            "/monitoring/quarantine/{mn}/assign",
-            Roles(PROVINCE),
-            post(crate::monitoring::assign_form),
         ),
         page(
             M::GET,
@@ -1673,12 +1529,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/monitoring/quarantine",
             Roles(PROVINCE),
             get(crate::monitoring::api_quarantine),
-        ),
-        api(
-            M::POST,
-            "/api/v1/monitoring/quarantine/{mn}/assign",
-            Roles(PROVINCE),
-            post(crate::monitoring::api_assign),
         ),
         api(
             M::GET,
