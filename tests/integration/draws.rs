@@ -427,7 +427,7 @@ async fn the_whole_draw_is_taken_on_pages_by_the_organizer_and_the_experts() {
         .post_form(
             &respond,
             Some(&expert),
-            &[("_page", "/experts/me"), ("answer", "accept")],
+            &[("_page", "/experts/me"), ("accept", "true")],
         )
         .await;
     assert_eq!(
@@ -443,7 +443,7 @@ async fn the_whole_draw_is_taken_on_pages_by_the_organizer_and_the_experts() {
         .post_form(
             &respond,
             Some(&expert),
-            &[("answer", "accept"), ("no_conflict", "yes")],
+            &[("accept", "true"), ("no_conflict", "true")],
         )
         .await;
     assert_eq!(

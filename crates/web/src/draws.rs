@@ -4,8 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Json;
 use cpaudit_app::draws::{self as use_case, FreezeInput, RunInput};
 use cpaudit_core::draw::ReviewKind;
@@ -14,10 +13,9 @@ use cpaudit_storage::evidence::date_text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::action::Done;
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
-use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render, Ctx};
 use crate::views::draws::{Assignment, Draw};
@@ -80,39 +78,52 @@ async fn draw_json(state: &AppState, id: i64) -> Result<DrawJson, AppError> {
 /// announced now and used only once published after this day.
 #[utoipa::path(post, path = "/api/v1/draws", tag = "draws", request_body = FreezeJson,
     responses((status = 201, body = DrawJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_freeze(
+pub async fn freeze(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<FreezeJson>,
-) -> Result<Response, ApiError> {
+    Input(input): Input<FreezeJson>,
+) -> Result<Done<DrawJson>, AppError> {
     let principal = caller.principal()?;
     let id = use_case::freeze(state.app(), principal, &input.into()).await?;
-    Ok((StatusCode::CREATED, Json(draw_json(&state, id).await?)).into_response())
+    Ok(Done::with(draw_json(&state, id).await?, format!("/draws/{id}")).created())
 }
 
-/// The random sources, as published after the freeze.
+/// The random sources, as published after the freeze: a list of sources, or (as the page's
+/// form sends them) one source per line, "name | YYYY-MM-DD | values…".
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RunJson {
     #[schema(value_type = Vec<Object>)]
-    pub sources: Vec<RandomSource>,
+    pub sources: Sources,
+}
+
+/// Random sources as a list or as lines of text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Sources {
+    List(Vec<RandomSource>),
+    Lines(String),
 }
 
 /// Runs a frozen draw with the published random sources (RFC 3797).
 #[utoipa::path(post, path = "/api/v1/draws/{id}/run", tag = "draws", params(("id" = i64, Path)),
     request_body = RunJson,
     responses((status = 200, body = DrawJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_run(
+pub async fn run(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<RunJson>,
-) -> Result<Json<DrawJson>, ApiError> {
+    Input(input): Input<RunJson>,
+) -> Result<Done<DrawJson>, AppError> {
     let principal = caller.principal()?;
-    let input = RunInput {
-        sources: input.sources,
+    let sources = match input.sources {
+        Sources::List(sources) => sources,
+        Sources::Lines(text) => use_case::sources_from_lines("sources", &text)?,
     };
-    use_case::run(state.app(), principal, id, &input).await?;
-    Ok(Json(draw_json(&state, id).await?))
+    use_case::run(state.app(), principal, id, &RunInput { sources }).await?;
+    Ok(Done::with(
+        draw_json(&state, id).await?,
+        format!("/draws/{id}"),
+    ))
 }
 
 /// An expert's answer to an assignment.
@@ -132,22 +143,22 @@ pub struct ResponseJson {
 #[utoipa::path(post, path = "/api/v1/draws/{id}/response", tag = "draws", params(("id" = i64, Path)),
     request_body = ResponseJson,
     responses((status = 200, body = Assignment), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn api_respond(
+pub async fn respond(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<ResponseJson>,
-) -> Result<Json<Assignment>, ApiError> {
+    Input(input): Input<ResponseJson>,
+) -> Result<Done<Assignment>, AppError> {
     let principal = caller.principal()?;
     let answer = use_case::Answer {
         accept: input.accept,
         no_conflict: input.no_conflict,
         reason: input.reason,
     };
-    Ok(Json(
-        use_case::respond(state.app(), principal, id, &answer)
-            .await?
-            .into(),
+    let seat = use_case::respond(state.app(), principal, id, &answer).await?;
+    Ok(Done::with(
+        Assignment::from(seat),
+        "/experts/me#assignments",
     ))
 }
 
@@ -415,91 +426,4 @@ pub async fn draw_page(
         seats,
         record_hash: draw.record_hash.clone().unwrap_or_default(),
     }))
-}
-
-/// The freeze form on a round's page: the day of the review.
-#[derive(Debug, Deserialize)]
-pub struct FreezeForm {
-    audit_round_id: i64,
-    #[serde(default)]
-    review_on: String,
-}
-
-pub async fn freeze_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    PageForm(form): PageForm<FreezeForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let input = FreezeInput {
-        kind: None,
-        round_id: None,
-        enterprise_id: None,
-        audit_round_id: Some(form.audit_round_id),
-        review_on: form.review_on,
-    };
-    let id = use_case::freeze(state.app(), principal, &input).await?;
-    Ok(Redirect::to(&format!("/draws/{id}")).into_response())
-}
-
-/// The run form: the published random sources, one per line.
-#[derive(Debug, Deserialize)]
-pub struct RunForm {
-    #[serde(default)]
-    sources: String,
-}
-
-pub async fn run_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(form): PageForm<RunForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let input = RunInput {
-        sources: use_case::sources_from_lines("sources", &form.sources)?,
-    };
-    use_case::run(state.app(), principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/draws/{id}")).into_response())
-}
-
-/// An expert's answer on the own page: accept (confirming no conflict) or decline with a reason.
-#[derive(Debug, Deserialize)]
-pub struct ResponseForm {
-    /// accept | decline
-    answer: String,
-    #[serde(default)]
-    no_conflict: Option<String>,
-    #[serde(default)]
-    reason: String,
-}
-
-pub async fn respond_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    PageForm(form): PageForm<ResponseForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let accept = match form.answer.as_str() {
-        "accept" => true,
-        "decline" => false,
-        _ => {
-            return Err(AppError::bad_request(
-                "invalid_choice",
-                Some("answer"),
-                cpaudit_core::registry::Message::new(
-                    "请选择参加或谢绝",
-                    "choose accept or decline",
-                ),
-            ))
-        }
-    };
-    let answer = use_case::Answer {
-        accept,
-        no_conflict: form.no_conflict.is_some(),
-        reason: form.reason,
-    };
-    use_case::respond(state.app(), principal, id, &answer).await?;
-    Ok(Redirect::to("/experts/me#assignments").into_response())
 }

@@ -117,15 +117,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /enterprises/{id}/engagements"),
     ),
     ("POST /api/v1/experts", PageFor::Page("POST /experts")),
-    ("POST /api/v1/draws", PageFor::Page("POST /draws")),
-    (
-        "POST /api/v1/draws/{id}/run",
-        PageFor::Page("POST /draws/{id}/run"),
-    ),
-    (
-        "POST /api/v1/draws/{id}/response",
-        PageFor::Page("POST /draws/{id}/response"),
-    ),
     (
         "PUT /api/v1/parks/{id}/audit",
         PageFor::Page("POST /parks/{id}/audit"),
@@ -394,6 +385,24 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             (M::POST, "/consultancies/{id}/sanctions"),
             (M::POST, "/api/v1/consultancies/{id}/sanctions"),
             crate::consultancies::sanction,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/draws"),
+            (M::POST, "/api/v1/draws"),
+            crate::draws::freeze,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/draws/{id}/run"),
+            (M::POST, "/api/v1/draws/{id}/run"),
+            crate::draws::run,
+        ),
+        action(
+            Roles(&[Role::Expert]),
+            (M::POST, "/draws/{id}/response"),
+            (M::POST, "/api/v1/draws/{id}/response"),
+            crate::draws::respond,
         ),
     ]
     .into_iter()
@@ -981,28 +990,10 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         // Expert panel draws: the organizer (province or city, checked against the
         // enterprise) freezes and runs; the drawn expert answers; anyone reads the record.
         api(
-            M::POST,
-            "/api/v1/draws",
-            Roles(OFFICIALS),
-            post(crate::draws::api_freeze),
-        ),
-        api(
-            M::POST,
-            "/api/v1/draws/{id}/run",
-            Roles(OFFICIALS),
-            post(crate::draws::api_run),
-        ),
-        api(
             M::GET,
             "/api/v1/draws/assignments",
             Roles(&[Role::Expert]),
             get(crate::draws::api_my_assignments),
-        ),
-        api(
-            M::POST,
-            "/api/v1/draws/{id}/response",
-            Roles(&[Role::Expert]),
-            post(crate::draws::api_respond),
         ),
         api(
             M::GET,
@@ -1030,28 +1021,10 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         // ---- panel draws as pages: the organizer freezes, runs and finishes; experts answer ----
         page(
-            M::POST,
-            "/draws",
-            Roles(OFFICIALS),
-            post(crate::draws::freeze_form),
-        ),
-        page(
             M::GET,
             "/draws/{id}",
             Roles(OFFICIALS),
             get(crate::draws::draw_page),
-        ),
-        page(
-            M::POST,
-            "/draws/{id}/run",
-            Roles(OFFICIALS),
-            post(crate::draws::run_form),
-        ),
-        page(
-            M::POST,
-            "/draws/{id}/response",
-            Roles(&[Role::Expert]),
-            post(crate::draws::respond_form),
         ),
         // ---- a consultancy's Art. 16 documents (crates/web/src/consultancies.rs) ----
         page(
