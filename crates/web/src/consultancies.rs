@@ -23,7 +23,6 @@ use utoipa::ToSchema;
 use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
-use crate::form::PageForm;
 use crate::pages::{render, Ctx};
 use crate::views;
 use crate::AppState;
@@ -205,7 +204,7 @@ pub async fn art16_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<Art16Form>,
+    Input(form): Input<Art16Form>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let lines = cpaudit_app::art16_form::Art16Lines {
@@ -426,7 +425,7 @@ pub async fn engage_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<EngageForm>,
+    Input(form): Input<EngageForm>,
 ) -> Result<Response, AppError> {
     let input = EngageJson {
         consultancy_id: form.consultancy_id,

@@ -28,7 +28,6 @@ use crate::auth::Caller;
 use crate::consultancies::SanctionJson;
 use crate::error::{ApiError, AppError};
 use crate::evidence::text_or_number;
-use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{render, Ctx};
 use crate::views::enforcement::Enforcement;
@@ -489,7 +488,7 @@ pub async fn sanction_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<RoundSanctionForm>,
+    Input(form): Input<RoundSanctionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let round = visible_round(&state, principal, id).await?;

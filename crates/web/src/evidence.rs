@@ -31,9 +31,9 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::action::Input;
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx, OptionView};
 pub use crate::rows::{RowProblem, RowsRefusal, RowsReport};
@@ -687,7 +687,7 @@ pub async fn add_evidence(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(input): PageForm<EvidenceInput>,
+    Input(input): Input<EvidenceInput>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let draft = input.draft();
@@ -738,7 +738,7 @@ pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<DecisionForm>,
+    Input(form): Input<DecisionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = use_case::DecisionInput {

@@ -1,14 +1,13 @@
 //! Page forms: strict decoding and answering a refused form with the same form again.
 //!
-//! [`PageForm`] decodes a form body strictly: a field left empty counts as absent (so an empty
-//! optional number is no number, not a parse error), and a value that does not parse is an
-//! error at its field, never dropped.
+//! [`decode`] reads a form body strictly (for `action::Input`): a non-text field left empty
+//! counts as absent (so an empty optional number is no number, not a parse error), and a value
+//! that does not parse is an error at its field, never dropped.
 //!
 //! When a page form is refused for its input, the page middleware answers with the page the
 //! form is on (the `_page` field, else the Referer), rendered again with a [`Redisplay`]: every
 //! submitted value kept and every error beside its field, with the refusal's status.
 
-use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use cpaudit_core::registry::{FieldError, Message};
 use serde::de::DeserializeOwned;
@@ -24,27 +23,6 @@ const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// The longest value quoted back in a message about it.
 const QUOTED_CHARS: usize = 40;
-
-/// A form body decoded strictly; see the module documentation.
-#[derive(Debug, Clone)]
-pub struct PageForm<T>(pub T);
-
-impl<T, S> FromRequest<S> for PageForm<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
-        let bytes = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|_| AppError::PayloadTooLarge {
-                limit_bytes: crate::auth::MAX_FORM_BYTES,
-            })?;
-        decode(&bytes).map(PageForm)
-    }
-}
 
 /// Decodes a urlencoded body into `T`. A field left empty that does not decode as empty (a
 /// number, a date, a choice) counts as absent; text fields keep their empty value, so that the

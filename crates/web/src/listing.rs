@@ -33,7 +33,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
-use crate::form::PageForm;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, city_name, render, Ctx};
 use crate::views::lists as views;
@@ -456,7 +455,7 @@ pub async fn library_change_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<LibraryForm>,
+    Input(form): Input<LibraryForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = LibraryChangeJson {
@@ -638,7 +637,7 @@ pub struct SyncForm {
 pub async fn library_sync(
     State(state): State<AppState>,
     caller: Caller,
-    PageForm(form): PageForm<SyncForm>,
+    Input(form): Input<SyncForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let Some(city) = city_of(principal) else {
@@ -1087,7 +1086,7 @@ pub async fn plan_action_form(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    PageForm(form): PageForm<PlanActionForm>,
+    Input(form): Input<PlanActionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
@@ -1242,7 +1241,7 @@ pub struct PublishForm {
 pub async fn publish_form(
     State(state): State<AppState>,
     caller: Caller,
-    PageForm(form): PageForm<PublishForm>,
+    Input(form): Input<PublishForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = PublishJson {
@@ -1374,7 +1373,7 @@ pub async fn correct_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<CorrectionForm>,
+    Input(form): Input<CorrectionForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let remove: Vec<i64> = form

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
+use crate::action::Input;
 use crate::auth::{set_cookie, Caller, SESSION_COOKIE};
 use crate::error::AppError;
-use crate::form::PageForm;
 use crate::form::Redisplay;
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
 use crate::registry::{export_response, ImportReport, ListQuery};
@@ -400,7 +400,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     caller: Caller,
-    PageForm(form): PageForm<LoginForm>,
+    Input(form): Input<LoginForm>,
 ) -> Result<Response, AppError> {
     let now = state.now();
     let outcome = state
@@ -1067,7 +1067,7 @@ fn form_faults(error: cpaudit_app::Error) -> Result<(Vec<FieldError>, StatusCode
 pub async fn enterprise_create(
     State(state): State<AppState>,
     caller: Caller,
-    PageForm(form): PageForm<EnterpriseForm>,
+    Input(form): Input<EnterpriseForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let draft = form.draft();
@@ -1123,7 +1123,7 @@ pub async fn enterprise_update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<EnterpriseForm>,
+    Input(form): Input<EnterpriseForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let draft = form.draft();
@@ -1290,7 +1290,7 @@ pub struct ConfirmForm {
 pub async fn import_confirm(
     State(state): State<AppState>,
     caller: Caller,
-    PageForm(form): PageForm<ConfirmForm>,
+    Input(form): Input<ConfirmForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let mode = registry_import::ImportMode::parse(&form.mode)?;

@@ -16,7 +16,6 @@ use cpaudit_app::parks as use_case;
 use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
-use crate::form::PageForm;
 use crate::pages::{render, Ctx};
 use crate::views::park_audits::ParkAudit;
 use crate::AppState;
@@ -200,7 +199,7 @@ pub async fn save_form(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<ParkAuditForm>,
+    Input(form): Input<ParkAuditForm>,
 ) -> Result<Response, AppError> {
     let principal = caller.principal()?;
     let input = ParkAuditJson {
