@@ -258,3 +258,24 @@ async fn an_amendment_naming_something_that_is_no_enterprise_id_is_refused_at_th
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.text().contains("“甲企业”不是企业编号"));
 }
+
+#[tokio::test]
+async fn a_correction_naming_something_that_is_no_enterprise_id_changes_nothing() {
+    let app = TestApp::new().await;
+    let browser = app.browser("province").await;
+    let lists = app.db().published_lists(None).await.unwrap();
+    let list = lists.first().expect("the demo publishes a list").id;
+    let refused = app
+        .post_form(
+            &format!("/lists/{list}/corrections"),
+            Some(&browser),
+            &[("remove", "abc"), ("reason", "误列")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains("“abc”不是企业编号"));
+    assert_eq!(
+        app.db().published_lists(None).await.unwrap().len(),
+        lists.len()
+    );
+}

@@ -404,35 +404,14 @@ async fn engage(
 #[utoipa::path(post, path = "/api/v1/enterprises/{id}/engagements", tag = "consultancies",
     params(("id" = i64, Path)), request_body = EngageJson,
     responses((status = 201), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn api_engage(
+pub async fn engagement(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<EngageJson>,
-) -> Result<StatusCode, ApiError> {
+    Input(input): Input<EngageJson>,
+) -> Result<Done<()>, AppError> {
     engage(&state, &caller, id, &input).await?;
-    Ok(StatusCode::CREATED)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct EngageForm {
-    pub consultancy_id: i64,
-    #[serde(default)]
-    pub since: String,
-}
-
-pub async fn engage_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Input(form): Input<EngageForm>,
-) -> Result<Response, AppError> {
-    let input = EngageJson {
-        consultancy_id: form.consultancy_id,
-        since: form.since,
-    };
-    engage(&state, &caller, id, &input).await?;
-    Ok(Redirect::to(&format!("/enterprises/{id}")).into_response())
+    Ok(Done::then(format!("/enterprises/{id}")).created())
 }
 
 async fn blacklist(state: &AppState) -> Result<Vec<PublicSanction>, AppError> {

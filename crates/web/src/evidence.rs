@@ -744,7 +744,19 @@ pub async fn decide(
     let input = use_case::DecisionInput {
         decision: form.decision.clone(),
         reason: form.reason.clone(),
-        version: form.version.trim().parse().ok(),
+        version: match form.version.trim() {
+            "" => None,
+            version => Some(version.parse().map_err(|_| {
+                AppError::bad_request(
+                    "invalid_value",
+                    Some("version"),
+                    cpaudit_core::registry::Message::new(
+                        "版本号应为整数",
+                        "version must be a whole number",
+                    ),
+                )
+            })?),
+        },
     };
     let error = match use_case::decide(state.app(), principal, id, &input).await {
         Ok(row) => {

@@ -846,7 +846,8 @@ pub struct PlanActionJson {
     pub reason: String,
     /// amend: enterprise ids the province takes off the plan.
     #[serde(default)]
-    pub remove: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub remove: EnterpriseIds,
 }
 
 async fn act_on_plan(
@@ -859,7 +860,7 @@ async fn act_on_plan(
     let input = cpaudit_app::plans::PlanActionInput {
         action: input.action,
         reason: input.reason,
-        remove: input.remove,
+        remove: input.remove.ids("remove")?,
     };
     Ok(cpaudit_app::plans::act_on_plan(state.app(), principal, city, year, &input).await?)
 }
@@ -868,18 +869,18 @@ async fn act_on_plan(
 #[utoipa::path(post, path = "/api/v1/plans/{city}/{year}/actions", tag = "lists",
     params(("city" = String, Path), ("year" = i32, Path)), request_body = PlanActionJson,
     responses((status = 200, body = views::Plan), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn api_plan_action(
+pub async fn plan_action(
     State(state): State<AppState>,
     caller: Caller,
     Path((city, year)): Path<(String, i32)>,
-    Json(input): Json<PlanActionJson>,
-) -> Result<Json<views::Plan>, ApiError> {
+    Input(input): Input<PlanActionJson>,
+) -> Result<Done<views::Plan>, AppError> {
     let principal = caller.principal()?;
     let year = year_param(Some(year), &state)?;
-    Ok(Json(
-        act_on_plan(&state, principal, &city, year, input)
-            .await?
-            .into(),
+    let plan = act_on_plan(&state, principal, &city, year, input).await?;
+    Ok(Done::with(
+        views::Plan::from(plan),
+        format!("/plans/{city}/{year}"),
     ))
 }
 
@@ -1072,33 +1073,6 @@ pub async fn plan_page(
     }))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PlanActionForm {
-    pub action: String,
-    #[serde(default)]
-    pub reason: String,
-    /// amend: comma-separated enterprise ids to take off.
-    #[serde(default)]
-    pub remove: String,
-}
-
-pub async fn plan_action_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((city, year)): Path<(String, i32)>,
-    Input(form): Input<PlanActionForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let year = year_param(Some(year), &state)?;
-    let input = PlanActionJson {
-        action: form.action,
-        reason: form.reason,
-        remove: enterprise_ids("remove", &form.remove)?,
-    };
-    act_on_plan(&state, principal, &city, year, input).await?;
-    Ok(Redirect::to(&format!("/plans/{city}/{year}")).into_response())
-}
-
 // ---- publication -----------------------------------------------------------------------------
 
 /// A list to publish: the main batch from the approved plans, or a supplementary batch of
@@ -1113,7 +1087,8 @@ pub struct PublishJson {
     /// Supplementary batch: the enterprises to add (each must be 双超 this year and not yet
     /// listed this year).
     #[serde(default)]
-    pub supplementary: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub supplementary: EnterpriseIds,
 }
 
 async fn publish(
@@ -1126,7 +1101,7 @@ async fn publish(
         title: input.title,
         document_number: input.document_number,
         published_on: input.published_on,
-        supplementary: input.supplementary,
+        supplementary: input.supplementary.ids("supplementary")?,
     };
     Ok(cpaudit_app::lists::publish(state.app(), principal, &input).await?)
 }
@@ -1134,11 +1109,11 @@ async fn publish(
 /// Publishes a list (province). Publication starts each listed enterprise's clocks.
 #[utoipa::path(post, path = "/api/v1/lists", tag = "lists", request_body = PublishJson,
     responses((status = 201, body = views::PublishedList), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_publish(
+pub async fn publish_list(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<PublishJson>,
-) -> Result<Response, ApiError> {
+    Input(input): Input<PublishJson>,
+) -> Result<Done<views::PublishedList>, AppError> {
     let principal = caller.principal()?;
     let id = publish(&state, principal, input).await?;
     let list = state
@@ -1146,14 +1121,15 @@ pub async fn api_publish(
         .published_list(id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(views::PublishedList::from(list))).into_response())
+    Ok(Done::with(views::PublishedList::from(list), format!("/lists/{id}")).created())
 }
 
 /// A correction: the enterprises to take off and why. The list stays frozen; the correction is
 /// a new version naming the old one.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CorrectionJson {
-    pub remove: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub remove: EnterpriseIds,
     pub reason: String,
 }
 
@@ -1161,22 +1137,22 @@ pub struct CorrectionJson {
 #[utoipa::path(post, path = "/api/v1/lists/{id}/corrections", tag = "lists", params(("id" = i64, Path)),
     request_body = CorrectionJson,
     responses((status = 201, body = views::PublishedList), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn api_correct(
+pub async fn correct_list(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<CorrectionJson>,
-) -> Result<Response, ApiError> {
+    Input(input): Input<CorrectionJson>,
+) -> Result<Done<views::PublishedList>, AppError> {
     let principal = caller.principal()?;
+    let remove = input.remove.ids("remove")?;
     let new_id =
-        cpaudit_app::lists::correct(state.app(), principal, id, &input.remove, &input.reason)
-            .await?;
+        cpaudit_app::lists::correct(state.app(), principal, id, &remove, &input.reason).await?;
     let list = state
         .db()
         .published_list(new_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(views::PublishedList::from(list))).into_response())
+    Ok(Done::with(views::PublishedList::from(list), format!("/lists/{new_id}")).created())
 }
 
 #[derive(Template)]
@@ -1227,32 +1203,28 @@ fn enterprise_ids(field: &str, text: &str) -> Result<Vec<i64>, AppError> {
         .collect()
 }
 
+/// Enterprise ids as a list (JSON) or as a person types them (a form): separated by commas,
+/// 、 or spaces. Anything that is not an id is an error at its field, never dropped.
 #[derive(Debug, Deserialize)]
-pub struct PublishForm {
-    pub year: i32,
-    pub title: String,
-    pub document_number: String,
-    #[serde(default)]
-    pub published_on: String,
-    #[serde(default)]
-    pub supplementary: String,
+#[serde(untagged)]
+pub enum EnterpriseIds {
+    List(Vec<i64>),
+    Text(String),
 }
 
-pub async fn publish_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Input(form): Input<PublishForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let input = PublishJson {
-        year: form.year,
-        title: form.title,
-        document_number: form.document_number,
-        published_on: Some(form.published_on),
-        supplementary: enterprise_ids("supplementary", &form.supplementary)?,
-    };
-    let id = publish(&state, principal, input).await?;
-    Ok(Redirect::to(&format!("/lists/{id}")).into_response())
+impl Default for EnterpriseIds {
+    fn default() -> Self {
+        EnterpriseIds::List(Vec::new())
+    }
+}
+
+impl EnterpriseIds {
+    fn ids(&self, field: &str) -> Result<Vec<i64>, AppError> {
+        match self {
+            EnterpriseIds::List(ids) => Ok(ids.clone()),
+            EnterpriseIds::Text(text) => enterprise_ids(field, text),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -1359,31 +1331,6 @@ fn short_city_name(state: &AppState, code: &str) -> String {
         .map_or(code.to_string(), |d| {
             d.short_name_zh.chars().take(1).collect()
         })
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CorrectionForm {
-    #[serde(default)]
-    pub remove: String,
-    #[serde(default)]
-    pub reason: String,
-}
-
-pub async fn correct_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Input(form): Input<CorrectionForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let remove: Vec<i64> = form
-        .remove
-        .split([',', '，', ' '])
-        .filter_map(|id| id.trim().parse().ok())
-        .collect();
-    let new_id =
-        cpaudit_app::lists::correct(state.app(), principal, id, &remove, &form.reason).await?;
-    Ok(Redirect::to(&format!("/lists/{new_id}")).into_response())
 }
 
 // ---- written notifications -------------------------------------------------------------------

@@ -96,25 +96,12 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /enterprises/{id}/library"),
     ),
     (
-        "POST /api/v1/plans/{city}/{year}/actions",
-        PageFor::Page("POST /plans/{city}/{year}/actions"),
-    ),
-    ("POST /api/v1/lists", PageFor::Page("POST /lists")),
-    (
-        "POST /api/v1/lists/{id}/corrections",
-        PageFor::Page("POST /lists/{id}/corrections"),
-    ),
-    (
         "PUT /api/v1/consultancies/{id}/art16",
         PageFor::Page("POST /consultancies/{id}/art16"),
     ),
     (
         "POST /api/v1/consultancies/{id}/documents",
         PageFor::Page("POST /consultancies/{id}/documents"),
-    ),
-    (
-        "POST /api/v1/enterprises/{id}/engagements",
-        PageFor::Page("POST /enterprises/{id}/engagements"),
     ),
     ("POST /api/v1/experts", PageFor::Page("POST /experts")),
     (
@@ -403,6 +390,30 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             (M::POST, "/draws/{id}/response"),
             (M::POST, "/api/v1/draws/{id}/response"),
             crate::draws::respond,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/plans/{city}/{year}/actions"),
+            (M::POST, "/api/v1/plans/{city}/{year}/actions"),
+            crate::listing::plan_action,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/lists"),
+            (M::POST, "/api/v1/lists"),
+            crate::listing::publish_list,
+        ),
+        action(
+            Roles(PROVINCE),
+            (M::POST, "/lists/{id}/corrections"),
+            (M::POST, "/api/v1/lists/{id}/corrections"),
+            crate::listing::correct_list,
+        ),
+        action(
+            Roles(ENTERPRISE_ACTORS),
+            (M::POST, "/enterprises/{id}/engagements"),
+            (M::POST, "/api/v1/enterprises/{id}/engagements"),
+            crate::consultancies::engagement,
         ),
     ]
     .into_iter()
@@ -792,34 +803,16 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::listing::plan_page),
         ),
         page(
-            M::POST,
-            "/plans/{city}/{year}/actions",
-            Roles(OFFICIALS),
-            post(crate::listing::plan_action_form),
-        ),
-        page(
             M::GET,
             "/lists",
             Roles(OFFICIALS),
             get(crate::listing::lists_page),
         ),
         page(
-            M::POST,
-            "/lists",
-            Roles(PROVINCE),
-            post(crate::listing::publish_form),
-        ),
-        page(
             M::GET,
             "/lists/{id}",
             Roles(OFFICIALS),
             get(crate::listing::list_page),
-        ),
-        page(
-            M::POST,
-            "/lists/{id}/corrections",
-            Roles(PROVINCE),
-            post(crate::listing::correct_form),
         ),
         page(
             M::GET,
@@ -863,24 +856,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(OFFICIALS),
             get(crate::listing::api_plan),
         ),
-        api(
-            M::POST,
-            "/api/v1/plans/{city}/{year}/actions",
-            Roles(OFFICIALS),
-            post(crate::listing::api_plan_action),
-        ),
-        api(
-            M::POST,
-            "/api/v1/lists",
-            Roles(PROVINCE),
-            post(crate::listing::api_publish),
-        ),
-        api(
-            M::POST,
-            "/api/v1/lists/{id}/corrections",
-            Roles(PROVINCE),
-            post(crate::listing::api_correct),
-        ),
         // Consultancies: Art. 16 evidence, scorecard, sanctions (province), engagements
         // (refused while blacklisted), and the public blacklist.
         page(
@@ -888,12 +863,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/consultancies/{id}",
             Roles(CONSULTANCY_READERS),
             get(crate::consultancies::consultancy_page),
-        ),
-        page(
-            M::POST,
-            "/enterprises/{id}/engagements",
-            Roles(ENTERPRISE_ACTORS),
-            post(crate::consultancies::engage_form),
         ),
         page(
             M::GET,
@@ -912,12 +881,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/consultancies/{id}/art16",
             Roles(&[Role::Province, Role::Consultancy]),
             axum::routing::put(crate::consultancies::api_file_art16),
-        ),
-        api(
-            M::POST,
-            "/api/v1/enterprises/{id}/engagements",
-            Roles(ENTERPRISE_ACTORS),
-            post(crate::consultancies::api_engage),
         ),
         api(
             M::GET,
