@@ -379,6 +379,13 @@ async fn the_whole_draw_is_taken_on_pages_by_the_organizer_and_the_experts() {
     assert_eq!(frozen.status, StatusCode::SEE_OTHER, "{}", frozen.text());
     let draw_path = frozen.headers["location"].to_str().unwrap().to_string();
     let draw_id: i64 = draw_path.trim_start_matches("/draws/").parse().unwrap();
+    // The public list words the review and the stage, not their codes.
+    let public = app.get("/public/draws", None).await.text();
+    assert!(public.contains("已冻结专家库，待公布随机源"), "{public}");
+    assert!(
+        !public.contains(">frozen<") && !public.contains(">assessment<"),
+        "{public}"
+    );
 
     // A source line that does not read comes back beside the field, as typed.
     app.clock.advance(chrono::Duration::days(2));

@@ -314,7 +314,7 @@ pub async fn api_public_draws(
 #[template(path = "public_draws.html")]
 struct PublicDrawsPage {
     ctx: Ctx,
-    draws: Vec<DrawSummary>,
+    draws: Vec<DrawLine>,
 }
 
 /// The published draws as a page.
@@ -322,17 +322,26 @@ pub async fn public_draws_page(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Response, AppError> {
+    let draws = state
+        .db()
+        .list_draws()
+        .await?
+        .iter()
+        .map(|row| DrawLine::of(row, caller.lang))
+        .collect();
     Ok(render(&PublicDrawsPage {
         ctx: Ctx::new(&caller),
-        draws: draw_summaries(&state).await?,
+        draws,
     }))
 }
 
 // ---- pages: the organizer freezes, runs and finishes; the expert answers ------------------
 
-/// A draw as a page lists it.
+/// A draw as a page lists it: its review and stage in words, its freeze in Beijing time.
 pub struct DrawLine {
     pub id: i64,
+    /// The drawn record's hash, once drawn; empty before.
+    pub record_hash: String,
     pub kind: String,
     pub stage: String,
     pub frozen_at: String,
@@ -343,6 +352,7 @@ impl DrawLine {
     pub fn of(row: &cpaudit_storage::draws::DrawRow, lang: Lang) -> Self {
         DrawLine {
             id: row.id,
+            record_hash: row.record_hash.clone().unwrap_or_default(),
             kind: lang
                 .pick(row.review_kind.label_zh(), row.review_kind.label_en())
                 .to_string(),
