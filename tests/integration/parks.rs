@@ -114,3 +114,57 @@ async fn a_park_pilot_that_passes_makes_its_members_count_as_audited() {
         .await;
     assert!(page.text().contains("视同开展一次清洁生产审核"));
 }
+
+#[tokio::test]
+async fn the_pilot_is_kept_on_the_park_page_with_targets_one_per_line() {
+    let app = TestApp::new().await;
+    let browser = app.browser("province").await;
+    let page = format!("/parks/{PARK}");
+    let action = format!("{page}/audit");
+    let refused = app
+        .post_form(
+            &action,
+            Some(&browser),
+            &[
+                ("_page", &page),
+                ("title", "金昌化工园区整体清洁生产审核试点"),
+                ("started_on", "2026-03-01"),
+                ("targets", "COD 排放量，320，二百八，t/a"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let html = refused.text();
+    assert!(html.contains("id=\"targets-error\""), "{html}");
+    assert!(
+        html.contains(">COD 排放量，320，二百八，t/a</textarea>"),
+        "{html}"
+    );
+    let saved = app
+        .post_form(
+            &action,
+            Some(&browser),
+            &[
+                ("title", "金昌化工园区整体清洁生产审核试点"),
+                ("started_on", "2026-03-01"),
+                ("targets", "COD 排放量，320，280，t/a"),
+                ("measures", "中水回用"),
+                ("wastewater_status", "园区污水处理厂一期运行"),
+                ("wastewater_compliant", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let province = app.token("province").await;
+    let audits = app
+        .api(
+            "GET",
+            &format!("/api/v1/parks/{PARK}/audits"),
+            Some(&province),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(audits[0]["wastewater_compliant"], true, "{audits}");
+    assert_eq!(audits[0]["targets"][0]["target"], 280.0, "{audits}");
+}

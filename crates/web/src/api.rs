@@ -90,7 +90,7 @@ use cpaudit_app::registry_import;
         crate::public::api_rule,
         crate::rounds::api_rounds,
         crate::work::api_work,
-        crate::parks::api_save,
+        crate::parks::save_pilot,
         crate::parks::api_audits,
         crate::parks::assessment,
         crate::rounds::api_round,

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Json;
 use cpaudit_storage::park_audits::ParkAuditRow;
 use cpaudit_storage::Principal;
@@ -35,7 +35,9 @@ pub struct ParkTarget {
 pub struct ParkAuditJson {
     pub title: String,
     pub started_on: String,
-    pub targets: Vec<ParkTarget>,
+    /// A list of targets, or (as the page's form sends them) one per line, "指标，基准值，目标值，单位".
+    #[schema(value_type = Vec<ParkTarget>)]
+    pub targets: Targets,
     #[serde(default)]
     pub measures: String,
     /// 集中式污水处理设施建设与运行情况.
@@ -46,13 +48,25 @@ pub struct ParkAuditJson {
     pub wastewater_compliant: bool,
 }
 
-impl From<&ParkAuditJson> for use_case::PilotInput {
-    fn from(input: &ParkAuditJson) -> Self {
-        use_case::PilotInput {
-            title: input.title.clone(),
-            started_on: input.started_on.clone(),
-            targets: input
-                .targets
+/// Targets as a list or as lines of text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Targets {
+    List(Vec<ParkTarget>),
+    Lines(String),
+}
+
+impl ParkAuditJson {
+    /// The pilot as the use case takes it; targets typed as lines are read here.
+    fn input(&self) -> Result<use_case::PilotInput, AppError> {
+        let targets = match &self.targets {
+            Targets::List(targets) => targets.clone(),
+            Targets::Lines(text) => parse_targets(text)?,
+        };
+        Ok(use_case::PilotInput {
+            title: self.title.clone(),
+            started_on: self.started_on.clone(),
+            targets: targets
                 .iter()
                 .map(|t| use_case::ParkTarget {
                     indicator: t.indicator.clone(),
@@ -61,10 +75,10 @@ impl From<&ParkAuditJson> for use_case::PilotInput {
                     unit: t.unit.clone(),
                 })
                 .collect(),
-            measures: input.measures.clone(),
-            wastewater_status: input.wastewater_status.clone(),
-            wastewater_compliant: input.wastewater_compliant,
-        }
+            measures: self.measures.clone(),
+            wastewater_status: self.wastewater_status.clone(),
+            wastewater_compliant: self.wastewater_compliant,
+        })
     }
 }
 
@@ -74,23 +88,24 @@ async fn save(
     park_id: i64,
     input: &ParkAuditJson,
 ) -> Result<(), AppError> {
-    Ok(use_case::save(state.app(), principal, park_id, &input.into()).await?)
+    Ok(use_case::save(state.app(), principal, park_id, &input.input()?).await?)
 }
 
 /// Starts or updates the park's pilot (the park's city or the province).
 #[utoipa::path(put, path = "/api/v1/parks/{id}/audit", tag = "parks", params(("id" = i64, Path)),
     request_body = ParkAuditJson,
     responses((status = 200, body = [ParkAudit]), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn api_save(
+pub async fn save_pilot(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<ParkAuditJson>,
-) -> Result<Json<Vec<ParkAudit>>, ApiError> {
+    Input(input): Input<ParkAuditJson>,
+) -> Result<Done<Vec<ParkAudit>>, AppError> {
     let principal = caller.principal()?;
     save(&state, principal, id, &input).await?;
     let rows = state.db().park_audits(principal, id).await?;
-    Ok(Json(rows.into_iter().map(ParkAudit::from).collect()))
+    let view = rows.into_iter().map(ParkAudit::from).collect();
+    Ok(Done::with(view, format!("/parks/{id}")))
 }
 
 /// The park's pilots, newest first.
@@ -146,20 +161,6 @@ pub async fn assessment(
     Ok(Done::then(format!("/parks/{id}")))
 }
 
-/// The pilot form: targets one per line, "指标，基准值，目标值，单位".
-#[derive(Debug, Deserialize)]
-pub struct ParkAuditForm {
-    pub title: String,
-    pub started_on: String,
-    pub targets: String,
-    #[serde(default)]
-    pub measures: String,
-    #[serde(default)]
-    pub wastewater_status: String,
-    #[serde(default)]
-    pub wastewater_compliant: Option<String>,
-}
-
 fn parse_targets(text: &str) -> Result<Vec<ParkTarget>, AppError> {
     text.lines()
         .map(str::trim)
@@ -193,25 +194,6 @@ fn parse_targets(text: &str) -> Result<Vec<ParkTarget>, AppError> {
             })
         })
         .collect()
-}
-
-pub async fn save_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Input(form): Input<ParkAuditForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let input = ParkAuditJson {
-        targets: parse_targets(&form.targets)?,
-        title: form.title,
-        started_on: form.started_on,
-        measures: form.measures,
-        wastewater_status: form.wastewater_status,
-        wastewater_compliant: form.wastewater_compliant.is_some(),
-    };
-    save(&state, principal, id, &input).await?;
-    Ok(Redirect::to(&format!("/parks/{id}")).into_response())
 }
 
 struct AuditView {

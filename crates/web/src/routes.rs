@@ -105,10 +105,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
     ),
     ("POST /api/v1/experts", PageFor::Page("POST /experts")),
     (
-        "PUT /api/v1/parks/{id}/audit",
-        PageFor::Page("POST /parks/{id}/audit"),
-    ),
-    (
         "PUT /api/v1/rounds/{id}/disclosure",
         PageFor::Page("POST /rounds/{id}/disclosure"),
     ),
@@ -414,6 +410,12 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             (M::POST, "/enterprises/{id}/engagements"),
             (M::POST, "/api/v1/enterprises/{id}/engagements"),
             crate::consultancies::engagement,
+        ),
+        action(
+            Roles(OFFICIALS),
+            (M::POST, "/parks/{id}/audit"),
+            (M::PUT, "/api/v1/parks/{id}/audit"),
+            crate::parks::save_pilot,
         ),
     ]
     .into_iter()
@@ -1021,23 +1023,11 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(OFFICIALS),
             get(crate::parks::park_page),
         ),
-        page(
-            M::POST,
-            "/parks/{id}/audit",
-            Roles(OFFICIALS),
-            post(crate::parks::save_form),
-        ),
         api(
             M::GET,
             "/api/v1/parks/{id}/audits",
             Roles(OFFICIALS),
             get(crate::parks::api_audits),
-        ),
-        api(
-            M::PUT,
-            "/api/v1/parks/{id}/audit",
-            Roles(OFFICIALS),
-            axum::routing::put(crate::parks::api_save),
         ),
         // ---- audit rounds ----
         page(
