@@ -279,3 +279,25 @@ async fn a_correction_naming_something_that_is_no_enterprise_id_changes_nothing(
         lists.len()
     );
 }
+
+#[tokio::test]
+async fn an_action_body_over_the_form_limit_is_refused_whole() {
+    let app = TestApp::new().await;
+    let province = app.token("province").await;
+    let reason = "理".repeat(400_000);
+    let refused = app
+        .api(
+            "POST",
+            "/api/v1/sanctions/1/lift",
+            Some(&province),
+            Some(json!({ "reason": reason })),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        refused.text()
+    );
+    assert!(refused.text().contains("1 MiB"), "{}", refused.text());
+}

@@ -29,18 +29,18 @@ where
 {
     type Rejection = AppError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+    async fn from_request(request: Request, _state: &S) -> Result<Self, AppError> {
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let bytes = axum::body::Bytes::from_request(request, state)
+        // The limit named in the refusal is the one read against, not the router's (uploads').
+        let limit = crate::auth::MAX_FORM_BYTES;
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
             .await
-            .map_err(|_| AppError::PayloadTooLarge {
-                limit_bytes: crate::auth::MAX_FORM_BYTES,
-            })?;
+            .map_err(|_| AppError::PayloadTooLarge { limit_bytes: limit })?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
             return crate::form::decode(&bytes).map(Input);
         }
