@@ -832,7 +832,7 @@ async fn every_route_answers_every_role_as_expected() {
     for spec in routes {
         let Some(expectations) = expected(
             &spec.method,
-            spec.path,
+            &spec.path,
             consultancy_sees_it,
             consultancy_sees_round,
         ) else {

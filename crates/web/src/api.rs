@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/`. Clients authenticate with a bearer token from
-//! `POST /api/v1/auth/token`. The OpenAPI document is generated from these handlers.
+//! `POST /api/v1/auth/token`. The OpenAPI document is assembled from the route table, each
+//! operation described by its handler's `#[utoipa::path]`.
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -17,7 +18,6 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::registry::{export_response, parse_bool, ImportReport, ListQuery};
-use crate::views;
 use crate::views::enterprises::{Enterprise, ImportOutcome, Outlet};
 use crate::views::registry::{Industry, Jurisdiction};
 use crate::AppState;
@@ -29,138 +29,6 @@ use cpaudit_app::registry_import;
         title = "cpaudit API",
         description = "清洁生产审核管理系统 JSON API. Errors are `{\"error\": {\"code\", \"message\", \"field\"}}` with a 4xx status; messages follow Accept-Language (zh by default, en)."
     ),
-    paths(
-        issue_token,
-        jurisdictions,
-        industries,
-        list_enterprises,
-        create_enterprise,
-        get_enterprise,
-        update_enterprise,
-        import_enterprises,
-        export_xlsx,
-        export_csv,
-        crate::draws::freeze,
-        crate::draws::run,
-        crate::draws::finish,
-        crate::draws::api_my_assignments,
-        crate::draws::respond,
-        crate::draws::api_public_draw,
-        crate::draws::api_public_draws,
-        crate::reviews::api_review,
-        crate::reviews::api_submit,
-        crate::reviews::api_public_reviews,
-        crate::consultancies::api_consultancy,
-        crate::consultancies::api_file_art16,
-        crate::consultancies::sanction,
-        crate::consultancies::lift,
-        crate::consultancies::engagement,
-        crate::consultancies::api_blacklist,
-        crate::consultancies::api_upload_document,
-        crate::experts::api_pool,
-        crate::experts::api_apply,
-        crate::experts::api_evaluation,
-        crate::experts::api_me,
-        crate::experts::declaration,
-        crate::experts::api_expert,
-        crate::experts::expert_action,
-        crate::experts::employment,
-        crate::listing::api_determination,
-        crate::listing::api_listings,
-        crate::listing::api_library,
-        crate::listing::api_library_change,
-        crate::listing::api_plan,
-        crate::listing::plan_save,
-        crate::listing::plan_move,
-        crate::listing::plan_action,
-        crate::listing::publish_list,
-        crate::listing::correct_list,
-        crate::listing::issue_letters,
-        crate::listing::delivery,
-        crate::evidence::api_enterprise_evidence,
-        crate::evidence::api_add_evidence,
-        crate::evidence::api_decide,
-        crate::evidence::api_list_evidence,
-        crate::evidence::api_import_evidence,
-        crate::evidence::api_import_rounds,
-        crate::evidence::api_enterprise_rounds,
-        crate::public::api_lists,
-        crate::public::api_list,
-        crate::public::api_rules,
-        crate::public::api_rule,
-        crate::rounds::api_rounds,
-        crate::work::api_work,
-        crate::parks::save_pilot,
-        crate::parks::api_audits,
-        crate::parks::assessment,
-        crate::rounds::api_round,
-        crate::rounds::round_action,
-        crate::rounds::api_save_disclosure,
-        crate::rounds::reject_claim,
-        crate::rounds::save_start,
-        crate::rounds::record_phase,
-        crate::rounds::api_public_disclosures,
-        crate::rounds::api_public_disclosure,
-        crate::documents::api_round_documents,
-        crate::documents::api_upload,
-        crate::documents::api_content,
-        crate::notices::api_notices,
-        crate::notices::mark_read,
-        crate::notices::api_overdue,
-        crate::notices::api_overdue_xlsx,
-        crate::options::api_list,
-        crate::options::api_create,
-        crate::options::api_import,
-        crate::options::api_export,
-        crate::options::api_update,
-        crate::options::api_delete,
-        crate::options::api_status,
-        crate::options::api_expected,
-        crate::options::api_verified,
-        crate::enforcement::api_round_enforcement,
-        crate::enforcement::decide,
-        crate::enforcement::outcome,
-        crate::enforcement::api_public_enforcement,
-        crate::monitoring::api_enterprise_monitoring,
-        crate::monitoring::api_enterprise_exceedances,
-        crate::monitoring::api_series,
-        crate::monitoring::api_devices,
-        crate::monitoring::api_exceedances,
-        crate::monitoring::api_quarantine,
-        crate::monitoring::assign_mn,
-        crate::monitoring::discard,
-        crate::monitoring::api_settings,
-        crate::monitoring::api_save_settings,
-    ),
-    components(schemas(ErrorBody, Enterprise, Outlet, ImportOutcome, ImportReport, Jurisdiction, Industry,
-        views::evidence::Evidence, views::evidence::PastRound, crate::evidence::EvidenceInput,
-        crate::evidence::DecisionInput, crate::evidence::RowsReport, crate::evidence::RowProblem, crate::evidence::RowsRefusal,
-        crate::views::lists::PublishedList, crate::public::OpenList, crate::public::OpenEntry, crate::public::EntryQuery,
-        crate::public::RuleBookJson, crate::public::RuleDetailJson, crate::public::RuleJson, crate::public::RuleValueJson,
-        crate::public::RuleCitationJson, crate::public::RuleDocumentJson,
-        crate::views::documents::Document, crate::documents::RoundDocumentsJson,
-        crate::notices::NoticesJson, crate::views::notices::Notice,
-        crate::notices::OverdueJson, crate::views::notices::OverdueDeadline,
-        crate::options::OptionInput, crate::options::ValueInput, crate::options::ValuesInput, crate::options::StatusInput,
-        crate::options::OptionsJson, crate::options::MayJson, crate::views::options::OptionEntry,
-        crate::views::options::CleanerOption, crate::views::options::OptionValue,
-        views::consultancies::ConsultancyDocument,
-        views::monitoring::Device, views::monitoring::SeriesPoint,
-        views::monitoring::ExceedanceEvent, views::monitoring::ExceedanceDay,
-        views::monitoring::Gap, views::monitoring::Load,
-        views::monitoring::Candidate, views::monitoring::LatestValues,
-        views::monitoring::LatestValue, views::monitoring::OutletStandard,
-        views::monitoring::QuarantineMn, views::monitoring::QuarantinePacket,
-        views::monitoring::AssignOutcome, crate::monitoring::Interval,
-        crate::views::rounds::Round, crate::views::rounds::RoundEvent, crate::views::rounds::Deadline,
-        crate::views::rounds::RoundPhase, crate::views::rounds::RoundListEntry,
-        crate::views::reviews::Review, crate::views::reviews::PanelSeat, crate::views::reviews::ScoreSheet,
-        crate::views::disclosures::Disclosure, crate::views::disclosures::SecretClaim,
-        crate::views::disclosures::PublicDisclosure, crate::views::disclosures::PendingClaim,
-        crate::views::enforcement::Enforcement, crate::views::enforcement::OverdueOrder,
-        crate::views::draws::Draw, crate::views::draws::Assignment,
-        crate::views::lists::LibraryVersion, crate::views::lists::Plan, crate::views::lists::PlanEntry,
-        crate::views::lists::PublishedEntry, crate::views::lists::Clock, crate::views::lists::Letter)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -178,11 +46,30 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document (also snapshot-tested).
+/// The OpenAPI document (also snapshot-tested): its operations are those of the API routes
+/// in [`crate::routes::table`], each described by its handler's `#[utoipa::path]`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut document = ApiDoc::openapi();
+    for entry in crate::routes::specs()
+        .into_iter()
+        .filter_map(|spec| spec.openapi)
+    {
+        let components = utoipa::openapi::ComponentsBuilder::new()
+            .schemas_from_iter(entry.schemas)
+            .build();
+        document.merge(
+            utoipa::openapi::OpenApiBuilder::new()
+                .paths(entry.paths)
+                .components(Some(components))
+                .build(),
+        );
+    }
+    document
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "reference", security(()),
+    responses((status = 200, description = "The OpenAPI document of this API", content_type = "application/json")))]
 pub async fn openapi_json() -> Response {
     Json(openapi()).into_response()
 }

@@ -36,7 +36,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx, OptionView};
-pub use crate::rows::{RowProblem, RowsRefusal, RowsReport};
+pub use crate::rows::{RowsRefusal, RowsReport};
 use crate::views::evidence::{Evidence, PastRound};
 use crate::AppState;
 use cpaudit_app::evidence_import::{self, EVIDENCE_COLUMNS, ROUND_COLUMNS};

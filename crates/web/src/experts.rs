@@ -442,7 +442,7 @@ pub async fn api_apply(
 /// A province decision on a member.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-pub struct ActionJson {
+pub struct ExpertActionJson {
     /// admit | reject | suspend | reinstate | remove
     pub action: String,
     pub reason: String,
@@ -452,7 +452,7 @@ async fn act(
     state: &AppState,
     principal: &Principal,
     id: i64,
-    input: &ActionJson,
+    input: &ExpertActionJson,
 ) -> Result<ExpertStatus, AppError> {
     Ok(use_case::act(state.app(), principal, id, &input.action, &input.reason).await?)
 }
@@ -460,13 +460,13 @@ async fn act(
 /// Admits, rejects, suspends, reinstates or removes a member (province), with the reason;
 /// refused with the life cycle's message when the step is not allowed.
 #[utoipa::path(post, path = "/api/v1/experts/{id}/actions", tag = "experts",
-    params(("id" = i64, Path)), request_body = ActionJson,
+    params(("id" = i64, Path)), request_body = ExpertActionJson,
     responses((status = 200, body = ExpertJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn expert_action(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Input(input): Input<ActionJson>,
+    Input(input): Input<ExpertActionJson>,
 ) -> Result<Done<ExpertJson>, AppError> {
     let principal = caller.principal()?;
     act(&state, principal, id, &input).await?;

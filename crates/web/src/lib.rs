@@ -163,9 +163,9 @@ fn page_reads(state: &AppState) -> Router {
     let mut router = Router::new();
     for (spec, handler) in routes::table() {
         if spec.kind == routes::Kind::Page && spec.method == axum::http::Method::GET {
-            let path = spec.path;
+            let path = spec.path.clone();
             router = router.route(
-                path,
+                &path,
                 handler.route_layer(from_fn_with_state((state.clone(), spec), auth::authorize)),
             );
         }
@@ -183,16 +183,16 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     let redisplayer = form::Redisplayer(page_reads(&state));
     for (spec, handler) in routes::table() {
-        let path = spec.path;
-        let is_document_upload =
-            spec.method == axum::http::Method::POST && documents::UPLOAD_PATHS.contains(&path);
+        let path = spec.path.clone();
+        let is_document_upload = spec.method == axum::http::Method::POST
+            && documents::UPLOAD_PATHS.contains(&path.as_str());
         let mut guarded =
             handler.route_layer(from_fn_with_state((state.clone(), spec), auth::authorize));
         if is_document_upload {
             // The route's own limit replaces the router's for this route alone.
             guarded = guarded.layer(DefaultBodyLimit::max(document_limit));
         }
-        router = router.route(path, guarded);
+        router = router.route(&path, guarded);
     }
     let router = router
         .fallback(pages::not_found)

@@ -5,6 +5,9 @@ use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
 use cpaudit_storage::Role;
 
+use utoipa::openapi::path::Paths;
+use utoipa::openapi::{RefOr, Schema};
+
 use crate::{api, pages, AppState};
 
 /// Who may call a route.
@@ -153,14 +156,90 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
     pub method: Method,
-    pub path: &'static str,
+    pub path: String,
     pub access: Access,
     pub kind: Kind,
     /// For an action declared once: the other route ("METHOD path") of the same handler.
     pub twin: Option<String>,
+    /// An API route's entry in the OpenAPI document, taken from its handler's
+    /// `#[utoipa::path]` (which also gives the route its method and path).
+    pub openapi: Option<OpenApiEntry>,
+}
+
+/// One operation of the OpenAPI document and the schemas it names.
+#[derive(Clone)]
+pub struct OpenApiEntry {
+    pub paths: Paths,
+    pub schemas: Vec<(String, RefOr<Schema>)>,
+}
+
+impl std::fmt::Debug for OpenApiEntry {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("OpenApiEntry")
+            .field("paths", &self.paths.paths.keys().collect::<Vec<_>>())
+            .field(
+                "schemas",
+                &self
+                    .schemas
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 type Handler = MethodRouter<AppState>;
+
+/// An API handler with its `#[utoipa::path]` description: the method router, the operation
+/// and its schemas, all from the one attribute.
+pub struct Documented {
+    entry: OpenApiEntry,
+    router: Handler,
+}
+
+impl Documented {
+    pub fn new(
+        (schemas, paths, router): (Vec<(String, RefOr<Schema>)>, Paths, Handler),
+    ) -> Documented {
+        Documented {
+            entry: OpenApiEntry { paths, schemas },
+            router,
+        }
+    }
+
+    /// The one method and path the handler's attribute declares.
+    fn method_and_path(&self) -> (Method, String) {
+        let mut operations = self.entry.paths.paths.iter().flat_map(|(path, item)| {
+            [
+                (Method::GET, item.get.is_some()),
+                (Method::POST, item.post.is_some()),
+                (Method::PUT, item.put.is_some()),
+                (Method::PATCH, item.patch.is_some()),
+                (Method::DELETE, item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, declared)| *declared)
+            .map(move |(method, _)| (method, path.clone()))
+        });
+        let first = operations
+            .next()
+            .expect("an API handler's attribute declares an operation");
+        assert!(
+            operations.next().is_none(),
+            "an API handler serves one method at one path: {first:?}"
+        );
+        first
+    }
+}
+
+/// [`Documented`] from a handler carrying `#[utoipa::path]`.
+macro_rules! documented {
+    ($handler:path) => {
+        Documented::new(utoipa_axum::routes!($handler))
+    };
+}
 
 fn page(
     method: Method,
@@ -171,21 +250,18 @@ fn page(
     (
         RouteSpec {
             method,
-            path,
+            path: path.to_string(),
             access,
             kind: Kind::Page,
             twin: None,
+            openapi: None,
         },
         handler,
     )
 }
 
-fn api(
-    method: Method,
-    path: &'static str,
-    access: Access,
-    handler: Handler,
-) -> (RouteSpec, Handler) {
+fn api(access: Access, documented: Documented) -> (RouteSpec, Handler) {
+    let (method, path) = documented.method_and_path();
     (
         RouteSpec {
             method,
@@ -193,55 +269,59 @@ fn api(
             access,
             kind: Kind::Api,
             twin: None,
+            openapi: Some(documented.entry),
         },
-        handler,
+        documented.router,
     )
 }
 
 /// One action declared once: a page route and an API route served by the same handler under
-/// one access rule (see [`crate::action`]).
+/// one access rule (see [`crate::action`]); the API route's method and path come from the
+/// handler's `#[utoipa::path]`.
 fn action<H, T>(
     access: Access,
     (page_method, page_path): (Method, &'static str),
-    (api_method, api_path): (Method, &'static str),
+    documented: Documented,
     handler: H,
 ) -> [(RouteSpec, Handler); 2]
 where
     H: axum::handler::Handler<T, AppState>,
     T: 'static,
 {
-    let route = |method: &Method| {
-        let filter = axum::routing::MethodFilter::try_from(method.clone())
-            .expect("actions use the methods axum routes");
-        axum::routing::on(filter, handler.clone())
-    };
-    let spec = |method: &Method, path, kind, twin: String| RouteSpec {
-        method: method.clone(),
-        path,
+    let filter = axum::routing::MethodFilter::try_from(page_method.clone())
+        .expect("actions use the methods axum routes");
+    let (page_spec, page_handler) = page(
+        page_method,
+        page_path,
         access,
-        kind,
-        twin: Some(twin),
-    };
+        axum::routing::on(filter, handler),
+    );
+    let (api_spec, api_handler) = api(access, documented);
+    let page_twin = format!("{} {}", api_spec.method, api_spec.path);
+    let api_twin = format!("{} {}", page_spec.method, page_spec.path);
     [
         (
-            spec(
-                &page_method,
-                page_path,
-                Kind::Page,
-                format!("{api_method} {api_path}"),
-            ),
-            route(&page_method),
+            RouteSpec {
+                twin: Some(page_twin),
+                ..page_spec
+            },
+            page_handler,
         ),
         (
-            spec(
-                &api_method,
-                api_path,
-                Kind::Api,
-                format!("{page_method} {page_path}"),
-            ),
-            route(&api_method),
+            RouteSpec {
+                twin: Some(api_twin),
+                ..api_spec
+            },
+            api_handler,
         ),
     ]
+}
+
+/// [`action`] naming its handler once.
+macro_rules! action {
+    ($access:expr, $page:expr, $handler:path) => {
+        action($access, $page, documented!($handler), $handler)
+    };
 }
 
 /// The actions declared once, each with its page and its API route.
@@ -249,173 +329,141 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
     use Access::Roles;
     use Method as M;
     [
-        action(
+        action!(
             Roles(REGISTRY_READERS),
             (M::POST, "/notices/{id}/read"),
-            (M::POST, "/api/v1/notices/{id}/read"),
-            crate::notices::mark_read,
+            crate::notices::mark_read
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/sanctions/{id}/lift"),
-            (M::POST, "/api/v1/sanctions/{id}/lift"),
-            crate::consultancies::lift,
+            crate::consultancies::lift
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/draws/{id}/finish"),
-            (M::POST, "/api/v1/draws/{id}/finish"),
-            crate::draws::finish,
+            crate::draws::finish
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/monitoring/quarantine/{mn}/discard"),
-            (M::POST, "/api/v1/monitoring/quarantine/{mn}/discard"),
-            crate::monitoring::discard,
+            crate::monitoring::discard
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/rounds/{id}/secret-claims/{item}/reject"),
-            (M::POST, "/api/v1/rounds/{id}/secret-claims/{item}/reject"),
-            crate::rounds::reject_claim,
+            crate::rounds::reject_claim
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/experts/{id}/actions"),
-            (M::POST, "/api/v1/experts/{id}/actions"),
-            crate::experts::expert_action,
+            crate::experts::expert_action
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/experts/{id}/employment"),
-            (M::POST, "/api/v1/experts/{id}/employment"),
-            crate::experts::employment,
+            crate::experts::employment
         ),
-        action(
+        action!(
             Roles(&[Role::Expert]),
             (M::POST, "/experts/me/declarations"),
-            (M::POST, "/api/v1/experts/me/declarations"),
-            crate::experts::declaration,
+            crate::experts::declaration
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/lists/{id}/letters"),
-            (M::POST, "/api/v1/lists/{id}/letters"),
-            crate::listing::issue_letters,
+            crate::listing::issue_letters
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/letters/{id}/delivery"),
-            (M::POST, "/api/v1/letters/{id}/delivery"),
-            crate::listing::delivery,
+            crate::listing::delivery
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/rounds/{id}/enforcement"),
-            (M::POST, "/api/v1/rounds/{id}/enforcement"),
-            crate::enforcement::decide,
+            crate::enforcement::decide
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/enforcement/{id}/outcome"),
-            (M::POST, "/api/v1/enforcement/{id}/outcome"),
-            crate::enforcement::outcome,
+            crate::enforcement::outcome
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/plans/{city}/{year}"),
-            (M::POST, "/api/v1/plans/{city}/{year}"),
-            crate::listing::plan_save,
+            crate::listing::plan_save
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/plans/{city}/{year}/moves"),
-            (M::POST, "/api/v1/plans/{city}/{year}/moves"),
-            crate::listing::plan_move,
+            crate::listing::plan_move
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/parks/{id}/audit/assessment"),
-            (M::POST, "/api/v1/parks/{id}/audit/assessment"),
-            crate::parks::assessment,
+            crate::parks::assessment
         ),
-        action(
+        action!(
             Roles(REGISTRY_READERS),
             (M::POST, "/rounds/{id}/actions"),
-            (M::POST, "/api/v1/rounds/{id}/actions"),
-            crate::rounds::round_action,
+            crate::rounds::round_action
         ),
-        action(
+        action!(
             Roles(REGISTRY_READERS),
             (M::POST, "/rounds/{id}/start"),
-            (M::PUT, "/api/v1/rounds/{id}/start"),
-            crate::rounds::save_start,
+            crate::rounds::save_start
         ),
-        action(
+        action!(
             Roles(REGISTRY_READERS),
             (M::POST, "/rounds/{id}/phases"),
-            (M::PUT, "/api/v1/rounds/{id}/phases"),
-            crate::rounds::record_phase,
+            crate::rounds::record_phase
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/monitoring/quarantine/{mn}/assign"),
-            (M::POST, "/api/v1/monitoring/quarantine/{mn}/assign"),
-            crate::monitoring::assign_mn,
+            crate::monitoring::assign_mn
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/consultancies/{id}/sanctions"),
-            (M::POST, "/api/v1/consultancies/{id}/sanctions"),
-            crate::consultancies::sanction,
+            crate::consultancies::sanction
         ),
-        action(
-            Roles(OFFICIALS),
-            (M::POST, "/draws"),
-            (M::POST, "/api/v1/draws"),
-            crate::draws::freeze,
-        ),
-        action(
+        action!(Roles(OFFICIALS), (M::POST, "/draws"), crate::draws::freeze),
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/draws/{id}/run"),
-            (M::POST, "/api/v1/draws/{id}/run"),
-            crate::draws::run,
+            crate::draws::run
         ),
-        action(
+        action!(
             Roles(&[Role::Expert]),
             (M::POST, "/draws/{id}/response"),
-            (M::POST, "/api/v1/draws/{id}/response"),
-            crate::draws::respond,
+            crate::draws::respond
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/plans/{city}/{year}/actions"),
-            (M::POST, "/api/v1/plans/{city}/{year}/actions"),
-            crate::listing::plan_action,
+            crate::listing::plan_action
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/lists"),
-            (M::POST, "/api/v1/lists"),
-            crate::listing::publish_list,
+            crate::listing::publish_list
         ),
-        action(
+        action!(
             Roles(PROVINCE),
             (M::POST, "/lists/{id}/corrections"),
-            (M::POST, "/api/v1/lists/{id}/corrections"),
-            crate::listing::correct_list,
+            crate::listing::correct_list
         ),
-        action(
+        action!(
             Roles(ENTERPRISE_ACTORS),
             (M::POST, "/enterprises/{id}/engagements"),
-            (M::POST, "/api/v1/enterprises/{id}/engagements"),
-            crate::consultancies::engagement,
+            crate::consultancies::engagement
         ),
-        action(
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/parks/{id}/audit"),
-            (M::PUT, "/api/v1/parks/{id}/audit"),
-            crate::parks::save_pilot,
+            crate::parks::save_pilot
         ),
     ]
     .into_iter()
@@ -568,91 +616,21 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         page(M::GET, "/rules", Public, get(crate::public::rules_page)),
         page(M::GET, "/rules/{id}", Public, get(crate::public::rule_page)),
-        api(
-            M::GET,
-            "/api/v1/public/lists",
-            Public,
-            get(crate::public::api_lists),
-        ),
-        api(
-            M::GET,
-            "/api/v1/public/lists/{id}",
-            Public,
-            get(crate::public::api_list),
-        ),
-        api(
-            M::GET,
-            "/api/v1/rules",
-            Public,
-            get(crate::public::api_rules),
-        ),
-        api(
-            M::GET,
-            "/api/v1/rules/{id}",
-            Public,
-            get(crate::public::api_rule),
-        ),
-        api(
-            M::POST,
-            "/api/v1/auth/token",
-            Public,
-            post(api::issue_token),
-        ),
-        api(
-            M::GET,
-            "/api/v1/openapi.json",
-            Public,
-            get(api::openapi_json),
-        ),
-        api(
-            M::GET,
-            "/api/v1/jurisdictions",
-            Public,
-            get(api::jurisdictions),
-        ),
-        api(M::GET, "/api/v1/industries", Public, get(api::industries)),
-        api(
-            M::GET,
-            "/api/v1/enterprises",
-            Roles(REGISTRY_READERS),
-            get(api::list_enterprises),
-        ),
-        api(
-            M::POST,
-            "/api/v1/enterprises",
-            Roles(OFFICIALS),
-            post(api::create_enterprise),
-        ),
-        api(
-            M::POST,
-            "/api/v1/enterprises/import",
-            Roles(OFFICIALS),
-            post(api::import_enterprises),
-        ),
-        api(
-            M::GET,
-            "/api/v1/enterprises/export.xlsx",
-            Roles(REGISTRY_READERS),
-            get(api::export_xlsx),
-        ),
-        api(
-            M::GET,
-            "/api/v1/enterprises/export.csv",
-            Roles(REGISTRY_READERS),
-            get(api::export_csv),
-        ),
-        api(
-            M::GET,
-            "/api/v1/enterprises/{id}",
-            Roles(REGISTRY_READERS),
-            get(api::get_enterprise),
-        ),
-        api(
-            M::PATCH,
-            "/api/v1/enterprises/{id}",
-            Roles(OFFICIALS),
-            axum::routing::patch(api::update_enterprise),
-        ),
+        api(Public, documented!(crate::public::api_lists)),
+        api(Public, documented!(crate::public::api_list)),
+        api(Public, documented!(crate::public::api_rules)),
+        api(Public, documented!(crate::public::api_rule)),
+        api(Public, documented!(api::issue_token)),
+        api(Public, documented!(api::openapi_json)),
+        api(Public, documented!(api::jurisdictions)),
+        api(Public, documented!(api::industries)),
+        api(Roles(REGISTRY_READERS), documented!(api::list_enterprises)),
+        api(Roles(OFFICIALS), documented!(api::create_enterprise)),
+        api(Roles(OFFICIALS), documented!(api::import_enterprises)),
+        api(Roles(REGISTRY_READERS), documented!(api::export_xlsx)),
+        api(Roles(REGISTRY_READERS), documented!(api::export_csv)),
+        api(Roles(REGISTRY_READERS), documented!(api::get_enterprise)),
+        api(Roles(OFFICIALS), documented!(api::update_enterprise)),
         // Evidence and past audit rounds. Readers see an enterprise's evidence within their
         // scope; officials enter and import; only an official of the enterprise's city decides
         // on candidates (checked in the handlers, as it depends on the enterprise).
@@ -717,46 +695,29 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::evidence::rounds_template),
         ),
         api(
-            M::GET,
-            "/api/v1/enterprises/{id}/evidence",
             Roles(REGISTRY_READERS),
-            get(crate::evidence::api_enterprise_evidence),
+            documented!(crate::evidence::api_enterprise_evidence),
         ),
         api(
-            M::POST,
-            "/api/v1/enterprises/{id}/evidence",
             Roles(OFFICIALS),
-            post(crate::evidence::api_add_evidence),
+            documented!(crate::evidence::api_add_evidence),
         ),
         api(
-            M::GET,
-            "/api/v1/enterprises/{id}/rounds",
             Roles(REGISTRY_READERS),
-            get(crate::evidence::api_enterprise_rounds),
+            documented!(crate::evidence::api_enterprise_rounds),
         ),
         api(
-            M::GET,
-            "/api/v1/evidence",
             Roles(OFFICIALS),
-            get(crate::evidence::api_list_evidence),
+            documented!(crate::evidence::api_list_evidence),
+        ),
+        api(Roles(OFFICIALS), documented!(crate::evidence::api_decide)),
+        api(
+            Roles(OFFICIALS),
+            documented!(crate::evidence::api_import_evidence),
         ),
         api(
-            M::POST,
-            "/api/v1/evidence/{id}/decision",
             Roles(OFFICIALS),
-            post(crate::evidence::api_decide),
-        ),
-        api(
-            M::POST,
-            "/api/v1/evidence/import",
-            Roles(OFFICIALS),
-            post(crate::evidence::api_import_evidence),
-        ),
-        api(
-            M::POST,
-            "/api/v1/rounds/import",
-            Roles(OFFICIALS),
-            post(crate::evidence::api_import_rounds),
+            documented!(crate::evidence::api_import_rounds),
         ),
         // The yearly cycle: determination with its "why", the 名单管理库, the cities' plans
         // and the province's review, publication, corrections and written notifications.
@@ -829,35 +790,19 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::listing::letter_docx),
         ),
         api(
-            M::GET,
-            "/api/v1/enterprises/{id}/determination",
             Roles(REGISTRY_READERS),
-            get(crate::listing::api_determination),
+            documented!(crate::listing::api_determination),
         ),
         api(
-            M::GET,
-            "/api/v1/enterprises/{id}/listings",
             Roles(REGISTRY_READERS),
-            get(crate::listing::api_listings),
+            documented!(crate::listing::api_listings),
         ),
+        api(Roles(OFFICIALS), documented!(crate::listing::api_library)),
         api(
-            M::GET,
-            "/api/v1/library",
             Roles(OFFICIALS),
-            get(crate::listing::api_library),
+            documented!(crate::listing::api_library_change),
         ),
-        api(
-            M::POST,
-            "/api/v1/library",
-            Roles(OFFICIALS),
-            post(crate::listing::api_library_change),
-        ),
-        api(
-            M::GET,
-            "/api/v1/plans/{city}/{year}",
-            Roles(OFFICIALS),
-            get(crate::listing::api_plan),
-        ),
+        api(Roles(OFFICIALS), documented!(crate::listing::api_plan)),
         // Consultancies: Art. 16 evidence, scorecard, sanctions (province), engagements
         // (refused while blacklisted), and the public blacklist.
         page(
@@ -873,23 +818,14 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::consultancies::blacklist_page),
         ),
         api(
-            M::GET,
-            "/api/v1/consultancies/{id}",
             Roles(CONSULTANCY_READERS),
-            get(crate::consultancies::api_consultancy),
+            documented!(crate::consultancies::api_consultancy),
         ),
         api(
-            M::PUT,
-            "/api/v1/consultancies/{id}/art16",
             Roles(&[Role::Province, Role::Consultancy]),
-            axum::routing::put(crate::consultancies::api_file_art16),
+            documented!(crate::consultancies::api_file_art16),
         ),
-        api(
-            M::GET,
-            "/api/v1/public/blacklist",
-            Public,
-            get(crate::consultancies::api_blacklist),
-        ),
+        api(Public, documented!(crate::consultancies::api_blacklist)),
         // The expert pool (crates/web/src/experts.rs): the province manages it; an expert
         // sees its own record and declares its conflicts.
         page(
@@ -922,62 +858,25 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(PROVINCE),
             get(crate::experts::expert_page),
         ),
-        api(
-            M::GET,
-            "/api/v1/experts",
-            Roles(PROVINCE),
-            get(crate::experts::api_pool),
-        ),
-        api(
-            M::POST,
-            "/api/v1/experts",
-            Roles(PROVINCE),
-            post(crate::experts::api_apply),
-        ),
-        api(
-            M::GET,
-            "/api/v1/experts/evaluation",
-            Roles(PROVINCE),
-            get(crate::experts::api_evaluation),
-        ),
-        api(
-            M::GET,
-            "/api/v1/experts/me",
-            Roles(&[Role::Expert]),
-            get(crate::experts::api_me),
-        ),
-        api(
-            M::GET,
-            "/api/v1/experts/{id}",
-            Roles(PROVINCE),
-            get(crate::experts::api_expert),
-        ),
+        api(Roles(PROVINCE), documented!(crate::experts::api_pool)),
+        api(Roles(PROVINCE), documented!(crate::experts::api_apply)),
+        api(Roles(PROVINCE), documented!(crate::experts::api_evaluation)),
+        api(Roles(&[Role::Expert]), documented!(crate::experts::api_me)),
+        api(Roles(PROVINCE), documented!(crate::experts::api_expert)),
         // Expert panel draws: the organizer (province or city, checked against the
         // enterprise) freezes and runs; the drawn expert answers; anyone reads the record.
         api(
-            M::GET,
-            "/api/v1/draws/assignments",
             Roles(&[Role::Expert]),
-            get(crate::draws::api_my_assignments),
+            documented!(crate::draws::api_my_assignments),
         ),
-        api(
-            M::GET,
-            "/api/v1/public/draws",
-            Public,
-            get(crate::draws::api_public_draws),
-        ),
+        api(Public, documented!(crate::draws::api_public_draws)),
         page(
             M::GET,
             "/public/draws",
             Public,
             get(crate::draws::public_draws_page),
         ),
-        api(
-            M::GET,
-            "/api/v1/public/draws/{id}",
-            Public,
-            get(crate::draws::api_public_draw),
-        ),
+        api(Public, documented!(crate::draws::api_public_draw)),
         page(
             M::GET,
             "/public/draws/{id}",
@@ -1005,10 +904,8 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             post(crate::consultancies::upload_document_form),
         ),
         api(
-            M::POST,
-            "/api/v1/consultancies/{id}/documents",
             Roles(&[Role::Province, Role::Consultancy]),
-            post(crate::consultancies::api_upload_document),
+            documented!(crate::consultancies::api_upload_document),
         ),
         page(
             M::GET,
@@ -1023,12 +920,7 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(OFFICIALS),
             get(crate::parks::park_page),
         ),
-        api(
-            M::GET,
-            "/api/v1/parks/{id}/audits",
-            Roles(OFFICIALS),
-            get(crate::parks::api_audits),
-        ),
+        api(Roles(OFFICIALS), documented!(crate::parks::api_audits)),
         // ---- audit rounds ----
         page(
             M::GET,
@@ -1037,10 +929,8 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::work::work_page),
         ),
         api(
-            M::GET,
-            "/api/v1/work",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::work::api_work),
+            documented!(crate::work::api_work),
         ),
         page(
             M::GET,
@@ -1073,22 +963,16 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             post(crate::rounds::disclosure_form),
         ),
         api(
-            M::GET,
-            "/api/v1/rounds",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::rounds::api_rounds),
+            documented!(crate::rounds::api_rounds),
         ),
         api(
-            M::GET,
-            "/api/v1/rounds/{id}",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::rounds::api_round),
+            documented!(crate::rounds::api_round),
         ),
         api(
-            M::PUT,
-            "/api/v1/rounds/{id}/disclosure",
             Roles(REGISTRY_READERS),
-            axum::routing::put(crate::rounds::api_save_disclosure),
+            documented!(crate::rounds::api_save_disclosure),
         ),
         page(
             M::GET,
@@ -1102,18 +986,8 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Public,
             get(crate::rounds::public_disclosure_page),
         ),
-        api(
-            M::GET,
-            "/api/v1/public/disclosures",
-            Public,
-            get(crate::rounds::api_public_disclosures),
-        ),
-        api(
-            M::GET,
-            "/api/v1/public/disclosures/{round_id}",
-            Public,
-            get(crate::rounds::api_public_disclosure),
-        ),
+        api(Public, documented!(crate::rounds::api_public_disclosures)),
+        api(Public, documented!(crate::rounds::api_public_disclosure)),
         // A round's documents (crates/web/src/documents.rs): read by everyone the round's scope
         // covers (an expert once seated on its panel); filed by the audit team and officials.
         page(
@@ -1135,22 +1009,16 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::documents::download),
         ),
         api(
-            M::GET,
-            "/api/v1/rounds/{id}/documents",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::documents::api_round_documents),
+            documented!(crate::documents::api_round_documents),
         ),
         api(
-            M::POST,
-            "/api/v1/rounds/{id}/documents",
             Roles(DOCUMENT_FILERS),
-            post(crate::documents::api_upload),
+            documented!(crate::documents::api_upload),
         ),
         api(
-            M::GET,
-            "/api/v1/documents/{id}/content",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::documents::api_content),
+            documented!(crate::documents::api_content),
         ),
         // Notices of round deadlines (crates/web/src/notices.rs): each reader sees those
         // addressed to it within its scope; officials read the overdue list.
@@ -1167,22 +1035,13 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::notices::overdue_xlsx_page),
         ),
         api(
-            M::GET,
-            "/api/v1/notices",
             Roles(REGISTRY_READERS),
-            get(crate::notices::api_notices),
+            documented!(crate::notices::api_notices),
         ),
+        api(Roles(OFFICIALS), documented!(crate::notices::api_overdue)),
         api(
-            M::GET,
-            "/api/v1/overdue",
             Roles(OFFICIALS),
-            get(crate::notices::api_overdue),
-        ),
-        api(
-            M::GET,
-            "/api/v1/overdue/export.xlsx",
-            Roles(OFFICIALS),
-            get(crate::notices::api_overdue_xlsx),
+            documented!(crate::notices::api_overdue_xlsx),
         ),
         // Reviews (crates/web/src/reviews.rs): anyone whose scope covers the round reads the
         // review (what they see is decided there); a seated expert scores; the public list
@@ -1218,16 +1077,12 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::reviews::opinion_docx),
         ),
         api(
-            M::GET,
-            "/api/v1/reviews/{id}",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::reviews::api_review),
+            documented!(crate::reviews::api_review),
         ),
         api(
-            M::POST,
-            "/api/v1/reviews/{id}/scores",
             Roles(&[Role::Expert]),
-            post(crate::reviews::api_submit),
+            documented!(crate::reviews::api_submit),
         ),
         page(
             M::GET,
@@ -1235,12 +1090,7 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Public,
             get(crate::reviews::public_reviews_page),
         ),
-        api(
-            M::GET,
-            "/api/v1/public/reviews",
-            Public,
-            get(crate::reviews::api_public_reviews),
-        ),
+        api(Public, documented!(crate::reviews::api_public_reviews)),
         // Cleaner production options of a round (crates/web/src/options.rs): whoever reads the
         // round reads them; the round's filers and the review organizer write, each only in its
         // window of the round (checked in the handlers against the round).
@@ -1299,58 +1149,40 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             post(crate::options::delete_form),
         ),
         api(
-            M::GET,
-            "/api/v1/rounds/{id}/options",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::options::api_list),
+            documented!(crate::options::api_list),
         ),
         api(
-            M::POST,
-            "/api/v1/rounds/{id}/options",
             Roles(REGISTRY_READERS),
-            post(crate::options::api_create),
+            documented!(crate::options::api_create),
         ),
         api(
-            M::POST,
-            "/api/v1/rounds/{id}/options/import",
             Roles(REGISTRY_READERS),
-            post(crate::options::api_import),
+            documented!(crate::options::api_import),
         ),
         api(
-            M::GET,
-            "/api/v1/rounds/{id}/options/export.xlsx",
             Roles(EVERYONE_LOGGED_IN),
-            get(crate::options::api_export),
+            documented!(crate::options::api_export),
         ),
         api(
-            M::PUT,
-            "/api/v1/rounds/{id}/options/{option}",
             Roles(REGISTRY_READERS),
-            axum::routing::put(crate::options::api_update),
+            documented!(crate::options::api_update),
         ),
         api(
-            M::DELETE,
-            "/api/v1/rounds/{id}/options/{option}",
             Roles(REGISTRY_READERS),
-            axum::routing::delete(crate::options::api_delete),
+            documented!(crate::options::api_delete),
         ),
         api(
-            M::POST,
-            "/api/v1/rounds/{id}/options/{option}/status",
             Roles(REGISTRY_READERS),
-            post(crate::options::api_status),
+            documented!(crate::options::api_status),
         ),
         api(
-            M::PUT,
-            "/api/v1/rounds/{id}/options/{option}/expected",
             Roles(REGISTRY_READERS),
-            axum::routing::put(crate::options::api_expected),
+            documented!(crate::options::api_expected),
         ),
         api(
-            M::PUT,
-            "/api/v1/rounds/{id}/options/{option}/verified",
             Roles(REGISTRY_READERS),
-            axum::routing::put(crate::options::api_verified),
+            documented!(crate::options::api_verified),
         ),
         // Enforcement on a round (crates/web/src/enforcement.rs): readers of the round see its
         // record; the round's city or the province decides (checked against the round); the
@@ -1375,16 +1207,12 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::enforcement::public_enforcement_page),
         ),
         api(
-            M::GET,
-            "/api/v1/rounds/{id}/enforcement",
             Roles(REGISTRY_READERS),
-            get(crate::enforcement::api_round_enforcement),
+            documented!(crate::enforcement::api_round_enforcement),
         ),
         api(
-            M::GET,
-            "/api/v1/public/enforcement",
             Public,
-            get(crate::enforcement::api_public_enforcement),
+            documented!(crate::enforcement::api_public_enforcement),
         ),
         // Online monitoring (crates/web/src/monitoring.rs): an enterprise's page for the
         // officials with jurisdiction and the enterprise itself (scope: another city's
@@ -1421,52 +1249,36 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             post(crate::monitoring::settings_form),
         ),
         api(
-            M::GET,
-            "/api/v1/enterprises/{id}/monitoring",
             Roles(ENTERPRISE_ACTORS),
-            get(crate::monitoring::api_enterprise_monitoring),
+            documented!(crate::monitoring::api_enterprise_monitoring),
         ),
         api(
-            M::GET,
-            "/api/v1/enterprises/{id}/exceedances",
             Roles(ENTERPRISE_ACTORS),
-            get(crate::monitoring::api_enterprise_exceedances),
+            documented!(crate::monitoring::api_enterprise_exceedances),
         ),
         api(
-            M::GET,
-            "/api/v1/devices/{device}/series",
             Roles(ENTERPRISE_ACTORS),
-            get(crate::monitoring::api_series),
+            documented!(crate::monitoring::api_series),
         ),
         api(
-            M::GET,
-            "/api/v1/monitoring/devices",
             Roles(OFFICIALS),
-            get(crate::monitoring::api_devices),
+            documented!(crate::monitoring::api_devices),
         ),
         api(
-            M::GET,
-            "/api/v1/monitoring/exceedances",
             Roles(OFFICIALS),
-            get(crate::monitoring::api_exceedances),
+            documented!(crate::monitoring::api_exceedances),
         ),
         api(
-            M::GET,
-            "/api/v1/monitoring/quarantine",
             Roles(PROVINCE),
-            get(crate::monitoring::api_quarantine),
+            documented!(crate::monitoring::api_quarantine),
         ),
         api(
-            M::GET,
-            "/api/v1/devices/{device}/settings",
             Roles(PROVINCE),
-            get(crate::monitoring::api_settings),
+            documented!(crate::monitoring::api_settings),
         ),
         api(
-            M::PUT,
-            "/api/v1/devices/{device}/settings",
             Roles(PROVINCE),
-            axum::routing::put(crate::monitoring::api_save_settings),
+            documented!(crate::monitoring::api_save_settings),
         ),
     ]
 }
