@@ -507,13 +507,24 @@ async fn dismissing_needs_a_reason_and_the_record_keeps_who_and_why() {
         .post_form(
             &path,
             Some(&browser),
-            &[("decision", "dismiss"), ("reason", ""), ("version", "1")],
+            &[
+                ("_page", &format!("/enterprises/{id}/evidence")),
+                ("return_to", &format!("/enterprises/{id}/evidence")),
+                ("decision", "dismiss"),
+                ("reason", ""),
+                ("version", "1"),
+            ],
         )
         .await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(no_reason
-        .text()
-        .contains(&format!("id=\"reason-{evidence_id}-error\"")));
+    // The same page, the error beside the reason of this item's form.
+    let html = no_reason.text();
+    let form = html
+        .split(&format!("action=\"/evidence/{evidence_id}/decision\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+        .expect("the decision form again");
+    assert!(form.contains("id=\"reason-error\""), "{form}");
     let token = app.token("lanzhou").await;
     assert_eq!(
         evidence_row(&app, &token, id, evidence_id).await["status"],

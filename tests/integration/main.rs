@@ -16,6 +16,7 @@ mod documents;
 mod draw_cli;
 mod draws;
 mod enforcement;
+mod every_form;
 mod evidence;
 mod experts;
 mod forms;

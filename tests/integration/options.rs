@@ -290,6 +290,7 @@ async fn bad_input_is_refused_with_400_naming_the_field() {
             &format!("/rounds/{round}/options"),
             Some(&browser),
             &[
+                ("_page", &format!("/rounds/{round}/options")),
                 ("code", "F-03"),
                 ("name", "余热回收"),
                 ("cost_class", "medium_high"),
@@ -299,10 +300,10 @@ async fn bad_input_is_refused_with_400_naming_the_field() {
             ],
         )
         .await;
-    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = page.text();
     assert!(html.contains("投资额不能为负数"), "{html}");
-    assert!(html.contains("二氧化硫的数值“abc”不是有效数字"));
+    assert!(html.contains("二氧化硫的数值“abc”不是有效数字"), "{html}");
     assert!(html.contains("value=\"余热回收\""));
     assert_eq!(
         options_of(&app, &token, round).await["option_count"],
@@ -852,8 +853,12 @@ async fn the_page_forms_edit_change_status_verify_and_delete() {
     let browser = app.browser("enterprise").await;
     let page = format!("/rounds/{round}/options");
     let post = |path: String, fields: Vec<(&'static str, &'static str)>| {
-        let (app, browser) = (&app, &browser);
-        async move { app.post_form(&path, Some(browser), &fields).await }
+        let (app, browser, page) = (&app, &browser, &page);
+        async move {
+            let mut fields: Vec<(&str, &str)> = fields;
+            fields.push(("_page", page.as_str()));
+            app.post_form(&path, Some(browser), &fields).await
+        }
     };
 
     let edited = post(
@@ -887,7 +892,7 @@ async fn the_page_forms_edit_change_status_verify_and_delete() {
         vec![("values.nox", "38")],
     )
     .await;
-    assert_eq!(unsupported.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unsupported.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unsupported.text().contains("须注明依据"));
     let verified = post(
         format!("{page}/{kept}/verified"),

@@ -12,7 +12,7 @@ use cpaudit_storage::enforcement::EnforcementRecord;
 use cpaudit_storage::rounds::RoundRow;
 use cpaudit_storage::Principal;
 
-use crate::input::optional_date;
+use crate::input::{optional_date, Problems};
 
 use crate::{App, Error, Result};
 
@@ -104,38 +104,51 @@ fn parse_flag(text: &str) -> Option<bool> {
 impl EnforcementInput {
     /// The decision as core checks it; what text alone can tell is refused here.
     fn decision(&self, kind: PenaltyKind, today: NaiveDate) -> Result<Decision> {
+        let mut problems = Problems::default();
+        let decided_on = problems.check(optional_date("decided_on", &self.decided_on))?;
         let action = match kind {
-            PenaltyKind::OrderToCorrect => Action::OrderToCorrect {
-                correct_by: required_date("correct_by", &self.correct_by)?,
-            },
-            PenaltyKind::Fine => Action::Fine {
-                amount_yuan: optional_integer("amount_yuan", &self.amount_yuan)?.ok_or_else(
-                    || {
-                        Error::bad_field(
-                            "amount_yuan",
-                            "required",
-                            "请填写罚款金额（元）",
-                            "amount_yuan is required",
-                        )
-                    },
-                )?,
-                follows: optional_integer("follows", &self.follows)?,
-                publish: parse_flag(&self.publish).ok_or_else(|| {
+            PenaltyKind::OrderToCorrect => problems
+                .check(required_date("correct_by", &self.correct_by))?
+                .map(|correct_by| Action::OrderToCorrect { correct_by }),
+            PenaltyKind::Fine => {
+                let amount_yuan = problems.check(
+                    optional_integer("amount_yuan", &self.amount_yuan).and_then(|amount| {
+                        amount.ok_or_else(|| {
+                            Error::bad_field(
+                                "amount_yuan",
+                                "required",
+                                "请填写罚款金额（元）",
+                                "amount_yuan is required",
+                            )
+                        })
+                    }),
+                )?;
+                let follows = problems.check(optional_integer("follows", &self.follows))?;
+                let publish = problems.check(parse_flag(&self.publish).ok_or_else(|| {
                     Error::bad_field(
                         "publish",
                         "invalid_flag",
                         "publish 应为 true 或 false",
                         "publish must be true or false",
                     )
-                })?,
-            },
-            PenaltyKind::PublicCriticism => Action::PublicCriticism,
+                }))?;
+                match (amount_yuan, follows, publish) {
+                    (Some(amount_yuan), Some(follows), Some(publish)) => Some(Action::Fine {
+                        amount_yuan,
+                        follows,
+                        publish,
+                    }),
+                    _ => None,
+                }
+            }
+            PenaltyKind::PublicCriticism => Some(Action::PublicCriticism),
         };
+        let action = problems.finish(action.zip(decided_on))?;
         Ok(Decision {
             basis: self.basis.trim().to_string(),
             reason: self.reason.trim().to_string(),
-            decided_on: optional_date("decided_on", &self.decided_on)?.unwrap_or(today),
-            action,
+            decided_on: action.1.unwrap_or(today),
+            action: action.0,
         })
     }
 }

@@ -10,7 +10,7 @@ use cpaudit_storage::evidence::date_text;
 use cpaudit_storage::lists::{LibraryAction, LibraryChange, LibraryVersion};
 use cpaudit_storage::Principal;
 
-use crate::input::{date_or, required_reason};
+use crate::input::{date_or, required_reason, Problems};
 use crate::{cycle, App, Error, Result};
 
 /// Adds to a city's library every enterprise the determination of `year` finds must-audit (or
@@ -111,9 +111,11 @@ async fn library_change(
             "action must be add, change or remove",
         )
     })?;
-    required_reason("note", &input.note)?;
     let today = app.today();
-    let valid_from = date_or("valid_from", input.valid_from.as_deref(), today)?;
+    let mut problems = Problems::default();
+    problems.check(required_reason("note", &input.note))?;
+    let valid_from = problems.check(date_or("valid_from", input.valid_from.as_deref(), today))?;
+    let valid_from = problems.finish(valid_from)?;
     let item = cycle::determine_one(
         app,
         principal,

@@ -25,7 +25,7 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::input::optional_date;
+use crate::input::{optional_date, Problems};
 use crate::reviews::{proposal_of, review_opinion, scoring_book};
 use crate::{App, Error, Result};
 
@@ -703,6 +703,11 @@ pub struct PhaseInput {
 }
 
 /// Records the dates, summary and attachments of one of the seven phases.
+/// Whether a round's phases may be recorded: once the start of the audit is filed.
+pub fn phases_open(round: &RoundRow) -> bool {
+    !matches!(round.state, RoundState::Listed | RoundState::Disclosed)
+}
+
 pub async fn record_phase(
     app: &App,
     principal: &Principal,
@@ -711,7 +716,7 @@ pub async fn record_phase(
 ) -> Result<()> {
     let round = load_round(app, principal, round_id).await?;
     require_filer(principal, &round)?;
-    if matches!(round.state, RoundState::Listed | RoundState::Disclosed) {
+    if !phases_open(&round) {
         return Err(Error::bad_field(
             "phase",
             "not_started",
@@ -719,16 +724,19 @@ pub async fn record_phase(
             "file the start of the audit before recording phases",
         ));
     }
-    let phase = Phase::from_number(input.phase).ok_or_else(|| {
+    let mut problems = Problems::default();
+    let phase = problems.check(Phase::from_number(input.phase).ok_or_else(|| {
         Error::bad_field(
             "phase",
             "invalid_phase",
             "审核阶段应为 1–7",
             "phase must be 1 to 7",
         )
-    })?;
-    let started_on = optional_date("started_on", &input.started_on)?;
-    let completed_on = optional_date("completed_on", &input.completed_on)?;
+    }))?;
+    let started_on = problems.check(optional_date("started_on", &input.started_on))?;
+    let completed_on = problems.check(optional_date("completed_on", &input.completed_on))?;
+    let (phase, (started_on, completed_on)) =
+        problems.finish(phase.zip(started_on.zip(completed_on)))?;
     let today = app.today();
     for (field, date) in [("started_on", started_on), ("completed_on", completed_on)] {
         if date.is_some_and(|d| d > today || d < round.listed_on) {

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use cpaudit_app::evidence as use_case;
-use cpaudit_app::ErrorKind;
 use cpaudit_core::determination::{
     EvidenceKind, EvidenceSource, EvidenceStatus, Reason, RoundKind,
 };
@@ -256,14 +255,6 @@ fn city_name(state: &AppState, lang: Lang, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// A decision that failed and is shown again at its item.
-struct FailedDecision {
-    evidence_id: i64,
-    reason: String,
-    /// Shown under the reason field when the reason (or the choice) was the problem.
-    field_error: Option<String>,
-}
-
 struct ActionView {
     /// The `decision` sent, also the button's style.
     value: &'static str,
@@ -272,8 +263,6 @@ struct ActionView {
 
 struct DecisionView {
     actions: Vec<ActionView>,
-    reason: String,
-    error: Option<String>,
     return_to: String,
 }
 
@@ -301,11 +290,9 @@ fn evidence_view(
     state: &AppState,
     caller: &Caller,
     row: EvidenceRow,
-    failed: Option<&FailedDecision>,
     return_to: &str,
 ) -> EvidenceView {
     let lang = caller.lang;
-    let failed = failed.filter(|f| f.evidence_id == row.id);
     let decidable = caller
         .principal
         .as_ref()
@@ -324,8 +311,6 @@ fn evidence_view(
                     },
                 })
                 .collect(),
-            reason: failed.map(|f| f.reason.clone()).unwrap_or_default(),
-            error: failed.and_then(|f| f.field_error.clone()),
             return_to: return_to.to_string(),
         }
     });
@@ -619,7 +604,6 @@ struct EnterprisePage {
 struct Redisplay {
     draft: EvidenceDraft,
     errors: Vec<FieldError>,
-    decision: Option<FailedDecision>,
     alert: Option<String>,
 }
 
@@ -643,7 +627,7 @@ async fn enterprise_page(
     let truncated = rows.len() as i64 >= PAGE_ROWS;
     let items: Vec<EvidenceView> = rows
         .into_iter()
-        .map(|row| evidence_view(state, caller, row, redisplay.decision.as_ref(), &return_to))
+        .map(|row| evidence_view(state, caller, row, &return_to))
         .collect();
     let rounds = state
         .db()
@@ -702,7 +686,6 @@ pub async fn add_evidence(
                 draft,
                 errors,
                 alert: Some(caller.lang.texts().form_has_errors.to_string()),
-                decision: None,
             };
             let page = enterprise_page(&state, &caller, enterprise, redisplay).await?;
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
@@ -712,13 +695,14 @@ pub async fn add_evidence(
 }
 
 /// The decision form as posted. `return_to` brings the official back to the queue or the
-/// enterprise's page.
+/// enterprise's page; a refusal is answered with the page it came from, the error beside the
+/// reason of that item's form.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct DecisionForm {
     decision: String,
     reason: String,
-    version: String,
+    version: Option<i64>,
     return_to: String,
 }
 
@@ -740,77 +724,13 @@ pub async fn decide(
     Path(id): Path<i64>,
     Input(form): Input<DecisionForm>,
 ) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
     let input = use_case::DecisionInput {
-        decision: form.decision.clone(),
-        reason: form.reason.clone(),
-        version: match form.version.trim() {
-            "" => None,
-            version => Some(version.parse().map_err(|_| {
-                AppError::bad_request(
-                    "invalid_value",
-                    Some("version"),
-                    cpaudit_core::registry::Message::new(
-                        "版本号应为整数",
-                        "version must be a whole number",
-                    ),
-                )
-            })?),
-        },
+        decision: form.decision,
+        reason: form.reason,
+        version: form.version,
     };
-    let error = match use_case::decide(state.app(), principal, id, &input).await {
-        Ok(row) => {
-            return Ok(Redirect::to(&back_path(&form.return_to, row.enterprise_id)).into_response())
-        }
-        Err(error) => error,
-    };
-    // A decision the official may give but that was refused shows beside its item.
-    if matches!(error.kind(), ErrorKind::Validation | ErrorKind::Conflict) {
-        if let Ok(row) = use_case::evidence_in_scope(state.app(), principal, id).await {
-            if use_case::may_decide(principal, &row) {
-                return redisplay_decision(&state, &caller, &row, &form, error.into()).await;
-            }
-        }
-    }
-    Err(error.into())
-}
-
-/// Shows the enterprise's page again with the refused decision at its item.
-async fn redisplay_decision(
-    state: &AppState,
-    caller: &Caller,
-    row: &InScope<EvidenceRow>,
-    form: &DecisionForm,
-    error: AppError,
-) -> Result<Response, AppError> {
-    let lang = caller.lang;
-    let field_error = match &error {
-        AppError::Validation(errors) => Some(
-            errors
-                .iter()
-                .map(|e| lang.pick(&e.message.zh, &e.message.en))
-                .collect::<Vec<_>>()
-                .join(lang.pick("；", "; ")),
-        ),
-        _ => None,
-    };
-    let message = error.message();
-    let alert = match field_error {
-        Some(_) => lang.texts().form_has_errors.to_string(),
-        None => lang.pick(&message.zh, &message.en).to_string(),
-    };
-    let enterprise = visible_enterprise(state, caller.principal()?, row.enterprise_id).await?;
-    let redisplay = Redisplay {
-        decision: Some(FailedDecision {
-            evidence_id: row.id,
-            reason: form.reason.clone(),
-            field_error,
-        }),
-        alert: Some(alert),
-        ..Redisplay::default()
-    };
-    let page = enterprise_page(state, caller, enterprise, redisplay).await?;
-    Ok(render_with(error.status(), &page))
+    let row = use_case::decide(state.app(), caller.principal()?, id, &input).await?;
+    Ok(Redirect::to(&back_path(&form.return_to, row.enterprise_id)).into_response())
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -845,7 +765,7 @@ pub async fn queue(
     let truncated = rows.len() as i64 >= PAGE_ROWS;
     let items: Vec<EvidenceView> = rows
         .into_iter()
-        .map(|row| evidence_view(&state, &caller, row, None, &caller.path))
+        .map(|row| evidence_view(&state, &caller, row, &caller.path))
         .collect();
     let selected_status = filter.status.map(|s| cpaudit_core::evidence::name_of(&s));
     let statuses = [

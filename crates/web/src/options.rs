@@ -622,17 +622,41 @@ fn indicator_header(indicator: Indicator, lang: Lang) -> String {
 // ----------------------------------------------------------------------------------------------
 // The page
 
-/// A form that failed and is shown again with what was typed and what was wrong.
+/// A form that failed, shown again: which option and form it was, what was typed and what was
+/// wrong ((field, message) in the caller's language). It is read from the refusal's
+/// [`crate::form::Redisplay`], which also puts each error beside its field.
 struct Redisplay {
     option_id: Option<i64>,
     form: &'static str,
     fields: HashMap<String, String>,
-    errors: Vec<FieldError>,
+    errors: Vec<(String, String)>,
 }
 
 impl Redisplay {
     fn is(&self, option_id: Option<i64>, form: &str) -> bool {
         self.option_id == option_id && self.form == form
+    }
+
+    /// The options form a refused post came from, by the path it was posted to.
+    fn of(round_id: i64, refused: &crate::form::Redisplay) -> Option<Redisplay> {
+        let base = format!("/rounds/{round_id}/options");
+        let rest = refused.action.strip_prefix(&base)?;
+        let (option_id, form) = match rest.trim_start_matches('/').split_once('/') {
+            None if rest.is_empty() => (None, "add"),
+            Some((option, form)) => {
+                let form = ["edit", "status", "verified"]
+                    .into_iter()
+                    .find(|known| *known == form)?;
+                (Some(option.parse().ok()?), form)
+            }
+            None => return None,
+        };
+        Some(Redisplay {
+            option_id,
+            form,
+            fields: refused.values.iter().cloned().collect(),
+            errors: refused.field_errors.clone(),
+        })
     }
 }
 
@@ -655,12 +679,10 @@ struct OptionFormView {
     description: String,
     investment: String,
     grid: Vec<GridRow>,
-    errors: Vec<String>,
 }
 
 struct StatusFormView {
     choices: Vec<(&'static str, &'static str)>,
-    errors: Vec<String>,
 }
 
 struct OptionView {
@@ -685,7 +707,6 @@ struct OptionView {
 
 struct VerifyFormView {
     grid: Vec<GridRow>,
-    errors: Vec<String>,
 }
 
 struct TotalView {
@@ -741,19 +762,6 @@ fn quantity_text(quantity: f64) -> String {
     }
 }
 
-/// The messages of a failed form; those about values stand in the values grid instead.
-fn errors_of(redisplay: Option<&Redisplay>, lang: Lang) -> Vec<String> {
-    redisplay
-        .map(|r| {
-            r.errors
-                .iter()
-                .filter(|e| !e.field.starts_with("values."))
-                .map(|e| lang.pick(&e.message.zh, &e.message.en).to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A values grid, filled from what was typed (when the form failed) or from the stored values.
 fn grid(stored: &[OptionValueRow], redisplay: Option<&Redisplay>, lang: Lang) -> Vec<GridRow> {
     Indicator::ALL
@@ -768,8 +776,8 @@ fn grid(stored: &[OptionValueRow], redisplay: Option<&Redisplay>, lang: Lang) ->
                 .map(|r| {
                     r.errors
                         .iter()
-                        .filter(|e| e.field.starts_with(&field))
-                        .map(|e| lang.pick(&e.message.zh, &e.message.en))
+                        .filter(|(name, _)| name.starts_with(&field))
+                        .map(|(_, message)| message.as_str())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -823,7 +831,6 @@ fn option_form(
                 .unwrap_or_default(),
         ),
         grid: grid(entry.map_or(&[], |e| &e.expected), redisplay, lang),
-        errors: errors_of(redisplay, lang),
     }
 }
 
@@ -893,13 +900,10 @@ fn option_view(
             } else {
                 Vec::new()
             },
-            errors: errors_of(failed("status"), lang),
         },
         verify: (permissions.enter_verified && status == OptionStatus::Implemented).then(|| {
-            let failed = failed("verified");
             VerifyFormView {
-                grid: grid(&entry.verified, failed, lang),
-                errors: errors_of(failed, lang),
+                grid: grid(&entry.verified, failed("verified"), lang),
             }
         }),
     }
@@ -1002,13 +1006,6 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
     let totals = &input.sheet.totals;
     let (classes, class_totals) = class_views(totals, &columns, lang);
     let (alert, notice, problems) = import_outcome(input.import, lang);
-    let failed_form = redisplay.map(|_| {
-        lang.pick(
-            "提交的内容有误，未保存，请按提示修改。",
-            "Nothing was saved: correct the fields marked below.",
-        )
-        .to_string()
-    });
     Ok(OptionsPage {
         ctx: Ctx::new(caller),
         lang,
@@ -1040,7 +1037,7 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
         medium_high_open: input.medium_high_open,
         add: option_form(None, redisplay.filter(|r| r.is(None, "add")), lang),
         add_open: redisplay.is_some_and(|r| r.is(None, "add")),
-        alert: alert.or(failed_form),
+        alert,
         notice,
         problems,
         import_columns: COLUMNS
@@ -1137,40 +1134,23 @@ pub async fn page(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let round = use_case::visible_round(state.app(), caller.principal()?, id).await?;
-    page_response(&state, &caller, &round, StatusCode::OK, None, None).await
+    let redisplay = caller
+        .redisplay
+        .as_deref()
+        .and_then(|refused| Redisplay::of(round.id, refused));
+    page_response(&state, &caller, &round, StatusCode::OK, redisplay, None).await
 }
 
 /// Back to the page after a form succeeded; the page again with the form's errors after bad
 /// input; any other refusal as an error page.
-async fn form_outcome(
-    state: &AppState,
-    caller: &Caller,
+/// After a form: back to the options, or the refusal, which the page middleware answers with
+/// this page again (see [`Redisplay::of`]).
+fn form_outcome(
     round: &InScope<RoundRow>,
     outcome: cpaudit_app::Result<()>,
-    (option_id, form): (Option<i64>, &'static str),
-    fields: HashMap<String, String>,
 ) -> Result<Response, AppError> {
-    match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/rounds/{}/options", round.id)).into_response()),
-        Err(cpaudit_app::Error::Validation(errors)) => {
-            let redisplay = Redisplay {
-                option_id,
-                form,
-                fields,
-                errors,
-            };
-            page_response(
-                state,
-                caller,
-                round,
-                StatusCode::BAD_REQUEST,
-                Some(redisplay),
-                None,
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
-    }
+    outcome?;
+    Ok(Redirect::to(&format!("/rounds/{}/options", round.id)).into_response())
 }
 
 fn text(fields: &HashMap<String, String>, name: &str) -> String {
@@ -1220,7 +1200,7 @@ pub async fn add_form(
     let outcome = use_case::create(state.app(), principal, &round, form_input(&fields))
         .await
         .map(drop);
-    form_outcome(&state, &caller, &round, outcome, (None, "add"), fields).await
+    form_outcome(&round, outcome)
 }
 
 pub async fn edit_form(
@@ -1239,15 +1219,7 @@ pub async fn edit_form(
         form_input(&fields),
     )
     .await;
-    form_outcome(
-        &state,
-        &caller,
-        &round,
-        outcome,
-        (Some(option_id), "edit"),
-        fields,
-    )
-    .await
+    form_outcome(&round, outcome)
 }
 
 pub async fn status_form(
@@ -1264,15 +1236,7 @@ pub async fn status_form(
         implemented_on: text(&fields, "implemented_on"),
     };
     let outcome = use_case::change_status(state.app(), principal, &round, option_id, input).await;
-    form_outcome(
-        &state,
-        &caller,
-        &round,
-        outcome,
-        (Some(option_id), "status"),
-        fields,
-    )
-    .await
+    form_outcome(&round, outcome)
 }
 
 pub async fn verified_form(
@@ -1296,15 +1260,7 @@ pub async fn verified_form(
         input,
     )
     .await;
-    form_outcome(
-        &state,
-        &caller,
-        &round,
-        outcome,
-        (Some(option_id), "verified"),
-        fields,
-    )
-    .await
+    form_outcome(&round, outcome)
 }
 
 pub async fn delete_form(

@@ -349,6 +349,8 @@ struct RoundPage {
     phases: Vec<PhaseView>,
     events: Vec<EventView>,
     may_file: bool,
+    /// The start of the audit is filed, so its phases may be recorded.
+    may_record_phases: bool,
     may_reject_claims: bool,
     today: String,
     /// The panel draws frozen for the round, newest first.
@@ -521,6 +523,9 @@ pub async fn round_page(
         draws,
         may_draw: official && awaits_review,
         may_file: rounds::files_for(&actors) && !r.round.state.is_final(),
+        may_record_phases: rounds::files_for(&actors)
+            && !r.round.state.is_final()
+            && rounds::phases_open(&round),
         may_reject_claims: principal
             .scope()
             .may_manage_city(&r.round.jurisdiction_code),
