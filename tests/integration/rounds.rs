@@ -102,7 +102,7 @@ async fn full_disclosure(app: &TestApp, token: &str) -> Value {
 }
 
 /// An item the round's reasons require that may be claimed as a trade secret.
-async fn secret_item(app: &TestApp, token: &str) -> &'static str {
+pub(crate) async fn secret_item(app: &TestApp, token: &str) -> &'static str {
     let reasons = round(app, token).await["round"]["reasons"]
         .as_str()
         .unwrap()

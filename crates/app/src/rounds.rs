@@ -526,6 +526,10 @@ async fn check_attachments(
 
 // ---- disclosure ----------------------------------------------------------------------------
 
+/// Where a disclosure is made public (办法 Art. 11: main local media, the company's website or
+/// another way the public can easily learn of it), as stored and shown.
+pub const DISCLOSURE_CHANNELS: [&str; 3] = ["企业官网", "主要媒体", "其他"];
+
 /// The disclosure as entered: items by key, channel, trade-secret claims by key.
 #[derive(Debug, Clone, Default)]
 pub struct DisclosureInput {
@@ -563,7 +567,17 @@ pub async fn save_disclosure(
             )
         })
         .collect();
-    if input.channel.trim().is_empty() || input.channel_detail.trim().is_empty() {
+    if !DISCLOSURE_CHANNELS.contains(&input.channel.trim()) {
+        errors.push(FieldError::new(
+            "channel",
+            "unknown_channel",
+            Message::new(
+                "公开渠道应为企业官网、主要媒体或其他",
+                "the channel must be 企业官网 (company website), 主要媒体 (main media) or 其他 (other)",
+            ),
+        ));
+    }
+    if input.channel_detail.trim().is_empty() {
         errors.push(FieldError::new(
             "channel_detail",
             "required",

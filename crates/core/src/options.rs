@@ -1026,9 +1026,17 @@ pub fn check_status_change(
         MAX_NOTE_CHARS,
         to == OptionStatus::Dropped,
     );
-    let implemented_on = (to == OptionStatus::Implemented)
-        .then(|| implementation_date(&mut errors, &draft.implemented_on, today))
-        .flatten();
+    let implemented_on = if to == OptionStatus::Implemented {
+        implementation_date(&mut errors, &draft.implemented_on, today)
+    } else {
+        // Only an implementation keeps a date, but one typed that does not read is still
+        // refused rather than dropped unseen.
+        let text = draft.implemented_on.trim();
+        if !text.is_empty() && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() {
+            errors.push(invalid_implementation_date());
+        }
+        None
+    };
     if errors.is_empty() {
         Ok(StatusChange {
             from,
@@ -1069,15 +1077,19 @@ fn implementation_date(
             None
         }
         Err(_) => {
-            errors.push(error(
-                field,
-                "invalid_date",
-                "实施日期应为 YYYY-MM-DD 格式的有效日期",
-                "implemented_on must be a valid date written YYYY-MM-DD",
-            ));
+            errors.push(invalid_implementation_date());
             None
         }
     }
+}
+
+fn invalid_implementation_date() -> FieldError {
+    error(
+        "implemented_on",
+        "invalid_date",
+        "实施日期应为 YYYY-MM-DD 格式的有效日期",
+        "implemented_on must be a valid date written YYYY-MM-DD",
+    )
 }
 
 /// What a caller does to a round's options; each has its own people and its own window.
@@ -1627,6 +1639,16 @@ mod tests {
         );
         assert_eq!(
             invalid(OptionStatus::Selected, implement("15/01/2027")),
+            ["implemented_on:invalid_date"]
+        );
+        // A date that does not read is refused whatever the new status.
+        let select_dated = StatusDraft {
+            status: "selected".into(),
+            implemented_on: "2027-02-30".into(),
+            ..StatusDraft::default()
+        };
+        assert_eq!(
+            invalid(OptionStatus::Proposed, select_dated),
             ["implemented_on:invalid_date"]
         );
         let done =

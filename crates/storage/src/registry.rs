@@ -206,6 +206,20 @@ impl Db {
         }))
     }
 
+    /// The directory of consultancies, by name: what each makes public to be engaged (name,
+    /// credit code, city, contact), so that an enterprise can choose one; the read needs no
+    /// scope, as [`Db::consultancy`].
+    pub async fn consultancy_directory(&self) -> Result<Vec<ConsultancyRow>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, name, credit_code, jurisdiction_code, contact FROM consultancies \
+                 ORDER BY name, id",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// One consultancy of the directory by id. What it returns (name, credit code, city,
     /// contact) is what a consultancy makes public to be engaged, so the read needs no scope;
     /// the callers decide who may act on it.

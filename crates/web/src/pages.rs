@@ -706,6 +706,9 @@ struct DetailPage {
     can_edit: bool,
     /// Officials and the enterprise itself see its online monitoring.
     can_monitor: bool,
+    /// The directory to engage a consultancy from; empty when the caller may not engage one.
+    consultancies: Vec<cpaudit_storage::registry::ConsultancyRow>,
+    today: String,
 }
 
 /// A stored UTC time shown in China Standard Time (UTC+8), to the second.
@@ -768,8 +771,17 @@ pub async fn enterprise_detail(
             hash_prefix: entry.hash.chars().take(12).collect(),
         })
         .collect();
+    // Officials of its city and the enterprise itself engage a consultancy for it.
+    let may_engage = caller.has_role(crate::routes::ENTERPRISE_ACTORS);
+    let consultancies = if may_engage {
+        state.db().consultancy_directory().await?
+    } else {
+        Vec::new()
+    };
     Ok(render(&DetailPage {
         can_monitor: caller.has_role(crate::routes::ENTERPRISE_ACTORS),
+        consultancies,
+        today: cpaudit_storage::evidence::date_text(state.today()),
         can_edit: principal
             .scope()
             .may_manage_city(&detail.enterprise.jurisdiction_code),
