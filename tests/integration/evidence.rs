@@ -186,7 +186,7 @@ async fn a_city_official_adds_an_exceedance_by_form_and_it_shows_as_confirmed_wi
     assert_eq!(page.status, StatusCode::OK);
     assert!(page
         .text()
-        .contains(&format!("action=\"/enterprises/{id}/evidence#add\"")));
+        .contains(&format!("action=\"/enterprises/{id}/evidence\"")));
 
     let added = app
         .post_form(
@@ -225,13 +225,10 @@ async fn a_value_under_its_limit_is_refused_next_to_amount_and_nothing_is_stored
     let app = TestApp::new().await;
     let (id, _) = fresh_enterprise(&app, "620100", 1).await;
     let browser = app.browser("lanzhou").await;
-    let refused = app
-        .post_form(
-            &format!("/enterprises/{id}/evidence"),
-            Some(&browser),
-            &exceedance_form("兰环监字〔2026〕119号", "80"),
-        )
-        .await;
+    let page = format!("/enterprises/{id}/evidence");
+    let mut form = exceedance_form("兰环监字〔2026〕119号", "80");
+    form.push(("_page", &page));
+    let refused = app.post_form(&page, Some(&browser), &form).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = refused.text();
     let amount = html.find("id=\"amount\"").expect("the amount field");

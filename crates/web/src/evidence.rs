@@ -11,14 +11,13 @@ use std::fmt;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Json;
 use cpaudit_app::evidence as use_case;
 use cpaudit_core::determination::{
     EvidenceKind, EvidenceSource, EvidenceStatus, Reason, RoundKind,
 };
 use cpaudit_core::evidence::{name_of, parse_name, EvidenceDraft};
-use cpaudit_core::registry::FieldError;
 
 use cpaudit_storage::auth::ScopeKind;
 use cpaudit_storage::enterprises::EnterpriseRow;
@@ -30,9 +29,10 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::action::Input;
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
+use crate::form::Redisplay as FormRedisplay;
 use crate::i18n::Lang;
 use crate::pages::{beijing_time, render_with, Ctx, OptionView};
 pub use crate::rows::{RowsRefusal, RowsReport};
@@ -148,6 +148,8 @@ pub struct DecisionInput {
     pub reason: String,
     /// The version the decision was made on; 409 when the evidence changed meanwhile.
     pub version: Option<i64>,
+    /// Pages only: where the official goes back to (the queue or the enterprise's page).
+    pub return_to: String,
 }
 
 /// The list filter of the queue page and the API.
@@ -424,19 +426,22 @@ fn category_choices(state: &AppState, lang: Lang, selected: &str) -> Vec<OptionV
     choices(items, selected)
 }
 
-fn form_inputs(
-    state: &AppState,
-    lang: Lang,
-    draft: &EvidenceDraft,
-    errors: &[FieldError],
-) -> Vec<InputView> {
+/// The evidence form, empty or as a refused post left it (`refused`: its values and errors).
+fn form_inputs(state: &AppState, lang: Lang, refused: Option<&FormRedisplay>) -> Vec<InputView> {
     let error_for = |name: &str| {
-        let messages: Vec<&str> = errors
+        let messages: Vec<&str> = refused
             .iter()
-            .filter(|e| e.field == name)
-            .map(|e| lang.pick(&e.message.zh, &e.message.en))
+            .flat_map(|r| r.field_errors.iter())
+            .filter(|(field, _)| field == name)
+            .map(|(_, message)| message.as_str())
             .collect();
         (!messages.is_empty()).then(|| messages.join(lang.pick("；", "; ")))
+    };
+    let typed = |name: &str| {
+        refused
+            .and_then(|r| r.values.iter().find(|(field, _)| field == name))
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
     };
     let p = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     let text = |name: &'static str, label, hint, value: &str, required| InputView {
@@ -464,7 +469,7 @@ fn form_inputs(
         .collect();
     vec![
         InputView {
-            options: choices(kinds, &draft.kind),
+            options: choices(kinds, &typed("kind")),
             ..text(
                 "kind",
                 p("证据类型", "Kind"),
@@ -485,12 +490,12 @@ fn form_inputs(
                     "采样、检查或报告期末的日期，不晚于今天",
                     "day of sampling, inspection or end of the reporting period; not after today",
                 ),
-                &draft.observed_on,
+                &typed("observed_on"),
                 true,
             )
         },
         InputView {
-            options: choices(sources, &draft.source),
+            options: choices(sources, &typed("source")),
             ..text("source", p("来源", "Source"), "", "", true)
         },
         text(
@@ -500,7 +505,7 @@ fn form_inputs(
                 "监测报告编号、检查笔录、排污许可证编号等",
                 "monitoring report number, inspection record, permit number…",
             ),
-            &draft.document_ref,
+            &typed("document_ref"),
             true,
         ),
         text(
@@ -510,7 +515,7 @@ fn form_inputs(
                 "超标、超总量：污染物；有毒有害原料、排放、危险废物：物质或废物名称；重金属：Pb、Hg、Cd、Cr 或 As",
                 "exceedances: the pollutant; toxic kinds and hazardous waste: the substance or waste; heavy metals: Pb, Hg, Cd, Cr or As",
             ),
-            &draft.substance,
+            &typed("substance"),
             true,
         ),
         text(
@@ -520,7 +525,7 @@ fn form_inputs(
                 "所有类型：监测浓度、排放总量、使用量、排放量或危险废物产生量，大于 0",
                 "every kind: measured concentration, emitted total, quantity used or discharged, or tonnes of waste; above 0",
             ),
-            &draft.amount,
+            &typed("amount"),
             true,
         ),
         text(
@@ -530,7 +535,7 @@ fn form_inputs(
                 "仅超标、超总量：排放标准限值或总量控制指标，须低于数值",
                 "exceedances only: the standard's limit or the total-load quota, below the amount",
             ),
-            &draft.limit,
+            &typed("limit"),
             false,
         ),
         text(
@@ -540,7 +545,7 @@ fn form_inputs(
                 "数值和限值的单位，如 mg/m3、mg/L、t/a、t、kg",
                 "unit of amount and limit, e.g. mg/m3, mg/L, t/a, t, kg",
             ),
-            &draft.unit,
+            &typed("unit"),
             true,
         ),
         text(
@@ -550,11 +555,11 @@ fn form_inputs(
                 "仅超标、超总量：如 GB 13223-2011",
                 "exceedances only: e.g. GB 13223-2011",
             ),
-            &draft.standard,
+            &typed("standard"),
             false,
         ),
         InputView {
-            options: category_choices(state, lang, &draft.toxic_category),
+            options: category_choices(state, lang, &typed("toxic_category")),
             ..text(
                 "toxic_category",
                 p("有毒有害类别", "Toxic category"),
@@ -573,7 +578,7 @@ fn form_inputs(
                 "仅危险废物：《国家危险废物名录》HW01–HW50",
                 "hazardous waste only: HW01–HW50 of the National Hazardous Waste List",
             ),
-            &draft.hw_code,
+            &typed("hw_code"),
             false,
         ),
     ]
@@ -589,7 +594,6 @@ struct EnterprisePage {
     lang: Lang,
     enterprise_id: i64,
     enterprise_name: String,
-    alert: Option<String>,
     is_official: bool,
     show_enterprise: bool,
     any_decisions: bool,
@@ -599,19 +603,10 @@ struct EnterprisePage {
     form: Option<Vec<InputView>>,
 }
 
-/// What a failed post shows again on the enterprise's page.
-#[derive(Default)]
-struct Redisplay {
-    draft: EvidenceDraft,
-    errors: Vec<FieldError>,
-    alert: Option<String>,
-}
-
 async fn enterprise_page(
     state: &AppState,
     caller: &Caller,
     enterprise: InScope<EnterpriseRow>,
-    redisplay: Redisplay,
 ) -> Result<EnterprisePage, AppError> {
     let principal = caller.principal()?;
     let lang = caller.lang;
@@ -636,14 +631,18 @@ async fn enterprise_page(
         .into_iter()
         .map(|row| round_view(row, lang))
         .collect();
-    let form = use_case::may_enter(principal, &enterprise)
-        .then(|| form_inputs(state, lang, &redisplay.draft, &redisplay.errors));
+    // A refused entry comes back here with what was typed (see `crate::form`).
+    let refused = caller
+        .redisplay
+        .as_deref()
+        .filter(|refused| refused.action == return_to);
+    let form =
+        use_case::may_enter(principal, &enterprise).then(|| form_inputs(state, lang, refused));
     Ok(EnterprisePage {
         ctx: Ctx::new(caller),
         lang,
         enterprise_id: enterprise.id,
         enterprise_name: enterprise.into_inner().name,
-        alert: redisplay.alert,
         is_official: matches!(
             principal.scope().kind(),
             ScopeKind::Province | ScopeKind::City(_)
@@ -663,47 +662,28 @@ pub async fn enterprise_evidence(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let enterprise = visible_enterprise(&state, caller.principal()?, id).await?;
-    let page = enterprise_page(&state, &caller, enterprise, Redisplay::default()).await?;
+    let page = enterprise_page(&state, &caller, enterprise).await?;
     Ok(render_with(StatusCode::OK, &page))
 }
 
+/// Records evidence an official entered; it is confirmed by that entry.
+///
+/// On the page, a refused entry comes back with every problem beside its field.
+#[utoipa::path(post, path = "/api/v1/enterprises/{id}/evidence", tag = "evidence",
+    params(("id" = i64, Path)), request_body = EvidenceInput,
+    responses((status = 201, body = Evidence), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid fields, each named")))]
 pub async fn add_evidence(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Input(input): Input<EvidenceInput>,
-) -> Result<Response, AppError> {
+) -> Result<Done<Evidence>, AppError> {
     let principal = caller.principal()?;
-    let draft = input.draft();
-    match use_case::add(state.app(), principal, id, &draft).await {
-        Ok(evidence_id) => Ok(Redirect::to(&format!(
-            "/enterprises/{id}/evidence#evidence-{evidence_id}"
-        ))
-        .into_response()),
-        Err(cpaudit_app::Error::Validation(errors)) => {
-            let enterprise = visible_enterprise(&state, principal, id).await?;
-            let redisplay = Redisplay {
-                draft,
-                errors,
-                alert: Some(caller.lang.texts().form_has_errors.to_string()),
-            };
-            let page = enterprise_page(&state, &caller, enterprise, redisplay).await?;
-            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
-        }
-        Err(error) => Err(error.into()),
-    }
-}
-
-/// The decision form as posted. `return_to` brings the official back to the queue or the
-/// enterprise's page; a refusal is answered with the page it came from, the error beside the
-/// reason of that item's form.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DecisionForm {
-    decision: String,
-    reason: String,
-    version: Option<i64>,
-    return_to: String,
+    let evidence_id = use_case::add(state.app(), principal, id, &input.draft()).await?;
+    let row = use_case::evidence_in_scope(state.app(), principal, evidence_id).await?;
+    let page = format!("/enterprises/{id}/evidence#evidence-{evidence_id}");
+    Ok(Done::with(Evidence::from(row.into_inner()), page).created())
 }
 
 /// Only the two pages that carry decision forms are followed (no open redirect; and a header
@@ -718,19 +698,30 @@ fn back_path(return_to: &str, enterprise_id: i64) -> String {
     }
 }
 
+/// Confirms or dismisses a candidate, or withdraws confirmed evidence (`dismiss`), with a
+/// reason. Only an official of the enterprise's city decides.
+///
+/// On a page, the official goes back to where the form was (the queue or the enterprise's
+/// evidence); a refusal comes back there with the error beside the item's reason.
+#[utoipa::path(post, path = "/api/v1/evidence/{id}/decision", tag = "evidence",
+    params(("id" = i64, Path)), request_body = DecisionInput,
+    responses((status = 200, body = Evidence), (status = 403, body = ErrorBody, description = "not an official of the enterprise's city"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "changed meanwhile, or no longer open to this decision"),
+        (status = 422, body = ErrorBody, description = "no reason, or an unknown decision")))]
 pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Input(form): Input<DecisionForm>,
-) -> Result<Response, AppError> {
-    let input = use_case::DecisionInput {
-        decision: form.decision,
-        reason: form.reason,
-        version: form.version,
+    Input(input): Input<DecisionInput>,
+) -> Result<Done<Evidence>, AppError> {
+    let decision = use_case::DecisionInput {
+        decision: input.decision,
+        reason: input.reason,
+        version: input.version,
     };
-    let row = use_case::decide(state.app(), caller.principal()?, id, &input).await?;
-    Ok(Redirect::to(&back_path(&form.return_to, row.enterprise_id)).into_response())
+    let row = use_case::decide(state.app(), caller.principal()?, id, &decision).await?;
+    let back = back_path(&input.return_to, row.enterprise_id);
+    Ok(Done::with(Evidence::from(row), back))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -1144,49 +1135,6 @@ pub async fn api_enterprise_evidence(
         .list_evidence(principal.scope(), &filter, i64::MAX)
         .await?;
     Ok(Json(rows.into_iter().map(Evidence::from).collect()))
-}
-
-/// Records evidence an official entered; it is confirmed by that entry.
-#[utoipa::path(post, path = "/api/v1/enterprises/{id}/evidence", tag = "evidence",
-    params(("id" = i64, Path)), request_body = EvidenceInput,
-    responses((status = 201, body = Evidence), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid fields, each named")))]
-pub async fn api_add_evidence(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Json(input): Json<EvidenceInput>,
-) -> Result<Response, ApiError> {
-    let principal = caller.principal()?;
-    let evidence_id = use_case::add(state.app(), principal, id, &input.draft()).await?;
-    let row = use_case::evidence_in_scope(state.app(), principal, evidence_id).await?;
-    Ok((StatusCode::CREATED, Json(Evidence::from(row.into_inner()))).into_response())
-}
-
-/// Confirms or dismisses a candidate, or withdraws confirmed evidence (`dismiss`), with a
-/// reason. Only an official of the enterprise's city decides.
-#[utoipa::path(post, path = "/api/v1/evidence/{id}/decision", tag = "evidence",
-    params(("id" = i64, Path)), request_body = DecisionInput,
-    responses((status = 200, body = Evidence), (status = 403, body = ErrorBody, description = "not an official of the enterprise's city"),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "changed meanwhile, or no longer open to this decision"),
-        (status = 422, body = ErrorBody, description = "no reason, or an unknown decision")))]
-pub async fn api_decide(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Json(input): Json<DecisionInput>,
-) -> Result<Json<Evidence>, ApiError> {
-    let principal = caller.principal()?;
-    let input = use_case::DecisionInput {
-        decision: input.decision,
-        reason: input.reason,
-        version: input.version,
-    };
-    Ok(Json(
-        use_case::decide(state.app(), principal, id, &input)
-            .await?
-            .into(),
-    ))
 }
 
 /// Evidence in the caller's scope, newest observation first: the candidates queue with

@@ -79,14 +79,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /enterprises/import"),
     ),
     (
-        "POST /api/v1/enterprises/{id}/evidence",
-        PageFor::Page("POST /enterprises/{id}/evidence"),
-    ),
-    (
-        "POST /api/v1/evidence/{id}/decision",
-        PageFor::Page("POST /evidence/{id}/decision"),
-    ),
-    (
         "POST /api/v1/evidence/import",
         PageFor::Page("POST /evidence/import"),
     ),
@@ -462,6 +454,16 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
         ),
         action!(
             Roles(OFFICIALS),
+            (M::POST, "/enterprises/{id}/evidence"),
+            crate::evidence::add_evidence
+        ),
+        action!(
+            Roles(OFFICIALS),
+            (M::POST, "/evidence/{id}/decision"),
+            crate::evidence::decide
+        ),
+        action!(
+            Roles(OFFICIALS),
             (M::POST, "/parks/{id}/audit"),
             crate::parks::save_pilot
         ),
@@ -641,22 +643,10 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::evidence::enterprise_evidence),
         ),
         page(
-            M::POST,
-            "/enterprises/{id}/evidence",
-            Roles(OFFICIALS),
-            post(crate::evidence::add_evidence),
-        ),
-        page(
             M::GET,
             "/evidence",
             Roles(OFFICIALS),
             get(crate::evidence::queue),
-        ),
-        page(
-            M::POST,
-            "/evidence/{id}/decision",
-            Roles(OFFICIALS),
-            post(crate::evidence::decide),
         ),
         page(
             M::GET,
@@ -699,10 +689,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             documented!(crate::evidence::api_enterprise_evidence),
         ),
         api(
-            Roles(OFFICIALS),
-            documented!(crate::evidence::api_add_evidence),
-        ),
-        api(
             Roles(REGISTRY_READERS),
             documented!(crate::evidence::api_enterprise_rounds),
         ),
@@ -710,7 +696,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(OFFICIALS),
             documented!(crate::evidence::api_list_evidence),
         ),
-        api(Roles(OFFICIALS), documented!(crate::evidence::api_decide)),
         api(
             Roles(OFFICIALS),
             documented!(crate::evidence::api_import_evidence),
