@@ -308,6 +308,7 @@ async fn the_page_form_shows_the_servers_message_next_to_the_field() {
             "/enterprises",
             Some(&browser),
             &[
+                ("_page", "/enterprises/new"),
                 ("name", "兰州某公司"),
                 ("credit_code", "91620100MA0000000X"),
                 ("jurisdiction_code", "620100"),

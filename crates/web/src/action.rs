@@ -81,6 +81,8 @@ pub struct Done<V> {
     status: StatusCode,
     view: Option<V>,
     then: String,
+    /// The API's `Location` of a record it created.
+    location: Option<String>,
 }
 
 impl Done<()> {
@@ -90,6 +92,7 @@ impl Done<()> {
             status: StatusCode::NO_CONTENT,
             view: None,
             then: page.into(),
+            location: None,
         }
     }
 }
@@ -101,6 +104,7 @@ impl<V: Serialize> Done<V> {
             status: StatusCode::OK,
             view: Some(view),
             then: page.into(),
+            location: None,
         }
     }
 }
@@ -111,6 +115,12 @@ impl<V> Done<V> {
         self.status = StatusCode::CREATED;
         self
     }
+
+    /// The API answers 201 with the created record's address.
+    pub fn created_at(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self.created()
+    }
 }
 
 impl<V: Serialize> IntoResponse for Done<V> {
@@ -119,6 +129,12 @@ impl<V: Serialize> IntoResponse for Done<V> {
             Some(view) => (self.status, Json(view)).into_response(),
             None => self.status.into_response(),
         };
+        if let Some(value) = self
+            .location
+            .and_then(|location| header::HeaderValue::from_str(&location).ok())
+        {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
         response.extensions_mut().insert(PageOutcome(self.then));
         response
     }

@@ -3,7 +3,7 @@
 //! operation described by its handler's `#[utoipa::path]`.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cpaudit_core::registry::{EnterpriseDraft, Message};
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::registry::{export_response, parse_bool, ImportReport, ListQuery};
@@ -205,14 +206,16 @@ pub struct EnterpriseInput {
 }
 
 /// Registers an enterprise in a city the caller manages.
+///
+/// On the page, a refused entry comes back with every problem beside its field.
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "enterprises", request_body = EnterpriseInput,
     responses((status = 201, body = Enterprise), (status = 409, body = ErrorBody, description = "credit code already registered"),
         (status = 422, body = ErrorBody, description = "invalid fields"), (status = 403, body = ErrorBody)))]
 pub async fn create_enterprise(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<EnterpriseInput>,
-) -> Result<Response, ApiError> {
+    Input(input): Input<EnterpriseInput>,
+) -> Result<Done<Enterprise>, AppError> {
     let principal = caller.principal()?;
     let draft = EnterpriseDraft {
         name: input.name,
@@ -228,12 +231,11 @@ pub async fn create_enterprise(
     };
     let id = cpaudit_app::registry::create(state.app(), principal, &draft).await?;
     let row = reload(&state, principal, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/enterprises/{id}"))],
-        Json(Enterprise::from(row.into_inner())),
+    Ok(Done::with(
+        Enterprise::from(row.into_inner()),
+        format!("/enterprises/{id}"),
     )
-        .into_response())
+    .created_at(format!("/api/v1/enterprises/{id}")))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1076,30 +1076,6 @@ fn form_faults(error: cpaudit_app::Error) -> Result<(Vec<FieldError>, StatusCode
     }
 }
 
-pub async fn enterprise_create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Input(form): Input<EnterpriseForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let draft = form.draft();
-    let lang = caller.lang;
-    let invalid = |errors: Vec<FieldError>, status| {
-        let alert = Some(lang.texts().form_has_errors.to_string());
-        render_with(
-            status,
-            &form_page(&state, &caller, new_spec(&caller), &draft, &errors, alert),
-        )
-    };
-    match cpaudit_app::registry::create(state.app(), principal, &draft).await {
-        Ok(id) => Ok(Redirect::to(&format!("/enterprises/{id}")).into_response()),
-        Err(error) => {
-            let (errors, status) = form_faults(error)?;
-            Ok(invalid(errors, status))
-        }
-    }
-}
-
 fn edit_spec(caller: &Caller, id: i64, version: i64) -> FormSpec {
     FormSpec {
         heading: caller.lang.texts().edit,

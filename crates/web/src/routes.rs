@@ -67,10 +67,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::ApiOnly("a bearer token is for programs; people sign in on the login page"),
     ),
     (
-        "POST /api/v1/enterprises",
-        PageFor::Page("POST /enterprises"),
-    ),
-    (
         "PATCH /api/v1/enterprises/{id}",
         PageFor::Page("POST /enterprises/{id}/edit"),
     ),
@@ -454,6 +450,11 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
         ),
         action!(
             Roles(OFFICIALS),
+            (M::POST, "/enterprises"),
+            api::create_enterprise
+        ),
+        action!(
+            Roles(OFFICIALS),
             (M::POST, "/enterprises/{id}/evidence"),
             crate::evidence::add_evidence
         ),
@@ -504,12 +505,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             "/enterprises",
             Roles(REGISTRY_READERS),
             get(pages::enterprise_list),
-        ),
-        page(
-            M::POST,
-            "/enterprises",
-            Roles(OFFICIALS),
-            post(pages::enterprise_create),
         ),
         page(
             M::GET,
@@ -627,7 +622,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         api(Public, documented!(api::jurisdictions)),
         api(Public, documented!(api::industries)),
         api(Roles(REGISTRY_READERS), documented!(api::list_enterprises)),
-        api(Roles(OFFICIALS), documented!(api::create_enterprise)),
         api(Roles(OFFICIALS), documented!(api::import_enterprises)),
         api(Roles(REGISTRY_READERS), documented!(api::export_xlsx)),
         api(Roles(REGISTRY_READERS), documented!(api::export_csv)),
