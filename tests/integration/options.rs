@@ -482,7 +482,7 @@ async fn statuses_run_proposed_selected_implemented_and_a_drop_needs_a_reason() 
         json!({"status": "implemented"}),
     )
     .await;
-    assert_eq!(undated.status, StatusCode::BAD_REQUEST);
+    assert_eq!(undated.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(undated.json()["error"]["field"], "implemented_on");
     let future = set_status(
         &app,
@@ -511,7 +511,7 @@ async fn statuses_run_proposed_selected_implemented_and_a_drop_needs_a_reason() 
     assert_eq!(undo.status, StatusCode::CONFLICT, "implemented is final");
 
     let unexplained = set_status(&app, &token, (round, second), json!({"status": "dropped"})).await;
-    assert_eq!(unexplained.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unexplained.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unexplained.json()["error"]["field"], "reason");
     assert_eq!(
         app.db()

@@ -38,6 +38,7 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::action::{Done, Input};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail, FieldDetail};
 use crate::evidence::text_or_number;
@@ -314,36 +315,34 @@ pub async fn api_update(
 #[utoipa::path(delete, path = "/api/v1/rounds/{id}/options/{option}", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn api_delete(
+pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, option_id)): Path<(i64, i64)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Done<()>, AppError> {
     let principal = caller.principal()?;
     let round = use_case::visible_round(state.app(), principal, id).await?;
     use_case::delete(state.app(), principal, &round, option_id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::then(format!("/rounds/{id}/options")))
 }
 
 /// Changes an option's status: proposed → selected → implemented (with a date not in the
 /// future); proposed or selected → dropped (with a reason). 409 for another change.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/options/{option}/status", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = StatusInput,
-    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn api_status(
+    responses((status = 200, body = EntryView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "every field's problem")))]
+pub async fn change_status(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, option_id)): Path<(i64, i64)>,
-    Json(input): Json<StatusInput>,
-) -> Result<Response, ApiError> {
-    let outcome = async {
-        let principal = caller.principal()?;
-        let round = use_case::visible_round(state.app(), principal, id).await?;
-        use_case::change_status(state.app(), principal, &round, option_id, input.into()).await?;
-        Ok(Json(entry_json(&state, &round, option_id).await?).into_response())
-    };
-    api_outcome(outcome.await, caller.lang)
+    Input(input): Input<StatusInput>,
+) -> Result<Done<EntryView>, AppError> {
+    let principal = caller.principal()?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    use_case::change_status(state.app(), principal, &round, option_id, input.into()).await?;
+    let entry = entry_json(&state, &round, option_id).await?;
+    Ok(Done::with(entry, format!("/rounds/{id}/options")))
 }
 
 async fn api_values(
@@ -1222,23 +1221,6 @@ pub async fn edit_form(
     form_outcome(&round, outcome)
 }
 
-pub async fn status_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, option_id)): Path<(i64, i64)>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let round = use_case::visible_round(state.app(), principal, id).await?;
-    let input = use_case::StatusInput {
-        status: text(&fields, "status"),
-        reason: text(&fields, "reason"),
-        implemented_on: text(&fields, "implemented_on"),
-    };
-    let outcome = use_case::change_status(state.app(), principal, &round, option_id, input).await;
-    form_outcome(&round, outcome)
-}
-
 pub async fn verified_form(
     State(state): State<AppState>,
     caller: Caller,
@@ -1261,17 +1243,6 @@ pub async fn verified_form(
     )
     .await;
     form_outcome(&round, outcome)
-}
-
-pub async fn delete_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, option_id)): Path<(i64, i64)>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let round = use_case::visible_round(state.app(), principal, id).await?;
-    use_case::delete(state.app(), principal, &round, option_id).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}/options")).into_response())
 }
 
 pub async fn import_upload(

@@ -120,14 +120,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /rounds/{id}/options/{option}/edit"),
     ),
     (
-        "DELETE /api/v1/rounds/{id}/options/{option}",
-        PageFor::Page("POST /rounds/{id}/options/{option}/delete"),
-    ),
-    (
-        "POST /api/v1/rounds/{id}/options/{option}/status",
-        PageFor::Page("POST /rounds/{id}/options/{option}/status"),
-    ),
-    (
         "PUT /api/v1/rounds/{id}/options/{option}/expected",
         PageFor::Page("POST /rounds/{id}/options/{option}/edit"),
     ),
@@ -447,6 +439,16 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             Roles(ENTERPRISE_ACTORS),
             (M::POST, "/enterprises/{id}/engagements"),
             crate::consultancies::engagement
+        ),
+        action!(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/options/{option}/status"),
+            crate::options::change_status
+        ),
+        action!(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/options/{option}/delete"),
+            crate::options::delete
         ),
         action!(
             Roles(OFFICIALS),
@@ -1111,21 +1113,9 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         page(
             M::POST,
-            "/rounds/{id}/options/{option}/status",
-            Roles(REGISTRY_READERS),
-            post(crate::options::status_form),
-        ),
-        page(
-            M::POST,
             "/rounds/{id}/options/{option}/verified",
             Roles(REGISTRY_READERS),
             post(crate::options::verified_form),
-        ),
-        page(
-            M::POST,
-            "/rounds/{id}/options/{option}/delete",
-            Roles(REGISTRY_READERS),
-            post(crate::options::delete_form),
         ),
         api(
             Roles(EVERYONE_LOGGED_IN),
@@ -1146,14 +1136,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         api(
             Roles(REGISTRY_READERS),
             documented!(crate::options::api_update),
-        ),
-        api(
-            Roles(REGISTRY_READERS),
-            documented!(crate::options::api_delete),
-        ),
-        api(
-            Roles(REGISTRY_READERS),
-            documented!(crate::options::api_status),
         ),
         api(
             Roles(REGISTRY_READERS),
