@@ -29,7 +29,11 @@ const QUOTED_CHARS: usize = 40;
 /// use case reports every missing text at once. The first value that does not parse is
 /// reported at its field.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    // The CSRF token (checked before) and the page (for a refusal) are not the action's input.
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+        .into_owned()
+        .filter(|(name, _)| name != "csrf_token" && name != PAGE_FIELD)
+        .collect();
     loop {
         let encoded = serde_urlencoded::to_string(&pairs).map_err(|_| AppError::Internal)?;
         let deserializer =

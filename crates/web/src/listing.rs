@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
@@ -414,14 +414,16 @@ impl From<LibraryChangeJson> for cpaudit_app::listing::LibraryChangeInput {
 }
 
 /// Records a library change (a new version; nothing is overwritten).
+///
+/// On the enterprise's determination page, the official goes back there.
 #[utoipa::path(post, path = "/api/v1/library", tag = "lists", request_body = LibraryChangeJson,
     responses((status = 201, body = LibraryJson), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn api_library_change(
+pub async fn library_change(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<LibraryChangeJson>,
-) -> Result<Response, ApiError> {
+    Input(input): Input<LibraryChangeJson>,
+) -> Result<Done<LibraryJson>, AppError> {
     let principal = caller.principal()?;
     let enterprise_id = input.enterprise_id;
     cpaudit_app::listing::change_library(state.app(), principal, &input.into()).await?;
@@ -430,43 +432,12 @@ pub async fn api_library_change(
         .db()
         .library_history(principal.scope(), &enterprise)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(LibraryJson {
-            as_of: date_text(state.today()),
-            entries: entries.into_iter().map(Into::into).collect(),
-        }),
-    )
-        .into_response())
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LibraryForm {
-    pub action: String,
-    #[serde(default)]
-    pub reasons: String,
-    #[serde(default)]
-    pub valid_from: String,
-    #[serde(default)]
-    pub note: String,
-}
-
-pub async fn library_change_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Input(form): Input<LibraryForm>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let input = LibraryChangeJson {
-        enterprise_id: id,
-        action: form.action,
-        reasons: Some(form.reasons),
-        valid_from: Some(form.valid_from),
-        note: form.note,
+    let library = LibraryJson {
+        as_of: date_text(state.today()),
+        entries: entries.into_iter().map(Into::into).collect(),
     };
-    cpaudit_app::listing::change_library(state.app(), principal, &input.into()).await?;
-    Ok(Redirect::to(&format!("/enterprises/{id}/determination")).into_response())
+    let page = format!("/enterprises/{enterprise_id}/determination");
+    Ok(Done::with(library, page).created())
 }
 
 #[derive(Template)]

@@ -83,10 +83,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page("POST /rounds/import"),
     ),
     (
-        "POST /api/v1/library",
-        PageFor::Page("POST /enterprises/{id}/library"),
-    ),
-    (
         "PUT /api/v1/consultancies/{id}/art16",
         PageFor::Page("POST /consultancies/{id}/art16"),
     ),
@@ -452,6 +448,11 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
         ),
         action!(
             Roles(OFFICIALS),
+            (M::POST, "/library"),
+            crate::listing::library_change
+        ),
+        action!(
+            Roles(OFFICIALS),
             (M::POST, "/enterprises"),
             api::create_enterprise
         ),
@@ -711,12 +712,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::listing::determination_page),
         ),
         page(
-            M::POST,
-            "/enterprises/{id}/library",
-            Roles(OFFICIALS),
-            post(crate::listing::library_change_form),
-        ),
-        page(
             M::GET,
             "/library",
             Roles(OFFICIALS),
@@ -779,10 +774,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             documented!(crate::listing::api_listings),
         ),
         api(Roles(OFFICIALS), documented!(crate::listing::api_library)),
-        api(
-            Roles(OFFICIALS),
-            documented!(crate::listing::api_library_change),
-        ),
         api(Roles(OFFICIALS), documented!(crate::listing::api_plan)),
         // Consultancies: Art. 16 evidence, scorecard, sanctions (province), engagements
         // (refused while blacklisted), and the public blacklist.
