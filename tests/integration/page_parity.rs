@@ -25,7 +25,7 @@ fn page_of(spec: &RouteSpec) -> Result<Option<String>, String> {
             name(spec)
         )),
         (Some(twin), None) => Ok(Some(twin.clone())),
-        (None, Some((_, PageFor::Page(page)))) => Ok(Some(page.to_string())),
+        (None, Some((_, PageFor::Page { page, .. }))) => Ok(Some(page.to_string())),
         (None, Some((_, PageFor::ApiOnly(reason)))) => {
             assert!(!reason.is_empty(), "{}", name(spec));
             Ok(None)

@@ -52,11 +52,21 @@ pub const REGISTRY_READERS: &[Role] = &[
 /// Where a person takes, in a browser, a write the API offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageFor {
-    /// The page route ("METHOD path") through which every role the API route admits takes it.
-    Page(&'static str),
+    /// The page route ("METHOD path") through which every role the API route admits takes it,
+    /// served by a handler of its own, and why.
+    Page {
+        page: &'static str,
+        apart: &'static str,
+    },
     /// Deliberately without a page, and why.
     ApiOnly(&'static str),
 }
+
+/// Why a page and its API write are two handlers, by the shape of their input.
+const UPLOAD: &str = "a file upload (multipart), read by its own extractor";
+const PREVIEW: &str = "the page shows the rows and writes on confirmation; the API writes at once";
+const NESTED: &str = "the page's form names nested or repeated values by field names \
+    (item.KEY, values.KEY, one line per entry, repeated checkboxes); the API takes JSON";
 
 /// Every write of the API ("METHOD path") that is not declared once as an action (whose page
 /// is its twin) and its page; a test checks that the list names every other API write, and
@@ -68,64 +78,115 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
     ),
     (
         "PATCH /api/v1/enterprises/{id}",
-        PageFor::Page("POST /enterprises/{id}/edit"),
+        PageFor::Page {
+            page: "POST /enterprises/{id}/edit",
+            apart: "a PATCH changes the fields given; the page sends the whole record, a checkbox left unticked as absent",
+        },
     ),
     (
         "POST /api/v1/enterprises/import",
-        PageFor::Page("POST /enterprises/import"),
+        PageFor::Page {
+            page: "POST /enterprises/import",
+            apart: PREVIEW,
+        },
     ),
     (
         "POST /api/v1/evidence/import",
-        PageFor::Page("POST /evidence/import"),
+        PageFor::Page {
+            page: "POST /evidence/import",
+            apart: PREVIEW,
+        },
     ),
     (
         "POST /api/v1/rounds/import",
-        PageFor::Page("POST /rounds/import"),
+        PageFor::Page {
+            page: "POST /rounds/import",
+            apart: PREVIEW,
+        },
     ),
     (
         "PUT /api/v1/consultancies/{id}/art16",
-        PageFor::Page("POST /consultancies/{id}/art16"),
+        PageFor::Page {
+            page: "POST /consultancies/{id}/art16",
+            apart: NESTED,
+        },
     ),
     (
         "POST /api/v1/consultancies/{id}/documents",
-        PageFor::Page("POST /consultancies/{id}/documents"),
+        PageFor::Page {
+            page: "POST /consultancies/{id}/documents",
+            apart: UPLOAD,
+        },
     ),
-    ("POST /api/v1/experts", PageFor::Page("POST /experts")),
+    (
+        "POST /api/v1/experts",
+        PageFor::Page {
+            page: "POST /experts",
+            apart: NESTED,
+        },
+    ),
     (
         "PUT /api/v1/rounds/{id}/disclosure",
-        PageFor::Page("POST /rounds/{id}/disclosure"),
+        PageFor::Page {
+            page: "POST /rounds/{id}/disclosure",
+            apart: NESTED,
+        },
     ),
     (
         "POST /api/v1/rounds/{id}/documents",
-        PageFor::Page("POST /rounds/{id}/documents"),
+        PageFor::Page {
+            page: "POST /rounds/{id}/documents",
+            apart: UPLOAD,
+        },
     ),
     (
         "POST /api/v1/reviews/{id}/scores",
-        PageFor::Page("POST /reviews/{id}/score"),
+        PageFor::Page {
+            page: "POST /reviews/{id}/score",
+            apart: NESTED,
+        },
     ),
     (
         "POST /api/v1/rounds/{id}/options",
-        PageFor::Page("POST /rounds/{id}/options"),
+        PageFor::Page {
+            page: "POST /rounds/{id}/options",
+            apart: NESTED,
+        },
     ),
     (
         "POST /api/v1/rounds/{id}/options/import",
-        PageFor::Page("POST /rounds/{id}/options/import"),
+        PageFor::Page {
+            page: "POST /rounds/{id}/options/import",
+            apart: UPLOAD,
+        },
     ),
     (
         "PUT /api/v1/rounds/{id}/options/{option}",
-        PageFor::Page("POST /rounds/{id}/options/{option}/edit"),
+        PageFor::Page {
+            page: "POST /rounds/{id}/options/{option}/edit",
+            apart: NESTED,
+        },
     ),
     (
         "PUT /api/v1/rounds/{id}/options/{option}/expected",
-        PageFor::Page("POST /rounds/{id}/options/{option}/edit"),
+        PageFor::Page {
+            page: "POST /rounds/{id}/options/{option}/edit",
+            apart: NESTED,
+        },
     ),
     (
         "PUT /api/v1/rounds/{id}/options/{option}/verified",
-        PageFor::Page("POST /rounds/{id}/options/{option}/verified"),
+        PageFor::Page {
+            page: "POST /rounds/{id}/options/{option}/verified",
+            apart: NESTED,
+        },
     ),
     (
         "PUT /api/v1/devices/{device}/settings",
-        PageFor::Page("POST /monitoring/devices/{device}/settings"),
+        PageFor::Page {
+            page: "POST /monitoring/devices/{device}/settings",
+            apart: NESTED,
+        },
     ),
 ];
 
