@@ -30,28 +30,74 @@ where
     type Rejection = AppError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, AppError> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        // The limit named in the refusal is the one read against, not the router's (uploads').
-        let limit = crate::auth::MAX_FORM_BYTES;
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|_| AppError::PayloadTooLarge { limit_bytes: limit })?;
-        if content_type.starts_with("application/x-www-form-urlencoded") {
-            return crate::form::decode(&bytes).map(Input);
+        match read(request).await? {
+            Body::Form(bytes) => crate::form::decode(&bytes).map(Input),
+            Body::Json(bytes) => json(&bytes).map(Input),
         }
-        if content_type.starts_with("application/json") {
-            return json(&bytes).map(Input);
+    }
+}
+
+/// An input whose page form spells nested or repeated values as fields of their own (an
+/// item's text in `item.KEY`, a grid's values in `values.KEY`, one entry per line, a checkbox
+/// per choice) where JSON nests them: the form is decoded as it is posted and converted, each
+/// problem named at its field.
+pub trait FromForm: Sized {
+    /// The form as posted.
+    type Form: DeserializeOwned;
+
+    fn from_form(form: Self::Form) -> Result<Self, AppError>;
+}
+
+/// An action's input of a [`FromForm`] type: JSON decoded as `T`, a form as `T::Form` and
+/// converted.
+#[derive(Debug, Clone)]
+pub struct Shaped<T>(pub T);
+
+impl<T, S> FromRequest<S> for Shaped<T>
+where
+    T: DeserializeOwned + FromForm,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, AppError> {
+        match read(request).await? {
+            Body::Form(bytes) => T::from_form(crate::form::decode(&bytes)?).map(Shaped),
+            Body::Json(bytes) => json(&bytes).map(Shaped),
         }
-        Err(AppError::UnsupportedMediaType(Message::new(
+    }
+}
+
+/// A body read within the form limit, by its content type.
+enum Body {
+    Form(axum::body::Bytes),
+    Json(axum::body::Bytes),
+}
+
+async fn read(request: Request) -> Result<Body, AppError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    if !is_form && !content_type.starts_with("application/json") {
+        return Err(AppError::UnsupportedMediaType(Message::new(
             "请以 application/json 或表单（application/x-www-form-urlencoded）提交",
             "send application/json or a form (application/x-www-form-urlencoded)",
-        )))
+        )));
     }
+    // The limit named in the refusal is the one read against, not the router's (uploads').
+    let limit = crate::auth::MAX_FORM_BYTES;
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge { limit_bytes: limit })?;
+    Ok(if is_form {
+        Body::Form(bytes)
+    } else {
+        Body::Json(bytes)
+    })
 }
 
 /// A JSON body decoded into `T`; a value that does not decode is an error at its field.

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::response::Response;
+use axum::Json;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 use cpaudit_core::determination::{EvidenceKind, EvidenceStatus};
 use cpaudit_core::emission_limits::EmissionLimits;
@@ -33,7 +33,7 @@ use cpaudit_storage::{Principal, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::action::{Done, Input};
+use crate::action::{Done, FromForm, Input, Shaped};
 use crate::auth::Caller;
 use crate::chart::{LineChart, Slot, SlotState};
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -2149,12 +2149,12 @@ pub async fn api_settings(
     params(("device" = i64, Path, description = "device id")), request_body = DeviceSettingsInput,
     responses((status = 200, body = DeviceSettingsJson), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn api_save_settings(
+pub async fn save_device_settings(
     State(state): State<AppState>,
     caller: Caller,
     Path(device): Path<i64>,
-    Json(input): Json<DeviceSettingsInput>,
-) -> Result<Json<DeviceSettingsJson>, ApiError> {
+    Shaped(input): Shaped<DeviceSettingsInput>,
+) -> Result<Done<DeviceSettingsJson>, AppError> {
     let principal = caller.principal()?;
     let tolerance = parse_deviations(&input.tolerance)?;
     let enabled = input.enabled.ok_or_else(|| {
@@ -2166,7 +2166,34 @@ pub async fn api_save_settings(
         )
     })?;
     save_settings(&state, principal, device, tolerance, enabled).await?;
-    Ok(Json(settings_json(&state, principal, device).await?))
+    let settings = settings_json(&state, principal, device).await?;
+    Ok(Done::with(
+        settings,
+        format!("/monitoring/devices/{device}"),
+    ))
+}
+
+/// The settings form: a checkbox per switch (`tolerance`, repeated) and `enabled`, which a
+/// form leaves out when it is not ticked.
+impl FromForm for DeviceSettingsInput {
+    type Form = Vec<(String, String)>;
+
+    fn from_form(fields: Self::Form) -> Result<Self, AppError> {
+        let tolerance = fields
+            .iter()
+            .filter(|(key, _)| key == "tolerance")
+            .map(|(_, value)| value.clone())
+            .collect();
+        let enabled = match fields.iter().find(|(key, _)| key == "enabled") {
+            None => false,
+            Some((_, value)) => crate::registry::parse_bool(value)
+                .ok_or_else(|| invalid("enabled", value, "true|false"))?,
+        };
+        Ok(DeviceSettingsInput {
+            tolerance,
+            enabled: Some(enabled),
+        })
+    }
 }
 
 struct SwitchView {
@@ -2231,29 +2258,6 @@ pub async fn device_page(
         },
         device,
     }))
-}
-
-/// The settings form: a checkbox per switch (`tolerance`, repeated) and `enabled`.
-pub async fn settings_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(device_id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let names: Vec<String> = fields
-        .iter()
-        .filter(|(key, _)| key == "tolerance")
-        .map(|(_, value)| value.clone())
-        .collect();
-    let tolerance = parse_deviations(&names)?;
-    let enabled = match fields.iter().find(|(key, _)| key == "enabled") {
-        None => false,
-        Some((_, value)) => crate::registry::parse_bool(value)
-            .ok_or_else(|| invalid("enabled", value, "true|false"))?,
-    };
-    save_settings(&state, principal, device_id, tolerance, enabled).await?;
-    Ok(Redirect::to(&format!("/monitoring/devices/{device_id}")).into_response())
 }
 
 #[cfg(test)]

@@ -181,13 +181,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
             apart: NESTED,
         },
     ),
-    (
-        "PUT /api/v1/devices/{device}/settings",
-        PageFor::Page {
-            page: "POST /monitoring/devices/{device}/settings",
-            apart: NESTED,
-        },
-    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -506,6 +499,11 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             Roles(REGISTRY_READERS),
             (M::POST, "/rounds/{id}/options/{option}/delete"),
             crate::options::delete
+        ),
+        action!(
+            Roles(PROVINCE),
+            (M::POST, "/monitoring/devices/{device}/settings"),
+            crate::monitoring::save_device_settings
         ),
         action!(
             Roles(OFFICIALS),
@@ -1255,12 +1253,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(PROVINCE),
             get(crate::monitoring::device_page),
         ),
-        page(
-            M::POST,
-            "/monitoring/devices/{device}/settings",
-            Roles(PROVINCE),
-            post(crate::monitoring::settings_form),
-        ),
         api(
             Roles(ENTERPRISE_ACTORS),
             documented!(crate::monitoring::api_enterprise_monitoring),
@@ -1288,10 +1280,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         api(
             Roles(PROVINCE),
             documented!(crate::monitoring::api_settings),
-        ),
-        api(
-            Roles(PROVINCE),
-            documented!(crate::monitoring::api_save_settings),
         ),
     ]
 }
