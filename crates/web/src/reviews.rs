@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use chrono::NaiveDate;
 use cpaudit_app::reviews::{self as use_case, form_of, SheetInput};
 use cpaudit_core::round::{ReviewConclusion, ReviewKind};
@@ -37,6 +37,7 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::action::{Done, FromForm, Shaped};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
@@ -278,15 +279,50 @@ impl From<SheetJson> for SheetInput {
     request_body = SheetJson,
     responses((status = 200, body = ReviewJson), (status = 400, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn api_submit(
+pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<SheetJson>,
-) -> Result<Json<ReviewJson>, ApiError> {
+    Shaped(input): Shaped<SheetJson>,
+) -> Result<Done<ReviewJson>, AppError> {
     let principal = caller.principal()?;
     use_case::submit(state.app(), principal, id, input.into()).await?;
-    Ok(Json(detail(&state, principal, id).await?))
+    Ok(Done::with(
+        detail(&state, principal, id).await?,
+        format!("/reviews/{id}"),
+    ))
+}
+
+/// The score form: a field per item (`items.ID`), a checkbox per veto (`vetoes`, repeated)
+/// and the opinion.
+impl FromForm for SheetJson {
+    type Form = Vec<(String, String)>;
+
+    fn from_form(fields: Self::Form) -> Result<Self, AppError> {
+        let mut sheet = SheetJson::default();
+        for (name, value) in fields {
+            if let Some(id) = name.strip_prefix("items.") {
+                let value = value.trim();
+                if value.is_empty() {
+                    continue;
+                }
+                let score = value.parse::<f64>().map_err(|_| {
+                    AppError::bad_field(
+                        &name,
+                        "invalid_number",
+                        &format!("“{value}”不是数字"),
+                        &format!("\"{value}\" is not a number"),
+                    )
+                })?;
+                sheet.items.insert(id.to_string(), score);
+            } else if name == "vetoes" {
+                sheet.vetoes.push(value);
+            } else if name == "opinion" {
+                sheet.opinion = value;
+            }
+        }
+        Ok(sheet)
+    }
 }
 
 /// One item of the score form with the caller's earlier score.
@@ -367,45 +403,6 @@ pub async fn score_page(
 }
 
 /// Reads the score form: `items.<id>` per item, `vetoes` repeated, `opinion`.
-fn sheet_from_form(fields: Vec<(String, String)>) -> Result<SheetInput, AppError> {
-    let mut sheet = SheetInput::default();
-    for (name, value) in fields {
-        if let Some(id) = name.strip_prefix("items.") {
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
-            let score = value.parse::<f64>().map_err(|_| {
-                AppError::bad_field(
-                    &name,
-                    "invalid_number",
-                    &format!("“{value}”不是数字"),
-                    &format!("\"{value}\" is not a number"),
-                )
-            })?;
-            sheet.items.insert(id.to_string(), score);
-        } else if name == "vetoes" {
-            sheet.vetoes.push(value);
-        } else if name == "opinion" {
-            sheet.opinion = value;
-        }
-    }
-    Ok(sheet)
-}
-
-/// The score form's submission.
-pub async fn score_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    use_case::review_in_scope(state.app(), principal, id).await?;
-    use_case::submit(state.app(), principal, id, sheet_from_form(fields)?).await?;
-    Ok(Redirect::to(&format!("/reviews/{id}")).into_response())
-}
-
 // ---- the technical review opinion ---------------------------------------------------------------
 
 /// The opinion's content, from the decided review; a review not yet decided has none.

@@ -140,13 +140,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         },
     ),
     (
-        "POST /api/v1/reviews/{id}/scores",
-        PageFor::Page {
-            page: "POST /reviews/{id}/score",
-            apart: NESTED,
-        },
-    ),
-    (
         "POST /api/v1/rounds/{id}/options",
         PageFor::Page {
             page: "POST /rounds/{id}/options",
@@ -504,6 +497,11 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             Roles(PROVINCE),
             (M::POST, "/monitoring/devices/{device}/settings"),
             crate::monitoring::save_device_settings
+        ),
+        action!(
+            Roles(&[Role::Expert]),
+            (M::POST, "/reviews/{id}/score"),
+            crate::reviews::submit
         ),
         action!(
             Roles(OFFICIALS),
@@ -1090,12 +1088,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::reviews::score_page),
         ),
         page(
-            M::POST,
-            "/reviews/{id}/score",
-            Roles(&[Role::Expert]),
-            post(crate::reviews::score_form),
-        ),
-        page(
             M::GET,
             "/reviews/{id}/opinion",
             Roles(EVERYONE_LOGGED_IN),
@@ -1110,10 +1102,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         api(
             Roles(EVERYONE_LOGGED_IN),
             documented!(crate::reviews::api_review),
-        ),
-        api(
-            Roles(&[Role::Expert]),
-            documented!(crate::reviews::api_submit),
         ),
         page(
             M::GET,
