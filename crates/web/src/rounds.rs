@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::response::Response;
+use axum::Json;
 use chrono::NaiveDate;
 use cpaudit_app::rounds::{self, ActionInput, DisclosureInput, PhaseInput, StartFilingInput};
 use cpaudit_core::disclosure::{public_item, DisclosureItem, PublicItem};
@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 use crate::views::disclosures::{Disclosure, PublicDisclosure, SecretClaim};
 use crate::views::rounds::{Deadline, Round, RoundEvent, RoundListEntry, RoundPhase};
 
-use crate::action::{Done, Input};
+use crate::action::{Done, FromForm, Input, Shaped};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
@@ -743,17 +743,40 @@ impl DisclosureJson {
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/disclosure", tag = "rounds",
     params(("id" = i64, Path)), request_body = DisclosureJson,
     responses((status = 200, body = RoundJson), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn api_save_disclosure(
+pub async fn save_disclosure(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<DisclosureJson>,
-) -> Result<Json<RoundJson>, ApiError> {
+    Shaped(input): Shaped<DisclosureJson>,
+) -> Result<Done<RoundJson>, AppError> {
     let principal = caller.principal()?;
     rounds::save_disclosure(state.app(), principal, id, &input.input()).await?;
-    Ok(Json(
-        round_json(&state, principal, caller.lang, id).await?.1,
-    ))
+    let (_, round) = round_json(&state, principal, caller.lang, id).await?;
+    Ok(Done::with(round, format!("/rounds/{id}")))
+}
+
+/// The disclosure form: a field per item (`item.KEY`), a trade-secret reason per item
+/// (`secret.KEY`, empty when not claimed), the channel and its address.
+impl FromForm for DisclosureJson {
+    type Form = Vec<(String, String)>;
+
+    fn from_form(fields: Self::Form) -> Result<Self, AppError> {
+        let mut input = DisclosureJson::default();
+        for (name, value) in fields {
+            if let Some(key) = name.strip_prefix("item.") {
+                input.items.insert(key.to_string(), value);
+            } else if let Some(key) = name.strip_prefix("secret.") {
+                if !value.trim().is_empty() {
+                    input.secrets.insert(key.to_string(), value);
+                }
+            } else if name == "channel" {
+                input.channel = value;
+            } else if name == "channel_detail" {
+                input.channel_detail = value;
+            }
+        }
+        Ok(input)
+    }
 }
 
 struct ItemField {
@@ -822,31 +845,6 @@ pub async fn disclosure_page(
 }
 
 /// The disclosure form posts `item.KEY` and `secret.KEY` fields beside the channel.
-pub async fn disclosure_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let mut input = DisclosureJson::default();
-    for (name, value) in fields {
-        if let Some(key) = name.strip_prefix("item.") {
-            input.items.insert(key.to_string(), value);
-        } else if let Some(key) = name.strip_prefix("secret.") {
-            if !value.trim().is_empty() {
-                input.secrets.insert(key.to_string(), value);
-            }
-        } else if name == "channel" {
-            input.channel = value;
-        } else if name == "channel_detail" {
-            input.channel_detail = value;
-        }
-    }
-    rounds::save_disclosure(state.app(), principal, id, &input.input()).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
-}
-
 /// The city's rejection of a trade-secret claim.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RejectClaimJson {

@@ -126,13 +126,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         },
     ),
     (
-        "PUT /api/v1/rounds/{id}/disclosure",
-        PageFor::Page {
-            page: "POST /rounds/{id}/disclosure",
-            apart: NESTED,
-        },
-    ),
-    (
         "POST /api/v1/rounds/{id}/documents",
         PageFor::Page {
             page: "POST /rounds/{id}/documents",
@@ -502,6 +495,11 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             Roles(&[Role::Expert]),
             (M::POST, "/reviews/{id}/score"),
             crate::reviews::submit
+        ),
+        action!(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/disclosure"),
+            crate::rounds::save_disclosure
         ),
         action!(
             Roles(OFFICIALS),
@@ -985,12 +983,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(REGISTRY_READERS),
             get(crate::rounds::disclosure_page),
         ),
-        page(
-            M::POST,
-            "/rounds/{id}/disclosure",
-            Roles(REGISTRY_READERS),
-            post(crate::rounds::disclosure_form),
-        ),
         api(
             Roles(EVERYONE_LOGGED_IN),
             documented!(crate::rounds::api_rounds),
@@ -998,10 +990,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         api(
             Roles(EVERYONE_LOGGED_IN),
             documented!(crate::rounds::api_round),
-        ),
-        api(
-            Roles(REGISTRY_READERS),
-            documented!(crate::rounds::api_save_disclosure),
         ),
         page(
             M::GET,
