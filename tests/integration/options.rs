@@ -203,7 +203,7 @@ async fn the_enterprise_enters_options_by_form_and_its_consultancy_by_api() {
 }
 
 #[tokio::test]
-async fn bad_input_is_refused_with_400_naming_the_field() {
+async fn bad_input_is_refused_with_422_naming_each_field() {
     let app = TestApp::new().await;
     let (round, _) = lanzhou_round(&app).await;
     set_round(&app, round, "started", "standard").await;
@@ -255,7 +255,7 @@ async fn bad_input_is_refused_with_400_naming_the_field() {
         let refused = create(&app, &token, round, body).await;
         assert_eq!(
             refused.status,
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "{field}: {}",
             refused.text()
         );
@@ -265,7 +265,7 @@ async fn bad_input_is_refused_with_400_naming_the_field() {
     }
     // Several faults at once: each is named.
     let refused = create(&app, &token, round, json!({"cost_class": "cheap"})).await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = refused.json();
     let fields: Vec<&str> = body["error"]["details"]
         .as_array()
@@ -629,7 +629,7 @@ async fn expected_values_lock_with_the_report_and_verified_values_come_after_ass
         json!({"values": [{"indicator": "nox", "quantity": 30.1}]}),
     )
     .await;
-    assert_eq!(unsupported.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unsupported.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unsupported.json()["error"]["field"], "values.nox.basis");
     let verified = put_values(&app, &token, ids, "verified", monitored.clone()).await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.text());

@@ -21,13 +21,12 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use cpaudit_app::options::{self as use_case, check, may};
 use cpaudit_core::options::{
     value_field, CostClass, Indicator, IndicatorTotals, OptionStatus, OptionWork, Stage, Totals,
 };
-use cpaudit_core::registry::FieldError;
 use cpaudit_core::round::Track;
 use cpaudit_office::{Cell, ColumnGroup, SheetSpec, TableFormat};
 use cpaudit_storage::evidence::date_text;
@@ -38,9 +37,9 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::action::{Done, Input};
+use crate::action::{Done, FromForm, Input, Shaped};
 use crate::auth::Caller;
-use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail, FieldDetail};
+use crate::error::{ApiError, AppError, ErrorBody};
 use crate::evidence::text_or_number;
 use crate::i18n::Lang;
 use crate::pages::{render_with, Ctx};
@@ -205,42 +204,6 @@ async fn options_json(
     })
 }
 
-/// Bad input answers 400 naming each field (`details` lists every one when there are several).
-fn bad_input(errors: Vec<FieldError>, lang: Lang) -> Response {
-    let detail = |e: &FieldError| FieldDetail {
-        code: e.code.to_string(),
-        message: lang.pick(&e.message.zh, &e.message.en).to_string(),
-        field: e.field.clone(),
-    };
-    let first = errors.first().map(detail);
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: first
-                .as_ref()
-                .map_or_else(|| "invalid".into(), |f| f.code.clone()),
-            message: first
-                .as_ref()
-                .map(|f| f.message.clone())
-                .unwrap_or_default(),
-            field: first.map(|f| f.field),
-            details: if errors.len() > 1 {
-                errors.iter().map(detail).collect()
-            } else {
-                Vec::new()
-            },
-        },
-    };
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
-}
-
-/// The API's rendering of an outcome: validation failures as 400, other errors as usual.
-fn api_outcome(outcome: Result<Response, AppError>, lang: Lang) -> Result<Response, ApiError> {
-    match outcome {
-        Err(AppError::Validation(errors)) => Ok(bad_input(errors, lang)),
-        other => Ok(other?),
-    }
-}
-
 async fn entry_json(
     state: &AppState,
     round: &InScope<RoundRow>,
@@ -273,42 +236,37 @@ pub async fn api_list(
 /// until the report is submitted or while rectifying).
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/options", tag = "options",
     params(("id" = i64, Path, description = "round id")), request_body = OptionInput,
-    responses((status = 201, body = EntryView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn api_create(
+    responses((status = 201, body = EntryView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "every field's problem")))]
+pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<OptionInput>,
-) -> Result<Response, ApiError> {
-    let outcome = async {
-        let principal = caller.principal()?;
-        let round = use_case::visible_round(state.app(), principal, id).await?;
-        let option_id = use_case::create(state.app(), principal, &round, input.into()).await?;
-        let created = entry_json(&state, &round, option_id).await?;
-        Ok((StatusCode::CREATED, Json(created)).into_response())
-    };
-    api_outcome(outcome.await, caller.lang)
+    Shaped(input): Shaped<OptionInput>,
+) -> Result<Done<EntryView>, AppError> {
+    let principal = caller.principal()?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    let option_id = use_case::create(state.app(), principal, &round, input.into()).await?;
+    let created = entry_json(&state, &round, option_id).await?;
+    Ok(Done::with(created, format!("/rounds/{id}/options")).created())
 }
 
 /// Replaces an option's fields and expected values.
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = OptionInput,
-    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn api_update(
+    responses((status = 200, body = EntryView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "every field's problem")))]
+pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, option_id)): Path<(i64, i64)>,
-    Json(input): Json<OptionInput>,
-) -> Result<Response, ApiError> {
-    let outcome = async {
-        let principal = caller.principal()?;
-        let round = use_case::visible_round(state.app(), principal, id).await?;
-        use_case::update(state.app(), principal, &round, option_id, input.into()).await?;
-        Ok(Json(entry_json(&state, &round, option_id).await?).into_response())
-    };
-    api_outcome(outcome.await, caller.lang)
+    Shaped(input): Shaped<OptionInput>,
+) -> Result<Done<EntryView>, AppError> {
+    let principal = caller.principal()?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    use_case::update(state.app(), principal, &round, option_id, input.into()).await?;
+    let entry = entry_json(&state, &round, option_id).await?;
+    Ok(Done::with(entry, format!("/rounds/{id}/options")))
 }
 
 /// Deletes an option that is still only proposed.
@@ -345,42 +303,40 @@ pub async fn change_status(
     Ok(Done::with(entry, format!("/rounds/{id}/options")))
 }
 
-async fn api_values(
+async fn set_values(
     state: &AppState,
     caller: &Caller,
     (id, option_id): (i64, i64),
     stage: Stage,
     input: ValuesInput,
-) -> Result<Response, ApiError> {
-    let outcome = async {
-        let principal = caller.principal()?;
-        let round = use_case::visible_round(state.app(), principal, id).await?;
-        use_case::set_values(
-            state.app(),
-            principal,
-            &round,
-            option_id,
-            stage,
-            input.into(),
-        )
-        .await?;
-        Ok(Json(entry_json(state, &round, option_id).await?).into_response())
-    };
-    api_outcome(outcome.await, caller.lang)
+) -> Result<Done<EntryView>, AppError> {
+    let principal = caller.principal()?;
+    let round = use_case::visible_round(state.app(), principal, id).await?;
+    use_case::set_values(
+        state.app(),
+        principal,
+        &round,
+        option_id,
+        stage,
+        input.into(),
+    )
+    .await?;
+    let entry = entry_json(state, &round, option_id).await?;
+    Ok(Done::with(entry, format!("/rounds/{id}/options")))
 }
 
 /// Replaces an option's expected values (while the report's content may change).
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}/expected", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = ValuesInput,
-    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = EntryView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "every value's problem")))]
 pub async fn api_expected(
     State(state): State<AppState>,
     caller: Caller,
     Path(ids): Path<(i64, i64)>,
     Json(input): Json<ValuesInput>,
-) -> Result<Response, ApiError> {
-    api_values(&state, &caller, ids, Stage::Expected, input).await
+) -> Result<Done<EntryView>, AppError> {
+    set_values(&state, &caller, ids, Stage::Expected, input).await
 }
 
 /// Replaces an implemented option's verified values, each with its basis: from the passed
@@ -388,15 +344,15 @@ pub async fn api_expected(
 /// officials at acceptance.
 #[utoipa::path(put, path = "/api/v1/rounds/{id}/options/{option}/verified", tag = "options",
     params(("id" = i64, Path, description = "round id"), ("option" = i64, Path)), request_body = ValuesInput,
-    responses((status = 200, body = EntryView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn api_verified(
+    responses((status = 200, body = EntryView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "every value's problem")))]
+pub async fn set_verified(
     State(state): State<AppState>,
     caller: Caller,
     Path(ids): Path<(i64, i64)>,
-    Json(input): Json<ValuesInput>,
-) -> Result<Response, ApiError> {
-    api_values(&state, &caller, ids, Stage::Verified, input).await
+    Shaped(input): Shaped<ValuesInput>,
+) -> Result<Done<EntryView>, AppError> {
+    set_values(&state, &caller, ids, Stage::Verified, input).await
 }
 
 /// Imports options from the .xlsx template or a .csv with its columns (multipart field `file`):
@@ -1142,22 +1098,13 @@ pub async fn page(
 
 /// Back to the page after a form succeeded; the page again with the form's errors after bad
 /// input; any other refusal as an error page.
-/// After a form: back to the options, or the refusal, which the page middleware answers with
-/// this page again (see [`Redisplay::of`]).
-fn form_outcome(
-    round: &InScope<RoundRow>,
-    outcome: cpaudit_app::Result<()>,
-) -> Result<Response, AppError> {
-    outcome?;
-    Ok(Redirect::to(&format!("/rounds/{}/options", round.id)).into_response())
-}
-
 fn text(fields: &HashMap<String, String>, name: &str) -> String {
     fields.get(name).cloned().unwrap_or_default()
 }
 
-/// The values a grid sent: an indicator whose quantity and basis are both empty has no value.
-fn grid_values(fields: &HashMap<String, String>) -> Vec<use_case::ValueInput> {
+/// The values a grid sent (`values.KEY` and `values.KEY.basis`): an indicator whose quantity
+/// and basis are both empty has no value.
+fn grid_values(fields: &HashMap<String, String>) -> Vec<ValueInput> {
     Indicator::ALL
         .iter()
         .filter_map(|indicator| {
@@ -1167,7 +1114,7 @@ fn grid_values(fields: &HashMap<String, String>) -> Vec<use_case::ValueInput> {
             if quantity.trim().is_empty() && basis.trim().is_empty() {
                 return None;
             }
-            Some(use_case::ValueInput {
+            Some(ValueInput {
                 indicator: indicator.key().to_string(),
                 quantity,
                 unit: String::new(),
@@ -1177,72 +1124,32 @@ fn grid_values(fields: &HashMap<String, String>) -> Vec<use_case::ValueInput> {
         .collect()
 }
 
-fn form_input(fields: &HashMap<String, String>) -> use_case::OptionInput {
-    use_case::OptionInput {
-        code: text(fields, "code"),
-        name: text(fields, "name"),
-        cost_class: text(fields, "cost_class"),
-        description: text(fields, "description"),
-        investment_10k_yuan: text(fields, "investment_10k_yuan"),
-        expected: grid_values(fields),
+/// The option form: its fields, and a grid of expected values.
+impl FromForm for OptionInput {
+    type Form = HashMap<String, String>;
+
+    fn from_form(fields: Self::Form) -> Result<Self, AppError> {
+        Ok(OptionInput {
+            code: text(&fields, "code"),
+            name: text(&fields, "name"),
+            cost_class: text(&fields, "cost_class"),
+            description: text(&fields, "description"),
+            investment_10k_yuan: text(&fields, "investment_10k_yuan"),
+            expected: grid_values(&fields),
+        })
     }
 }
 
-pub async fn add_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let round = use_case::visible_round(state.app(), principal, id).await?;
-    let outcome = use_case::create(state.app(), principal, &round, form_input(&fields))
-        .await
-        .map(drop);
-    form_outcome(&round, outcome)
-}
+/// The verified values form: a grid and the basis of every value without its own.
+impl FromForm for ValuesInput {
+    type Form = HashMap<String, String>;
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, option_id)): Path<(i64, i64)>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let round = use_case::visible_round(state.app(), principal, id).await?;
-    let outcome = use_case::update(
-        state.app(),
-        principal,
-        &round,
-        option_id,
-        form_input(&fields),
-    )
-    .await;
-    form_outcome(&round, outcome)
-}
-
-pub async fn verified_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, option_id)): Path<(i64, i64)>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let round = use_case::visible_round(state.app(), principal, id).await?;
-    let input = use_case::ValuesInput {
-        values: grid_values(&fields),
-        basis: text(&fields, "basis"),
-    };
-    let outcome = use_case::set_values(
-        state.app(),
-        principal,
-        &round,
-        option_id,
-        Stage::Verified,
-        input,
-    )
-    .await;
-    form_outcome(&round, outcome)
+    fn from_form(fields: Self::Form) -> Result<Self, AppError> {
+        Ok(ValuesInput {
+            values: grid_values(&fields),
+            basis: text(&fields, "basis"),
+        })
+    }
 }
 
 pub async fn import_upload(

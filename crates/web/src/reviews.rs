@@ -402,7 +402,6 @@ pub async fn score_page(
     }))
 }
 
-/// Reads the score form: `items.<id>` per item, `vetoes` repeated, `opinion`.
 // ---- the technical review opinion ---------------------------------------------------------------
 
 /// The opinion's content, from the decided review; a review not yet decided has none.

@@ -133,13 +133,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         },
     ),
     (
-        "POST /api/v1/rounds/{id}/options",
-        PageFor::Page {
-            page: "POST /rounds/{id}/options",
-            apart: NESTED,
-        },
-    ),
-    (
         "POST /api/v1/rounds/{id}/options/import",
         PageFor::Page {
             page: "POST /rounds/{id}/options/import",
@@ -147,24 +140,11 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         },
     ),
     (
-        "PUT /api/v1/rounds/{id}/options/{option}",
-        PageFor::Page {
-            page: "POST /rounds/{id}/options/{option}/edit",
-            apart: NESTED,
-        },
-    ),
-    (
         "PUT /api/v1/rounds/{id}/options/{option}/expected",
         PageFor::Page {
             page: "POST /rounds/{id}/options/{option}/edit",
-            apart: NESTED,
-        },
-    ),
-    (
-        "PUT /api/v1/rounds/{id}/options/{option}/verified",
-        PageFor::Page {
-            page: "POST /rounds/{id}/options/{option}/verified",
-            apart: NESTED,
+            apart: "on the page, expected values change in the option's edit form with its \
+                other fields; the API also changes them alone",
         },
     ),
 ];
@@ -500,6 +480,21 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             Roles(REGISTRY_READERS),
             (M::POST, "/rounds/{id}/disclosure"),
             crate::rounds::save_disclosure
+        ),
+        action!(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/options"),
+            crate::options::create
+        ),
+        action!(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/options/{option}/edit"),
+            crate::options::update
+        ),
+        action!(
+            Roles(REGISTRY_READERS),
+            (M::POST, "/rounds/{id}/options/{option}/verified"),
+            crate::options::set_verified
         ),
         action!(
             Roles(OFFICIALS),
@@ -1109,12 +1104,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         page(
             M::POST,
-            "/rounds/{id}/options",
-            Roles(REGISTRY_READERS),
-            post(crate::options::add_form),
-        ),
-        page(
-            M::POST,
             "/rounds/{id}/options/import",
             Roles(REGISTRY_READERS),
             post(crate::options::import_upload),
@@ -1131,25 +1120,9 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(EVERYONE_LOGGED_IN),
             get(crate::options::export_download),
         ),
-        page(
-            M::POST,
-            "/rounds/{id}/options/{option}/edit",
-            Roles(REGISTRY_READERS),
-            post(crate::options::edit_form),
-        ),
-        page(
-            M::POST,
-            "/rounds/{id}/options/{option}/verified",
-            Roles(REGISTRY_READERS),
-            post(crate::options::verified_form),
-        ),
         api(
             Roles(EVERYONE_LOGGED_IN),
             documented!(crate::options::api_list),
-        ),
-        api(
-            Roles(REGISTRY_READERS),
-            documented!(crate::options::api_create),
         ),
         api(
             Roles(REGISTRY_READERS),
@@ -1161,15 +1134,7 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
         ),
         api(
             Roles(REGISTRY_READERS),
-            documented!(crate::options::api_update),
-        ),
-        api(
-            Roles(REGISTRY_READERS),
             documented!(crate::options::api_expected),
-        ),
-        api(
-            Roles(REGISTRY_READERS),
-            documented!(crate::options::api_verified),
         ),
         // Enforcement on a round (crates/web/src/enforcement.rs): readers of the round see its
         // record; the round's city or the province decides (checked against the round); the
