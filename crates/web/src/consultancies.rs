@@ -20,7 +20,7 @@ use cpaudit_storage::Principal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::action::{Done, Input};
+use crate::action::{Done, FromForm, Input, Shaped};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::pages::{render, Ctx};
@@ -199,23 +199,32 @@ pub struct Art16Form {
     audit_staff: String,
 }
 
-/// Files the Art. 16 evidence from the consultancy page.
-pub async fn art16_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Input(form): Input<Art16Form>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let lines = cpaudit_app::art16_form::Art16Lines {
-        legal_person_credit_code: form.legal_person_credit_code,
-        quality_system: form.quality_system,
-        instruments: form.instruments,
-        industry_staff: form.industry_staff,
-        audit_staff: form.audit_staff,
-    };
-    cpaudit_app::art16_form::file_lines(state.app(), principal, id, &lines).await?;
-    Ok(Redirect::to(&format!("/consultancies/{id}#art16")).into_response())
+/// The Art. 16 evidence as filed: the API's JSON, or the page's lines (whose documents are
+/// chosen among the consultancy's uploads, so they are read when filed).
+pub enum Art16Filing {
+    Evidence(Box<Art16Evidence>),
+    Lines(cpaudit_app::art16_form::Art16Lines),
+}
+
+impl<'de> Deserialize<'de> for Art16Filing {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Art16Evidence::deserialize(deserializer)
+            .map(|evidence| Art16Filing::Evidence(Box::new(evidence)))
+    }
+}
+
+impl FromForm for Art16Filing {
+    type Form = Art16Form;
+
+    fn from_form(form: Art16Form) -> Result<Self, AppError> {
+        Ok(Art16Filing::Lines(cpaudit_app::art16_form::Art16Lines {
+            legal_person_credit_code: form.legal_person_credit_code,
+            quality_system: form.quality_system,
+            instruments: form.instruments,
+            industry_staff: form.industry_staff,
+            audit_staff: form.audit_staff,
+        }))
+    }
 }
 
 struct SanctionView {
@@ -361,16 +370,23 @@ pub async fn lift(
 #[utoipa::path(put, path = "/api/v1/consultancies/{id}/art16", tag = "consultancies",
     params(("id" = i64, Path)), request_body(content = Object, description = "core consultancy::Art16Evidence"),
     responses((status = 200, body = ConsultancyJson), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_file_art16(
+pub async fn file_art16(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(evidence): Json<Art16Evidence>,
-) -> Result<Json<ConsultancyJson>, ApiError> {
+    Shaped(filing): Shaped<Art16Filing>,
+) -> Result<Done<ConsultancyJson>, AppError> {
     let principal = caller.principal()?;
-    use_case::file_art16(state.app(), principal, id, &evidence).await?;
+    match filing {
+        Art16Filing::Evidence(evidence) => {
+            use_case::file_art16(state.app(), principal, id, &evidence).await?
+        }
+        Art16Filing::Lines(lines) => {
+            cpaudit_app::art16_form::file_lines(state.app(), principal, id, &lines).await?
+        }
+    }
     let (json, _) = detail(&state, principal, caller.lang, id).await?;
-    Ok(Json(json))
+    Ok(Done::with(json, format!("/consultancies/{id}#art16")))
 }
 
 /// An enterprise engages a consultancy.

@@ -105,13 +105,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         },
     ),
     (
-        "PUT /api/v1/consultancies/{id}/art16",
-        PageFor::Page {
-            page: "POST /consultancies/{id}/art16",
-            apart: NESTED,
-        },
-    ),
-    (
         "POST /api/v1/consultancies/{id}/documents",
         PageFor::Page {
             page: "POST /consultancies/{id}/documents",
@@ -497,6 +490,11 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             crate::options::set_verified
         ),
         action!(
+            Roles(&[Role::Province, Role::Consultancy]),
+            (M::POST, "/consultancies/{id}/art16"),
+            crate::consultancies::file_art16
+        ),
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/library"),
             crate::listing::library_change
@@ -843,10 +841,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             Roles(CONSULTANCY_READERS),
             documented!(crate::consultancies::api_consultancy),
         ),
-        api(
-            Roles(&[Role::Province, Role::Consultancy]),
-            documented!(crate::consultancies::api_file_art16),
-        ),
         api(Public, documented!(crate::consultancies::api_blacklist)),
         // The expert pool (crates/web/src/experts.rs): the province manages it; an expert
         // sees its own record and declares its conflicts.
@@ -913,12 +907,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::draws::draw_page),
         ),
         // ---- a consultancy's Art. 16 documents (crates/web/src/consultancies.rs) ----
-        page(
-            M::POST,
-            "/consultancies/{id}/art16",
-            Roles(&[Role::Province, Role::Consultancy]),
-            post(crate::consultancies::art16_form),
-        ),
         page(
             M::POST,
             "/consultancies/{id}/documents",
