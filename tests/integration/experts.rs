@@ -84,6 +84,7 @@ async fn experts_an_application_with_a_bad_id_and_too_few_years_is_refused_field
             "/experts",
             Some(&browser),
             &[
+                ("_page", "/experts"),
                 ("name", "钱工"),
                 ("id_number_masked", "6201021990"),
                 ("title", "高级工程师"),

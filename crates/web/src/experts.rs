@@ -5,9 +5,8 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::response::Response;
+use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use cpaudit_core::experts::{
     evaluate, Evaluation, EvaluationRules, ExpertAction, ExpertStatus, Proposal, Rating,
@@ -21,11 +20,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use cpaudit_app::experts as use_case;
 
-use crate::action::{Done, Input};
+use crate::action::{Done, FromForm, Input, Shaped};
 use crate::auth::Caller;
 use crate::error::{ApiError, AppError};
 use crate::i18n::Lang;
-use crate::pages::{city_name, render, render_with, Ctx};
+use crate::pages::{city_name, render, Ctx};
 use crate::views::experts::{Declaration, Employment, Expert, ExpertEvent};
 use crate::AppState;
 
@@ -370,12 +369,31 @@ pub struct ApplicationJson {
 /// The application as the form sent it: years as text, so that a wrong number is a field
 /// error, and specialties as repeated checkboxes.
 #[derive(Debug, Default)]
-struct ApplicationInput {
+pub struct ApplicationInput {
     json: ApplicationJson,
     years_text: String,
 }
 
 impl ApplicationInput {
+    /// The application with the years read, and the problem of years that do not read.
+    fn checked(mut self) -> (ApplicationJson, Vec<FieldError>) {
+        let years_error = match self.years_text.trim().parse::<u32>() {
+            Ok(years) => {
+                self.json.years_experience = years;
+                None
+            }
+            Err(_) => Some(FieldError::new(
+                "years_experience",
+                "invalid_number",
+                Message::new(
+                    "从业年限应为不小于 0 的整数",
+                    "years of experience must be a whole number, 0 or more",
+                ),
+            )),
+        };
+        (self.json, years_error.into_iter().collect())
+    }
+
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut input = ApplicationInput::default();
         let mut available = false;
@@ -422,19 +440,44 @@ impl From<&ApplicationJson> for use_case::Application {
 /// applicant gets a pool number when admitted.
 #[utoipa::path(post, path = "/api/v1/experts", tag = "experts", request_body = ApplicationJson,
     responses((status = 201, body = ExpertJson), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn api_apply(
+pub async fn apply(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<ApplicationJson>,
-) -> Result<Response, ApiError> {
+    Shaped(application): Shaped<Application>,
+) -> Result<Done<ExpertJson>, AppError> {
     let principal = caller.principal()?;
-    let id = use_case::apply(state.app(), principal, &(&input).into(), Vec::new()).await?;
+    let (json, earlier) = match application {
+        Application::Json(json) => (json, Vec::new()),
+        Application::Form(input) => input.checked(),
+    };
+    let id = use_case::apply(state.app(), principal, &(&json).into(), earlier).await?;
     let record = state
         .db()
         .expert(principal, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(expert_json(caller.lang, record))).into_response())
+    Ok(Done::with(expert_json(caller.lang, record), format!("/experts/{id}")).created())
+}
+
+/// An application as sent: the API's JSON, or the page's form (years as typed, so that a
+/// wrong number is reported with the other fields' problems).
+pub enum Application {
+    Json(ApplicationJson),
+    Form(ApplicationInput),
+}
+
+impl<'de> Deserialize<'de> for Application {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ApplicationJson::deserialize(deserializer).map(Application::Json)
+    }
+}
+
+impl FromForm for Application {
+    type Form = Vec<(String, String)>;
+
+    fn from_form(pairs: Vec<(String, String)>) -> Result<Self, AppError> {
+        Ok(Application::Form(ApplicationInput::from_pairs(pairs)))
+    }
 }
 
 // ---- life cycle and employment ------------------------------------------------------------------
@@ -589,9 +632,9 @@ struct Choice {
 
 /// The application form with what was sent and the error of each field.
 struct ApplicationForm {
-    values: Vec<(&'static str, String)>,
-    errors: Vec<FieldError>,
-    lang: Lang,
+    values: Vec<(String, String)>,
+    /// (field, message in the caller's language).
+    errors: Vec<(String, String)>,
 }
 
 impl ApplicationForm {
@@ -603,15 +646,33 @@ impl ApplicationForm {
             .unwrap_or("")
     }
 
-    /// Every message of a field, joined, in the caller's language.
+    /// Every message of a field, joined.
     fn error(&self, field: &str) -> Option<String> {
         let messages: Vec<&str> = self
             .errors
             .iter()
-            .filter(|e| e.field == field)
-            .map(|e| self.lang.pick(&e.message.zh, &e.message.en))
+            .filter(|(name, _)| name == field)
+            .map(|(_, message)| message.as_str())
             .collect();
         (!messages.is_empty()).then(|| messages.join("；"))
+    }
+
+    /// The form as a refused application left it (see `crate::form`), or a new one.
+    fn of(caller: &Caller) -> ApplicationForm {
+        match caller
+            .redisplay
+            .as_deref()
+            .filter(|refused| refused.action == "/experts")
+        {
+            Some(refused) => ApplicationForm {
+                values: refused.values.clone(),
+                errors: refused.field_errors.clone(),
+            },
+            None => ApplicationForm {
+                values: vec![("available".into(), "true".into())],
+                errors: Vec::new(),
+            },
+        }
     }
 }
 
@@ -766,73 +827,10 @@ pub async fn pool_page(
     caller: Caller,
     Query(query): Query<PoolQuery>,
 ) -> Result<Response, AppError> {
-    let form = ApplicationForm {
-        values: vec![("available", "true".to_string())],
-        errors: Vec::new(),
-        lang: caller.lang,
-    };
+    let form = ApplicationForm::of(&caller);
     Ok(render(
         &pool_page_of(&state, &caller, &query.status, form).await?,
     ))
-}
-
-/// The application form: stored as applied, or shown again with every field's error.
-pub async fn apply_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
-    let principal = caller.principal()?;
-    let values: Vec<(&'static str, String)> = pairs
-        .iter()
-        .filter_map(|(key, value)| {
-            const FIELDS: [&str; 10] = [
-                "name",
-                "id_number_masked",
-                "employer",
-                "title",
-                "title_level",
-                "years_experience",
-                "specialties",
-                "jurisdiction_code",
-                "contact",
-                "available",
-            ];
-            FIELDS
-                .into_iter()
-                .find(|field| field == key)
-                .map(|field| (field, value.clone()))
-        })
-        .collect();
-    let mut input = ApplicationInput::from_pairs(pairs);
-    let years_error = match input.years_text.trim().parse::<u32>() {
-        Ok(years) => {
-            input.json.years_experience = years;
-            None
-        }
-        Err(_) => Some(FieldError::new(
-            "years_experience",
-            "invalid_number",
-            Message::new(
-                "从业年限应为不小于 0 的整数",
-                "years of experience must be a whole number, 0 or more",
-            ),
-        )),
-    };
-    let earlier = years_error.into_iter().collect();
-    match use_case::apply(state.app(), principal, &(&input.json).into(), earlier).await {
-        Ok(id) => Ok(Redirect::to(&format!("/experts/{id}")).into_response()),
-        Err(cpaudit_app::Error::Validation(errors)) => {
-            let form = ApplicationForm {
-                values,
-                errors,
-                lang: caller.lang,
-            };
-            let page = pool_page_of(&state, &caller, "", form).await?;
-            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
-        }
-        Err(error) => Err(error.into()),
-    }
 }
 
 #[derive(Template)]

@@ -65,8 +65,6 @@ pub enum PageFor {
 /// Why a page and its API write are two handlers, by the shape of their input.
 const UPLOAD: &str = "a file upload (multipart), read by its own extractor";
 const PREVIEW: &str = "the page shows the rows and writes on confirmation; the API writes at once";
-const NESTED: &str = "the page's form names nested or repeated values by field names \
-    (item.KEY, values.KEY, one line per entry, repeated checkboxes); the API takes JSON";
 
 /// Every write of the API ("METHOD path") that is not declared once as an action (whose page
 /// is its twin) and its page; a test checks that the list names every other API write, and
@@ -109,13 +107,6 @@ pub const API_WRITES: &[(&str, PageFor)] = &[
         PageFor::Page {
             page: "POST /consultancies/{id}/documents",
             apart: UPLOAD,
-        },
-    ),
-    (
-        "POST /api/v1/experts",
-        PageFor::Page {
-            page: "POST /experts",
-            apart: NESTED,
         },
     ),
     (
@@ -495,6 +486,11 @@ fn actions() -> Vec<(RouteSpec, Handler)> {
             crate::consultancies::file_art16
         ),
         action!(
+            Roles(PROVINCE),
+            (M::POST, "/experts"),
+            crate::experts::apply
+        ),
+        action!(
             Roles(OFFICIALS),
             (M::POST, "/library"),
             crate::listing::library_change
@@ -851,12 +847,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::experts::pool_page),
         ),
         page(
-            M::POST,
-            "/experts",
-            Roles(PROVINCE),
-            post(crate::experts::apply_form),
-        ),
-        page(
             M::GET,
             "/experts/evaluation",
             Roles(PROVINCE),
@@ -875,7 +865,6 @@ fn single_routes() -> Vec<(RouteSpec, Handler)> {
             get(crate::experts::expert_page),
         ),
         api(Roles(PROVINCE), documented!(crate::experts::api_pool)),
-        api(Roles(PROVINCE), documented!(crate::experts::api_apply)),
         api(Roles(PROVINCE), documented!(crate::experts::api_evaluation)),
         api(Roles(&[Role::Expert]), documented!(crate::experts::api_me)),
         api(Roles(PROVINCE), documented!(crate::experts::api_expert)),
