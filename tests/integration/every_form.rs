@@ -5,11 +5,13 @@
 //! another field still there. The world is set up in scenes (see [`scenes`]) so that every page
 //! form of the route table is met; `SHOW_CRAWL=1` prints the pages read and the forms met.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Body;
 use axum::http::{header, Request};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
+
+use crate::crawl::{self, kind_of, selector};
 
 use crate::support::{Browser, TestApp};
 
@@ -22,53 +24,8 @@ const PEOPLE: &[&str] = &[
     "consultancy",
     "expert",
 ];
-/// Pages read per person: enough to reach every kind of page of the test world.
-const MAX_PAGES_PER_PERSON: usize = 250;
-/// Pages read per kind of page (the same path with other ids).
-const MAX_PAGES_PER_KIND: usize = 3;
 /// What a person types into a field the test keeps an eye on.
 const TYPED: &str = "留存的文字 kept text";
-
-fn selector(css: &str) -> Selector {
-    Selector::parse(css).expect("a valid selector")
-}
-
-/// A path with each segment that names a record (a number, a code, a rule's id) replaced, so
-/// that one kind of page or action is one key.
-fn kind_of(path: &str) -> String {
-    let path = path.split(['#', '?']).next().unwrap_or(path);
-    path.split('/')
-        .map(|segment| {
-            let word = segment.chars().all(|c| {
-                c.is_ascii_lowercase() || c == '-' || c == '_' || c == '?' || c == '=' || c == '&'
-            });
-            if word || segment.is_empty() {
-                segment
-            } else {
-                "N"
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// Links a person would follow: this site's pages, not files, not the API, not sign-out.
-fn followable(href: &str) -> Option<String> {
-    let path = href.split('#').next()?;
-    let skip = [
-        "/logout", "/lang/", "/static/", "/login", "/api/", "/metrics", "/healthz",
-    ];
-    let is_file = [
-        ".xlsx", ".csv", ".docx", ".pdf", ".svg", ".json", "/content",
-    ]
-    .iter()
-    .any(|ending| path.split('?').next().unwrap_or(path).ends_with(ending));
-    (path.starts_with('/')
-        && !path.starts_with("//")
-        && !skip.iter().any(|prefix| path.starts_with(prefix))
-        && !is_file)
-        .then(|| path.to_string())
-}
 
 /// One field of a form as the page shows it.
 #[derive(Debug, Clone)]
@@ -241,31 +198,6 @@ fn forms_of(page: &str, html: &Html) -> Vec<FoundForm> {
         .collect()
 }
 
-/// Where a person may start: every page of the route table, those with ids in their path
-/// with the first few records' ids (a link may lead there only in some states of the world).
-fn starting_pages() -> Vec<String> {
-    let mut pages = Vec::new();
-    for spec in cpaudit_web::routes::specs() {
-        if spec.kind != cpaudit_web::routes::Kind::Page || spec.method != axum::http::Method::GET {
-            continue;
-        }
-        let numbered = ["{id}", "{option}", "{device}"];
-        if !spec.path.contains('{') {
-            pages.extend(followable(&spec.path));
-        } else if numbered.iter().any(|p| spec.path.contains(p))
-            && spec.path.matches('{').count() == 1
-        {
-            for id in 1..=3 {
-                let path = numbered.iter().fold(spec.path.clone(), |path, p| {
-                    path.replace(p, &id.to_string())
-                });
-                pages.extend(followable(&path));
-            }
-        }
-    }
-    pages
-}
-
 /// Every post form each person meets, one per kind.
 async fn every_form(
     app: &TestApp,
@@ -273,46 +205,11 @@ async fn every_form(
 ) -> Vec<(String, FoundForm)> {
     let mut forms: BTreeMap<String, (String, FoundForm)> = BTreeMap::new();
     for (person, browser) in browsers {
-        let mut queue: VecDeque<String> = starting_pages().into();
-        let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
-        let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();
-        let mut read = 0;
-        while let Some(path) = queue.pop_front() {
-            if read >= MAX_PAGES_PER_PERSON {
-                break;
-            }
-            let response = app.get(&path, Some(browser)).await;
-            if std::env::var("SHOW_CRAWL").is_ok() && response.status.is_server_error() {
-                println!("{person} {path} answered {}", response.status);
-            }
-            if !response.status.is_success()
-                || !response
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .is_some_and(|t| t.to_str().unwrap_or_default().starts_with("text/html"))
-            {
-                continue;
-            }
-            read += 1;
-            if std::env::var("SHOW_CRAWL").is_ok() {
-                println!("{person} {path}");
-            }
-            let html = Html::parse_document(&response.text());
+        for (path, html) in crawl::pages(app, person, browser).await {
             for form in forms_of(&path, &html).into_iter().filter(|f| f.sendable) {
                 forms
                     .entry(form.key())
                     .or_insert_with(|| (person.clone(), form));
-            }
-            for link in html.select(&selector("a[href]")) {
-                let Some(next) = link.value().attr("href").and_then(followable) else {
-                    continue;
-                };
-                let kind = kind_of(next.split('?').next().unwrap_or(&next));
-                let count = per_kind.entry(kind).or_default();
-                if *count < MAX_PAGES_PER_KIND && seen.insert(next.clone()) {
-                    *count += 1;
-                    queue.push_back(next);
-                }
             }
         }
     }

@@ -11,6 +11,7 @@ mod cli_rules;
 mod conflicts;
 mod consultancies;
 mod corrupt_rows;
+mod crawl;
 mod cycle;
 mod documents;
 mod draw_cli;
