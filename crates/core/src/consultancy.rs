@@ -2,7 +2,7 @@
 //! and sanctions with their publication and the refusal the Gansu plan orders (四、保障措施（四）:
 //! "在未满足规定的要求前，各级生态环境部门不得再受理其清洁生产相关业务").
 //!
-//! There is no licence to check (regulations.md §12): a consultancy shows evidence for each
+//! There is no licence to check (domain reference §12): a consultancy shows evidence for each
 //! condition, and a blacklisting ends only when fresh evidence meets all four again.
 //!
 //! Pure: the rule book and the dates come in as parameters.
@@ -94,7 +94,7 @@ impl Art16Condition {
         }
     }
 
-    /// The condition as the Measures word it (regulations.md §12, verified).
+    /// The condition as the Measures word it (domain reference §12, verified).
     pub fn text_zh(self) -> &'static str {
         match self {
             Self::LegalPersonAndQuality => {
