@@ -43,8 +43,10 @@ async fn an_edit_appends_an_entry_with_before_and_after_that_the_page_shows() {
         .await
         .text();
     assert!(
-        page.contains("enterprise.update") && page.contains("审计路 8 号"),
-        "history on the page"
+        page.contains("修改企业信息")
+            && page.contains("<b>地址</b>")
+            && page.contains("审计路 8 号"),
+        "history on the page, in words"
     );
 
     // An edit that changes nothing writes nothing.

@@ -17,7 +17,6 @@ pub fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("a valid selector")
 }
 
-
 /// A path with each segment that names a record (a number, a code, a rule's id) replaced, so
 /// that one kind of page or action is one key.
 pub fn kind_of(path: &str) -> String {
@@ -80,8 +79,8 @@ pub fn starting_pages() -> Vec<String> {
     pages
 }
 
-/// The HTML pages `person` reads: their paths and their documents. `SHOW_CRAWL=1` prints them.
-pub async fn pages(app: &TestApp, person: &str, browser: &Browser) -> Vec<(String, Html)> {
+/// The HTML pages `person` (signed in with `browser`, or anyone) reads: their paths and their documents. `SHOW_CRAWL=1` prints them.
+pub async fn pages(app: &TestApp, person: &str, browser: Option<&Browser>) -> Vec<(String, Html)> {
     let mut pages = Vec::new();
     let mut queue: VecDeque<String> = starting_pages().into();
     let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
@@ -90,7 +89,7 @@ pub async fn pages(app: &TestApp, person: &str, browser: &Browser) -> Vec<(Strin
         if pages.len() >= MAX_PAGES_PER_PERSON {
             break;
         }
-        let response = app.get(&path, Some(browser)).await;
+        let response = app.get(&path, browser).await;
         let is_html = response
             .headers
             .get(header::CONTENT_TYPE)

@@ -205,7 +205,7 @@ async fn every_form(
 ) -> Vec<(String, FoundForm)> {
     let mut forms: BTreeMap<String, (String, FoundForm)> = BTreeMap::new();
     for (person, browser) in browsers {
-        for (path, html) in crawl::pages(app, person, browser).await {
+        for (path, html) in crawl::pages(app, person, Some(browser)).await {
             for form in forms_of(&path, &html).into_iter().filter(|f| f.sendable) {
                 forms
                     .entry(form.key())
@@ -466,7 +466,7 @@ async fn every_page_form_with_one_bad_field_comes_back_with_the_error_beside_it_
 }
 
 /// States of the test world, each adding what lets more forms be met.
-mod scenes {
+pub(crate) mod scenes {
     use serde_json::json;
 
     use crate::support::TestApp;

@@ -36,3 +36,4 @@ mod reviews;
 mod round_flow;
 mod rounds;
 mod support;
+mod wording;

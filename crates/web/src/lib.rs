@@ -15,6 +15,7 @@ pub mod error;
 mod evidence;
 pub mod experts;
 pub mod form;
+mod history;
 pub mod i18n;
 pub mod listing;
 pub mod monitoring;

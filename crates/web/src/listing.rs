@@ -67,9 +67,22 @@ pub struct RuleView {
     pub value: String,
     pub citations: Vec<String>,
     pub unverified: bool,
+    /// The value is the rule file's own text (a choice or a list of ids), which a page shows
+    /// as a code.
+    #[serde(skip)]
+    pub value_is_code: bool,
 }
 
 fn rule_view(state: &AppState, lang: Lang, rule: &RuleRef) -> RuleView {
+    let value_is_code = state
+        .rules()
+        .at(&rule.id, rule.effective_from)
+        .is_ok_and(|in_force| {
+            matches!(
+                in_force.period.value,
+                cpaudit_core::rules::RuleValue::Text(_) | cpaudit_core::rules::RuleValue::List(_)
+            )
+        });
     // The recorded value is English ("5 years"); Chinese pages show it with the unit words
     // legal texts use, read from the same value period of the rule book.
     let value = match lang {
@@ -94,7 +107,7 @@ fn rule_view(state: &AppState, lang: Lang, rule: &RuleRef) -> RuleView {
                     .document(&citation.document)
                     .map_or(citation.document.clone(), |d| d.title.clone());
                 let mark = if citation.confidence.needs_verification() {
-                    "（未核实 unverified）"
+                    lang.pick("（未核实）", " (unverified)")
                 } else {
                     ""
                 };
@@ -102,6 +115,7 @@ fn rule_view(state: &AppState, lang: Lang, rule: &RuleRef) -> RuleView {
             })
             .collect(),
         unverified: rule.needs_verification(),
+        value_is_code,
     }
 }
 
@@ -232,6 +246,8 @@ struct ClockView {
     effective: String,
     shifted: bool,
     trace: String,
+    /// The rule the deadline follows (its id, linked and shown as a code).
+    rule: String,
     citation: String,
     unverified: bool,
     uncovered: String,
@@ -245,7 +261,8 @@ fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
         effective: row.effective_on.to_string(),
         shifted: row.nominal_on != row.effective_on,
         trace: lang.pick(&row.trace_zh, &row.trace_en).to_string(),
-        citation: format!("{}: {}", view.id, view.citations.join("；")),
+        rule: view.id.clone(),
+        citation: view.citations.join(lang.pick("；", "; ")),
         unverified: view.unverified,
         uncovered: row.uncovered_years.clone(),
     }

@@ -158,22 +158,33 @@ impl Ctx {
     }
 
     /// The label of an enterprise field as the form shows it (for the change history).
-    pub fn field_label(&self, field: &str) -> String {
-        let t = self.t;
-        match field {
-            "name" => t.name,
-            "credit_code" => t.credit_code,
-            "legal_representative" => t.legal_representative,
-            "address" => t.address,
-            "jurisdiction_code" => t.city,
-            "industry_code" => t.industry,
-            "size_class" => t.size_class,
-            "key_emission_unit" => t.key_emission_unit,
-            "permit_number" => t.permit_number,
-            "status" => t.status,
-            other => return other.to_string(),
+    /// A disclosure item's name, from its key.
+    pub fn disclosure_item(&self, key: &str) -> String {
+        match cpaudit_core::disclosure::DisclosureItem::parse(key) {
+            Some(item) if self.lang == "en" => item.label_en().to_string(),
+            Some(item) => item.label_zh().to_string(),
+            None => key.to_string(),
         }
-        .to_string()
+    }
+
+    /// A park pilot's state in words.
+    pub fn park_audit_state(&self, state: &str) -> &'static str {
+        let (zh, en) = match state {
+            "under_way" => ("进行中", "under way"),
+            "assessed" => ("已评估", "assessed"),
+            "failed" => ("未通过", "failed"),
+            _ => ("—", "—"),
+        };
+        if self.lang == "en" {
+            en
+        } else {
+            zh
+        }
+    }
+
+    /// A stored time in China Standard Time, to the second.
+    pub fn time(&self, stored: &str) -> String {
+        beijing_time(stored)
     }
 
     pub fn size_label(&self, size: &str) -> &'static str {
@@ -724,25 +735,25 @@ pub(crate) fn beijing_time(stored: &str) -> String {
 }
 
 /// The fields whose values differ between two JSON states (a creation lists every field).
-fn changes(before: Option<&str>, after: Option<&str>) -> Vec<ChangeView> {
+fn changes(before: Option<&str>, after: Option<&str>, lang: Lang) -> Vec<ChangeView> {
     let parse = |text: Option<&str>| -> serde_json::Map<String, serde_json::Value> {
         text.and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_default()
     };
     let (before, after) = (parse(before), parse(after));
-    let show = |value: Option<&serde_json::Value>| match value {
+    let show = |key: &str, value: Option<&serde_json::Value>| match value {
         None => "—".to_string(),
         Some(serde_json::Value::String(s)) if s.is_empty() => "—".to_string(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(serde_json::Value::String(s)) => crate::history::value_words(key, s, lang),
+        Some(other) => crate::history::value_words(key, &other.to_string(), lang),
     };
     after
         .iter()
         .filter(|(key, value)| before.get(*key) != Some(value))
         .map(|(key, value)| ChangeView {
-            field: key.clone(),
-            before: show(before.get(key)),
-            after: show(Some(value)),
+            field: crate::history::field_words(key, lang),
+            before: show(key, before.get(key)),
+            after: show(key, Some(value)),
         })
         .collect()
 }
@@ -766,8 +777,8 @@ pub async fn enterprise_detail(
             seq: entry.seq,
             at: beijing_time(&entry.at),
             actor: entry.actor.clone(),
-            action: entry.action.clone(),
-            changes: changes(entry.before.as_deref(), entry.after.as_deref()),
+            action: crate::history::action_words(&entry.action, caller.lang),
+            changes: changes(entry.before.as_deref(), entry.after.as_deref(), caller.lang),
             hash_prefix: entry.hash.chars().take(12).collect(),
         })
         .collect();
