@@ -331,7 +331,6 @@ fn content_disposition(file_name: &str) -> String {
 #[template(path = "round_documents.html")]
 struct DocumentsPage {
     ctx: Ctx,
-    lang: Lang,
     round: RoundRow,
     state_label: &'static str,
     groups: Vec<KindGroup>,
@@ -417,7 +416,6 @@ async fn documents_page(
         .collect();
     let page = DocumentsPage {
         ctx: Ctx::new(caller),
-        lang,
         state_label: lang.pick(round.state.label_zh(), round.state.label_en()),
         groups: groups(lang, &json.documents),
         may_upload,

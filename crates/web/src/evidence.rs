@@ -591,7 +591,6 @@ fn form_inputs(state: &AppState, lang: Lang, refused: Option<&FormRedisplay>) ->
 #[template(path = "evidence_enterprise.html")]
 struct EnterprisePage {
     ctx: Ctx,
-    lang: Lang,
     enterprise_id: i64,
     enterprise_name: String,
     is_official: bool,
@@ -640,7 +639,6 @@ async fn enterprise_page(
         use_case::may_enter(principal, &enterprise).then(|| form_inputs(state, lang, refused));
     Ok(EnterprisePage {
         ctx: Ctx::new(caller),
-        lang,
         enterprise_id: enterprise.id,
         enterprise_name: enterprise.into_inner().name,
         is_official: matches!(
@@ -731,7 +729,6 @@ pub async fn decide(
 #[template(path = "evidence_queue.html")]
 struct QueuePage {
     ctx: Ctx,
-    lang: Lang,
     statuses: Vec<OptionView>,
     cities: Vec<OptionView>,
     read_only: bool,
@@ -793,7 +790,6 @@ pub async fn queue(
         StatusCode::OK,
         &QueuePage {
             ctx: Ctx::new(&caller),
-            lang,
             statuses: choices(statuses, selected_status.as_deref().unwrap_or_default()),
             cities,
             read_only: province,
@@ -881,7 +877,6 @@ struct ProblemView {
 #[template(path = "evidence_import.html")]
 struct ImportPage {
     ctx: Ctx,
-    lang: Lang,
     heading: &'static str,
     action: &'static str,
     alert: Option<String>,
@@ -912,7 +907,6 @@ fn import_page(
     };
     let mut page = ImportPage {
         ctx: Ctx::new(caller),
-        lang,
         heading: kind.heading(lang),
         action: kind.path(),
         alert: None,

@@ -685,7 +685,6 @@ struct ProblemView {
 #[template(path = "options.html")]
 struct OptionsPage {
     ctx: Ctx,
-    lang: Lang,
     round_id: i64,
     enterprise: String,
     round_facts: String,
@@ -963,7 +962,6 @@ fn options_page(caller: &Caller, input: PageInput<'_>) -> Result<OptionsPage, Ap
     let (alert, notice, problems) = import_outcome(input.import, lang);
     Ok(OptionsPage {
         ctx: Ctx::new(caller),
-        lang,
         round_id: round.id,
         enterprise: round.enterprise_name.clone(),
         round_facts: round_facts(round, lang),
