@@ -271,10 +271,11 @@ fn summary(kind: EvidenceKind, details: &Details) -> String {
         toxic_category,
         hw_code,
     } = details;
+    let amount = measured(*amount);
     match kind {
         EvidenceKind::ConcentrationExceedance | EvidenceKind::TotalLoadExceedance => format!(
             "{substance} {amount} {unit} > {} {unit} ({standard})",
-            limit.unwrap_or_default()
+            measured(limit.unwrap_or_default())
         ),
         EvidenceKind::ToxicRawMaterial | EvidenceKind::ToxicDischarge => format!(
             "{substance} {amount} {unit}（第{}类）",
@@ -282,6 +283,27 @@ fn summary(kind: EvidenceKind, details: &Details) -> String {
         ),
         EvidenceKind::HazardousWaste => format!("{hw_code} {substance} {amount} {unit}"),
         EvidenceKind::HeavyMetal => format!("{substance} {amount} {unit}"),
+    }
+}
+
+/// A measured quantity as a person reads it: one decimal from 100, two from 1, three below,
+/// without trailing zeros (a mean of monitoring data has many more digits than it is precise).
+pub fn measured(value: f64) -> String {
+    let decimals = match value.abs() {
+        v if v >= 100.0 => 1,
+        v if v >= 1.0 => 2,
+        _ => 3,
+    };
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text
     }
 }
 
@@ -443,6 +465,16 @@ pub fn parse_reasons(text: &str) -> Option<BTreeSet<Reason>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_measured_value_is_rounded_as_people_read_it() {
+        assert_eq!(measured(252.5814584949573), "252.6");
+        assert_eq!(measured(35.204), "35.2");
+        assert_eq!(measured(0.01234), "0.012");
+        assert_eq!(measured(100.0), "100");
+        assert_eq!(measured(-0.0001), "0");
+    }
+
     use super::*;
 
     fn today() -> NaiveDate {
