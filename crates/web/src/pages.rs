@@ -158,6 +158,15 @@ impl Ctx {
     }
 
     /// The label of an enterprise field as the form shows it (for the change history).
+    /// Of a record's two names, the one in the page's language.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.lang == "en" {
+            en
+        } else {
+            zh
+        }
+    }
+
     /// A disclosure item's name, from its key.
     pub fn disclosure_item(&self, key: &str) -> String {
         match cpaudit_core::disclosure::DisclosureItem::parse(key) {
