@@ -743,7 +743,6 @@ struct YearGroup {
 #[template(path = "public_lists.html")]
 struct ListsPage {
     ctx: Ctx,
-    lang: Lang,
     years: Vec<YearGroup>,
 }
 
@@ -772,7 +771,6 @@ pub async fn lists_page(
         .collect();
     Ok(render(&ListsPage {
         ctx: Ctx::new(&caller),
-        lang,
         years,
     }))
 }
