@@ -252,12 +252,12 @@ fn sanction_view(lang: crate::i18n::Lang, row: &SanctionRow, today: NaiveDate) -
             row.starts_on,
             row.ends_on
                 .map(|last| last.to_string())
-                .unwrap_or_else(|| lang.pick("纠正为止", "until corrected").to_string())
+                .unwrap_or_else(|| lang.texts().until_corrected.to_string())
         ),
         status: match (&row.lifted_on, in_force) {
-            (Some(on), _) => format!("{} {on}", lang.pick("已解除", "lifted")),
-            (None, true) => lang.pick("执行中", "in force").to_string(),
-            (None, false) => lang.pick("未生效或已期满", "not in force").to_string(),
+            (Some(on), _) => format!("{} {on}", lang.texts().lifted_2),
+            (None, true) => lang.texts().in_force.to_string(),
+            (None, false) => lang.texts().not_in_force.to_string(),
         },
         liftable: row.lifted_on.is_none() && in_force,
     }

@@ -365,11 +365,10 @@ impl DrawLine {
 
 fn stage_label(stage: cpaudit_storage::draws::DrawStage, lang: Lang) -> &'static str {
     match stage {
-        cpaudit_storage::draws::DrawStage::Frozen => lang.pick(
-            "已冻结专家库，待公布随机源",
-            "pool frozen, awaiting the random sources",
-        ),
-        cpaudit_storage::draws::DrawStage::Drawn => lang.pick("已抽取", "drawn"),
+        cpaudit_storage::draws::DrawStage::Frozen => {
+            lang.texts().pool_frozen_awaiting_the_random_sources
+        }
+        cpaudit_storage::draws::DrawStage::Drawn => lang.texts().drawn,
     }
 }
 
@@ -388,15 +387,13 @@ fn seat_line(row: &cpaudit_storage::draws::AssignmentRow, lang: Lang) -> SeatLin
         rank: row.rank,
         expert_id: row.expert_id,
         role: match row.role {
-            SeatRole::Panel => lang.pick("评审专家", "panel"),
-            SeatRole::Alternate => lang.pick("备选专家", "alternate"),
+            SeatRole::Panel => lang.texts().panel_2,
+            SeatRole::Alternate => lang.texts().alternate,
         },
         response: match row.response {
-            SeatResponse::Pending => lang.pick("待答复", "awaiting an answer"),
-            SeatResponse::Accepted => {
-                lang.pick("已确认参加（无利益冲突）", "accepted (no conflict)")
-            }
-            SeatResponse::Declined => lang.pick("已谢绝", "declined"),
+            SeatResponse::Pending => lang.texts().awaiting_an_answer,
+            SeatResponse::Accepted => lang.texts().accepted_no_conflict,
+            SeatResponse::Declined => lang.texts().declined_2,
         },
         decline_reason: row.decline_reason.clone().unwrap_or_default(),
     }

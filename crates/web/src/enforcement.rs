@@ -341,17 +341,10 @@ fn status_of(lang: Lang, row: &EnforcementRow, today: NaiveDate) -> String {
         format!("{} {on}", lang.pick(outcome.label_zh(), outcome.label_en()))
     };
     match order.status(today) {
-        OrderStatus::Running => format!(
-            "{} {}",
-            lang.pick("改正期限至", "to correct by"),
-            order.correct_by
-        ),
+        OrderStatus::Running => format!("{} {}", lang.texts().to_correct_by, order.correct_by),
         OrderStatus::AwaitingOutcome => format!(
             "{} {}",
-            lang.pick(
-                "已逾期，待记录是否改正；改正期限为",
-                "expired, outcome to record; the date was"
-            ),
+            lang.texts().expired_outcome_to_record_the_date,
             order.correct_by
         ),
         OrderStatus::Corrected(on) => outcome(Outcome::Corrected, on),
@@ -369,10 +362,10 @@ fn action_view(
     let detail = match (row.amount_yuan, row.follows) {
         (Some(amount), Some(order)) => format!(
             "{amount} {}（{} #{order}）",
-            lang.pick("元", "yuan"),
-            lang.pick("依据责令改正决定", "following order")
+            lang.texts().yuan,
+            lang.texts().following_order
         ),
-        (Some(amount), None) => format!("{amount} {}", lang.pick("元", "yuan")),
+        (Some(amount), None) => format!("{amount} {}", lang.texts().yuan),
         _ => String::new(),
     };
     ActionView {
@@ -399,10 +392,7 @@ fn choices(lang: Lang, articles: &[PenaltyArticleJson], kind: PenaltyKind) -> Ve
                 (Some(zh), Some(en)) if kind == PenaltyKind::Fine => {
                     let mut range = lang.pick(zh, en).to_string();
                     if article.fine_after_expired_order {
-                        range.push_str(lang.pick(
-                            "；须在依据本条的责令限期改正逾期未改正后",
-                            "; only after an order under this article was not corrected by its date",
-                        ));
+                        range.push_str(lang.texts().only_after_an_order_under_this);
                     }
                     range
                 }
@@ -615,7 +605,7 @@ pub async fn public_enforcement_page(
             article: lang.pick(&row.article_zh, &row.article_en).to_string(),
             amount: row
                 .amount_yuan
-                .map(|amount| format!("{amount} {}", lang.pick("元", "yuan")))
+                .map(|amount| format!("{amount} {}", lang.texts().yuan))
                 .unwrap_or_default(),
             decided_on: date_text(row.decided_on),
             enterprise_name: row.enterprise_name,

@@ -229,10 +229,10 @@ fn source_label(source: EvidenceSource, lang: Lang) -> String {
 /// Dismissed evidence that had been confirmed was withdrawn, which officials tell apart.
 fn status_label(row: &EvidenceRow, lang: Lang) -> &'static str {
     match row.status {
-        EvidenceStatus::Candidate => lang.pick("待确认（候选）", "candidate"),
-        EvidenceStatus::Confirmed => lang.pick("已确认", "confirmed"),
-        EvidenceStatus::Dismissed if row.confirmed_on.is_some() => lang.pick("已撤回", "withdrawn"),
-        EvidenceStatus::Dismissed => lang.pick("已驳回", "dismissed"),
+        EvidenceStatus::Candidate => lang.texts().candidate,
+        EvidenceStatus::Confirmed => lang.texts().confirmed,
+        EvidenceStatus::Dismissed if row.confirmed_on.is_some() => lang.texts().withdrawn,
+        EvidenceStatus::Dismissed => lang.texts().dismissed,
     }
 }
 
@@ -307,9 +307,9 @@ fn evidence_view(
                 .map(|decision| ActionView {
                     value: decision_value(*decision),
                     label: match (decision, withdrawing) {
-                        (EvidenceDecision::Confirm, _) => lang.pick("确认", "Confirm"),
-                        (EvidenceDecision::Dismiss, false) => lang.pick("驳回", "Dismiss"),
-                        (EvidenceDecision::Dismiss, true) => lang.pick("撤回", "Withdraw"),
+                        (EvidenceDecision::Confirm, _) => lang.texts().confirm,
+                        (EvidenceDecision::Dismiss, false) => lang.texts().dismiss,
+                        (EvidenceDecision::Dismiss, true) => lang.texts().withdraw,
                     },
                 })
                 .collect(),
@@ -367,13 +367,10 @@ fn round_view(row: PastRoundRow, lang: Lang) -> RoundView {
     RoundView {
         list_year: row.list_year,
         kind: match row.kind {
-            RoundKind::ParkDeemed => lang.pick(
-                "园区整体审核试点通过，视同审核",
-                "deemed audited (park pilot passed)",
-            ),
-            RoundKind::Audit => lang.pick("清洁生产审核", "audit"),
+            RoundKind::ParkDeemed => lang.texts().deemed_audited_park_pilot_passed,
+            RoundKind::Audit => lang.texts().audit,
         },
-        reasons: reasons.join(lang.pick("、", ", ")),
+        reasons: reasons.join(lang.texts().text_2),
         accepted_on: row
             .accepted_on
             .map(|on| on.to_string())
@@ -435,7 +432,7 @@ fn form_inputs(state: &AppState, lang: Lang, refused: Option<&FormRedisplay>) ->
             .filter(|(field, _)| field == name)
             .map(|(_, message)| message.as_str())
             .collect();
-        (!messages.is_empty()).then(|| messages.join(lang.pick("；", "; ")))
+        (!messages.is_empty()).then(|| messages.join(lang.texts().text_3))
     };
     let typed = |name: &str| {
         refused
@@ -757,14 +754,11 @@ pub async fn queue(
         .collect();
     let selected_status = filter.status.map(|s| cpaudit_core::evidence::name_of(&s));
     let statuses = [
-        (
-            EvidenceStatus::Candidate,
-            lang.pick("待确认（候选）", "candidate"),
-        ),
-        (EvidenceStatus::Confirmed, lang.pick("已确认", "confirmed")),
+        (EvidenceStatus::Candidate, lang.texts().candidate),
+        (EvidenceStatus::Confirmed, lang.texts().confirmed),
         (
             EvidenceStatus::Dismissed,
-            lang.pick("已驳回或撤回", "dismissed or withdrawn"),
+            lang.texts().dismissed_or_withdrawn,
         ),
     ]
     .into_iter()
@@ -848,8 +842,8 @@ impl ImportKind {
 
     fn heading(self, lang: Lang) -> &'static str {
         match self {
-            ImportKind::Evidence => lang.pick("导入证据", "Import evidence"),
-            ImportKind::Rounds => lang.pick("导入往轮审核", "Import past audit rounds"),
+            ImportKind::Evidence => lang.texts().import_evidence,
+            ImportKind::Rounds => lang.texts().import_past_audit_rounds,
         }
     }
 }
@@ -979,7 +973,7 @@ fn value_tables(state: &AppState, kind: ImportKind, lang: Lang) -> Vec<ValueTabl
     match kind {
         ImportKind::Evidence => vec![
             ValueTable {
-                heading: lang.pick("证据类型", "Kinds"),
+                heading: lang.texts().kinds,
                 values: EvidenceKind::all()
                     .iter()
                     .map(|k| {
@@ -991,14 +985,14 @@ fn value_tables(state: &AppState, kind: ImportKind, lang: Lang) -> Vec<ValueTabl
                     .collect(),
             },
             ValueTable {
-                heading: lang.pick("来源", "Sources"),
+                heading: lang.texts().sources_2,
                 values: evidence_sources()
                     .into_iter()
                     .map(|(name, source)| (name, source_label(source, lang)))
                     .collect(),
             },
             ValueTable {
-                heading: lang.pick("有毒有害类别", "Toxic categories"),
+                heading: lang.texts().toxic_categories,
                 values: category_choices(state, lang, "")
                     .into_iter()
                     .map(|o| (o.value, o.label))
@@ -1006,7 +1000,7 @@ fn value_tables(state: &AppState, kind: ImportKind, lang: Lang) -> Vec<ValueTabl
             },
         ],
         ImportKind::Rounds => vec![ValueTable {
-            heading: lang.pick("审核原因", "Reasons"),
+            heading: lang.texts().reasons_4,
             values: Reason::ALL
                 .iter()
                 .map(|r| {
@@ -1084,11 +1078,8 @@ fn template_workbook(kind: ImportKind, lang: Lang) -> Result<Response, AppError>
         .map(|c| lang.pick(c.aliases[0], c.field))
         .collect();
     let (sheet, file_name) = match kind {
-        ImportKind::Evidence => (lang.pick("证据", "Evidence"), "evidence-template.xlsx"),
-        ImportKind::Rounds => (
-            lang.pick("往轮审核", "Past rounds"),
-            "past-rounds-template.xlsx",
-        ),
+        ImportKind::Evidence => (lang.texts().evidence, "evidence-template.xlsx"),
+        ImportKind::Rounds => (lang.texts().past_rounds, "past-rounds-template.xlsx"),
     };
     crate::listing::table_download(
         file_name,

@@ -857,7 +857,7 @@ struct EventView {
 fn title_level_label(lang: Lang, text: &str) -> String {
     TitleLevel::parse(text)
         .map(|l| lang.pick(l.label_zh(), l.label_en()).to_string())
-        .unwrap_or_else(|| lang.pick("无职称", "no title").to_string())
+        .unwrap_or_else(|| lang.texts().no_title.to_string())
 }
 
 pub async fn expert_page(
@@ -874,7 +874,7 @@ pub async fn expert_page(
         .map(|e| EventView {
             action: ExpertAction::parse(&e.action)
                 .map(|a| lang.pick(a.label_zh(), a.label_en()).to_string())
-                .unwrap_or_else(|| lang.pick("提交申请", "application").to_string()),
+                .unwrap_or_else(|| lang.texts().application.to_string()),
             change: format!(
                 "{} → {}",
                 e.from_status
@@ -965,15 +965,15 @@ fn own_seat(row: &cpaudit_storage::draws::AssignmentRow, lang: Lang) -> OwnSeat 
     OwnSeat {
         draw_id: row.draw_id,
         role: match row.role {
-            SeatRole::Panel => lang.pick("评审专家", "panel"),
-            SeatRole::Alternate => lang.pick("备选专家", "alternate"),
+            SeatRole::Panel => lang.texts().panel_2,
+            SeatRole::Alternate => lang.texts().alternate,
         },
         answer: match row.response {
-            SeatResponse::Pending => lang.pick("待答复", "awaiting your answer").to_string(),
-            SeatResponse::Accepted => lang.pick("已确认参加", "accepted").to_string(),
+            SeatResponse::Pending => lang.texts().awaiting_your_answer.to_string(),
+            SeatResponse::Accepted => lang.texts().accepted.to_string(),
             SeatResponse::Declined => format!(
                 "{}{}",
-                lang.pick("已谢绝：", "declined: "),
+                lang.texts().declined_3,
                 row.decline_reason.clone().unwrap_or_default()
             ),
         },

@@ -65,16 +65,16 @@ pub fn field_words(field: &str, lang: Lang) -> String {
 /// A stored value of `field` in words.
 pub fn value_words(field: &str, value: &str, lang: Lang) -> String {
     match (field, value) {
-        (_, "true") => lang.pick("是", "yes").to_string(),
-        (_, "false") => lang.pick("否", "no").to_string(),
+        (_, "true") => lang.texts().yes_2.to_string(),
+        (_, "false") => lang.texts().no_2.to_string(),
         ("size_class", size) => SizeClass::parse(size)
             .map(|size| lang.pick(size.name_zh(), size.as_str()).to_string())
             .unwrap_or_else(|| size.to_string()),
-        ("status", "active") => lang.pick("正常", "active").to_string(),
-        ("status", "closed") => lang.pick("已关闭", "closed").to_string(),
-        ("status", "candidate") => lang.pick("待确认", "candidate").to_string(),
-        ("status", "confirmed") => lang.pick("已确认", "confirmed").to_string(),
-        ("status", "dismissed") => lang.pick("已驳回", "dismissed").to_string(),
+        ("status", "active") => lang.texts().active.to_string(),
+        ("status", "closed") => lang.texts().closed.to_string(),
+        ("status", "candidate") => lang.texts().candidate_2.to_string(),
+        ("status", "confirmed") => lang.texts().confirmed.to_string(),
+        ("status", "dismissed") => lang.texts().dismissed.to_string(),
         ("reasons", reasons) => reasons
             .split(',')
             .filter(|r| !r.trim().is_empty())
@@ -84,7 +84,7 @@ pub fn value_words(field: &str, value: &str, lang: Lang) -> String {
                     .unwrap_or_else(|| r.to_string())
             })
             .collect::<Vec<_>>()
-            .join(lang.pick("、", ", ")),
+            .join(lang.texts().text_2),
         (_, other) => other.to_string(),
     }
 }

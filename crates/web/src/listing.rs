@@ -57,7 +57,7 @@ pub fn reasons_label(lang: Lang, reasons: &BTreeSet<Reason>, categories: &BTreeS
             }
         })
         .collect();
-    parts.join(lang.pick("、", "; "))
+    parts.join(lang.texts().text_4)
 }
 
 /// A rule as a page shows it: id, value, citations with documents, and whether unverified.
@@ -107,7 +107,7 @@ fn rule_view(state: &AppState, lang: Lang, rule: &RuleRef) -> RuleView {
                     .document(&citation.document)
                     .map_or(citation.document.clone(), |d| d.title.clone());
                 let mark = if citation.confidence.needs_verification() {
-                    lang.pick("（未核实）", " (unverified)")
+                    lang.texts().unverified_2
                 } else {
                     ""
                 };
@@ -262,7 +262,7 @@ fn clock_view(state: &AppState, lang: Lang, row: &ClockRow) -> ClockView {
         shifted: row.nominal_on != row.effective_on,
         trace: lang.pick(&row.trace_zh, &row.trace_en).to_string(),
         rule: view.id.clone(),
-        citation: view.citations.join(lang.pick("；", "; ")),
+        citation: view.citations.join(lang.texts().text_3),
         unverified: view.unverified,
         uncovered: row.uncovered_years.clone(),
     }
@@ -333,9 +333,9 @@ pub async fn determination_page(
 
 fn library_action_label(lang: Lang, action: LibraryAction) -> String {
     match action {
-        LibraryAction::Add => lang.pick("纳入", "added"),
-        LibraryAction::Change => lang.pick("变更", "changed"),
-        LibraryAction::Remove => lang.pick("移出", "removed"),
+        LibraryAction::Add => lang.texts().added,
+        LibraryAction::Change => lang.texts().changed,
+        LibraryAction::Remove => lang.texts().removed,
     }
     .to_string()
 }
@@ -572,7 +572,7 @@ pub async fn library_export(
         })
         .collect();
     let name = format!("library-{}.xlsx", date_text(as_of));
-    table_download(&name, lang.pick("名单管理库", "Library"), headers, rows)
+    table_download(&name, lang.texts().library, headers, rows)
 }
 
 /// An .xlsx download of one sheet of text cells.
@@ -922,7 +922,7 @@ pub async fn plans_page(
                 city: lang.pick(&c.name_zh, &c.name_en).to_string(),
                 status: plan
                     .map(|p| p.status)
-                    .map_or(lang.pick("未编制", "not started").to_string(), |s| {
+                    .map_or(lang.texts().not_started.to_string(), |s| {
                         lang.pick(s.label_zh(), s.label_en()).to_string()
                     }),
                 submitted_at: plan
@@ -1006,7 +1006,7 @@ pub async fn plan_page(
         year,
         deadline: date_text(json.deadline),
         status: status.map_or("none".into(), |s| s.as_str().to_string()),
-        status_label: status.map_or(lang.pick("未编制", "not started").to_string(), |s| {
+        status_label: status.map_or(lang.texts().not_started.to_string(), |s| {
             lang.pick(s.label_zh(), s.label_en()).to_string()
         }),
         late: json.plan.as_ref().is_some_and(|p| p.submitted_late),

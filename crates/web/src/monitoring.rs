@@ -117,21 +117,15 @@ fn flag_label(flag: &str, lang: Lang) -> String {
 /// Why an hour or period is invalid or missing (`monitoring_gaps.reason`).
 fn gap_reason_label(reason: &str, lang: Lang) -> &'static str {
     match reason {
-        "no_data" => lang.pick("未收到数据", "no data received"),
-        "absent" => lang.pick("数据中无该因子", "factor absent from the data"),
-        "flagged" => lang.pick("数据标记非正常（N）", "data flagged other than N"),
-        "over_range" => lang.pick("超测定上限", "over the instrument's range"),
-        "insufficient" => lang.pick(
-            "有效数据不足（小时不足45分钟）",
-            "too little valid data (under 45 minutes)",
-        ),
-        "o2_invalid" => lang.pick("含氧量无效", "O2 invalid"),
-        "o2_near_ambient" => lang.pick(
-            "含氧量接近空气，无法折算",
-            "O2 near ambient, cannot be converted",
-        ),
-        "unit" => lang.pick("单位无法换算", "unit cannot be converted"),
-        _ => lang.pick("其他", "other"),
+        "no_data" => lang.texts().no_data_received,
+        "absent" => lang.texts().factor_absent_from_the_data,
+        "flagged" => lang.texts().data_flagged_other_than_n,
+        "over_range" => lang.texts().over_the_instrument_s_range,
+        "insufficient" => lang.texts().too_little_valid_data_under_45,
+        "o2_invalid" => lang.texts().o2_invalid,
+        "o2_near_ambient" => lang.texts().o2_near_ambient_cannot_be_converted,
+        "unit" => lang.texts().unit_cannot_be_converted,
+        _ => lang.texts().other,
     }
 }
 
@@ -436,9 +430,9 @@ impl DeviceState {
 
     fn label(self, lang: Lang) -> &'static str {
         match self {
-            Self::Online => lang.pick("在线", "online"),
-            Self::Offline => lang.pick("离线", "offline"),
-            Self::OutOfService => lang.pick("停用", "out of service"),
+            Self::Online => lang.texts().online,
+            Self::Offline => lang.texts().offline,
+            Self::OutOfService => lang.texts().out_of_service,
         }
     }
 
@@ -1151,7 +1145,7 @@ fn outlet_label(code: &str, name: &str) -> String {
 
 fn standard_label(limits: &EmissionLimits, outlet: Option<&OutletStandard>, lang: Lang) -> String {
     let Some(binding) = outlet.and_then(OutletStandard::binding) else {
-        return lang.pick("未绑定排放标准", "no standard bound").into();
+        return lang.texts().no_standard_bound.into();
     };
     let code = limits
         .standard(&binding.standard)
@@ -1162,7 +1156,7 @@ fn standard_label(limits: &EmissionLimits, outlet: Option<&OutletStandard>, lang
             lang.pick(&c.name_zh, &c.name_en).to_string()
         });
     let special = if binding.special_limits {
-        lang.pick("，特别排放限值", ", special limits")
+        lang.texts().special_limits
     } else {
         ""
     };
@@ -1171,10 +1165,10 @@ fn standard_label(limits: &EmissionLimits, outlet: Option<&OutletStandard>, lang
 
 fn kind_label(kind: i64, lang: Lang) -> &'static str {
     match kind {
-        KIND_REALTIME => lang.pick("实时数据", "real-time data"),
-        KIND_HOUR => lang.pick("小时数据", "hourly data"),
-        judgement::KIND_DAY => lang.pick("日数据", "daily data"),
-        _ => lang.pick("分钟数据", "minute data"),
+        KIND_REALTIME => lang.texts().real_time_data,
+        KIND_HOUR => lang.texts().hourly_data,
+        judgement::KIND_DAY => lang.texts().daily_data,
+        _ => lang.texts().minute_data,
     }
 }
 
@@ -1317,8 +1311,8 @@ pub async fn enterprise_page(
                 series_points(&state, scope, device.device_id, &factor, interval, range).await?;
             let unit = series_unit(limits, &points, &factor);
             let what = match interval {
-                Interval::Hour => lang.pick("小时均值", "hourly means"),
-                Interval::Day => lang.pick("日均值", "daily means"),
+                Interval::Hour => lang.texts().hourly_means,
+                Interval::Day => lang.texts().daily_means,
             };
             chart_title = format!(
                 "{} · {} · {} · {} {} – {}",
@@ -1341,7 +1335,7 @@ pub async fn enterprise_page(
             limit_text = match summary.limit {
                 Some(limit) => format!(
                     "{} {} {} ({})",
-                    lang.pick("排放限值", "Emission limit"),
+                    lang.texts().emission_limit,
                     number(limit),
                     unit,
                     standard_label(limits, outlet_of(device.outlet_id), lang)
@@ -1403,8 +1397,8 @@ pub async fn enterprise_page(
         .map(|i| Choice {
             value: i.as_str().into(),
             label: match i {
-                Interval::Hour => lang.pick("小时均值", "hourly means").into(),
-                Interval::Day => lang.pick("日均值", "daily means").into(),
+                Interval::Hour => lang.texts().hourly_means.into(),
+                Interval::Day => lang.texts().daily_means.into(),
             },
             selected: i == interval,
         })
@@ -1417,9 +1411,9 @@ pub async fn enterprise_page(
             standard: standard_label(limits, outlet_of(d.outlet_id), lang),
             mn: d.mn.clone(),
             kind: if d.outlet_kind == OutletKind::Water {
-                lang.pick("废水", "water").into()
+                lang.texts().water_2.into()
             } else {
-                lang.pick("废气", "air").into()
+                lang.texts().air_2.into()
             },
             online: d.online,
             enabled: d.enabled,
@@ -1427,7 +1421,7 @@ pub async fn enterprise_page(
                 .last_seen_at
                 .as_deref()
                 .map(beijing_time)
-                .unwrap_or_else(|| lang.pick("从未收到", "never").into()),
+                .unwrap_or_else(|| lang.texts().never.into()),
             last_data: d.last_data_time.map(time_text).unwrap_or_default(),
         })
         .collect();
@@ -1514,7 +1508,7 @@ pub async fn enterprise_page(
             outlet: device_label(g.device_id),
             mn: g.mn.clone(),
             factor: if g.factor.is_empty() {
-                lang.pick("整台设备", "whole device").into()
+                lang.texts().whole_device.into()
             } else {
                 factor_label(limits, &g.factor, lang)
             },
@@ -1532,7 +1526,7 @@ pub async fn enterprise_page(
             outlet: l
                 .outlet_code
                 .clone()
-                .unwrap_or_else(|| lang.pick("全厂合计", "whole enterprise").into()),
+                .unwrap_or_else(|| lang.texts().whole_enterprise.into()),
             factor: factor_label(limits, &l.factor, lang),
             load: number(l.load_kg / 1000.0),
             limit: l.limit_tonnes.map(number).unwrap_or_else(|| "—".into()),
@@ -1549,17 +1543,16 @@ pub async fn enterprise_page(
         .iter()
         .map(|c| CandidateView {
             kind: if c.kind == EvidenceKind::TotalLoadExceedance {
-                lang.pick("排放总量超过许可", "total load above the permit")
-                    .into()
+                lang.texts().total_load_above_the_permit.into()
             } else {
-                lang.pick("排放浓度超标", "concentration exceedance").into()
+                lang.texts().concentration_exceedance.into()
             },
             factor: factor_label(limits, &c.factor, lang),
             period: c.period.clone(),
             status: match c.evidence_status {
-                EvidenceStatus::Candidate => lang.pick("待市州确认", "awaiting the city").into(),
-                EvidenceStatus::Confirmed => lang.pick("已确认", "confirmed").into(),
-                EvidenceStatus::Dismissed => lang.pick("已驳回", "dismissed").into(),
+                EvidenceStatus::Candidate => lang.texts().awaiting_the_city.into(),
+                EvidenceStatus::Confirmed => lang.texts().confirmed.into(),
+                EvidenceStatus::Dismissed => lang.texts().dismissed.into(),
             },
             candidate: c.evidence_status == EvidenceStatus::Candidate,
         })
@@ -1763,7 +1756,7 @@ pub async fn devices_page(
                 .last_seen_at
                 .as_deref()
                 .map(beijing_time)
-                .unwrap_or_else(|| lang.pick("从未收到", "never").into()),
+                .unwrap_or_else(|| lang.texts().never.into()),
             last_data: d.last_data_time.map(time_text).unwrap_or_default(),
             version: d.protocol_version.clone().unwrap_or_default(),
             rejected: d.rejected.unwrap_or(0),
@@ -1971,11 +1964,11 @@ pub async fn quarantine_page(
             let resolution = match entry.mn.resolution.as_str() {
                 "assigned" => format!(
                     "{} #{}",
-                    lang.pick("已指派给设备", "assigned to device"),
+                    lang.texts().assigned_to_device,
                     entry.mn.device_id.unwrap_or_default()
                 ),
-                "discarded" => lang.pick("已丢弃", "discarded").into(),
-                _ => lang.pick("待处理", "open").into(),
+                "discarded" => lang.texts().discarded.into(),
+                _ => lang.texts().open_3.into(),
             };
             let resolution = match (&entry.mn.resolved_by, &entry.mn.resolved_at) {
                 (Some(by), Some(at)) => format!("{resolution}（{by}，{}）", beijing_time(at)),
@@ -2015,33 +2008,15 @@ pub async fn quarantine_page(
 /// What each tolerance switch accepts, for the form.
 fn deviation_label(deviation: Deviation, lang: Lang) -> &'static str {
     match deviation {
-        Deviation::CrcModbus => lang.pick(
-            "CRC 为 CRC-16/MODBUS（高字节在前）",
-            "CRC is CRC-16/MODBUS, high byte first",
-        ),
-        Deviation::CrcModbusSwapped => lang.pick(
-            "CRC 为 CRC-16/MODBUS，字节顺序颠倒",
-            "CRC is CRC-16/MODBUS, byte-swapped",
-        ),
-        Deviation::OversizeSegment => lang.pick(
-            "数据段超过 1024 个字符",
-            "data segment over 1024 characters",
-        ),
-        Deviation::BareLfTail => lang.pick("包尾只有 LF（缺 CR）", "packet ends in a bare LF"),
-        Deviation::MissingQn => lang.pick("缺少 QN（2005 版上传）", "no QN (2005-style upload)"),
-        Deviation::MissingFlag => lang.pick(
-            "缺少 Flag（按 HJ/T 212-2005 读取）",
-            "no Flag (read as HJ/T 212-2005)",
-        ),
-        Deviation::HeaderKeyCase => lang.pick(
-            "包头字段名大小写不符（如 FLAG=）",
-            "header key in the wrong case (e.g. FLAG=)",
-        ),
-        Deviation::HeaderStraySeparator => lang.pick(
-            "包头多余分隔符（;; 或以逗号代替分号）",
-            "stray separators in the header",
-        ),
-        _ => lang.pick("其他偏差", "another deviation"),
+        Deviation::CrcModbus => lang.texts().crc_is_crc_16_modbus_high,
+        Deviation::CrcModbusSwapped => lang.texts().crc_is_crc_16_modbus_byte,
+        Deviation::OversizeSegment => lang.texts().data_segment_over_1024_characters,
+        Deviation::BareLfTail => lang.texts().packet_ends_in_a_bare_lf,
+        Deviation::MissingQn => lang.texts().no_qn_2005_style_upload,
+        Deviation::MissingFlag => lang.texts().no_flag_read_as_hj_t,
+        Deviation::HeaderKeyCase => lang.texts().header_key_in_the_wrong_case,
+        Deviation::HeaderStraySeparator => lang.texts().stray_separators_in_the_header,
+        _ => lang.texts().another_deviation,
     }
 }
 
@@ -2236,7 +2211,7 @@ pub async fn device_page(
             .last_seen_at
             .as_deref()
             .map(beijing_time)
-            .unwrap_or_else(|| lang.pick("从未收到", "never").into()),
+            .unwrap_or_else(|| lang.texts().never.into()),
         last_data: device.last_data_time.map(time_text).unwrap_or_default(),
         switches: Deviation::ALL
             .into_iter()

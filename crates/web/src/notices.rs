@@ -313,7 +313,7 @@ async fn overdue_xlsx(
         .map(|row| overdue_cells(lang, row))
         .collect();
     let name = format!("overdue-{}.xlsx", listed.today);
-    crate::listing::table_download(&name, lang.pick("逾期事项", "Overdue"), headers, rows)
+    crate::listing::table_download(&name, lang.texts().overdue_4, headers, rows)
 }
 
 fn overdue_cells(lang: Lang, row: OverdueDeadline) -> Vec<String> {

@@ -438,7 +438,7 @@ async fn template(state: &AppState, caller: &Caller, id: i64) -> Result<Response
         .collect();
     let bytes = cpaudit_office::write_xlsx(
         &SheetSpec {
-            name: lang.pick("清洁生产方案", "Options"),
+            name: lang.texts().options,
             headers: &headers,
             column_widths: None,
         },
@@ -489,20 +489,14 @@ async fn export(state: &AppState, caller: &Caller, id: i64) -> Result<Response, 
     for _stage in [Stage::Expected, Stage::Verified] {
         headers.extend(Indicator::ALL.iter().map(|i| indicator_header(*i, lang)));
     }
-    headers.push(
-        lang.pick("验证依据", "Basis of verified values")
-            .to_string(),
-    );
+    headers.push(lang.texts().basis_of_verified_values.to_string());
     let mut rows: Vec<Vec<Cell>> = sheet
         .options
         .iter()
         .map(|entry| export_row(entry, lang))
         .collect();
     let mut total = vec![Cell::Empty; fixed];
-    total[1] = Cell::from(lang.pick(
-        "合计（不含已放弃的方案）",
-        "Total (dropped options excluded)",
-    ));
+    total[1] = Cell::from(lang.texts().total_dropped_options_excluded);
     total[4] = Cell::Number(sheet.totals.investment_10k_yuan);
     total.extend(total_cells(&sheet.totals.expected));
     total.extend(total_cells(&sheet.totals.verified));
@@ -522,7 +516,7 @@ async fn export(state: &AppState, caller: &Caller, id: i64) -> Result<Response, 
     ];
     let bytes = cpaudit_office::write_xlsx_grouped(
         &SheetSpec {
-            name: lang.pick("清洁生产方案", "Options"),
+            name: lang.texts().options,
             headers: &header_refs,
             column_widths: None,
         },
@@ -563,7 +557,7 @@ fn verified_bases(entry: &OptionEntry, lang: Lang) -> String {
             bases.push(&value.basis);
         }
     }
-    bases.join(lang.pick("；", "; "))
+    bases.join(lang.texts().text_3)
 }
 
 fn indicator_header(indicator: Indicator, lang: Lang) -> String {
@@ -749,7 +743,7 @@ fn grid(stored: &[OptionValueRow], redisplay: Option<&Redisplay>, lang: Lang) ->
                     .unwrap_or_else(|| stored.map(|v| v.basis.clone()).unwrap_or_default()),
                 quantity_name: field.clone(),
                 basis_name: basis_field.clone(),
-                error: (!messages.is_empty()).then(|| messages.join(lang.pick("；", "; "))),
+                error: (!messages.is_empty()).then(|| messages.join(lang.texts().text_3)),
             }
         })
         .collect()
@@ -1013,7 +1007,7 @@ fn round_facts(round: &RoundRow, lang: Lang) -> String {
     format!(
         "{} {} · {} · {}",
         round.list_year,
-        lang.pick("年度名单", "list"),
+        lang.texts().list_2,
         lang.pick(state.label_zh(), state.label_en()),
         lang.pick(track.label_zh(), track.label_en()),
     )
@@ -1187,13 +1181,7 @@ pub async fn export_download(
 /// When verified values are entered, as the page says it for the round's track.
 fn verify_hint(track: Track, lang: Lang) -> &'static str {
     match track {
-        Track::Standard => lang.pick(
-            "验证值在评估通过后录入，依据方案实施前后的监测报告；验收时由评估验收组织单位核定。",
-            "Verified values are entered after the assessment is passed, from the monitoring before and after implementation; the review organizer settles them at acceptance.",
-        ),
-        Track::SmallMicro => lang.pick(
-            "小微企业简化程序：验证值在合并评审时录入。",
-            "Small/micro track: verified values are entered at the combined review.",
-        ),
+        Track::Standard => lang.texts().verified_values_are_entered_after_the,
+        Track::SmallMicro => lang.texts().small_micro_track_verified_values_are,
     }
 }

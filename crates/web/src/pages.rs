@@ -61,32 +61,24 @@ impl Ctx {
         let path = caller.path.split('?').next().unwrap_or("/");
         let links: [(&'static str, &'static str, &[Role]); 14] = [
             ("/", t.home, &Role::ALL),
-            ("/work", lang.pick("待办", "To do"), &Role::ALL),
+            ("/work", lang.texts().to_do, &Role::ALL),
             ("/enterprises", t.enterprises, REGISTRY_READERS),
-            ("/rounds", lang.pick("审核轮次", "Rounds"), &Role::ALL),
-            ("/evidence", lang.pick("证据", "Evidence"), OFFICIALS),
-            ("/library", lang.pick("名单管理库", "Library"), OFFICIALS),
-            ("/plans", lang.pick("年度名单", "Yearly lists"), OFFICIALS),
-            ("/lists", lang.pick("已公布名单", "Published"), OFFICIALS),
+            ("/rounds", lang.texts().rounds_3, &Role::ALL),
+            ("/evidence", lang.texts().evidence, OFFICIALS),
+            ("/library", lang.texts().library, OFFICIALS),
+            ("/plans", lang.texts().yearly_lists, OFFICIALS),
+            ("/lists", lang.texts().published_5, OFFICIALS),
             ("/parks", t.parks, OFFICIALS),
-            (
-                "/monitoring",
-                lang.pick("在线监测", "Monitoring"),
-                OFFICIALS,
-            ),
+            ("/monitoring", lang.texts().monitoring, OFFICIALS),
             ("/consultancies", t.consultancies, OFFICIALS),
             ("/experts", t.experts, PROVINCE),
             (
                 "/experts/me",
-                lang.pick("我的专家信息", "My expert record"),
+                lang.texts().my_expert_record,
                 &[Role::Expert],
             ),
             // No roles: public information, shown to everyone, logged in or not.
-            (
-                "/public/lists",
-                lang.pick("公开名单", "Published lists"),
-                &[],
-            ),
+            ("/public/lists", lang.texts().published_lists_3, &[]),
         ];
         let nav = links
             .into_iter()

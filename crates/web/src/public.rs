@@ -90,8 +90,8 @@ fn reason_labels(reasons: &BTreeSet<Reason>, categories: &BTreeSet<u8>, lang: La
 
 fn kind_label(kind: ListKind, lang: Lang) -> &'static str {
     match kind {
-        ListKind::Supplementary => lang.pick("补充名单", "supplementary list"),
-        ListKind::Main => lang.pick("主名单", "main list"),
+        ListKind::Supplementary => lang.texts().supplementary_list,
+        ListKind::Main => lang.texts().main_list,
     }
 }
 
@@ -963,13 +963,11 @@ impl RulesQuery {
 
 pub(crate) fn confidence_label(confidence: Confidence, lang: Lang) -> &'static str {
     match confidence {
-        Confidence::Verified => lang.pick("已核实", "verified"),
-        Confidence::PartlyVerified => {
-            lang.pick("未核实（仅见转述）", "unverified (secondary source)")
-        }
-        Confidence::Unverified => lang.pick("未核实", "unverified"),
-        Confidence::LocalPractice => lang.pick("地方惯例，非法规", "local practice, not law"),
-        Confidence::Design => lang.pick("系统设计，非法规", "design decision, not law"),
+        Confidence::Verified => lang.texts().verified_2,
+        Confidence::PartlyVerified => lang.texts().unverified_secondary_source,
+        Confidence::Unverified => lang.texts().unverified,
+        Confidence::LocalPractice => lang.texts().local_practice_not_law,
+        Confidence::Design => lang.texts().design_decision_not_law,
     }
 }
 
@@ -1098,14 +1096,8 @@ impl RuleValueJson {
 
     pub fn basis_label(&self, lang: &Lang) -> Option<&'static str> {
         match self.basis {
-            "design" => Some(lang.pick(
-                "系统设计取值，非法律规定",
-                "a design choice of this system, not law",
-            )),
-            "local_practice" => Some(lang.pick(
-                "参照地方惯例，非法律规定",
-                "follows local practice, not law",
-            )),
+            "design" => Some(lang.texts().a_design_choice_of_this_system),
+            "local_practice" => Some(lang.texts().follows_local_practice_not_law),
             _ => None,
         }
     }
@@ -1148,15 +1140,15 @@ impl RuleJson {
 
     pub fn unit_label(&self, lang: &Lang) -> &'static str {
         match self.unit {
-            Unit::Day => lang.pick("日", "days"),
-            Unit::Month => lang.pick("月", "months"),
-            Unit::Year => lang.pick("年", "years"),
-            Unit::Integer => lang.pick("整数", "integer"),
-            Unit::Bool => lang.pick("是/否", "yes/no"),
-            Unit::Text => lang.pick("文本", "text"),
-            Unit::List => lang.pick("列表", "list"),
-            Unit::MonthDay => lang.pick("每年的日期", "day of the year"),
-            Unit::Penalty => lang.pick("处罚规定", "penalty"),
+            Unit::Day => lang.texts().days_2,
+            Unit::Month => lang.texts().months,
+            Unit::Year => lang.texts().years,
+            Unit::Integer => lang.texts().integer,
+            Unit::Bool => lang.texts().yes_no,
+            Unit::Text => lang.texts().text_5,
+            Unit::List => lang.texts().list_3,
+            Unit::MonthDay => lang.texts().day_of_the_year,
+            Unit::Penalty => lang.texts().penalty,
         }
     }
 }
