@@ -9,57 +9,59 @@ use crate::i18n::Lang;
 
 /// What an audit-trail action did.
 pub fn action_words(action: &str, lang: Lang) -> String {
-    let (zh, en) = match action {
-        "enterprise.create" => ("登记企业", "registered"),
-        "enterprise.update" => ("修改企业信息", "changed"),
-        "library.add" => ("纳入名单管理库", "added to the library"),
-        "library.change" => ("变更名单管理库记录", "library entry changed"),
-        "library.remove" => ("移出名单管理库", "removed from the library"),
-        "evidence.add" => ("录入证据", "evidence entered"),
-        "evidence.confirmed" => ("确认证据", "evidence confirmed"),
-        "evidence.dismissed" => ("驳回或撤回证据", "evidence dismissed or withdrawn"),
-        "engagement.start" => ("委托咨询服务机构", "consultancy engaged"),
-        "letter.issue" => ("发出书面通知", "written notice issued"),
-        "letter.deliver" => ("记录通知送达", "delivery recorded"),
-        "outlet.standard" => ("设定排放口执行标准", "outlet standard set"),
-        "device.settings" => ("修改设备接收设置", "device settings changed"),
-        "device.factor_unit" => ("修改监测因子单位", "factor unit changed"),
+    let t = lang.texts();
+    let words = match action {
+        "enterprise.create" => t.history_action_enterprise_create,
+        "enterprise.update" => t.history_action_enterprise_update,
+        "library.add" => t.history_action_library_add,
+        "library.change" => t.history_action_library_change,
+        "library.remove" => t.history_action_library_remove,
+        "evidence.add" => t.history_action_evidence_add,
+        "evidence.confirmed" => t.history_action_evidence_confirmed,
+        "evidence.dismissed" => t.history_action_evidence_dismissed,
+        "engagement.start" => t.history_action_engagement_start,
+        "letter.issue" => t.history_action_letter_issue,
+        "letter.deliver" => t.history_action_letter_deliver,
+        "outlet.standard" => t.history_action_outlet_standard,
+        "device.settings" => t.history_action_device_settings,
+        "device.factor_unit" => t.history_action_device_factor_unit,
         other => return other.to_string(),
     };
-    lang.pick(zh, en).to_string()
+    words.to_string()
 }
 
 /// A changed field's name.
 pub fn field_words(field: &str, lang: Lang) -> String {
-    let (zh, en) = match field {
-        "name" => ("企业名称", "Name"),
-        "credit_code" => ("统一社会信用代码", "Credit code"),
-        "legal_representative" => ("法定代表人", "Legal representative"),
-        "address" => ("地址", "Address"),
-        "jurisdiction_code" => ("市州", "City"),
-        "industry_code" => ("行业", "Industry"),
-        "size_class" => ("企业规模", "Size"),
-        "key_emission_unit" => ("重点排污单位", "Key emission unit"),
-        "permit_number" => ("排污许可证编号", "Permit number"),
-        "status" => ("状态", "Status"),
-        "library_version" => ("名单管理库记录号", "Library record"),
-        "reasons" => ("原因", "Reasons"),
-        "due_year" => ("应审核年度", "Due year"),
-        "evidence_ids" => ("依据的证据编号", "Evidence"),
-        "note" => ("理由", "Reason"),
-        "reason" => ("理由", "Reason"),
-        "valid_from" => ("生效日期", "Valid from"),
-        "consultancy_id" => ("咨询服务机构编号", "Consultancy"),
-        "since" => ("委托日期", "Since"),
-        "list_id" => ("名单编号", "List"),
-        "number" => ("文号", "Number"),
-        "issued_on" => ("发文日期", "Issued on"),
-        "delivered_on" => ("送达日期", "Delivered on"),
-        "method" => ("送达方式", "Method"),
-        "letter" => ("书面通知编号", "Written notice"),
+    let t = lang.texts();
+    let words = match field {
+        "name" => t.history_field_name,
+        "credit_code" => t.history_field_credit_code,
+        "legal_representative" => t.history_field_legal_representative,
+        "address" => t.history_field_address,
+        "jurisdiction_code" => t.history_field_jurisdiction_code,
+        "industry_code" => t.history_field_industry_code,
+        "size_class" => t.history_field_size_class,
+        "key_emission_unit" => t.history_field_key_emission_unit,
+        "permit_number" => t.history_field_permit_number,
+        "status" => t.history_field_status,
+        "library_version" => t.history_field_library_version,
+        "reasons" => t.history_field_reasons,
+        "due_year" => t.history_field_due_year,
+        "evidence_ids" => t.history_field_evidence_ids,
+        "note" => t.history_field_note,
+        "reason" => t.history_field_reason,
+        "valid_from" => t.history_field_valid_from,
+        "consultancy_id" => t.history_field_consultancy_id,
+        "since" => t.history_field_since,
+        "list_id" => t.history_field_list_id,
+        "number" => t.history_field_number,
+        "issued_on" => t.history_field_issued_on,
+        "delivered_on" => t.history_field_delivered_on,
+        "method" => t.history_field_method,
+        "letter" => t.history_field_letter,
         other => return other.to_string(),
     };
-    lang.pick(zh, en).to_string()
+    words.to_string()
 }
 
 /// A stored value of `field` in words.

@@ -170,16 +170,11 @@ impl Ctx {
 
     /// A park pilot's state in words.
     pub fn park_audit_state(&self, state: &str) -> &'static str {
-        let (zh, en) = match state {
-            "under_way" => ("进行中", "under way"),
-            "assessed" => ("已评估", "assessed"),
-            "failed" => ("未通过", "failed"),
-            _ => ("—", "—"),
-        };
-        if self.lang == "en" {
-            en
-        } else {
-            zh
+        match state {
+            "under_way" => self.t.park_pilot_under_way,
+            "assessed" => self.t.park_pilot_assessed,
+            "failed" => self.t.park_pilot_failed,
+            _ => "—",
         }
     }
 
